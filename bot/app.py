@@ -1,0 +1,64 @@
+"""The one place that picks implementations from settings: store, fetcher, ingester, backends.
+
+Everything it builds takes plain arguments, so tests can build the same objects directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.ingest.pipeline import FetchOutcome, Ingester, SourceState
+from bot.store import Store, open_store
+
+if TYPE_CHECKING:
+    from bot.ingest.http import Fetcher
+
+log = logging.getLogger("briefbot")
+
+
+@dataclass
+class App:
+    """The assembled bot: settings and the parts built from them."""
+
+    settings: Settings
+    store: Store
+    _fetcher: Fetcher | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> App:
+        """Open the store named by the settings (creating and migrating it)."""
+        return cls(settings=settings, store=open_store(settings.database_url))
+
+    def fetcher(self) -> Fetcher:
+        """The one HTTP client policy (timeouts, size cap, redirects, private-address rule)."""
+        if self._fetcher is None:
+            from bot.ingest.http import Fetcher
+
+            s = self.settings
+            self._fetcher = Fetcher(timeout=s.http_timeout, max_bytes=s.max_fetch_bytes,
+                                    allow_private=True)
+        return self._fetcher
+
+    def fetch_url(self, url: str, state: SourceState) -> FetchOutcome:
+        """Fetch a page or feed once, with the conditional-GET state of its source."""
+        from bot.ingest.web import fetch_url
+
+        res = fetch_url(url, self.fetcher(), etag=state.etag, last_modified=state.last_modified)
+        return FetchOutcome(documents=res.documents, errors=res.errors,
+                            state=SourceState(res.etag, res.last_modified), not_modified=res.not_modified)
+
+    def ingester(self) -> Ingester:
+        """An ingester wired with quote extraction and the HTTP fetcher."""
+        from bot.quotes import extract_quotes
+
+        return Ingester(self.store, extract_quotes=extract_quotes, fetch_url=self.fetch_url,
+                        max_file_bytes=self.settings.max_file_bytes)
+
+    def close(self) -> None:
+        """Release the store (and the HTTP client)."""
+        self.store.close()
+        if self._fetcher is not None and hasattr(self._fetcher, "close"):
+            self._fetcher.close()

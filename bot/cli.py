@@ -1,0 +1,329 @@
+"""The command line: parses arguments, calls the core through App, prints text or JSON.
+
+No logic of its own; heavy imports happen inside commands so `briefbot --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.ingest.pipeline import RunReport
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _app() -> App:
+    from bot.app import App
+    from bot.config import Settings
+
+    return App.from_settings(Settings.from_env())
+
+
+# -- ingest ---------------------------------------------------------------------------------
+def _run_ingest(app: App, inputs: list[str], as_json: bool, trigger: str = "cli") -> RunReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    ing = app.ingester()
+    err = _console(stderr=True)
+    show_progress = not as_json and err.is_terminal
+    with Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not show_progress) as progress:
+        task = progress.add_task("ingest", total=None)
+        totals = [0]
+
+        def on_total(n: int) -> None:
+            totals[0] += n
+            progress.update(task, total=totals[0])
+
+        def on_item(item: Any) -> None:
+            progress.advance(task)
+            if item.outcome == "skipped" and not as_json:
+                err.print(f"[yellow]skipped[/] {item.location}: {item.reason}")
+
+        report = ing.ingest(inputs, trigger=trigger, on_item=on_item, on_total=on_total)
+    return report
+
+
+def cmd_ingest(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        report = _run_ingest(app, a.inputs, a.json)
+    finally:
+        app.close()
+    if a.json:
+        _print_json(report.to_json())
+    else:
+        c = _console()
+        if a.verbose:
+            for i in report.items:
+                c.print(f"{i.outcome:>14}  {i.location}" + (f"  ({i.reason})" if i.reason else ""))
+        c.print(report.summary())
+    return 0
+
+
+# -- sources --------------------------------------------------------------------------------
+def cmd_sources(a: argparse.Namespace) -> int:
+    from bot.config import parse_duration
+    from bot.ingest.pipeline import is_url
+
+    app = _app()
+    try:
+        store = app.store
+        if a.action == "add":
+            loc = a.location if is_url(a.location) else str(Path(a.location).expanduser().resolve())
+            if not is_url(loc) and not Path(loc).exists():
+                print(f"briefbot: cannot add {a.location!r}: no such file or folder", file=sys.stderr)
+                return 2
+            kind = "url" if is_url(loc) else ("folder" if Path(loc).is_dir() else "file")
+            every = parse_duration(a.every, "--every") if a.every else app.settings.poll_every
+            s = store.add_source(kind, loc, every)
+            if a.json:
+                _print_json(s.to_json())
+            else:
+                print(f"source {s.id}: {s.kind} {s.location}, polled every {_human_seconds(s.every_seconds)}")
+        elif a.action == "remove":
+            s2 = store.remove_source(a.location)
+            if s2 is None:
+                print(f"briefbot: no source {a.location!r} (see `briefbot sources list`)", file=sys.stderr)
+                return 1
+            print(f"removed source {s2.id}: {s2.location} (its documents stay stored)")
+        else:
+            rows = store.list_sources()
+            if a.json:
+                _print_json([s.to_json() for s in rows])
+            elif not rows:
+                print("no sources yet: add one with `briefbot sources add PATH|URL --every 30m`")
+            else:
+                for s in rows:
+                    state = f"last polled {s.last_polled}" if s.last_polled else "not polled yet"
+                    if s.last_error:
+                        state += f"; last error: {s.last_error}"
+                    print(f"{s.id:>3}  {s.kind:<6} every {_human_seconds(s.every_seconds):<5} {s.location}  ({state})")
+    finally:
+        app.close()
+    return 0
+
+
+def _human_seconds(n: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if n % size == 0:
+            return f"{n // size}{unit}"
+    return f"{n}s"
+
+
+# -- docs, show ----------------------------------------------------------------------------
+def cmd_docs(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        docs = app.store.list_documents(source=a.source, limit=a.limit)
+    finally:
+        app.close()
+    if a.json:
+        _print_json([d.to_json(with_text=False) for d in docs])
+        return 0
+    if not docs:
+        print("no documents stored yet: try `briefbot ingest PATH_OR_URL` or `briefbot demo`")
+    for d in docs:
+        print(f"{d.id:>5}  {d.title[:70]:<70}  {d.location}")
+    return 0
+
+
+def cmd_show(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        doc = app.store.get_document(a.doc)
+        quotes = app.store.quotes(source=doc.location) if doc else []
+    finally:
+        app.close()
+    if doc is None:
+        print(f"briefbot: no document {a.doc!r} (an id, a location, or a unique file name; see `briefbot docs`)",
+              file=sys.stderr)
+        return 1
+    if a.json:
+        d = doc.to_json()
+        d["quotes"] = [q.quote.to_json() for q in quotes if q.doc_id == doc.id]
+        _print_json(d)
+        return 0
+    c = _console()
+    c.print(f"[bold]{doc.title}[/]")
+    meta = [x for x in (doc.outlet, doc.author, doc.published, f"version {doc.version}") if x]
+    c.print(f"{doc.location}\n" + " · ".join(meta), style="dim")
+    for p in doc.passages:
+        c.print(f"\n[dim][{p.ordinal}][/] {p.text}", markup=True)
+    return 0
+
+
+# -- quotes --------------------------------------------------------------------------------
+def cmd_quotes(a: argparse.Namespace) -> int:
+    from bot.quotes import extract_quotes, speaker_matches
+
+    if a.stdin:
+        text = sys.stdin.read()
+        from bot.ingest.clean import normalise
+
+        text = normalise(text)
+        out = [dict(q.to_json(), source=None) for q in extract_quotes(text, None)]
+        if a.json:
+            _print_json(out)
+        else:
+            for q in out:
+                print(f"{q['speaker'] or '(unattributed)'}: “{q['text']}”")
+        return 0
+    app = _app()
+    try:
+        rows = app.store.quotes(speaker_like=a.speaker, source=a.source)
+    finally:
+        app.close()
+    if a.speaker:
+        rows = [r for r in rows if r.quote.speaker and speaker_matches(a.speaker, r.quote.speaker)]
+    if a.about:
+        words = [w.casefold() for w in a.about.split() if len(w) > 2]
+        rows = [r for r in rows if all(w in r.quote.text.casefold() for w in words)]
+    if a.json:
+        _print_json([r.to_json() for r in rows])
+        return 0
+    if not rows:
+        print("no quotes match" + (f" speaker {a.speaker!r}" if a.speaker else "") + (f" about {a.about!r}" if a.about else ""))
+    for r in rows:
+        q = r.quote
+        who = q.speaker or "(unattributed)"
+        if q.description:
+            who += f" ({q.description})"
+        print(f"{who}: “{q.text}” — {r.title} ({Path(r.location).name})")
+    return 0
+
+
+# -- run, demo -----------------------------------------------------------------------------
+def cmd_run(a: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run(_app(), once=a.once)
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        report = _run_ingest(app, [str(SAMPLES)], a.json, trigger="demo")
+        docs = app.store.list_documents(source=str(SAMPLES))
+        quotes = app.store.quotes(source=str(SAMPLES))
+    finally:
+        app.close()
+    if a.json:
+        _print_json({"ingest": report.to_json(), "documents": [d.to_json(with_text=False) for d in docs],
+                     "quotes": [q.to_json() for q in quotes]})
+        return 0
+    c = _console()
+    c.print(f"[bold]briefbot demo[/] — database {app.settings.database_url}")
+    c.print(report.summary())
+    c.print(f"\n[bold]{len(docs)} documents stored[/]")
+    for d in docs:
+        n = len(app_passages(d))
+        c.print(f"  {d.id:>3}  {d.title}  [dim]({d.outlet or Path(d.location).name}, {n} passages)[/]")
+    c.print(f"\n[bold]{len(quotes)} quotes[/] (who said what)")
+    for r in quotes[:8]:
+        q = r.quote
+        if q.speaker:
+            c.print(f"  {q.speaker}{f' ({q.description})' if q.description else ''}: “{q.text}”")
+    c.print("\nNext: `briefbot docs`, `briefbot show 1`, `briefbot quotes --speaker NAME`.")
+    return 0
+
+
+def app_passages(doc: Any) -> list[Any]:
+    return list(doc.passages) if doc.passages else [p for p in doc.text.split("\n\n") if p]
+
+
+# -- parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="briefbot", description="A news briefing bot for Slack and Discord: "
+                                "ingest sources, ask cited questions, post daily digests.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="ingest files, folders, feeds or pages now")
+    s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    s.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("sources", help="register sources polled on a schedule")
+    ss = s.add_subparsers(dest="action", metavar="ACTION")
+    add = ss.add_parser("add", help="add a folder, file, feed or page")
+    add.add_argument("location", metavar="PATH|URL")
+    add.add_argument("--every", help="polling interval, e.g. 30m, 2h (default BRIEFBOT_POLL_EVERY)")
+    add.add_argument("--json", action="store_true")
+    rm = ss.add_parser("remove", help="stop polling a source (its documents stay)")
+    rm.add_argument("location", metavar="ID|LOCATION")
+    rm.add_argument("--json", action="store_true")
+    ls = ss.add_parser("list", help="list sources")
+    ls.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sources, action="list")
+
+    s = sub.add_parser("docs", help="list stored documents")
+    s.add_argument("--source", help="only documents whose location contains this")
+    s.add_argument("--limit", type=int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("show", help="show one document with its passages")
+    s.add_argument("doc", metavar="DOC", help="id, location or unique file name")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("quotes", help="who said what: list stored quotes, or extract from stdin")
+    s.add_argument("--speaker", help="e.g. Navarro")
+    s.add_argument("--about", help="words the quote must contain")
+    s.add_argument("--source", help="only quotes from documents whose location contains this")
+    s.add_argument("--stdin", action="store_true", help="extract from text on stdin; store nothing")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_quotes)
+
+    s = sub.add_parser("run", help="run the bot: poll sources on schedule (and chat adapters when configured)")
+    s.add_argument("--once", action="store_true", help="poll every source once and exit")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("demo", help="ingest the bundled sample articles and show what was stored")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `briefbot` command."""
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if not getattr(a, "func", None):
+        parser.print_help()
+        return 0
+    from bot.config import ConfigError
+    from bot.store.base import StoreError
+
+    try:
+        return int(a.func(a) or 0)
+    except (ConfigError, StoreError) as e:
+        print(f"briefbot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""Settings from the environment (secrets only from there), validated up front with clear errors.
+
+Only app.py and cli.py read settings; everything else receives plain arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class ConfigError(ValueError):
+    """A setting with a value the bot cannot use; the message names the variable."""
+
+
+class Secret:
+    """A secret value that never shows itself in logs, reprs or replies."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one library call that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, name: str = "duration") -> int:
+    """'90s', '30m', '2h', '1d', '1w' (or plain seconds) -> seconds."""
+    m = _DURATION.match(text or "")
+    if not m or int(m.group(1)) == 0:
+        raise ConfigError(f"{name}={text!r} is not a duration: use e.g. 30m, 2h or 1d")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int = 2**31) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{name}={v} is out of range ({lo}–{hi})")
+    return v
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value (use true or false)")
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    v = env.get(name, "").strip()
+    return Secret(v) if v else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting briefbot reads; `.env.example` documents each one."""
+
+    database_url: str = "sqlite:///data/briefbot.db"
+    log_level: str = "INFO"
+    log_json: bool = False
+    poll_every: int = 1800
+    http_timeout: float = 15.0
+    max_fetch_bytes: int = 5_000_000
+    max_file_bytes: int = 10_000_000
+    allow_private_urls: bool = False
+    http_port: int = 8080
+    llm_backend: str = "auto"
+    llm_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    openai_api_key: Secret | None = field(default=None, repr=False)
+    slack_bot_token: Secret | None = field(default=None, repr=False)
+    slack_app_token: Secret | None = field(default=None, repr=False)
+    slack_signing_secret: Secret | None = field(default=None, repr=False)
+    slack_mode: str = "socket"
+    slack_api_url: str | None = None
+    discord_token: Secret | None = field(default=None, repr=False)
+    discord_guild_id: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate settings; raise ConfigError naming the first bad variable."""
+        e = os.environ if env is None else env
+        level = e.get("BRIEFBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(f"BRIEFBOT_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+        backend = e.get("BRIEFBOT_LLM_BACKEND", "auto").strip().lower() or "auto"
+        if backend not in {"auto", "extractive", "openai"}:
+            raise ConfigError(f"BRIEFBOT_LLM_BACKEND={backend!r}: use auto, extractive or openai")
+        mode = e.get("BRIEFBOT_SLACK_MODE", "socket").strip().lower() or "socket"
+        if mode not in {"socket", "http"}:
+            raise ConfigError(f"BRIEFBOT_SLACK_MODE={mode!r}: use socket or http")
+        url = e.get("BRIEFBOT_DATABASE_URL", "").strip() or cls.database_url
+        if not url.startswith(("sqlite:", "postgresql:", "postgres:")):
+            raise ConfigError(f"BRIEFBOT_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':')[0]!r})")
+        guild = e.get("DISCORD_GUILD_ID", "").strip()
+        if guild and not guild.isdigit():
+            raise ConfigError(f"DISCORD_GUILD_ID={guild!r} is not a numeric Discord id")
+        try:
+            timeout = float(e.get("BRIEFBOT_HTTP_TIMEOUT", "15") or 15)
+        except ValueError:
+            raise ConfigError(f"BRIEFBOT_HTTP_TIMEOUT={e.get('BRIEFBOT_HTTP_TIMEOUT')!r} is not a number of seconds") from None
+        return cls(
+            database_url=url,
+            log_level=level,
+            log_json=_bool(e, "BRIEFBOT_LOG_JSON", False),
+            poll_every=parse_duration(e.get("BRIEFBOT_POLL_EVERY", "30m") or "30m", "BRIEFBOT_POLL_EVERY"),
+            http_timeout=timeout,
+            max_fetch_bytes=_int(e, "BRIEFBOT_MAX_FETCH_BYTES", 5_000_000, 1024),
+            max_file_bytes=_int(e, "BRIEFBOT_MAX_FILE_BYTES", 10_000_000, 1024),
+            allow_private_urls=_bool(e, "BRIEFBOT_ALLOW_PRIVATE_URLS", False),
+            http_port=_int(e, "BRIEFBOT_HTTP_PORT", 8080, 0, 65535),
+            llm_backend=backend,
+            llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
+            openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,
+            openai_api_key=_secret(e, "OPENAI_API_KEY"),
+            slack_bot_token=_secret(e, "SLACK_BOT_TOKEN"),
+            slack_app_token=_secret(e, "SLACK_APP_TOKEN"),
+            slack_signing_secret=_secret(e, "SLACK_SIGNING_SECRET"),
+            slack_mode=mode,
+            slack_api_url=e.get("SLACK_API_URL", "").strip() or None,
+            discord_token=_secret(e, "DISCORD_TOKEN"),
+            discord_guild_id=int(guild) if guild else None,
+        )
+
+    @property
+    def use_openai(self) -> bool:
+        """The LLM backend is used when asked for, or (auto) when a key or base URL is set."""
+        if self.llm_backend == "openai":
+            return True
+        return self.llm_backend == "auto" and bool(self.openai_api_key or self.openai_base_url)

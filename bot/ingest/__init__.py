@@ -1,0 +1,1 @@
+"""Ingestion: sources (files, feeds, pages) -> clean -> dedup -> passages -> quotes -> store."""

@@ -1,0 +1,136 @@
+"""What every store implementation offers: rows, the interface, and its errors.
+
+Imports only the domain; implementations live beside it.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.domain import Document, Passage, Quote
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or used, with the reason."""
+
+
+class Conflict(StoreError):
+    """A write lost a race: the same location or content was stored by someone else."""
+
+
+@dataclass
+class NewDocument:
+    """A cleaned document ready to store, with everything derived from it."""
+
+    location: str
+    title: str
+    text: str
+    content_hash: str
+    passages: list[Passage]
+    quotes: list[Quote] = field(default_factory=list)
+    sketch: list[int] = field(default_factory=list)
+    url: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    published: str | None = None
+    fetched: str | None = None
+    source_id: int | None = None
+
+
+@dataclass
+class DocumentRow:
+    """A document's identity and fingerprint, without its text."""
+
+    id: int
+    location: str
+    content_hash: str
+    version: int
+
+
+@dataclass
+class SourceRow:
+    """A registered source polled on a schedule."""
+
+    id: int
+    kind: str  # folder | file | feed | page
+    location: str
+    every_seconds: int
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled: str | None = None
+    last_error: str | None = None
+    added: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PassageHit:
+    """A passage found by full-text search, with its document's citation fields."""
+
+    doc_id: int
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    score: float  # higher is better
+    location: str
+    title: str
+    url: str | None
+    outlet: str | None
+    published: str | None
+
+
+@dataclass
+class QuoteRow:
+    """A stored quote with its document's citation fields."""
+
+    quote: Quote
+    doc_id: int
+    location: str
+    title: str
+    url: str | None
+    outlet: str | None
+    published: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.quote.to_json()
+        d.update(doc_id=self.doc_id, source=self.location, title=self.title, url=self.url, outlet=self.outlet)
+        return d
+
+
+class Store(Protocol):
+    """The persistence seam. Every write of a document happens in one transaction."""
+
+    def close(self) -> None: ...
+    def batch(self) -> AbstractContextManager[None]: ...
+
+    # documents
+    def find_location(self, location: str) -> DocumentRow | None: ...
+    def find_hash(self, content_hash: str) -> DocumentRow | None: ...
+    def near_candidates(self, sketch: list[int], min_shared: int) -> list[tuple[int, str, str]]: ...
+    def put_document(self, doc: NewDocument, replace: DocumentRow | None = None) -> int: ...
+    def get_document(self, ref: str) -> Document | None: ...
+    def list_documents(self, source: str | None = None, limit: int | None = None) -> list[Document]: ...
+    def count_documents(self) -> int: ...
+
+    # search
+    def search_passages(self, match: str, limit: int = 20, sources: list[str] | None = None,
+                        since: str | None = None) -> list[PassageHit]: ...
+    def quotes(self, speaker_like: str | None = None, source: str | None = None,
+               limit: int | None = None) -> list[QuoteRow]: ...
+
+    # sources
+    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow: ...
+    def list_sources(self) -> list[SourceRow]: ...
+    def remove_source(self, ref: str) -> SourceRow | None: ...
+    def update_source(self, source_id: int, **fields: Any) -> None: ...
+
+    # ingest runs
+    def begin_run(self, trigger: str, inputs: list[str]) -> int: ...
+    def record_item(self, run_id: int, location: str, outcome: str, reason: str = "",
+                    doc_id: int | None = None) -> None: ...
+    def finish_run(self, run_id: int, counts: dict[str, int]) -> None: ...

@@ -1,0 +1,469 @@
+"""SQLite store: versioned migrations, one transaction per document, FTS5 over passages.
+
+One connection per thread (the scheduler and chat adapters call in from their own threads).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.domain import Document, Passage, Quote
+from bot.store.base import (
+    Conflict,
+    DocumentRow,
+    NewDocument,
+    PassageHit,
+    QuoteRow,
+    SourceRow,
+    StoreError,
+)
+
+
+def path_from_url(url: str) -> str:
+    """sqlite:///rel.db -> rel.db; sqlite:////abs.db -> /abs.db; sqlite:///:memory: -> :memory:."""
+    rest = url.split(":", 1)[1]
+    if not rest.startswith("///"):
+        raise StoreError(f"database URL {url!r}: expected sqlite:///relative.db or sqlite:////absolute.db")
+    return rest[3:] or "data/briefbot.db"
+
+
+def now() -> str:
+    """UTC now as ISO 8601 (seconds)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def speaker_key(name: str) -> str:
+    """A speaker name folded for look-ups: case, apostrophes, a leading 'the'."""
+    k = name.casefold().replace("’", "'").replace("‘", "'")
+    k = re.sub(r"[^\w' -]+", " ", k)
+    k = re.sub(r"\s+", " ", k).strip()
+    return k.removeprefix("the ")
+
+
+# Migrations are applied in order, each in its own transaction; the list only ever grows.
+MIGRATIONS: list[str] = [
+    # 1: sources, documents, passages (+FTS5), near-duplicate sketches, quotes, ingest runs
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        location TEXT NOT NULL UNIQUE,
+        every_seconds INTEGER NOT NULL,
+        etag TEXT, last_modified TEXT, last_polled TEXT, last_error TEXT,
+        added TEXT NOT NULL
+    );
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+        location TEXT NOT NULL UNIQUE,
+        url TEXT, title TEXT NOT NULL, outlet TEXT, author TEXT, published TEXT,
+        fetched TEXT NOT NULL,
+        content_hash TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE passages (
+        id INTEGER PRIMARY KEY,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        UNIQUE (doc_id, ordinal)
+    );
+    CREATE VIRTUAL TABLE passages_fts USING fts5(text, title, tokenize = 'porter unicode61');
+    CREATE TABLE sketches (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        value INTEGER NOT NULL
+    );
+    CREATE INDEX sketches_value ON sketches(value);
+    CREATE INDEX sketches_doc ON sketches(doc_id);
+    CREATE TABLE quotes (
+        id INTEGER PRIMARY KEY,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        passage INTEGER,
+        start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+        speaker TEXT, speaker_key TEXT, speaker_start INTEGER, speaker_end INTEGER,
+        description TEXT, role TEXT, cue TEXT, kind TEXT NOT NULL
+    );
+    CREATE INDEX quotes_doc ON quotes(doc_id);
+    CREATE INDEX quotes_speaker ON quotes(speaker_key);
+    CREATE TABLE ingest_runs (
+        id INTEGER PRIMARY KEY,
+        trigger TEXT NOT NULL, inputs TEXT NOT NULL,
+        started TEXT NOT NULL, finished TEXT,
+        new INTEGER, updated INTEGER, unchanged INTEGER, duplicates INTEGER, skipped INTEGER
+    );
+    CREATE TABLE ingest_items (
+        run_id INTEGER NOT NULL REFERENCES ingest_runs(id) ON DELETE CASCADE,
+        location TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+        doc_id INTEGER, at TEXT NOT NULL
+    );
+    CREATE INDEX ingest_items_run ON ingest_items(run_id);
+    """,
+]
+
+
+class SQLiteStore:
+    """The default store: a single SQLite file in WAL mode."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrate()
+
+    # -- connections and transactions --------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot open database {self.path!r}: {e}") from e
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or a SAVEPOINT inside a batch: all of it or none of it lands.
+
+        The write lock is taken up front, so check-then-insert is safe across processes.
+        """
+        c = self._conn()
+        depth = getattr(self._local, "depth", 0)
+        c.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+        self._local.depth = depth + 1
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
+            if depth:
+                c.execute(f"RELEASE sp{depth}")
+            raise
+        else:
+            c.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
+        finally:
+            self._local.depth = depth
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many writes in one transaction (each still all-or-nothing): bulk ingest speed.
+
+        A crash loses at most the open batch, never part of a document; a re-run redoes it.
+        """
+        with self._tx():
+            yield
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks; returns the schema version."""
+        c = self._conn()
+        try:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"database {self.path!r} is not a usable SQLite database: {e}") from e
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            with self._tx() as tx:
+                if tx.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                    continue
+                for stmt in _statements(sql):
+                    tx.execute(stmt)
+                tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+        return len(MIGRATIONS)
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check ('ok' when sound)."""
+        return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- documents ---------------------------------------------------------------------------
+    def find_location(self, location: str) -> DocumentRow | None:
+        r = self._conn().execute(
+            "SELECT id, location, content_hash, version FROM documents WHERE location = ?", (location,)
+        ).fetchone()
+        return DocumentRow(*r) if r else None
+
+    def find_hash(self, content_hash: str) -> DocumentRow | None:
+        r = self._conn().execute(
+            "SELECT id, location, content_hash, version FROM documents WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return DocumentRow(*r) if r else None
+
+    def near_candidates(self, sketch: list[int], min_shared: int) -> list[tuple[int, str, str]]:
+        """Documents sharing at least `min_shared` sketch values: (id, location, text)."""
+        if not sketch:
+            return []
+        marks = ",".join("?" * len(sketch))
+        rows = self._conn().execute(
+            f"SELECT d.id, d.location, d.text FROM documents d JOIN ("
+            f" SELECT doc_id FROM sketches WHERE value IN ({marks}) GROUP BY doc_id HAVING COUNT(*) >= ?"
+            f") s ON s.doc_id = d.id",
+            (*sketch, min_shared),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def put_document(self, doc: NewDocument, replace: DocumentRow | None = None) -> int:
+        """Store a document with its passages, quotes and sketch in one transaction.
+
+        With `replace`, the stored document becomes the next version of itself: its passages
+        and quotes are swapped for the new ones atomically.
+        """
+        try:
+            with self._tx() as tx:
+                if replace is None:
+                    cur = tx.execute(
+                        "INSERT INTO documents (source_id, location, url, title, outlet, author, published,"
+                        " fetched, content_hash, text, version) VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                        (doc.source_id, doc.location, doc.url, doc.title, doc.outlet, doc.author,
+                         doc.published, doc.fetched or now(), doc.content_hash, doc.text),
+                    )
+                    doc_id = int(cur.lastrowid or 0)
+                else:
+                    doc_id = replace.id
+                    old = [r[0] for r in tx.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+                    tx.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in old])
+                    for table in ("passages", "quotes", "sketches"):
+                        tx.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+                    tx.execute(
+                        "UPDATE documents SET url=?, title=?, outlet=?, author=?, published=?, fetched=?,"
+                        " content_hash=?, text=?, version=version+1,"
+                        " source_id=COALESCE(?, source_id) WHERE id = ?",
+                        (doc.url, doc.title, doc.outlet, doc.author, doc.published, doc.fetched or now(),
+                         doc.content_hash, doc.text, doc.source_id, doc_id),
+                    )
+                self._insert_parts(tx, doc_id, doc)
+                return doc_id
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f"{doc.location}: already stored ({e})") from e
+
+    @staticmethod
+    def _insert_parts(tx: sqlite3.Connection, doc_id: int, doc: NewDocument) -> None:
+        for p in doc.passages:
+            cur = tx.execute(
+                'INSERT INTO passages (doc_id, ordinal, start, "end") VALUES (?,?,?,?)',
+                (doc_id, p.ordinal, p.start, p.end),
+            )
+            tx.execute("INSERT INTO passages_fts (rowid, text, title) VALUES (?,?,?)",
+                       (cur.lastrowid, p.text, doc.title if p.ordinal == 0 else ""))
+        tx.executemany("INSERT INTO sketches (doc_id, value) VALUES (?,?)", [(doc_id, v) for v in doc.sketch])
+        tx.executemany(
+            'INSERT INTO quotes (doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
+            " speaker_end, description, role, cue, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(doc_id, q.passage, q.start, q.end, q.text, q.speaker,
+              speaker_key(q.speaker) if q.speaker else None, q.speaker_start, q.speaker_end,
+              q.description, q.role, q.cue, q.kind) for q in doc.quotes],
+        )
+
+    def _document(self, r: sqlite3.Row, with_passages: bool) -> Document:
+        d = Document(
+            id=r["id"], location=r["location"], title=r["title"], text=r["text"], content_hash=r["content_hash"],
+            version=r["version"], url=r["url"], outlet=r["outlet"], author=r["author"],
+            published=r["published"], fetched=r["fetched"], source_id=r["source_id"],
+        )
+        if with_passages:
+            d.passages = [
+                Passage(ordinal=p[0], start=p[1], end=p[2], text=d.text[p[1]:p[2]])
+                for p in self._conn().execute(
+                    'SELECT ordinal, start, "end" FROM passages WHERE doc_id = ? ORDER BY ordinal', (d.id,)
+                )
+            ]
+        return d
+
+    def get_document(self, ref: str) -> Document | None:
+        """A document by id, by its exact location, or by a unique location suffix (a file name)."""
+        c = self._conn()
+        r = None
+        if ref.isdigit():
+            r = c.execute("SELECT * FROM documents WHERE id = ?", (int(ref),)).fetchone()
+        if r is None:
+            r = c.execute("SELECT * FROM documents WHERE location = ?", (ref,)).fetchone()
+        if r is None:
+            rows = c.execute(
+                "SELECT * FROM documents WHERE location LIKE ? ESCAPE '\\' LIMIT 2", ("%" + _like(ref),)
+            ).fetchall()
+            r = rows[0] if len(rows) == 1 else None
+        return self._document(r, True) if r else None
+
+    def list_documents(self, source: str | None = None, limit: int | None = None) -> list[Document]:
+        sql = "SELECT * FROM documents"
+        args: list[Any] = []
+        if source:
+            sql += " WHERE location LIKE ? ESCAPE '\\'"
+            args.append("%" + _like(source) + "%")
+        sql += " ORDER BY id"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [self._document(r, False) for r in self._conn().execute(sql, args)]
+
+    def documents_by_id(self, ids: list[int]) -> dict[int, Document]:
+        """Documents (with passages) by id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._conn().execute(f"SELECT * FROM documents WHERE id IN ({marks})", ids).fetchall()
+        return {r["id"]: self._document(r, True) for r in rows}
+
+    def count_documents(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    # -- search ------------------------------------------------------------------------------
+    def search_passages(self, match: str, limit: int = 20, sources: list[str] | None = None,
+                        since: str | None = None) -> list[PassageHit]:
+        """BM25 over passages for an FTS5 MATCH expression; best first."""
+        if not match.strip():
+            return []
+        sql = (
+            "SELECT p.doc_id, p.ordinal, p.start, p.\"end\", d.text, bm25(passages_fts, 1.0, 0.3) AS rank,"
+            " d.location, d.title, d.url, d.outlet, d.published"
+            " FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.doc_id"
+            " WHERE passages_fts MATCH ?"
+        )
+        args: list[Any] = [match]
+        if sources:
+            sql += " AND (" + " OR ".join("d.location LIKE ? ESCAPE '\\'" for _ in sources) + ")"
+            args.extend("%" + _like(s) + "%" for s in sources)
+        if since:
+            sql += " AND COALESCE(d.published, d.fetched) >= ?"
+            args.append(since)
+        sql += " ORDER BY rank LIMIT ?"
+        args.append(limit)
+        try:
+            rows = self._conn().execute(sql, args).fetchall()
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"search {match!r} failed: {e}") from e
+        return [
+            PassageHit(doc_id=r[0], ordinal=r[1], start=r[2], end=r[3], text=r[4][r[2]:r[3]], score=-r[5],
+                       location=r[6], title=r[7], url=r[8], outlet=r[9], published=r[10])
+            for r in rows
+        ]
+
+    def quotes(self, speaker_like: str | None = None, source: str | None = None,
+               limit: int | None = None) -> list[QuoteRow]:
+        """Stored quotes, optionally those whose speaker contains every word given, or from a source."""
+        sql = (
+            'SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q'
+            " JOIN documents d ON d.id = q.doc_id WHERE 1=1"
+        )
+        args: list[Any] = []
+        if speaker_like:
+            for tok in speaker_key(speaker_like).split():
+                sql += " AND (' ' || q.speaker_key || ' ') LIKE ? ESCAPE '\\'"
+                args.append("% " + _like(tok) + " %")
+        if source:
+            sql += " AND d.location LIKE ? ESCAPE '\\'"
+            args.append("%" + _like(source) + "%")
+        sql += " ORDER BY d.id, q.start"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        out = []
+        for r in self._conn().execute(sql, args):
+            q = Quote(text=r["text"], start=r["start"], end=r["end"], speaker=r["speaker"],
+                      speaker_start=r["speaker_start"], speaker_end=r["speaker_end"],
+                      description=r["description"], role=r["role"], cue=r["cue"], kind=r["kind"],
+                      passage=r["passage"])
+            out.append(QuoteRow(quote=q, doc_id=r["doc_id"], location=r["location"], title=r["title"],
+                                url=r["url"], outlet=r["outlet"], published=r["published"]))
+        return out
+
+    # -- sources -----------------------------------------------------------------------------
+    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO sources (kind, location, every_seconds, added) VALUES (?,?,?,?)"
+                " ON CONFLICT(location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind",
+                (kind, location, every_seconds, now()),
+            )
+            r = tx.execute("SELECT * FROM sources WHERE location = ?", (location,)).fetchone()
+        return SourceRow(**dict(r))
+
+    def list_sources(self) -> list[SourceRow]:
+        return [SourceRow(**dict(r)) for r in self._conn().execute("SELECT * FROM sources ORDER BY id")]
+
+    def remove_source(self, ref: str) -> SourceRow | None:
+        """Forget a source (by id or location); its documents stay stored."""
+        with self._tx() as tx:
+            r = tx.execute("SELECT * FROM sources WHERE id = ? OR location = ?",
+                           (int(ref) if ref.isdigit() else -1, ref)).fetchone()
+            if r is None:
+                return None
+            tx.execute("DELETE FROM sources WHERE id = ?", (r["id"],))
+        return SourceRow(**dict(r))
+
+    def update_source(self, source_id: int, **fields: Any) -> None:
+        allowed = {"etag", "last_modified", "last_polled", "last_error"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update source fields {sorted(bad)}")
+        if not fields:
+            return
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        with self._tx() as tx:
+            tx.execute(f"UPDATE sources SET {sets} WHERE id = ?", (*fields.values(), source_id))
+
+    # -- ingest runs -------------------------------------------------------------------------
+    def begin_run(self, trigger: str, inputs: list[str]) -> int:
+        with self._tx() as tx:
+            cur = tx.execute("INSERT INTO ingest_runs (trigger, inputs, started) VALUES (?,?,?)",
+                             (trigger, "\n".join(inputs), now()))
+            return int(cur.lastrowid or 0)
+
+    def record_item(self, run_id: int, location: str, outcome: str, reason: str = "",
+                    doc_id: int | None = None) -> None:
+        with self._tx() as tx:
+            tx.execute("INSERT INTO ingest_items (run_id, location, outcome, reason, doc_id, at) VALUES (?,?,?,?,?,?)",
+                       (run_id, location, outcome, reason, doc_id, now()))
+
+    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
+        with self._tx() as tx:
+            tx.execute(
+                "UPDATE ingest_runs SET finished=?, new=?, updated=?, unchanged=?, duplicates=?, skipped=? WHERE id=?",
+                (now(), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
+                 counts.get("duplicates", 0), counts.get("skipped", 0), run_id),
+            )
+
+    def run_items(self, run_id: int) -> list[dict[str, Any]]:
+        """The per-item outcomes of one ingest run."""
+        return [dict(r) for r in self._conn().execute(
+            "SELECT location, outcome, reason, doc_id FROM ingest_items WHERE run_id = ? ORDER BY rowid", (run_id,))]
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Read-only escape hatch for tests and benchmarks."""
+        return self._conn().execute(sql, args).fetchall()
+
+
+def _like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+OnItem = Callable[[str, str, str], None]
