@@ -120,9 +120,12 @@ class Answer:
     why: str = ""  # on not-found or fallback: what was searched, what went wrong
     backend: str = "extractive"
     usage: dict[str, Any] = field(default_factory=dict)
+    id: str = ""  # set when stored, so feedback can point at it
+    quotes: list[tuple[Quote, Citation]] = field(default_factory=list)  # speakers' words used in the answer
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "question": self.question,
             "answer": self.text,
             "found": self.found,
@@ -131,3 +134,101 @@ class Answer:
             "backend": self.backend,
             "usage": self.usage,
         }
+
+
+@dataclass
+class KeyPoint:
+    """One point of a brief, with the passages it rests on."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": [c.to_json() for c in self.citations]}
+
+
+@dataclass
+class BriefQuote:
+    """A notable quote in a brief: verbatim words, who said them, where."""
+
+    speaker: str
+    text: str
+    citation: Citation
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"speaker": self.speaker, "description": self.description, "text": self.text,
+                "citation": self.citation.to_json()}
+
+
+@dataclass
+class Difference:
+    """Where outlets frame or report a story differently; each side cited."""
+
+    topic: str
+    sides: list[KeyPoint] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic, "sides": [s.to_json() for s in self.sides]}
+
+
+@dataclass
+class StoryBrief:
+    """The brief of one story, however many outlets carried it."""
+
+    story_id: int
+    headline: str
+    summary: str
+    key_points: list[KeyPoint] = field(default_factory=list)
+    quotes: list[BriefQuote] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # source, title, outlet, url, published
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.story_id, "headline": self.headline, "summary": self.summary,
+                "key_points": [k.to_json() for k in self.key_points],
+                "quotes": [q.to_json() for q in self.quotes],
+                "differences": [d.to_json() for d in self.differences],
+                "entities": self.entities, "sources": self.sources}
+
+
+@dataclass
+class Brief:
+    """A digest or on-demand brief: one entry per story."""
+
+    stories: list[StoryBrief]
+    generated_at: str
+    backend: str = "extractive"
+    usage: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # e.g. "nothing new since the last digest"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stories": [s.to_json() for s in self.stories], "generated_at": self.generated_at,
+                "backend": self.backend, "usage": self.usage, "note": self.note}
+
+
+@dataclass
+class Subscription:
+    """A channel's digest: when, where, how often, about what."""
+
+    id: int
+    platform: str  # slack | discord
+    channel: str
+    time_of_day: str  # "08:00"
+    timezone: str  # "Europe/Berlin"
+    cadence: str = "daily"  # daily | weekdays | weekly
+    topic: str | None = None
+    created_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a request came from: platform and channel id (scoping and subscriptions key on it)."""
+
+    platform: str  # slack | discord | cli
+    channel: str
+    user: str | None = None

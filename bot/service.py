@@ -1,0 +1,46 @@
+"""The core the chat adapters call: ask, brief, digest subscriptions, feedback.
+
+Synchronous and free of any chat or LLM library; adapters translate events into these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.domain import Answer, Brief, Channel, Subscription
+
+
+class Service(Protocol):
+    """What Slack, Discord and the CLI chat can ask of the bot."""
+
+    def document_count(self, channel: Channel | None = None) -> int:
+        """How many stored documents a channel's questions search (for 'Searching 42 articles…')."""
+        ...
+
+    def ask(self, question: str, channel: Channel | None = None,
+            on_partial: Callable[[str], None] | None = None) -> Answer:
+        """Answer from stored documents; every claim cited and verified. Never raises for bad input."""
+        ...
+
+    def brief(self, topic: str | None = None, channel: Channel | None = None,
+              since: str | None = None) -> Brief:
+        """A brief of the stories stored (about `topic`, since an ISO time)."""
+        ...
+
+    def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
+                  cadence: str = "daily") -> Subscription:
+        """Create or replace the channel's digest; raises ValueError with a user-facing reason."""
+        ...
+
+    def unsubscribe(self, channel: Channel) -> int:
+        """Stop the channel's digests; returns how many were removed."""
+        ...
+
+    def subscriptions(self, channel: Channel) -> list[Subscription]:
+        """The channel's digests."""
+        ...
+
+    def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
+        """Record a helpful / not helpful vote on an answer."""
+        ...
