@@ -14,7 +14,9 @@ from bot.ingest.pipeline import FetchOutcome, Ingester, SourceState
 from bot.store import Store, open_store
 
 if TYPE_CHECKING:
+    from bot.answer import Answerer
     from bot.ingest.http import Fetcher
+    from bot.llm.base import Backend
 
 log = logging.getLogger("briefbot")
 
@@ -56,6 +58,19 @@ class App:
 
         return Ingester(self.store, extract_quotes=extract_quotes, fetch_url=self.fetch_url,
                         max_file_bytes=self.settings.max_file_bytes)
+
+    def answerer(self, backend: str | None = None) -> Answerer:
+        """The answerer with the backend settings (or `backend`) pick; extractive is always the fallback."""
+        from bot.answer import Answerer
+
+        want = backend or ("openai" if self.settings.use_openai else "extractive")
+        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None)
+
+    def llm_backend(self) -> Backend:
+        """The OpenAI-compatible backend built from settings."""
+        from bot.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend.from_settings(self.settings, self.store)
 
     def close(self) -> None:
         """Release the store (and the HTTP client)."""

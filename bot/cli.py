@@ -26,7 +26,7 @@ def _print_json(obj: Any) -> None:
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _app() -> App:
@@ -210,6 +210,52 @@ def cmd_quotes(a: argparse.Namespace) -> int:
     return 0
 
 
+# -- ask, chat -----------------------------------------------------------------------------
+def _render_answer(ans: Any) -> None:
+    c = _console()
+    c.print(ans.text, markup=False, highlight=False)
+    for ct in ans.citations:
+        where = ct.url or ct.source
+        c.print(f"  [{ct.n}] {ct.title} — {where}", style="dim", markup=False, highlight=False)
+        c.print(f"      “{ct.text[:240]}{'…' if len(ct.text) > 240 else ''}”", style="dim", markup=False,
+                highlight=False)
+    if ans.why and ans.found:
+        c.print(f"  ({ans.why})", style="dim", markup=False)
+
+
+def cmd_ask(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        ans = app.answerer(a.backend).ask(" ".join(a.question), sources=a.source, since=a.since)
+    finally:
+        app.close()
+    if a.json:
+        _print_json(ans.to_json())
+    else:
+        _render_answer(ans)
+    return 0
+
+
+def cmd_chat(a: argparse.Namespace) -> int:
+    app = _app()
+    answerer = app.answerer(a.backend)
+    c = _console()
+    c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; empty line or "
+            "Ctrl-D to quit.")
+    try:
+        while True:
+            try:
+                line = input("you> ").strip()
+            except EOFError:
+                break
+            if not line or line in {"quit", "exit"}:
+                break
+            _render_answer(answerer.ask(line))
+    finally:
+        app.close()
+    return 0
+
+
 # -- run, demo -----------------------------------------------------------------------------
 def cmd_run(a: argparse.Namespace) -> int:
     from bot.runner import run
@@ -293,6 +339,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--stdin", action="store_true", help="extract from text on stdin; store nothing")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_quotes)
+
+    for name, helptext in (("ask", "answer a question from the stored articles, with citations"),
+                           ("chat", "ask questions interactively in the terminal (no Slack or Discord needed)")):
+        s = sub.add_parser(name, help=helptext)
+        if name == "ask":
+            s.add_argument("question", nargs="+")
+            s.add_argument("--json", action="store_true")
+            s.add_argument("--source", action="append", help="only cite documents whose location contains this")
+            s.add_argument("--since", help="only documents published or fetched since (ISO date)")
+            s.set_defaults(func=cmd_ask)
+        else:
+            s.set_defaults(func=cmd_chat)
+        s.add_argument("--backend", choices=["extractive", "openai"],
+                       help="answering backend (default: openai when OPENAI_API_KEY/OPENAI_BASE_URL is set)")
 
     s = sub.add_parser("run", help="run the bot: poll sources on schedule (and chat adapters when configured)")
     s.add_argument("--once", action="store_true", help="poll every source once and exit")

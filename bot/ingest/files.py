@@ -14,6 +14,7 @@ from bot.ingest.clean import DecodeError, decode
 
 EXTENSIONS = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAX_BYTES = 10_000_000
+MIN_ARTICLE_WORDS = 10
 
 
 class FileSkip(Exception):
@@ -77,7 +78,8 @@ def extract_html(raw: RawDocument) -> RawDocument:
         meta = trafilatura.extract_metadata(raw.text)
     except Exception as e:  # trafilatura/lxml raise many types on broken markup
         raise FileSkip(f"HTML could not be parsed: {e}") from None
-    if not body or not body.strip():
+    if not body or len(body.split()) < MIN_ARTICLE_WORDS:
+        # navigation crumbs ("Home") are not an article
         raise FileSkip("no article text found in the HTML")
     return RawDocument(
         location=raw.location, text=body, url=raw.url or (meta.url if meta else None),

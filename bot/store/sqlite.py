@@ -131,9 +131,13 @@ class SQLiteStore:
             except sqlite3.Error as e:
                 raise StoreError(f"cannot open database {self.path!r}: {e}") from e
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as e:
+                conn.close()
+                raise StoreError(f"database {self.path!r} is not a usable SQLite database: {e}") from e
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -331,6 +335,23 @@ class SQLiteStore:
 
     def count_documents(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def count_passages(self) -> int:
+        """Number of stored passages (the IDF denominator)."""
+        return int(self._conn().execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    def count_matches(self, match: str) -> int:
+        """Number of passages an FTS5 expression matches."""
+        try:
+            return int(self._conn().execute(
+                "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?", (match,)).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    def document_text(self, doc_id: int) -> str:
+        """A document's clean text ('' when gone)."""
+        r = self._conn().execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return str(r[0]) if r else ""
 
     # -- search ------------------------------------------------------------------------------
     def search_passages(self, match: str, limit: int = 20, sources: list[str] | None = None,

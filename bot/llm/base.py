@@ -1,0 +1,64 @@
+"""The answering seam: evidence in, a draft answer with [n] markers out; every backend implements it.
+
+Imports only the domain and retrieval types; never a network library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.domain import Citation
+from bot.question import Query
+from bot.search import Span
+from bot.store.base import QuoteRow
+
+
+@dataclass
+class QuoteEvidence:
+    """A stored quote with the citable span (its sentence) around it."""
+
+    row: QuoteRow
+    span: Span
+    score: float
+
+
+@dataclass
+class Evidence:
+    """What retrieval found for a question, ready to be numbered and cited."""
+
+    query: Query
+    quotes: list[QuoteEvidence] = field(default_factory=list)
+    sentences: list[Span] = field(default_factory=list)
+    searched: str = ""  # human description of what was searched, for not-found replies
+    missing: list[str] = field(default_factory=list)  # names the corpus never mentions
+    documents: int = 0
+
+
+@dataclass
+class Draft:
+    """A backend's answer before verification."""
+
+    text: str
+    found: bool
+    citations: list[Citation]
+    why: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    quotes: list[QuoteEvidence] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    """One method per backend: answer from evidence."""
+
+    name: str
+
+    def answer(self, evidence: Evidence, on_partial: Callable[[str], None] | None = None) -> Draft:
+        """A draft answer whose claims carry [n] markers into its citations."""
+        ...
+
+
+def citation_for(n: int, span: Span) -> Citation:
+    """A numbered citation of a span."""
+    return Citation(n=n, source=span.location, text=span.text, doc_id=span.doc_id, start=span.start, end=span.end,
+                    title=span.title, url=span.url, outlet=span.outlet, passage=span.passage)

@@ -1,0 +1,167 @@
+"""Retrieval over passages (FTS5 BM25) and the quote index, down to scored sentences.
+
+Reads the store; knows nothing of answers' wording or of any LLM.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.question import Query, content_terms, stem
+from bot.store.base import PassageHit, QuoteRow, Store
+
+_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+                   r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
+                     r"thousand|million|billion|trillion)\b", re.I)
+
+
+@dataclass
+class Span:
+    """A scored, citable span of a stored document (a sentence, or a quote's sentence)."""
+
+    doc_id: int
+    start: int
+    end: int
+    text: str
+    score: float
+    location: str
+    title: str
+    url: str | None
+    outlet: str | None
+    passage: int | None = None
+
+
+def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within [start, end) of text."""
+    out = []
+    s = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        cut = m.start() + len(m.group(0).rstrip())
+        out.append((s, cut))
+        s = m.end()
+    if s < end:
+        out.append((s, end))
+    return [(a, b) for a, b in out if b > a]
+
+
+def fts_expression(terms: Iterable[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms (each quoted, so no syntax leaks in)."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in terms if t]
+    return " OR ".join(quoted)
+
+
+class Retriever:
+    """Finds passages, sentences and quotes for a question; caches document frequencies."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._df: dict[str, int] = {}
+        self._n = -1
+
+    def _refresh(self) -> None:
+        n = self.store.count_documents()
+        if n != self._n:
+            self._n, self._df = n, {}
+
+    def doc_freq(self, term: str) -> int:
+        """How many passages contain a term (FTS5's own tokenizer and stemmer)."""
+        if term not in self._df:
+            self._df[term] = self.store.count_matches(fts_expression([term]))
+        return self._df[term]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over passages."""
+        total = max(1, self.store.count_passages())
+        return math.log((total + 1) / (self.doc_freq(term) + 0.5))
+
+    def passages(self, query: Query, limit: int = 40, sources: list[str] | None = None,
+                 since: str | None = None) -> list[PassageHit]:
+        """BM25 passages for the question's content words."""
+        self._refresh()
+        terms = query.terms + [w for p in query.phrases for w in content_terms(p)]
+        terms += [w for alts in query.expansions.values() for w in alts]
+        expr = fts_expression(dict.fromkeys(terms))
+        return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
+
+    def sentences(self, query: Query, hits: list[PassageHit], terms: list[str] | None = None,
+                  require: list[str] | None = None) -> list[Span]:
+        """Sentences of the hit passages, scored by IDF-weighted coverage of the question's words."""
+        terms = terms if terms is not None else query.terms
+        weights = {stem(t): self.idf(t) for t in terms}
+        # an alternative word ("arrived" for "travel") stands for its question word
+        alias = {stem(a): stem(t) for t, alts in query.expansions.items() if t in terms for a in alts}
+        total = sum(weights.values()) or 1.0
+        need = [n.casefold() for n in (require or [])]
+        spans: list[Span] = []
+        for rank, h in enumerate(hits):
+            doc_text = self.store.document_text(h.doc_id)
+            for a, b in sentences_in(doc_text, h.start, h.end):
+                sent = doc_text[a:b]
+                low = sent.casefold()
+                if need and not all(n in low for n in need):
+                    continue
+                stems = {stem(w) for w in content_terms(sent)}
+                stems |= {alias[x] for x in stems if x in alias}
+                cover = sum(w for s, w in weights.items() if s in stems) / total
+                if cover == 0:
+                    continue
+                score = cover + 0.02 / (1 + rank) + _type_bonus(query.answer_type, sent)
+                score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
+                if len(sent) < 40:
+                    score -= 0.15  # headings and fragments answer little
+                spans.append(Span(h.doc_id, a, b, sent, score, h.location, h.title, h.url, h.outlet, h.ordinal))
+        spans.sort(key=lambda s: -s.score)
+        return spans
+
+    def coverage(self, text: str, terms: list[str]) -> float:
+        """IDF-weighted share of `terms` that `text` contains (stemmed)."""
+        weights = {stem(t): self.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        stems = {stem(w) for w in content_terms(text)}
+        return sum(w for s, w in weights.items() if s in stems) / total
+
+    def speaker_quotes(self, speaker: str, sources: list[str] | None = None) -> list[QuoteRow]:
+        """Attributed quotes whose speaker the query names ("Navarro" -> "Peter Navarro")."""
+        from bot.quotes import speaker_matches
+
+        rows: list[QuoteRow] = []
+        toks = [t for t in content_terms(speaker) if len(t) > 1]
+        if not toks:
+            return []
+        # one indexed look-up per distinctive token, then the exact name rule
+        seen: set[tuple[int, int]] = set()
+        for tok in sorted(toks, key=len, reverse=True)[:2]:
+            for r in self.store.quotes(speaker_like=tok):
+                key = (r.doc_id, r.quote.start)
+                if key not in seen and r.quote.speaker:
+                    seen.add(key)
+                    rows.append(r)
+        exact = [r for r in rows if r.quote.speaker and speaker_matches(speaker, r.quote.speaker)]
+        if not exact:
+            # organisations: "Japan's government" names "the Japanese government"
+            exact = [r for r in self._org_matches(toks)]
+        if sources:
+            exact = [r for r in exact if any(s in r.location for s in sources)]
+        return exact
+
+    def _org_matches(self, toks: list[str]) -> list[QuoteRow]:
+        out = []
+        for r in self.store.quotes(speaker_like=None) if len(toks) > 1 else []:
+            sp = content_terms(r.quote.speaker or "")
+            if sp and all(any(w.startswith(t[:5]) or t.startswith(w[:5]) for w in sp) for t in toks):
+                out.append(r)
+        return out
+
+
+def _type_bonus(answer_type: str | None, sent: str) -> float:
+    if answer_type == "when":
+        return 0.25 if _YEAR.search(sent) or _DATE.search(sent) else 0.0
+    if answer_type == "number":
+        return 0.2 if _NUMBER.search(sent) else 0.0
+    return 0.0

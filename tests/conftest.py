@@ -1,0 +1,45 @@
+"""Shared fixtures: a clean environment for every test, databases in tmp_path, corpus paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "corpus" / "seeds"
+BBC = SHARED / "corpus" / "bbc"
+
+_KEEP = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT",
+         "BRIEFBOT_TEST_LLAMA", "BRIEFBOT_TEST_POSTGRES"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the developer's shell: every test starts from the defaults."""
+    for k in list(os.environ):
+        if k not in _KEEP and (k.startswith(("BRIEFBOT_", "OPENAI_", "SLACK_", "DISCORD_")) or k == "TIKTOKEN_CACHE_DIR"):
+            monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("BRIEFBOT_DATABASE_URL", f"sqlite:///{tmp_path}/bot.db")
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/bot.db"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not here (the shared corpus sits beside the repo)")
+    return path
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=ROOT)
