@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import Document, Passage, Quote
+from bot.store.sqlite_ops import SQLiteOpsMixin
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -107,10 +108,46 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ingest_items_run ON ingest_items(run_id);
     """,
+    # 2: answers and feedback, the LLM call log, digest subscriptions and their claimed slots,
+    #    per-channel source scoping
+    """
+    CREATE TABLE answers (
+        id TEXT PRIMARY KEY, at TEXT NOT NULL, platform TEXT, channel TEXT, user TEXT,
+        question TEXT NOT NULL, answer TEXT NOT NULL, found INTEGER NOT NULL, backend TEXT NOT NULL,
+        citations TEXT NOT NULL, why TEXT
+    );
+    CREATE TABLE feedback (
+        answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+        user TEXT NOT NULL DEFAULT '', helpful INTEGER NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (answer_id, user)
+    );
+    CREATE TABLE llm_calls (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, purpose TEXT, prompt_name TEXT, prompt_hash TEXT,
+        model TEXT, tokens_in INTEGER, tokens_out INTEGER, estimated INTEGER NOT NULL DEFAULT 0,
+        latency_ms REAL, outcome TEXT NOT NULL, error TEXT, attempts INTEGER
+    );
+    CREATE INDEX llm_calls_at ON llm_calls(at);
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY, platform TEXT NOT NULL, channel TEXT NOT NULL,
+        time_of_day TEXT NOT NULL, timezone TEXT NOT NULL, cadence TEXT NOT NULL DEFAULT 'daily',
+        topic TEXT, created_by TEXT, created TEXT NOT NULL, last_digest_at TEXT,
+        UNIQUE (platform, channel)
+    );
+    CREATE TABLE digest_claims (
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+        slot TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL, lease_until TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1, message_id TEXT, error TEXT, updated TEXT NOT NULL,
+        PRIMARY KEY (subscription_id, slot)
+    );
+    CREATE TABLE channel_sources (
+        platform TEXT NOT NULL, channel TEXT NOT NULL, pattern TEXT NOT NULL,
+        PRIMARY KEY (platform, channel, pattern)
+    );
+    """,
 ]
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteOpsMixin):
     """The default store: a single SQLite file in WAL mode."""
 
     def __init__(self, path: str) -> None:

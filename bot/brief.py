@@ -1,0 +1,186 @@
+"""Briefs: per story, a headline, summary, cited key points, attributed quotes, where outlets differ.
+
+The extractive summarizer (default, offline): every point is a verbatim sentence with its citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import PurePath
+
+from bot.domain import Brief, BriefQuote, Citation, Difference, Document, KeyPoint, StoryBrief
+from bot.search import sentences_in
+from bot.store.base import QuoteRow
+from bot.stories import Story, cosine, entities, group, terms
+
+MAX_POINTS = 5
+MAX_QUOTES = 4
+_NUMBER_NOUN = re.compile(r"\b(\d[\d,.]*)\s+(?:million\s+|billion\s+)?([a-z]{3,})\b")
+# "put the number of waiting vessels at 11"
+_NOUN_NUMBER = re.compile(r"\b(?:number|count|total|tally) of (?:[a-z]+ )?([a-z]{3,}) (?:at|to|as) (\d[\d,.]*)\b")
+_FRAMING = re.compile(r"\b(?:described|calls?|called|as an?|is an?|was an?|amounts? to|marks?|signals?|remains?|"
+                      r"more than|rather than|nothing more than|not\s+\w+\s+but|record(?:ed)? as|opening act)\b",
+                      re.I)
+
+
+def cite(n: int, doc: Document, a: int, b: int) -> Citation:
+    """A citation of doc.text[a:b]."""
+    return Citation(n=n, source=doc.location, text=doc.text[a:b], doc_id=doc.id, start=a, end=b, title=doc.title,
+                    url=doc.url, outlet=doc.outlet)
+
+
+def _sentences(doc: Document) -> list[tuple[int, int]]:
+    out = []
+    for p in doc.passages or []:
+        out.extend(sentences_in(doc.text, p.start, p.end))
+    return [(a, b) for a, b in out if 40 <= b - a <= 400]
+
+
+def _unit(tf: dict[str, int]) -> dict[str, float]:
+    norm = sum(v * v for v in tf.values()) ** 0.5 or 1.0
+    return {t: v / norm for t, v in tf.items()}
+
+
+class ExtractiveSummarizer:
+    """Builds a StoryBrief from a story's documents and their stored quotes."""
+
+    name = "extractive"
+
+    def story_brief(self, story: Story, quotes: list[QuoteRow]) -> StoryBrief:
+        docs = story.documents
+        n = 0
+
+        def next_n() -> int:
+            nonlocal n
+            n += 1
+            return n
+
+        central = max(docs, key=lambda d: cosine(_unit(dict(terms(d.text))), story.vector))
+        lead = _sentences(central)[:1]
+        summary = central.text[lead[0][0]:lead[0][1]] if lead else central.title
+        # key points: central, diverse sentences across outlets (maximal marginal relevance)
+        cands = []
+        for d in docs:
+            for i, (a, b) in enumerate(_sentences(d)):
+                v = _unit(dict(terms(d.text[a:b])))
+                rel = cosine(v, story.vector) + (0.05 if i < 3 else 0.0)  # leads carry the news
+                cands.append((rel, d, a, b, v))
+        cands.sort(key=lambda c: -c[0])
+        chosen: list[tuple[float, Document, int, int, dict[str, float]]] = []
+        for c in cands[:200]:
+            if len(chosen) >= MAX_POINTS:
+                break
+            if lead and c[1] is central and c[2] == lead[0][0]:
+                continue  # already the summary
+            if any(cosine(c[4], o[4]) > 0.45 for o in chosen):
+                continue
+            chosen.append(c)
+        points = [KeyPoint(text=d.text[a:b], citations=[cite(next_n(), d, a, b)]) for _, d, a, b, _ in chosen]
+        return StoryBrief(
+            story_id=story.id, headline=central.title, summary=summary, key_points=points,
+            quotes=self._quotes(quotes, next_n), differences=self._differences(docs, next_n),
+            entities=entities(docs), sources=[_source(d) for d in docs])
+
+    def _quotes(self, rows: list[QuoteRow], next_n: object) -> list[BriefQuote]:
+        per_speaker: dict[str, QuoteRow] = {}
+        mentions: dict[str, int] = defaultdict(int)
+        for r in rows:
+            q = r.quote
+            if not q.speaker or q.kind == "unattributed" or len(q.text) < 25:
+                continue
+            mentions[q.speaker] += 1
+            cur = per_speaker.get(q.speaker)
+            if cur is None or (q.kind == "direct", len(q.text)) > (cur.quote.kind == "direct", len(cur.quote.text)):
+                per_speaker[q.speaker] = r
+        best = sorted(per_speaker.values(), key=lambda r: (-mentions[r.quote.speaker or ""], -len(r.quote.text)))
+        out = []
+        for r in best[:MAX_QUOTES]:
+            q = r.quote
+            text = q.text.strip().rstrip(",;: ")
+            doc = Document(id=r.doc_id, location=r.location, title=r.title, text="", content_hash="",
+                           url=r.url, outlet=r.outlet)
+            c = Citation(n=next_n(), source=r.location, text=text, doc_id=r.doc_id,  # type: ignore[operator]
+                         start=q.start, end=q.start + len(text), title=doc.title, url=r.url, outlet=r.outlet)
+            out.append(BriefQuote(speaker=q.speaker or "", description=q.description, text=text, citation=c))
+        return out
+
+    def _differences(self, docs: list[Document], next_n: object) -> list[Difference]:
+        """Figures the outlets report differently, and each outlet's own framing sentence."""
+        if len({d.outlet or d.location for d in docs}) < 2:
+            return []
+        out: list[Difference] = []
+        figures: dict[str, dict[int, tuple[str, int, int]]] = defaultdict(dict)
+        for d in docs:
+            for a, b in _sentences(d):
+                found = [(m.group(2), m.group(1)) for m in _NUMBER_NOUN.finditer(d.text, a, b)]
+                found += [(m.group(1), m.group(2)) for m in _NOUN_NUMBER.finditer(d.text, a, b)]
+                for noun, value in found:
+                    figures[noun.rstrip("s")].setdefault(d.id, (value.rstrip(".,"), a, b))
+        by_id = {d.id: d for d in docs}
+        for noun, per_doc in figures.items():
+            values = {v[0] for v in per_doc.values()}
+            if len(per_doc) >= 2 and len(values) >= 2 and noun not in {"year", "percent", "time", "day"}:
+                sides = [KeyPoint(text=f"{_name(by_id[i])}: {v[0]}",
+                                  citations=[cite(next_n(), by_id[i], v[1], v[2])])  # type: ignore[operator]
+                         for i, v in per_doc.items()]
+                out.append(Difference(topic=f"figures for “{noun}s”", sides=sides))
+        framing = []
+        centre = _unit({t: 1 for d in docs for t in terms(d.title)})
+        for d in docs[:4]:
+            cue = [(a, b) for a, b in _sentences(d) if _FRAMING.search(d.text[a:b]) and "“" not in d.text[a:b]]
+            best = max(cue, key=lambda ab: cosine(_unit(dict(terms(d.text[ab[0]:ab[1]]))), centre), default=None)
+            if best:
+                framing.append(KeyPoint(text=f"{_name(d)}: {d.text[best[0]:best[1]]}",
+                                        citations=[cite(next_n(), d, best[0], best[1])]))  # type: ignore[operator]
+        if len(framing) >= 2:
+            out.append(Difference(topic="how each outlet frames it", sides=framing))
+        return out[:3]
+
+
+def _name(d: Document) -> str:
+    return d.outlet or PurePath(d.location).name
+
+
+def _source(d: Document) -> dict[str, str | None]:
+    return {"source": d.location, "title": d.title, "outlet": d.outlet, "url": d.url, "published": d.published}
+
+
+class BriefBuilder:
+    """Stories of the stored documents (in scope, since a time, about a topic) -> Brief."""
+
+    def __init__(self, store: object, summarizer: ExtractiveSummarizer | None = None, max_stories: int = 10) -> None:
+        self.store = store
+        self.summarizer = summarizer or ExtractiveSummarizer()
+        self.max_stories = max_stories
+
+    def stories(self, sources: list[str] | None = None) -> list[Story]:
+        """All stories of the documents a scope may see."""
+        docs = self.store.list_documents()  # type: ignore[attr-defined]
+        if sources:
+            docs = [d for d in docs if any(p in d.location for p in sources)]
+        full = self.store.documents_by_id([d.id for d in docs])  # type: ignore[attr-defined]
+        return group([full[d.id] for d in docs if d.id in full])
+
+    def __call__(self, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
+                 story_id: int | None = None) -> Brief:
+        stories = self.stories(sources)
+        if story_id is not None:
+            stories = [s for s in stories if s.id == story_id]
+        if since:
+            stories = [s for s in stories if s.last_seen >= since]
+        if topic:
+            words = [w for w in terms(topic)]
+            stories = [s for s in stories if all(any(w in terms(d.text + " " + d.title) for d in s.documents)
+                                                 for w in words)]
+        stories.sort(key=lambda s: (-len(s.documents), s.id))
+        briefs = []
+        for s in stories[: self.max_stories]:
+            rows = [r for d in s.documents for r in self.store.quotes(source=d.location)  # type: ignore[attr-defined]
+                    if r.doc_id == d.id]
+            briefs.append(self.summarizer.story_brief(s, rows))
+        note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
+                                  (f" since {since}" if since else ""))
+        return Brief(stories=briefs, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     backend=self.summarizer.name, note=note)

@@ -1,0 +1,101 @@
+"""The Service the adapters and the CLI chat use: answers, briefs, subscriptions, feedback, scoping.
+
+Synchronous; owns no I/O beyond the store it is given. Backends are injected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.answer import Answerer
+from bot.domain import Answer, Brief, Channel, Subscription
+from bot.store.sqlite import SQLiteStore
+
+log = logging.getLogger("briefbot.core")
+
+CADENCES = ("daily", "weekdays", "weekly")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+
+
+def parse_time_of_day(text: str) -> str:
+    """'8:00', '08.00', '8h00' -> '08:00'; ValueError with a user-facing reason otherwise."""
+    m = _TIME.match(text.strip())
+    if not m:
+        raise ValueError(f"“{text}” is not a time of day: use 24-hour HH:MM, e.g. 08:00")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name ('Europe/Berlin', 'UTC'); ValueError naming the input otherwise."""
+    name = text.strip()
+    if name.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"“{text}” is not a time zone I know: use a name like Europe/Berlin, America/New_York "
+                         "or UTC") from None
+    return name
+
+
+class Core:
+    """The bot's core, as chat adapters see it (implements bot.service.Service)."""
+
+    def __init__(self, store: SQLiteStore, answerer: Answerer,
+                 brief_builder: Callable[[str | None, list[str] | None, str | None], Brief] | None = None) -> None:
+        self.store = store
+        self.answerer = answerer
+        self.brief_builder = brief_builder
+
+    def scope(self, channel: Channel | None) -> list[str] | None:
+        """The sources a channel may cite (None: all)."""
+        if channel is None:
+            return None
+        return self.store.channel_sources(channel.platform, channel.channel) or None
+
+    def document_count(self, channel: Channel | None = None) -> int:
+        scope = self.scope(channel)
+        if not scope:
+            return self.store.count_documents()
+        return sum(len(self.store.list_documents(source=p)) for p in scope)
+
+    def ask(self, question: str, channel: Channel | None = None,
+            on_partial: Callable[[str], None] | None = None) -> Answer:
+        ans = self.answerer.ask(question, sources=self.scope(channel), on_partial=on_partial)
+        ans.id = uuid.uuid4().hex[:12]
+        try:
+            self.store.save_answer(ans, channel)
+        except Exception:  # losing the feedback link must not lose the answer
+            log.exception("could not save answer %s", ans.id)
+        log.info("answered %s: found=%s backend=%s citations=%d", ans.id, ans.found, ans.backend, len(ans.citations))
+        return ans
+
+    def brief(self, topic: str | None = None, channel: Channel | None = None, since: str | None = None) -> Brief:
+        if self.brief_builder is None:
+            return Brief(stories=[], generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         note="briefs are not available in this build")
+        return self.brief_builder(topic, self.scope(channel), since)
+
+    def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
+                  cadence: str = "daily") -> Subscription:
+        if cadence not in CADENCES:
+            raise ValueError(f"“{cadence}” is not a cadence: use daily, weekdays or weekly")
+        sub = Subscription(id=0, platform=channel.platform, channel=channel.channel,
+                           time_of_day=parse_time_of_day(time_of_day), timezone=parse_timezone(timezone),
+                           cadence=cadence, topic=(topic or "").strip() or None, created_by=channel.user)
+        return self.store.upsert_subscription(sub)
+
+    def unsubscribe(self, channel: Channel) -> int:
+        return self.store.delete_subscriptions(channel.platform, channel.channel)
+
+    def subscriptions(self, channel: Channel) -> list[Subscription]:
+        return self.store.list_subscriptions(channel.platform, channel.channel)
+
+    def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
+        if not self.store.add_feedback(answer_id, channel.user or "", helpful):
+            log.warning("feedback for unknown answer %s", answer_id)

@@ -1,0 +1,169 @@
+"""SQLite persistence for the bot's own records: answers, feedback, LLM calls, subscriptions, claims.
+
+A mixin of SQLiteStore, split off so neither file has to hold everything.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.domain import Answer, Channel, Subscription
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class SQLiteOpsMixin:
+    """Answers, feedback, call log, subscriptions and digest claims."""
+
+    def _conn(self) -> sqlite3.Connection: ...  # provided by SQLiteStore
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...  # provided by SQLiteStore
+
+    # -- answers and feedback ----------------------------------------------------------------
+    def save_answer(self, answer: Answer, channel: Channel | None) -> None:
+        """Keep an answer so feedback can point at it."""
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO answers (id, at, platform, channel, user, question, answer, found, backend,"
+                " citations, why) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (answer.id, _now().isoformat(), channel.platform if channel else None,
+                 channel.channel if channel else None, channel.user if channel else None, answer.question,
+                 answer.text, int(answer.found), answer.backend,
+                 json.dumps([c.to_json() for c in answer.citations]), answer.why),
+            )
+
+    def add_feedback(self, answer_id: str, user: str, helpful: bool) -> bool:
+        """Record (or change) a user's vote; False when the answer is unknown."""
+        with self._tx() as tx:
+            if not tx.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone():
+                return False
+            tx.execute("INSERT OR REPLACE INTO feedback (answer_id, user, helpful, at) VALUES (?,?,?,?)",
+                       (answer_id, user, int(helpful), _now().isoformat()))
+        return True
+
+    def feedback_counts(self) -> dict[str, int]:
+        """Helpful and not-helpful votes so far."""
+        r = self._conn().execute("SELECT COALESCE(SUM(helpful),0), COUNT(*) FROM feedback").fetchone()
+        return {"helpful": int(r[0]), "not_helpful": int(r[1]) - int(r[0])}
+
+    # -- LLM call log ------------------------------------------------------------------------
+    def log_llm_call(self, rec: dict[str, Any]) -> None:
+        """One row per LLM call: prompt name and hash, model, tokens, latency, outcome."""
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO llm_calls (at, purpose, prompt_name, prompt_hash, model, tokens_in, tokens_out,"
+                " estimated, latency_ms, outcome, error, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (_now().isoformat(), rec.get("purpose"), rec.get("prompt_name"), rec.get("prompt_hash"),
+                 rec.get("model"), rec.get("tokens_in"), rec.get("tokens_out"), int(bool(rec.get("estimated"))),
+                 rec.get("latency_ms"), rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts")),
+            )
+
+    def llm_usage(self, since: str) -> list[dict[str, Any]]:
+        """Calls, tokens and outcomes per model and purpose since an ISO time."""
+        rows = self._conn().execute(
+            "SELECT model, purpose, COUNT(*) AS calls, COALESCE(SUM(tokens_in),0) AS tokens_in,"
+            " COALESCE(SUM(tokens_out),0) AS tokens_out, SUM(outcome = 'ok') AS ok, MAX(estimated) AS estimated,"
+            " AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= ? GROUP BY model, purpose ORDER BY model",
+            (since,)).fetchall()
+        return [dict(r) for r in rows]
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def upsert_subscription(self, sub: Subscription) -> Subscription:
+        """Create or replace a channel's digest subscription."""
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO subscriptions (platform, channel, time_of_day, timezone, cadence, topic, created_by,"
+                " created) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(platform, channel) DO UPDATE SET"
+                " time_of_day=excluded.time_of_day, timezone=excluded.timezone, cadence=excluded.cadence,"
+                " topic=excluded.topic, created_by=excluded.created_by",
+                (sub.platform, sub.channel, sub.time_of_day, sub.timezone, sub.cadence, sub.topic, sub.created_by,
+                 _now().isoformat()))
+            r = tx.execute("SELECT * FROM subscriptions WHERE platform = ? AND channel = ?",
+                           (sub.platform, sub.channel)).fetchone()
+        return _sub(r)
+
+    def delete_subscriptions(self, platform: str, channel: str) -> int:
+        """Remove a channel's subscriptions; returns how many."""
+        with self._tx() as tx:
+            return tx.execute("DELETE FROM subscriptions WHERE platform = ? AND channel = ?",
+                              (platform, channel)).rowcount
+
+    def list_subscriptions(self, platform: str | None = None, channel: str | None = None) -> list[Subscription]:
+        """Subscriptions, optionally of one platform or channel."""
+        sql, args = "SELECT * FROM subscriptions WHERE 1=1", []
+        if platform:
+            sql, args = sql + " AND platform = ?", [*args, platform]
+        if channel:
+            sql, args = sql + " AND channel = ?", [*args, channel]
+        return [_sub(r) for r in self._conn().execute(sql + " ORDER BY id", args)]
+
+    def last_digest_at(self, subscription_id: int) -> str | None:
+        """When the subscription's last digest was posted (ISO), if ever."""
+        r = self._conn().execute("SELECT last_digest_at FROM subscriptions WHERE id = ?", (subscription_id,)).fetchone()
+        return r[0] if r else None
+
+    # -- claims: each (subscription, slot) posted once across restarts and replicas ----------
+    def claim_slot(self, subscription_id: int, slot: str, owner: str, lease_seconds: int = 300,
+                   max_attempts: int = 5) -> bool:
+        """Claim a digest slot; True when this owner may post it now.
+
+        A slot already posted is never claimed again; a claim whose lease ran out (its owner
+        crashed) is taken over; a failed post is retried up to max_attempts.
+        """
+        now = _now()
+        lease = (now + timedelta(seconds=lease_seconds)).isoformat()
+        with self._tx() as tx:
+            r = tx.execute("SELECT status, lease_until, attempts FROM digest_claims WHERE subscription_id = ? AND slot = ?",
+                           (subscription_id, slot)).fetchone()
+            if r is None:
+                tx.execute("INSERT INTO digest_claims (subscription_id, slot, owner, status, lease_until, updated)"
+                           " VALUES (?,?,?,?,?,?)", (subscription_id, slot, owner, "claimed", lease, now.isoformat()))
+                return True
+            status, until, attempts = r
+            if status == "posted" or attempts >= max_attempts:
+                return False
+            if status == "claimed" and until > now.isoformat():
+                return False
+            tx.execute("UPDATE digest_claims SET owner=?, status='claimed', lease_until=?, attempts=attempts+1,"
+                       " updated=? WHERE subscription_id=? AND slot=?",
+                       (owner, lease, now.isoformat(), subscription_id, slot))
+            return True
+
+    def finish_claim(self, subscription_id: int, slot: str, owner: str, message_id: str | None,
+                     error: str | None = None, digest_time: str | None = None) -> None:
+        """Record a slot's delivery: posted (with the message id) or failed (with the error, retried later)."""
+        now = _now().isoformat()
+        with self._tx() as tx:
+            tx.execute("UPDATE digest_claims SET status=?, message_id=?, error=?, updated=?, lease_until=?"
+                       " WHERE subscription_id=? AND slot=? AND owner=?",
+                       ("failed" if error else "posted", message_id, error, now, now, subscription_id, slot, owner))
+            if not error:
+                tx.execute("UPDATE subscriptions SET last_digest_at=? WHERE id=?", (digest_time or now, subscription_id))
+
+    def claims(self, subscription_id: int | None = None) -> list[dict[str, Any]]:
+        """Claimed slots and their delivery outcome."""
+        sql = "SELECT * FROM digest_claims" + (" WHERE subscription_id = ?" if subscription_id else "")
+        return [dict(r) for r in self._conn().execute(sql + " ORDER BY slot",
+                                                      (subscription_id,) if subscription_id else ())]
+
+    # -- per-channel source scoping ----------------------------------------------------------
+    def set_channel_sources(self, platform: str, channel: str, patterns: list[str]) -> None:
+        """Limit a channel's answers and briefs to sources whose location contains one of the patterns."""
+        with self._tx() as tx:
+            tx.execute("DELETE FROM channel_sources WHERE platform = ? AND channel = ?", (platform, channel))
+            tx.executemany("INSERT INTO channel_sources VALUES (?,?,?)", [(platform, channel, p) for p in patterns])
+
+    def channel_sources(self, platform: str, channel: str) -> list[str]:
+        """The channel's source patterns ([] means every source)."""
+        return [r[0] for r in self._conn().execute(
+            "SELECT pattern FROM channel_sources WHERE platform = ? AND channel = ? ORDER BY pattern", (platform, channel))]
+
+
+def _sub(r: sqlite3.Row) -> Subscription:
+    return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
+                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
