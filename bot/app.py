@@ -15,6 +15,8 @@ from bot.store import Store, open_store
 
 if TYPE_CHECKING:
     from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.core import Core
     from bot.ingest.http import Fetcher
     from bot.llm.base import Backend
 
@@ -71,6 +73,18 @@ class App:
         from bot.llm.openai_backend import OpenAIBackend
 
         return OpenAIBackend.from_settings(self.settings, self.store)
+
+    def brief_builder(self) -> BriefBuilder:
+        """Stories and briefs of what is stored (extractive summarizer)."""
+        from bot.brief import BriefBuilder
+
+        return BriefBuilder(self.store)
+
+    def core(self, backend: str | None = None) -> Core:
+        """The Service chat adapters and the CLI chat talk to."""
+        from bot.core import Core
+
+        return Core(self.store, self.answerer(backend), self.brief_builder())  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Release the store (and the HTTP client)."""

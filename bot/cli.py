@@ -256,6 +256,133 @@ def cmd_chat(a: argparse.Namespace) -> int:
     return 0
 
 
+# -- briefs, stories, digests, usage --------------------------------------------------------
+def _since(text: str | None) -> str | None:
+    """'24h', '7d' -> an ISO time that long ago; an ISO date passes through."""
+    if not text:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    from bot.config import ConfigError, parse_duration
+
+    try:
+        secs = parse_duration(text, "--since")
+    except ConfigError:
+        return text
+    return (datetime.now(timezone.utc) - timedelta(seconds=secs)).isoformat(timespec="seconds")
+
+
+def render_brief_markdown(brief: Any) -> str:
+    """A brief as Markdown: stories, points with [n], quotes, differences, sources."""
+    out = []
+    if not brief.stories:
+        out.append(f"_{brief.note or 'Nothing to brief.'}_")
+    for st in brief.stories:
+        out.append(f"## {st.headline}\n\n{st.summary}\n")
+        cites: list[Any] = []
+        for k in st.key_points:
+            out.append(f"- {k.text} " + " ".join(f"[{c.n}]" for c in k.citations))
+            cites += k.citations
+        if st.quotes:
+            out.append("\n**Quotes**\n")
+            for q in st.quotes:
+                who = q.speaker + (f" ({q.description})" if q.description else "")
+                out.append(f"- {who}: “{q.text}” [{q.citation.n}]")
+                cites.append(q.citation)
+        if st.differences:
+            out.append("\n**Where the sources differ**\n")
+            for d in st.differences:
+                out.append(f"- {d.topic}: " + "; ".join(f"{s.text} [{s.citations[0].n}]" for s in d.sides))
+                cites += [c for s in d.sides for c in s.citations]
+        out.append("\n**Sources**: " + "; ".join(f"{s['title']} ({s['outlet'] or s['source'].rsplit('/', 1)[-1]})"
+                                               for s in st.sources))
+        out.append("\n" + "\n".join(f"[{c.n}] {c.title} — {c.url or c.source}" for c in cites) + "\n")
+    return "\n".join(out)
+
+
+def cmd_brief(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        brief = app.brief_builder()(a.topic, a.source, _since(a.since), a.story)
+    finally:
+        app.close()
+    if a.json:
+        _print_json(brief.to_json())
+    else:
+        sys.stdout.write(render_brief_markdown(brief) + "\n")
+    return 0
+
+
+def cmd_stories(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        stories = app.brief_builder().stories(a.source)
+    finally:
+        app.close()
+    stories.sort(key=lambda s: (-len(s.documents), s.id))
+    rows = [{"id": s.id, "headline": s.documents[0].title, "documents": [d.id for d in s.documents],
+             "outlets": s.outlets, "first_seen": s.first_seen, "last_seen": s.last_seen} for s in stories]
+    if a.json:
+        _print_json(rows)
+    else:
+        for r in rows[: a.limit]:
+            print(f"{r['id']:>5}  {len(r['documents']):>3} docs  {r['headline'][:70]}  ({', '.join(r['outlets'][:3])})")
+    return 0
+
+
+def cmd_digest(a: argparse.Namespace) -> int:
+    from bot.digest import DigestRunner, latest_slot
+
+    app = _app()
+    try:
+        store: Any = app.store
+        subs = [s for s in store.list_subscriptions() if not a.channel or s.channel == a.channel]
+        if not subs:
+            print("no digest subscriptions" + (f" for channel {a.channel}" if a.channel else "") +
+                  ": subscribe in chat with /digest 08:00 Europe/Berlin [topic]")
+            return 1 if a.channel else 0
+        runner = DigestRunner(store, app.brief_builder(), {}, owner="cli")
+        out = []
+        for sub in subs:
+            brief = runner.preview(sub)
+            from datetime import datetime, timezone
+
+            slot = latest_slot(sub, datetime.now(timezone.utc))
+            out.append({"subscription": sub.to_json(), "last_slot": slot.key if slot else None, "brief": brief.to_json()})
+            if not a.json:
+                print(f"# {sub.platform} {sub.channel}: {sub.cadence} at {sub.time_of_day} {sub.timezone}"
+                      + (f", topic {sub.topic!r}" if sub.topic else "") + " (dry run: nothing posted)\n")
+                print(render_brief_markdown(brief))
+        if a.json:
+            _print_json(out)
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_usage(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        rows = app.store.llm_usage(_since(a.since) or "")  # type: ignore[attr-defined]
+    finally:
+        app.close()
+    # list prices in USD per million tokens (input, output); local models cost nothing
+    prices = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.5, 10.0), "gpt-4.1-mini": (0.4, 1.6), "gpt-4.1": (2.0, 8.0)}
+    for r in rows:
+        p = prices.get(r["model"] or "", (0.0, 0.0))
+        r["estimated_cost_usd"] = round((r["tokens_in"] * p[0] + r["tokens_out"] * p[1]) / 1e6, 4)
+    if a.json:
+        _print_json(rows)
+    elif not rows:
+        print(f"no LLM calls since {a.since} (the extractive backend makes none)")
+    else:
+        for r in rows:
+            print(f"{r['model']:<20} {r['purpose'] or '':<8} {r['calls']:>5} calls  {r['tokens_in']:>8} in  "
+                  f"{r['tokens_out']:>7} out  {r['ok']:>5} ok  ~${r['estimated_cost_usd']:.4f}"
+                  + ("  (token counts estimated)" if r["estimated"] else ""))
+    return 0
+
+
 # -- run, demo -----------------------------------------------------------------------------
 def cmd_run(a: argparse.Namespace) -> int:
     from bot.runner import run
@@ -353,6 +480,32 @@ def build_parser() -> argparse.ArgumentParser:
             s.set_defaults(func=cmd_chat)
         s.add_argument("--backend", choices=["extractive", "openai"],
                        help="answering backend (default: openai when OPENAI_API_KEY/OPENAI_BASE_URL is set)")
+
+    s = sub.add_parser("brief", help="a brief of the stored stories: cited points, quotes, differences")
+    s.add_argument("--topic")
+    s.add_argument("--since", help="e.g. 24h, 7d, or an ISO date")
+    s.add_argument("--story", type=int, help="one story by id (see `briefbot stories`)")
+    s.add_argument("--source", action="append", help="only documents whose location contains this")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--markdown", action="store_true", help="Markdown output (the default for humans)")
+    s.set_defaults(func=cmd_brief)
+
+    s = sub.add_parser("stories", help="list stories: documents grouped across outlets")
+    s.add_argument("--source", action="append")
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_stories)
+
+    s = sub.add_parser("digest", help="what the next digest would post (dry run)")
+    s.add_argument("--channel")
+    s.add_argument("--dry-run", action="store_true", help="always a dry run from the CLI; the bot posts")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_digest)
+
+    s = sub.add_parser("usage", help="LLM calls, tokens and estimated cost from the call log")
+    s.add_argument("--since", default="7d")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_usage)
 
     s = sub.add_parser("run", help="run the bot: poll sources on schedule (and chat adapters when configured)")
     s.add_argument("--once", action="store_true", help="poll every source once and exit")

@@ -1,0 +1,118 @@
+"""Digests: which subscription slot is due, claimed once in the database, built, posted, recorded.
+
+A slot is (subscription, local date and time). Claims with a lease make it post once across
+restarts, missed runs (within a grace window) and replicas; a crashed or failed claim is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain import Brief, Subscription
+
+log = logging.getLogger("briefbot.digest")
+
+GRACE = timedelta(hours=6)  # a slot missed while the bot was down is still posted within this window
+LOOKBACK = {"daily": timedelta(days=1), "weekdays": timedelta(days=3), "weekly": timedelta(days=7)}
+
+
+class Poster(Protocol):
+    """A chat platform's way of posting a brief to a channel; returns the message id."""
+
+    def post_brief(self, channel_id: str, brief: Brief) -> str: ...
+
+
+@dataclass
+class Slot:
+    """One scheduled digest of one subscription."""
+
+    key: str  # "2026-11-23 08:00 Europe/Berlin"
+    at: datetime  # the scheduled moment, UTC
+
+
+def latest_slot(sub: Subscription, now: datetime) -> Slot | None:
+    """The most recent scheduled moment of a subscription at or before `now` (None if none in a week)."""
+    tz = ZoneInfo(sub.timezone)
+    local_now = now.astimezone(tz)
+    hh, mm = (int(x) for x in sub.time_of_day.split(":"))
+    for back in range(0, 8):
+        day = (local_now - timedelta(days=back)).date()
+        at = datetime(day.year, day.month, day.day, hh, mm, tzinfo=tz)
+        if at > local_now:
+            continue
+        if sub.cadence == "weekdays" and at.weekday() >= 5:
+            continue
+        if sub.cadence == "weekly" and back > 0 and at.weekday() != _weekly_day(sub):
+            continue
+        if sub.cadence == "weekly" and back == 0 and at.weekday() != _weekly_day(sub):
+            continue
+        return Slot(key=f"{day.isoformat()} {sub.time_of_day} {sub.timezone}", at=at.astimezone(timezone.utc))
+    return None
+
+
+def _weekly_day(sub: Subscription) -> int:
+    return 0  # weekly digests go out on Mondays
+
+
+class DigestRunner:
+    """Posts every due digest slot once; call `run_due` from a scheduler tick."""
+
+    def __init__(self, store: object, build: Callable[[str | None, list[str] | None, str | None], Brief],
+                 posters: dict[str, Poster], owner: str, clock: Callable[[], datetime] | None = None,
+                 skip_empty: bool = False, lease_seconds: int = 300) -> None:
+        self.store = store
+        self.build = build
+        self.posters = posters
+        self.owner = owner
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.skip_empty = skip_empty
+        self.lease_seconds = lease_seconds
+
+    def preview(self, sub: Subscription) -> Brief:
+        """What the subscription's next digest would hold right now."""
+        since = self._since(sub, self.clock())
+        sources = self.store.channel_sources(sub.platform, sub.channel) or None  # type: ignore[attr-defined]
+        return self.build(sub.topic, sources, since)
+
+    def _since(self, sub: Subscription, now: datetime) -> str:
+        last = self.store.last_digest_at(sub.id)  # type: ignore[attr-defined]
+        return last or (now - LOOKBACK.get(sub.cadence, timedelta(days=1))).isoformat(timespec="seconds")
+
+    def run_due(self) -> list[tuple[Subscription, Slot, str]]:
+        """Claim and post every due slot; returns (subscription, slot, outcome) for what this run did."""
+        now = self.clock()
+        done = []
+        for sub in self.store.list_subscriptions():  # type: ignore[attr-defined]
+            poster = self.posters.get(sub.platform)
+            slot = latest_slot(sub, now)
+            if poster is None or slot is None or now - slot.at > GRACE:
+                continue
+            if not self.store.claim_slot(sub.id, slot.key, self.owner, self.lease_seconds):  # type: ignore[attr-defined]
+                continue
+            done.append((sub, slot, self._post(sub, slot, poster, now)))
+        return done
+
+    def _post(self, sub: Subscription, slot: Slot, poster: Poster, now: datetime) -> str:
+        try:
+            brief = self.preview(sub)
+            if not brief.stories:
+                brief.note = brief.note or "nothing new since the last digest"
+                if self.skip_empty:
+                    self.store.finish_claim(sub.id, slot.key, self.owner, None,  # type: ignore[attr-defined]
+                                            digest_time=now.isoformat(timespec="seconds"))
+                    return "skipped (nothing new)"
+            message_id = poster.post_brief(sub.channel, brief)
+        except Exception as e:  # recorded and retried on a later tick, up to the attempt limit
+            log.warning("digest for %s %s (%s) failed: %s", sub.platform, sub.channel, slot.key, e)
+            self.store.finish_claim(sub.id, slot.key, self.owner, None, error=f"{type(e).__name__}: {e}")  # type: ignore[attr-defined]
+            return f"failed: {e}"
+        self.store.finish_claim(sub.id, slot.key, self.owner, message_id,  # type: ignore[attr-defined]
+                                digest_time=now.isoformat(timespec="seconds"))
+        log.info("posted digest to %s %s (%s): %d stories, message %s", sub.platform, sub.channel, slot.key,
+                 len(brief.stories), message_id)
+        return f"posted {message_id}"
