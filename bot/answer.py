@@ -94,6 +94,12 @@ class Answerer:
         """Quotes and sentences that could answer the question, best first."""
         r = self.retriever
         ev = Evidence(query=q)
+        # "according to the Gazette": a name that is an outlet or a source location narrows the search
+        outlets = [n for n in q.names if n != q.speaker and not self._mentioned(n) and self._is_source(n)]
+        if outlets:
+            sources = (sources or []) + [o.casefold() for o in outlets]
+            q.names = [n for n in q.names if n not in outlets]
+            q.terms = [t for t in q.terms if t not in {w for o in outlets for w in content_terms(o)}]
         names = [n for n in ([q.speaker] if q.speaker else []) + q.names if n]
         ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n)]
         ev.searched = self._searched(q, sources)
@@ -129,8 +135,13 @@ class Answerer:
         """Sentences only when the best of them covers enough of the question."""
         if not sents:
             return []
-        best = self.retriever.coverage(sents[0].text, q.terms)
-        return sents if best >= FOUND_COVERAGE else []
+        return sents if max(s.cover for s in sents[:3]) >= FOUND_COVERAGE else []
+
+    def _is_source(self, name: str) -> bool:
+        """True when a name is part of some stored document's location or outlet (not its text)."""
+        key = name.casefold()
+        return len(key) > 3 and any(key in d.location.casefold() or key in (d.outlet or "").casefold()
+                                    for d in self.store.list_documents())
 
     def _mentioned(self, name: str) -> bool:
         toks = content_terms(name)

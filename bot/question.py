@@ -17,7 +17,7 @@ there these they this those through to too under until up very was we were what 
 why will with would you your yours yourself say said says saying tell told think thought happen happened
 know get got make made mr mrs ms dr new news article articles story stories anything something there's
 what's who's please give me us show find explain describe describes described react reacted respond responded
-comment commented view views stance position opinion
+comment commented view views stance position opinion much many
 """.split())
 
 # "what did X say about Y", "what has X said on Y", "how did X describe Y", "how did X react to Y"
@@ -42,6 +42,8 @@ _WHEN = re.compile(r"^(?:when|what\s+(?:year|date|day|month|time))\b", re.I)
 _HOW_MANY = re.compile(r"^(?:how\s+(?:many|much|long|far|big|large|often|old)|what\s+(?:percentage|share|number|"
                        r"amount|price|cost))\b", re.I)
 _WHERE = re.compile(r"^where\b", re.I)
+_MONEY_WORDS = re.compile(r"\b(?:cost|costs|price|pay|paid|spend|spent|worth|budget|fund|funding|charge|fee|fine|"
+                          r"salary|sell|sold|buy|bought|raise|raised|invest|invested)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:[A-Z][\w’'\-]*|(?:de|van|von|bin|al)\b))*")
 _WORD = re.compile(r"[\w][\w\-’']*")
 _QUOTED = re.compile(r"(?:(?<=\s)|^)[\"“‘']([^\"”’']{2,120})[\"”’'](?=\W|$)")
@@ -146,9 +148,16 @@ def _strip_role(name: str) -> str:
     return name
 
 
+_TAIL_NAME = re.compile(r"(?:^|\s)[a-z][\w’'\-]*\s+((?:[A-Z][\w’'\-]*\s+)*[A-Z][\w’'\-]*)$")
+
+
 def _clean_speaker(who: str) -> str:
     who = who.strip(" ?.,!\"“”")
     who = re.sub(r"^(?:the\s+)", "", who, flags=re.I)
+    # "the union's general secretary Marta Quinlan": the name is the capitalised tail
+    m = _TAIL_NAME.search(who)
+    if m and len(m.group(1).split()) >= 1 and not who.endswith(("'s", "’s")):
+        return m.group(1)
     return _strip_role(who) or who
 
 
@@ -164,7 +173,7 @@ def analyse(question: str) -> Query:
     if _WHEN.search(q):
         query.answer_type = "when"
     elif _HOW_MANY.search(q):
-        query.answer_type = "number"
+        query.answer_type = "money" if _MONEY_WORDS.search(q) else "number"
     elif _WHERE.search(q):
         query.answer_type = "where"
     m = _WHO_IS.match(q)

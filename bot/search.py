@@ -35,6 +35,7 @@ class Span:
     url: str | None
     outlet: str | None
     passage: int | None = None
+    cover: float = 0.0  # share of the question's weighted words the sentence (in its article) holds
 
 
 def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -101,21 +102,27 @@ class Retriever:
         spans: list[Span] = []
         for rank, h in enumerate(hits):
             doc_text = self.store.document_text(h.doc_id)
+            title_stems = {stem(w) for w in content_terms(h.title)}
             for a, b in sentences_in(doc_text, h.start, h.end):
                 sent = doc_text[a:b]
                 low = sent.casefold()
                 if need and not all(n in low for n in need):
                     continue
                 stems = {stem(w) for w in content_terms(sent)}
+                alias_hits = sum(1 for x in stems if x in alias)
                 stems |= {alias[x] for x in stems if x in alias}
-                cover = sum(w for s, w in weights.items() if s in stems) / total
-                if cover == 0:
+                own = sum(w for s, w in weights.items() if s in stems) / total
+                if own == 0:
                     continue
-                score = cover + 0.02 / (1 + rank) + _type_bonus(query.answer_type, sent)
+                # the headline is context for every sentence of its article ("the Riverside tram line")
+                cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
+                score = own + 0.1 * cover + 0.02 / (1 + rank) + _type_bonus(query.answer_type, sent)
+                score += 0.06 * min(3, max(0, alias_hits - 1))  # "aboard ... train" says more than "arrival"
                 score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little
-                spans.append(Span(h.doc_id, a, b, sent, score, h.location, h.title, h.url, h.outlet, h.ordinal))
+                spans.append(Span(h.doc_id, a, b, sent, score, h.location, h.title, h.url, h.outlet, h.ordinal,
+                                  cover))
         spans.sort(key=lambda s: -s.score)
         return spans
 
@@ -159,7 +166,13 @@ class Retriever:
         return out
 
 
+_MONEY = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s+(?:million|billion|trillion)?\s*"
+                    r"(?:euros?|dollars?|pounds?|yen|yuan|rupees?|francs?)\b", re.I)
+
+
 def _type_bonus(answer_type: str | None, sent: str) -> float:
+    if answer_type == "money":
+        return 0.35 if _MONEY.search(sent) else 0.0
     if answer_type == "when":
         return 0.25 if _YEAR.search(sent) or _DATE.search(sent) else 0.0
     if answer_type == "number":
