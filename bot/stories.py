@@ -16,8 +16,12 @@ from bot.question import STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z][\w\-’']+")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b|\b[A-Z]{2,}\b")
-TOP_TERMS = 40
-JOIN_SIMILARITY = 0.18  # cosine of top-term vectors above which a document joins a story
+_CAPS = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
+TOP_TERMS = 200
+JOIN_SIMILARITY = 0.3  # blend of term cosine and shared names above which a document joins a story
+NAMES_PER_DOC = 12
+MAX_POSTINGS = 300
+MAX_CANDIDATES = 30  # cosine only against the earlier documents sharing the most names  # a very common name ("Mr Blair") only links to its most recent documents
 
 
 @dataclass
@@ -57,6 +61,12 @@ def terms(text: str) -> Counter[str]:
     return Counter(w for w in words if len(w) > 2 and w not in STOPWORDS)
 
 
+def names(doc: Document, limit: int = NAMES_PER_DOC) -> set[str]:
+    """The names a document mentions most: who and where identify an event better than words."""
+    c = Counter(m.group(0) for m in _CAPS.finditer(doc.text) if m.group(0).split()[0].lower() not in STOPWORDS)
+    return {n for n, _ in c.most_common(limit)}
+
+
 def vectors(docs: list[Document]) -> dict[int, dict[str, float]]:
     """Unit-length TF-IDF vectors of each document's top terms (title words count double)."""
     tfs = {d.id: terms(d.text) + terms(d.title) + terms(d.title) for d in docs}
@@ -80,33 +90,40 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(v * b.get(t, 0.0) for t, v in a.items())
 
 
+def similarity(va: dict[str, float], vb: dict[str, float], na: set[str], nb: set[str]) -> float:
+    """Half term cosine, half share of the smaller name set the two documents have in common."""
+    shared = len(na & nb) / max(1, min(len(na), len(nb)))
+    return 0.5 * cosine(va, vb) + 0.5 * shared
+
+
 def group(docs: list[Document], threshold: float = JOIN_SIMILARITY) -> list[Story]:
-    """Stories of documents, oldest first: each document joins the most similar story or starts one."""
+    """Stories of documents, oldest first: each joins the story of its most similar earlier document."""
     docs = sorted(docs, key=lambda d: (_when(d), d.id))
     vecs = vectors(docs)
+    nms = {d.id: names(d) for d in docs}
     stories: list[Story] = []
-    index: dict[str, set[int]] = defaultdict(set)  # term -> stories holding it (candidates only)
+    story_of: dict[int, int] = {}
+    postings: dict[str, list[int]] = defaultdict(list)  # name -> earlier documents mentioning it
     for d in docs:
-        v = vecs[d.id]
-        cands = {i for t in v for i in index.get(t, ())}
+        shared: Counter[int] = Counter(i for n in nms[d.id] for i in postings.get(n, ())[-MAX_POSTINGS:])
         best, best_sim = None, threshold
-        for i in cands:
-            sim = cosine(v, stories[i].vector)
+        for other, _ in shared.most_common(MAX_CANDIDATES):
+            sim = similarity(vecs[d.id], vecs[other], nms[d.id], nms[other])
             if sim >= best_sim:
-                best, best_sim = i, sim
+                best, best_sim = story_of[other], sim
         if best is None:
-            stories.append(Story(id=d.id, documents=[d], vector=dict(v)))
+            stories.append(Story(id=d.id))
             best = len(stories) - 1
-        else:
-            s = stories[best]
-            s.documents.append(d)
-            k = len(s.documents)
-            merged = {t: s.vector.get(t, 0.0) * (k - 1) / k + v.get(t, 0.0) / k for t in set(s.vector) | set(v)}
-            top = dict(sorted(merged.items(), key=lambda kv: -kv[1])[: TOP_TERMS * 2])
-            norm = math.sqrt(sum(x * x for x in top.values())) or 1.0
-            s.vector = {t: x / norm for t, x in top.items()}
-        for t in stories[best].vector:
-            index[t].add(best)
+        stories[best].documents.append(d)
+        story_of[d.id] = best
+        for n in nms[d.id]:
+            postings[n].append(d.id)
+    for s in stories:
+        total: Counter[str] = Counter()
+        for d in s.documents:
+            total.update(vecs[d.id])
+        norm = math.sqrt(sum(v * v for v in total.values())) or 1.0
+        s.vector = {t: v / norm for t, v in total.items()}
     return stories
 
 

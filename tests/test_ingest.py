@@ -40,7 +40,8 @@ def test_seeds_stored_once_then_unchanged(tmp_path: Path) -> None:
     first = ing.ingest([str(need(SEEDS))])
     assert first.counts["new"] == 5 and first.counts["skipped"] == 0
     again = ing.ingest([str(SEEDS)])
-    assert again.counts == {"items": 5, "new": 0, "updated": 0, "unchanged": 5, "duplicates": 0, "skipped": 0}
+    assert again.counts == {"items": 5, "new": 0, "updated": 0, "unchanged": 5, "duplicates": 0,
+                            "near_duplicates": 0, "skipped": 0}
     assert store.count_documents() == 5
     assert "unchanged" in again.summary()
 

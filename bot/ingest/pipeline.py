@@ -72,7 +72,8 @@ class RunReport:
             "new": c["new"],
             "updated": c["updated"],
             "unchanged": c["unchanged"] + c["not-modified"],
-            "duplicates": c["duplicate"] + c["near-duplicate"],
+            "duplicates": c["duplicate"],
+            "near_duplicates": c["near-duplicate"],
             "skipped": c["skipped"],
         }
 
@@ -85,6 +86,8 @@ class RunReport:
         if c["unchanged"]:
             parts.append(f"{c['unchanged']:,} unchanged")
         parts.append(f"{c['duplicates']:,} duplicates")
+        if c["near_duplicates"]:
+            parts.append(f"{c['near_duplicates']:,} near-duplicates")
         parts.append(f"{c['skipped']:,} skipped")
         noun = "item" if c["items"] == 1 else "items"
         return f"{c['items']:,} {noun}: " + ", ".join(parts) + f" in {self.seconds:.1f} s"

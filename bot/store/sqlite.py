@@ -503,7 +503,7 @@ class SQLiteStore(SQLiteOpsMixin):
             tx.execute(
                 "UPDATE ingest_runs SET finished=?, new=?, updated=?, unchanged=?, duplicates=?, skipped=? WHERE id=?",
                 (now(), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
-                 counts.get("duplicates", 0), counts.get("skipped", 0), run_id),
+                 counts.get("duplicates", 0) + counts.get("near_duplicates", 0), counts.get("skipped", 0), run_id),
             )
 
     def run_items(self, run_id: int) -> list[dict[str, Any]]:
