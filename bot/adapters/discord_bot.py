@@ -1,0 +1,524 @@
+"""Discord adapter: slash commands, @mentions and DMs in; the core `Service` called in a worker thread; embeds out.
+
+Owns the discord.py client, its event loop thread and digest posting; holds no answer or brief logic.
+Intents: guilds, guild_messages, dm_messages and message_content. Message Content is privileged: enable it
+in the Developer Portal (Bot → Privileged Gateway Intents) or pass `message_content=False` (mentions and DMs
+still carry their text without it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord_render import (
+    ERROR_TEXT,
+    Reply,
+    render_answer,
+    render_brief,
+    render_subscribed,
+    render_subscriptions,
+    render_unsubscribed,
+    split_content,
+)
+from bot.domain import Answer, Brief, Channel
+from bot.service import Service
+
+log = logging.getLogger("briefbot.discord")
+
+T = TypeVar("T")
+
+HELP_TEXT = ("Ask me about the news I've stored: mention me with a question, DM me, or use `/ask`. "
+             "`/brief` summarises the latest stories; `/digest` posts one here every day.")
+NEED_TIME_TEXT = ("Give a time for the digest, e.g. `/digest time:08:00 timezone:Europe/Berlin`, "
+                  "or use `action:status` / `action:off`.")
+NEED_TIMEZONE_TEXT = "Add a timezone to the time, e.g. `/digest time:{time} timezone:Europe/Berlin`."
+NOT_READY_TEXT = "Discord isn't connected yet"
+
+# Discord's error codes for a channel the bot can't use.
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+
+
+class ChannelPermissionError(RuntimeError):
+    """The bot may not post in a Discord channel; names the channel and the missing permissions."""
+
+    def __init__(self, channel_id: str, missing: list[str], code: int | None = None) -> None:
+        self.channel_id = channel_id
+        self.missing = missing
+        self.code = code
+        perms = " and ".join(missing)
+        super().__init__(f"cannot post to Discord channel {channel_id}: the bot is missing the {perms} "
+                         f"permission{'s' if len(missing) > 1 else ''} there (Discord error {code}); "
+                         "grant it in the channel's or role's settings")
+
+
+def _perm_names(perms: discord.Permissions, thread: bool, needed: tuple[str, ...]) -> list[str]:
+    names = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links",
+             "read_message_history": "Read Message History", "send_messages_in_threads": "Send Messages in Threads"}
+    missing = []
+    for p in needed:
+        if p == "send_messages" and thread:
+            p = "send_messages_in_threads"
+        if not getattr(perms, p):
+            missing.append(names[p])
+            if p in ("view_channel", "send_messages", "send_messages_in_threads"):
+                break  # Discord denies everything after these implicitly; name the root cause only
+    return missing
+
+
+def missing_permissions(channel: Any, member: Any, *, reply: bool = False) -> list[str]:
+    """Names of the permissions `member` lacks to post answers in a guild `channel` ([] for DMs or unknown)."""
+    if member is None or not hasattr(channel, "permissions_for"):
+        return []
+    needed = ("view_channel", "send_messages", "embed_links") + (("read_message_history",) if reply else ())
+    return _perm_names(channel.permissions_for(member), isinstance(channel, discord.Thread), needed)
+
+
+def _forbidden_permissions(bot: discord.Client, channel_id: int, code: int | None) -> list[str]:
+    """Best guess at what a 403 was about: from the cached channel, else what posting always needs."""
+    channel = bot.get_channel(channel_id)
+    guild = getattr(channel, "guild", None)
+    missing = missing_permissions(channel, guild.me if guild else None)
+    if missing:
+        return missing
+    return ["View Channel"] if code == MISSING_ACCESS else ["Send Messages", "Embed Links"]
+
+
+FEEDBACK_THANKS = "Thanks — your feedback was recorded."
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                     template=r"briefbot:fb:(?P<answer>[^:]{1,80}):(?P<vote>[01])"):
+    """A Helpful / Not helpful button whose custom id carries the answer id, so it works after restarts."""
+
+    def __init__(self, answer_id: str, helpful: bool) -> None:
+        super().__init__(discord.ui.Button(
+            label="Helpful" if helpful else "Not helpful", emoji="👍" if helpful else "👎",
+            style=discord.ButtonStyle.secondary, custom_id=f"briefbot:fb:{answer_id}:{int(helpful)}"))
+        self.answer_id = answer_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[discord.Client],
+                             item: discord.ui.Item[Any], match: re.Match[str], /) -> FeedbackButton:
+        """Rebuild the button from a click's custom id."""
+        return cls(match["answer"], match["vote"] == "1")
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Record the vote through the core, then thank the voter privately."""
+        bot = interaction.client
+        assert isinstance(bot, DiscordBot)
+        channel = Channel(platform="discord", channel=str(interaction.channel_id), user=str(interaction.user.id))
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            await bot.call(bot.service.feedback, self.answer_id, channel, self.helpful)
+        except Exception:
+            log.exception("discord: recording feedback on answer %s failed", self.answer_id)
+            await interaction.followup.send(ERROR_TEXT, ephemeral=True)
+            return
+        await interaction.followup.send(FEEDBACK_THANKS, ephemeral=True)
+
+
+def feedback_view(answer: Answer) -> discord.ui.View | None:
+    """Helpful / Not helpful buttons for a stored answer (None when it has no id to vote on).
+
+    Every item is a DynamicItem, so discord.py keeps no per-message state: clicks are routed by custom id.
+    """
+    if not answer.id or not FeedbackButton.__discord_ui_compiled_template__.fullmatch(
+            f"briefbot:fb:{answer.id}:1"):
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton(answer.id, True))
+    view.add_item(FeedbackButton(answer.id, False))
+    return view
+
+
+class DiscordBot(discord.Client):
+    """The briefbot Discord client: `/ask`, `/brief`, `/digest`, answers to @mentions and DMs."""
+
+    def __init__(self, service: Service, *, guild_id: int | None = None,
+                 executor: concurrent.futures.Executor | None = None, message_content: bool = True,
+                 **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.guild_messages = True
+        intents.dm_messages = True
+        intents.message_content = message_content
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(intents=intents, **options)
+        self.service = service
+        self.guild_id = guild_id
+        self.executor = executor
+        self.ready_event = threading.Event()  # set once connected; lets other threads wait for the loop
+        self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
+        self.tree.error(self._on_tree_error)
+        self._add_commands()
+        self.add_dynamic_items(FeedbackButton)
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        """Sync the slash commands: to DISCORD_GUILD_ID when given (instant), else globally."""
+        try:
+            if self.guild_id:
+                guild = discord.Object(id=self.guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("discord: synced %d commands to guild %s", len(synced), self.guild_id)
+            else:
+                synced = await self.tree.sync()
+                log.info("discord: synced %d global commands (they can take up to an hour to appear)", len(synced))
+        except discord.HTTPException as e:
+            # Mentions and DMs still work; say exactly what to fix rather than dying.
+            log.error("discord: could not sync slash commands (%s %s): invite the bot with the "
+                      "applications.commands scope%s", e.status, e.text,
+                      f" to guild {self.guild_id}" if self.guild_id else "")
+
+    async def on_ready(self) -> None:
+        """Log who we are connected as; unblock threads waiting to post."""
+        user = self.user
+        log.info("discord: connected as %s (id %s) in %d guild(s)", user, user.id if user else "?", len(self.guilds))
+        self.ready_event.set()
+
+    async def on_resumed(self) -> None:
+        """Log a resumed gateway session (discord.py reconnects by itself)."""
+        log.info("discord: gateway session resumed")
+
+    async def close(self) -> None:
+        """Disconnect and mark the bot as not ready."""
+        self.ready_event.clear()
+        await super().close()
+
+    # --- calling the core ----------------------------------------------------------------------------------
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a synchronous core call in a worker thread so the event loop never blocks."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    # --- slash commands ------------------------------------------------------------------------------------
+
+    def _add_commands(self) -> None:
+        @self.tree.command(name="ask", description="Ask a question; the answer cites the stored articles")
+        @app_commands.describe(question="What you want to know")
+        async def ask(interaction: discord.Interaction[DiscordBot], question: str) -> None:
+            await self.on_ask(interaction, question)
+
+        @self.tree.command(name="brief", description="A brief of the latest stories, optionally about a topic")
+        @app_commands.describe(topic="Only stories about this (optional)")
+        async def brief(interaction: discord.Interaction[DiscordBot], topic: str | None = None) -> None:
+            await self.on_brief(interaction, topic)
+
+        @self.tree.command(name="digest", description="Post a brief in this channel every day, or stop it")
+        @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA name, e.g. Europe/Berlin (needed with time)",
+                               topic="Only stories about this (optional)", cadence="How often (default daily)",
+                               action="off: stop this channel's digest; status: show it")
+        async def digest(interaction: discord.Interaction[DiscordBot], time: str | None = None,
+                         timezone: str | None = None, topic: str | None = None,
+                         cadence: Literal["daily", "weekdays", "weekly"] | None = None,
+                         action: Literal["off", "status"] | None = None) -> None:
+            await self.on_digest(interaction, time, timezone, topic, cadence, action)
+
+    @staticmethod
+    def _channel(interaction: discord.Interaction[DiscordBot]) -> Channel:
+        return Channel(platform="discord", channel=str(interaction.channel_id), user=str(interaction.user.id))
+
+    async def _defer(self, interaction: discord.Interaction[DiscordBot], ephemeral: bool = False) -> bool:
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+            return True
+        except discord.HTTPException as e:
+            # 10062 Unknown interaction: we were slower than Discord's 3 s; nothing can be sent any more.
+            log.error("discord: could not acknowledge /%s in channel %s (%s %s)",
+                      interaction.command.name if interaction.command else "?", interaction.channel_id,
+                      e.status, e.text)
+            return False
+
+    async def _followup(self, interaction: discord.Interaction[DiscordBot], replies: list[Reply],
+                        ephemeral: bool = False, view: discord.ui.View | None = None) -> None:
+        try:
+            for n, r in enumerate(replies, 1):
+                kwargs = _send_kwargs(r, view if n == len(replies) else None)
+                await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
+        except discord.HTTPException:
+            log.exception("discord: follow-up to /%s in channel %s failed",
+                          interaction.command.name if interaction.command else "?", interaction.channel_id)
+            await self._send_error(interaction)
+
+    async def _send_error(self, interaction: discord.Interaction[DiscordBot], text: str = ERROR_TEXT) -> None:
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.exception("discord: could not even send the error message in channel %s", interaction.channel_id)
+
+    async def _on_tree_error(self, interaction: discord.Interaction[DiscordBot],
+                             error: app_commands.AppCommandError) -> None:
+        log.error("discord: /%s failed in channel %s", interaction.command.name if interaction.command else "?",
+                  interaction.channel_id, exc_info=error)
+        await self._send_error(interaction)
+
+    async def on_ask(self, interaction: discord.Interaction[DiscordBot], question: str) -> None:
+        """`/ask`: defer, answer in a worker thread, follow up with the answer's embeds."""
+        if not await self._defer(interaction):
+            return
+        channel = self._channel(interaction)
+        try:
+            answer = await self.call(self.service.ask, question, channel)
+        except Exception:
+            log.exception("discord: /ask failed in channel %s (question %r)", channel.channel, question[:200])
+            await self._send_error(interaction)
+            return
+        await self._followup(interaction, render_answer(answer), view=feedback_view(answer))
+
+    async def on_brief(self, interaction: discord.Interaction[DiscordBot], topic: str | None) -> None:
+        """`/brief`: defer, build the brief in a worker thread, follow up with one embed per story."""
+        if not await self._defer(interaction):
+            return
+        channel = self._channel(interaction)
+        try:
+            brief = await self.call(self.service.brief, topic or None, channel)
+        except Exception:
+            log.exception("discord: /brief failed in channel %s (topic %r)", channel.channel, topic)
+            await self._send_error(interaction)
+            return
+        await self._followup(interaction, render_brief(brief, topic))
+
+    async def on_digest(self, interaction: discord.Interaction[DiscordBot], time: str | None,
+                        timezone: str | None, topic: str | None, cadence: str | None, action: str | None) -> None:
+        """`/digest`: set (time, timezone, topic, cadence), stop (`action:off`) or show (`action:status`)."""
+        if not await self._defer(interaction, ephemeral=True):
+            return
+        channel = self._channel(interaction)
+        try:
+            if action == "off":
+                text = render_unsubscribed(await self.call(self.service.unsubscribe, channel))
+            elif action == "status":
+                text = render_subscriptions(await self.call(self.service.subscriptions, channel))
+            elif not time:
+                text = NEED_TIME_TEXT
+            elif not timezone:
+                text = NEED_TIMEZONE_TEXT.format(time=time.strip())
+            else:
+                try:
+                    sub = await self.call(self.service.subscribe, channel, time.strip(), timezone.strip(),
+                                          topic or None, cadence or "daily")
+                except ValueError as e:
+                    text = str(e)
+                else:
+                    text = render_subscribed(sub)
+                    missing = _perm_names(interaction.app_permissions, isinstance(interaction.channel, discord.Thread),
+                                          ("view_channel", "send_messages", "embed_links"))
+                    if missing:
+                        log.warning("discord: digest set for channel %s but the bot lacks %s there",
+                                    channel.channel, ", ".join(missing))
+                        text += (f"\n⚠️ I can't post here yet: I'm missing the {' and '.join(missing)} "
+                                 "permission. Ask a server admin to grant it, or the digest will fail.")
+        except Exception:
+            log.exception("discord: /digest failed in channel %s", channel.channel)
+            await self._send_error(interaction)
+            return
+        await self._followup(interaction, [Reply(content=c) for c in split_content(text)], ephemeral=True)
+
+    # --- mentions and DMs ----------------------------------------------------------------------------------
+
+    def _question(self, message: discord.Message) -> str | None:
+        """The question in a message meant for us, or None if the message isn't for us."""
+        me = self.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return None
+        if message.guild is not None and not any(u.id == me.id for u in message.mentions):
+            return None
+        return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer @mentions and DMs as replies (in the message's thread where there is one)."""
+        question = self._question(message)
+        if question is None:
+            return
+        guild = message.guild
+        missing = missing_permissions(message.channel, guild.me if guild else None, reply=True)
+        if missing:
+            await self._report_forbidden(message, missing)
+            return
+        if not question:
+            await self._reply(message, [Reply(content=HELP_TEXT)])
+            return
+        channel = Channel(platform="discord", channel=str(message.channel.id), user=str(message.author.id))
+        try:
+            async with message.channel.typing():
+                answer = await self.call(self.service.ask, question, channel)
+        except Exception:
+            log.exception("discord: answering a message in channel %s failed (question %r)",
+                          channel.channel, question[:200])
+            await self._reply(message, [Reply(content=ERROR_TEXT)])
+            return
+        await self._reply(message, render_answer(answer), feedback_view(answer))
+
+    async def _reply(self, message: discord.Message, replies: list[Reply],
+                     view: discord.ui.View | None = None) -> None:
+        try:
+            for i, r in enumerate(replies):
+                kwargs = _send_kwargs(r, view if i == len(replies) - 1 else None)
+                if i == 0:
+                    await message.reply(mention_author=False, **kwargs)
+                else:
+                    await message.channel.send(**kwargs)
+        except discord.Forbidden as e:
+            await self._report_forbidden(message, _forbidden_permissions(self, message.channel.id, e.code), e.code)
+        except discord.HTTPException:
+            log.exception("discord: replying in channel %s failed", message.channel.id)
+            if replies and replies[0].content != ERROR_TEXT:
+                await self._reply(message, [Reply(content=ERROR_TEXT)])
+
+    async def _report_forbidden(self, message: discord.Message, missing: list[str], code: int | None = None) -> None:
+        """Log a clear line and tell the asker privately (a DM) why no answer appeared."""
+        where = getattr(message.channel, "name", None) or message.channel.id
+        guild = f" in server {message.guild.name!r}" if message.guild else ""
+        perms = " and ".join(missing)
+        log.warning("discord: can't answer in channel #%s (%s)%s: missing %s permission%s", where,
+                    message.channel.id, guild, perms, f" (Discord error {code})" if code else "")
+        try:
+            await message.author.send(f"I can't answer in #{where}{guild}: I'm missing the {perms} permission there. "
+                                      "Ask a server admin to grant it, or ask me here.")
+        except discord.HTTPException as e:
+            log.warning("discord: could not DM user %s about it either (%s %s)", message.author.id, e.status, e.text)
+
+
+def _send_kwargs(reply: Reply, view: discord.ui.View | None = None) -> dict[str, Any]:
+    """Keyword arguments for `send`/`reply`/`followup.send`, leaving out what a reply lacks."""
+    kwargs: dict[str, Any] = {}
+    if reply.embeds:
+        kwargs["embeds"] = reply.embeds
+    if reply.content:
+        kwargs["content"] = reply.content
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+class DiscordPoster:
+    """Posts digests from any non-async thread onto the bot's event loop."""
+
+    def __init__(self, bot: DiscordBot, *, timeout: float = 60.0) -> None:
+        self.bot = bot
+        self.timeout = timeout
+
+    def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
+        """Post a brief to a channel; returns the first message's id. Raises ChannelPermissionError on 403."""
+        return self._run(self._post(int(channel_id), render_brief(brief, topic, heading="Digest")))
+
+    def _run(self, coro: Coroutine[Any, Any, str]) -> str:
+        if not self.bot.ready_event.wait(self.timeout):
+            coro.close()
+            raise RuntimeError(f"{NOT_READY_TEXT} after {self.timeout:.0f} s: nothing was posted")
+        loop = self.bot.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            coro.close()
+            raise RuntimeError("DiscordPoster blocks: call it from a worker thread, not the bot's event loop")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(self.timeout)
+
+    async def _post(self, channel_id: int, replies: list[Reply]) -> str:
+        channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
+        first = ""
+        try:
+            for r in replies:
+                msg = await channel.send(**_send_kwargs(r))  # type: ignore[union-attr]
+                first = first or str(msg.id)
+        except discord.Forbidden as e:
+            err = ChannelPermissionError(str(channel_id), _forbidden_permissions(self.bot, channel_id, e.code), e.code)
+            log.error("discord: digest not posted: %s", err)
+            raise err from e
+        return first
+
+
+class DiscordRunner:
+    """A `DiscordBot` running in its own thread and event loop, so synchronous code can start and stop it."""
+
+    def __init__(self, bot: DiscordBot, token: str) -> None:
+        self.bot = bot
+        self.poster = DiscordPoster(bot)
+        self.error: BaseException | None = None
+        self._token = token
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._main, name="briefbot-discord", daemon=True)
+
+    def start(self) -> DiscordRunner:
+        """Start the client thread; returns at once (see `wait_until_ready`)."""
+        self._thread.start()
+        return self
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except discord.LoginFailure as e:
+            self.error = e
+            log.error("discord: login failed: DISCORD_TOKEN was rejected (%s)", e)
+        except discord.PrivilegedIntentsRequired as e:
+            self.error = e
+            log.error("discord: enable the Message Content intent in the Developer Portal (Bot → Privileged "
+                      "Gateway Intents) or start the bot with message_content=False (%s)", e)
+        except BaseException as e:  # the thread must not die silently
+            self.error = e
+            log.exception("discord: client stopped with an error")
+        finally:
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for t in pending:
+                    t.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+
+    async def _serve(self) -> None:
+        async with self.bot:
+            await self.bot.start(self._token, reconnect=True)
+
+    def wait_until_ready(self, timeout: float = 30.0) -> bool:
+        """Block until connected (True), the client failed, or `timeout` passed (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.bot.ready_event.wait(0.05):
+                return True
+            if not self._thread.is_alive():
+                return False
+        return self.bot.ready_event.is_set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the connection and wait for the thread to finish."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and self._thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self.bot.close(), loop).result(timeout)
+            except (concurrent.futures.TimeoutError, RuntimeError):
+                log.warning("discord: client did not close within %.0f s", timeout)
+        self._thread.join(timeout)
+
+
+def run_discord(service: Service, token: str, guild_id: int | None = None, *,
+                executor: concurrent.futures.Executor | None = None, **options: Any) -> DiscordRunner:
+    """Start the Discord bot in a background thread; `.poster` posts digests, `.stop()` ends it."""
+    bot = DiscordBot(service, guild_id=guild_id, executor=executor, **options)
+    return DiscordRunner(bot, token).start()

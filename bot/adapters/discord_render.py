@@ -1,0 +1,307 @@
+"""Answers and briefs as Discord messages: embeds split to fit every limit Discord enforces.
+
+Pure functions over `bot.domain` types; imports discord.py only for `discord.Embed`, never the client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+
+import discord
+
+from bot.domain import Answer, Brief, BriefQuote, Citation, StoryBrief, Subscription
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELD_COUNT_LIMIT = 25
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000  # the sum over *all* embeds of one message, so also the most one embed can hold
+EMBEDS_PER_MESSAGE = 10
+
+COLOR_ANSWER = 0x5865F2
+COLOR_NOT_FOUND = 0x99AAB5
+COLOR_BRIEF = 0x2B8A3E
+
+ERROR_TEXT = "Sorry — something went wrong while answering; the error was logged."
+NOT_FOUND_TITLE = "No answer found in the stored articles"
+BLANK = "\u200b"  # Discord rejects empty field names and values
+
+
+@dataclass
+class Reply:
+    """One Discord message to send: content (≤ 2,000 chars) and up to 10 embeds (≤ 6,000 chars together)."""
+
+    content: str = ""
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+
+@dataclass
+class EmbedDraft:
+    """An embed before splitting: any of its parts may be longer than Discord allows."""
+
+    title: str = ""
+    description: str = ""
+    url: str | None = None
+    color: int | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    footer: str = ""
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split `text` into chunks of at most `limit` chars, at paragraph, line, sentence or word ends."""
+    text = text.strip()
+    chunks: list[str] = []
+    while len(text) > limit:
+        window = text[: limit + 1]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " "):
+            at = window.rfind(sep, 0, limit)
+            if at > limit // 3:  # never leave a sliver of a chunk behind
+                cut = at + (1 if sep[0] in ".?!;," else 0)
+                break
+        if cut <= 0:
+            cut = limit
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        chunks.append(text)
+    return chunks
+
+
+def pack_lines(lines: Iterable[str], limit: int) -> list[str]:
+    """Join lines into as few chunks of at most `limit` chars as possible; an over-long line is truncated."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = truncate(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_content(text: str) -> list[str]:
+    """Plain message content split into Discord's 2,000-character messages."""
+    return split_text(text, CONTENT_LIMIT) or [BLANK]
+
+
+def _link_text(text: str) -> str:
+    # Square brackets inside a masked link's text would end the link early.
+    return text.replace("[", "(").replace("]", ")").replace("\n", " ").strip()
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url or not re.match(r"https?://", url, re.I):
+        return None
+    return url.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+
+
+def _file_name(source: str) -> str:
+    name = PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
+    return name or source
+
+
+def citation_line(c: Citation) -> str:
+    """`[n] [title — outlet](url)`; a file source shows its title and file name instead of a link."""
+    label = _link_text(c.title or c.outlet or _file_name(c.source))
+    if c.outlet and c.title:
+        label = f"{label} — {_link_text(c.outlet)}"
+    url = _safe_url(c.url) or _safe_url(c.source)
+    if url:
+        return f"[{c.n}] [{label}]({url})"
+    name = _file_name(c.source)
+    return f"[{c.n}] {label} ({name})" if name and name != label else f"[{c.n}] {label}"
+
+
+def _quote_field(speaker: str | None, description: str | None, text: str, n: int | None) -> tuple[str, str]:
+    name = speaker or "Unattributed"
+    if description:
+        name = f"{name}, {description}"
+    marker = f" [{n}]" if n is not None else ""
+    return truncate(name, FIELD_NAME_LIMIT), f"“{text.strip()}”{marker}"
+
+
+def _field_chunks(name: str, value: str) -> list[tuple[str, str]]:
+    name = truncate(name.strip() or BLANK, FIELD_NAME_LIMIT)
+    parts = split_text(value, FIELD_VALUE_LIMIT) or [BLANK]
+    cont = truncate(f"{name} (continued)", FIELD_NAME_LIMIT)
+    return [(name if i == 0 else cont, part) for i, part in enumerate(parts)]
+
+
+def _sources_fields(citations: Iterable[Citation], name: str = "Sources") -> list[tuple[str, str]]:
+    seen: set[int] = set()
+    lines = []
+    for c in sorted(citations, key=lambda c: c.n):
+        if c.n not in seen:
+            seen.add(c.n)
+            lines.append(citation_line(c))
+    chunks = pack_lines(lines, FIELD_VALUE_LIMIT)
+    return [(name if i == 0 else f"{name} (continued)", chunk) for i, chunk in enumerate(chunks)]
+
+
+def build_embeds(draft: EmbedDraft) -> list[discord.Embed]:
+    """One draft as as many embeds as its length needs, each within every per-embed limit."""
+    title = truncate(draft.title.strip(), TITLE_LIMIT)
+    footer = truncate(draft.footer.strip(), FOOTER_LIMIT)
+    url = _safe_url(draft.url)
+    chunks = split_text(draft.description, DESCRIPTION_LIMIT) or [""]
+    embeds: list[discord.Embed] = []
+    for i, chunk in enumerate(chunks):
+        e = discord.Embed(title=title if i == 0 and title else None, description=chunk or None,
+                          url=url if i == 0 and title else None, color=draft.color)
+        embeds.append(e)
+    fields = [part for name, value in draft.fields for part in _field_chunks(name, value)]
+    for name, value in fields:
+        e = embeds[-1]
+        if len(e.fields) >= FIELD_COUNT_LIMIT or len(e) + len(name) + len(value) + len(footer) > EMBED_TOTAL_LIMIT:
+            e = discord.Embed(color=draft.color)
+            embeds.append(e)
+        e.add_field(name=name, value=value, inline=False)
+    if footer:
+        room = EMBED_TOTAL_LIMIT - len(embeds[-1])
+        if room < min(len(footer), 40):
+            embeds.append(discord.Embed(color=draft.color))
+            room = EMBED_TOTAL_LIMIT
+        embeds[-1].set_footer(text=truncate(footer, room))
+    return [e for e in embeds if len(e) > 0] or [discord.Embed(description=BLANK, color=draft.color)]
+
+
+def pack_messages(embeds: list[discord.Embed], content: str = "") -> list[Reply]:
+    """Group embeds into messages of at most 10 embeds and 6,000 embed characters; content goes first."""
+    texts = split_content(content) if content.strip() else [""]
+    replies = [Reply(content=t) for t in texts]
+    current = replies[-1]
+    total = 0
+    for e in embeds:
+        if current.embeds and (len(current.embeds) >= EMBEDS_PER_MESSAGE or total + len(e) > EMBED_TOTAL_LIMIT):
+            current = Reply()
+            replies.append(current)
+            total = 0
+        current.embeds.append(e)
+        total += len(e)
+    return [r for r in replies if r.content or r.embeds]
+
+
+def answer_drafts(answer: Answer) -> list[EmbedDraft]:
+    """The embeds of an answer before splitting: text, quotes with speakers, numbered sources."""
+    if not answer.found:
+        parts = [answer.text.strip()] if answer.text.strip() else []
+        if answer.why.strip():
+            parts.append(f"**What I searched:** {answer.why.strip()}")
+        if not parts:
+            parts.append("Nothing in the stored articles answers this.")
+        fields = _sources_fields(answer.citations, "Closest sources") if answer.citations else []
+        return [EmbedDraft(title=NOT_FOUND_TITLE, description="\n\n".join(parts), color=COLOR_NOT_FOUND,
+                           fields=fields, footer=truncate(f"Question: {answer.question}", FOOTER_LIMIT))]
+    fields = [_quote_field(q.speaker, q.description, q.text, c.n) for q, c in answer.quotes]
+    fields += _sources_fields(answer.citations)
+    footer = f"Answer id {answer.id}" if answer.id else ""
+    return [EmbedDraft(title=answer.question, description=answer.text, color=COLOR_ANSWER, fields=fields,
+                       footer=footer)]
+
+
+def render_answer(answer: Answer) -> list[Reply]:
+    """An answer as Discord messages: the answer text, quotes with speakers, `[n]` source links."""
+    embeds = [e for d in answer_drafts(answer) for e in build_embeds(d)]
+    return pack_messages(embeds)
+
+
+def _brief_quote_field(q: BriefQuote) -> tuple[str, str]:
+    return _quote_field(q.speaker, q.description, q.text, q.citation.n)
+
+
+def _story_citations(story: StoryBrief) -> list[Citation]:
+    cites = [c for k in story.key_points for c in k.citations]
+    cites += [q.citation for q in story.quotes]
+    cites += [c for d in story.differences for s in d.sides for c in s.citations]
+    return cites
+
+
+def _marks(citations: Iterable[Citation]) -> str:
+    ns = sorted({c.n for c in citations})
+    return "".join(f"[{n}]" for n in ns)
+
+
+def story_draft(story: StoryBrief) -> EmbedDraft:
+    """One story of a brief as one embed draft: headline, summary, key points, quotes, differences, sources."""
+    desc = [story.summary.strip()] if story.summary.strip() else []
+    points = [f"• {k.text.strip()} {_marks(k.citations)}".rstrip() for k in story.key_points]
+    if points:
+        desc.append("\n".join(points))
+    fields = [_brief_quote_field(q) for q in story.quotes]
+    for d in story.differences:
+        sides = "\n".join(f"• {s.text.strip()} {_marks(s.citations)}".rstrip() for s in d.sides)
+        fields.append((f"How outlets differ: {d.topic}", sides or BLANK))
+    cites = _story_citations(story)
+    if cites:
+        fields += _sources_fields(cites)
+    elif story.sources:
+        lines = []
+        for s in story.sources:
+            label = _link_text(str(s.get("title") or s.get("outlet") or _file_name(str(s.get("source", "")))))
+            if s.get("outlet") and s.get("title"):
+                label = f"{label} — {_link_text(str(s['outlet']))}"
+            url = _safe_url(s.get("url")) or _safe_url(str(s.get("source", "")))
+            lines.append(f"[{label}]({url})" if url else label)
+        fields += [("Sources" if i == 0 else "Sources (continued)", chunk)
+                   for i, chunk in enumerate(pack_lines(lines, FIELD_VALUE_LIMIT))]
+    first_url = next((s.get("url") for s in story.sources if _safe_url(s.get("url"))), None)
+    return EmbedDraft(title=story.headline, description="\n\n".join(desc), url=first_url, color=COLOR_BRIEF,
+                      fields=fields)
+
+
+def render_brief(brief: Brief, topic: str | None = None, heading: str = "Brief") -> list[Reply]:
+    """A brief as Discord messages: a heading line, then one embed per story, split across messages."""
+    about = f" about **{topic}**" if topic else ""
+    n = len(brief.stories)
+    content = f"**{heading}**{about}: {n} {'story' if n == 1 else 'stories'}."
+    if brief.note:
+        content += f" {brief.note}"
+    if not brief.stories:
+        content = f"**{heading}**{about}: {brief.note or 'no stories stored yet.'}"
+        return pack_messages([], content)
+    embeds = [e for s in brief.stories for e in build_embeds(story_draft(s))]
+    return pack_messages(embeds, content)
+
+
+def describe_subscription(sub: Subscription) -> str:
+    """One line describing a digest: when, where in time, about what."""
+    when = {"daily": "every day", "weekdays": "on weekdays", "weekly": "every week"}.get(sub.cadence, sub.cadence)
+    about = f" about “{sub.topic}”" if sub.topic else ""
+    return f"{when} at **{sub.time_of_day}** ({sub.timezone}){about}"
+
+
+def render_subscriptions(subs: list[Subscription]) -> str:
+    """The `/digest action:status` reply: what this channel gets, or how to set it up."""
+    if not subs:
+        return ("This channel has no digest. Set one with `/digest time:08:00 timezone:Europe/Berlin` "
+                "(add `topic:` to narrow it).")
+    return "This channel gets a digest " + "; and ".join(describe_subscription(s) for s in subs) + "."
+
+
+def render_subscribed(sub: Subscription) -> str:
+    """Confirmation of a new or replaced digest."""
+    return f"Digest set: this channel gets a brief {describe_subscription(sub)}. `/digest action:off` stops it."
+
+
+def render_unsubscribed(removed: int) -> str:
+    """Confirmation of `/digest action:off`."""
+    if removed == 0:
+        return "This channel has no digest to stop."
+    return f"Stopped this channel's digest{'s' if removed != 1 else ''}."
