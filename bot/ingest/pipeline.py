@@ -6,9 +6,13 @@ Network fetching is injected (a callable), so the pipeline itself does no I/O bu
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from bot.ingest.passages import split_passages
 from bot.store.base import Conflict, NewDocument, Store
 
 BATCH_DOCS = 200
+PARALLEL_MIN_FILES = 64  # smaller folders are prepared in-process: a pool costs more than it saves
 BATCH_SECONDS = 0.5
 QuoteExtractor = Callable[[str, Sequence[tuple[int, int]]], list[Quote]]
 # A URL fetcher returns the documents found at a URL (one page, or a feed's entries) and the
@@ -135,12 +140,33 @@ def is_url(s: str) -> bool:
     return s.startswith(("http://", "https://"))
 
 
+def _prepare_safely(raw: RawDocument, extract_quotes: QuoteExtractor | None, fetched: str | None) -> Prepared | str:
+    """prepare(), with every failure turned into the reason a user reads."""
+    try:
+        return prepare(raw, extract_quotes, fetched)
+    except (FileSkip, EmptyDocument) as e:
+        return str(e)
+    except Exception as e:  # a bug in cleaning one document must not stop the run
+        return f"could not be processed: {type(e).__name__}: {e}"
+
+
+def _read_and_prepare(path: Path, max_bytes: int, extract_quotes: QuoteExtractor | None,
+                      fetched: str | None) -> tuple[str, Prepared | str]:
+    """Read and prepare one file (runs in a worker process for big folders)."""
+    try:
+        raw = read_file(path, max_bytes)
+    except FileSkip as e:
+        return str(path), str(e)
+    return raw.location, _prepare_safely(raw, extract_quotes, fetched)
+
+
 class Ingester:
     """Runs ingests against a store; one instance per process is enough."""
 
     def __init__(self, store: Store, *, extract_quotes: QuoteExtractor | None = None,
                  fetch_url: UrlFetcher | None = None, max_file_bytes: int = 10_000_000,
-                 clock: Callable[[], str] | None = None) -> None:
+                 clock: Callable[[], str] | None = None, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else min(4, os.cpu_count() or 1)
         self.store = store
         self.extract_quotes = extract_quotes
         self.fetch_url = fetch_url
@@ -182,25 +208,37 @@ class Ingester:
     def _ingest_files(self, files: list[Path], source_id: int | None,
                       done: Callable[[ItemResult], None]) -> None:
         """Files in short batches: many documents per commit (FTS5 pays per transaction), each
-        document still all-or-nothing, and no batch holds the write lock for long."""
-        i = 0
-        while i < len(files):
-            with self.store.batch():
-                deadline = time.perf_counter() + BATCH_SECONDS
-                for _ in range(BATCH_DOCS):
-                    if i >= len(files):
-                        break
-                    done(self._ingest_file(files[i], source_id))
-                    i += 1
-                    if time.perf_counter() > deadline:
-                        break
+        document still all-or-nothing, and no batch holds the write lock for long.
 
-    def _ingest_file(self, path: Path, source_id: int | None) -> ItemResult:
+        Reading and preparing (CPU-bound) run in worker processes for big folders; deciding and
+        writing stay here, in order, so outcomes are the same as a serial run.
+        """
+        job = partial(_read_and_prepare, max_bytes=self.max_file_bytes, extract_quotes=self.extract_quotes,
+                      fetched=self.clock() if self.clock else None)
+        pool = None
+        if self.workers > 1 and len(files) >= PARALLEL_MIN_FILES:
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            results: Iterator[tuple[str, Prepared | str]] = pool.map(job, files, chunksize=8)
+        else:
+            results = map(job, files)
         try:
-            raw = read_file(path, self.max_file_bytes)
-        except FileSkip as e:
-            return ItemResult(str(path), "skipped", str(e))
-        return self.store_raw(raw, source_id)
+            more = True
+            while more:
+                with self.store.batch():
+                    deadline = time.perf_counter() + BATCH_SECONDS
+                    for _ in range(BATCH_DOCS):
+                        nxt = next(results, None)
+                        if nxt is None:
+                            more = False
+                            break
+                        loc, prep = nxt
+                        done(ItemResult(loc, "skipped", prep) if isinstance(prep, str)
+                             else self._store_prepared(prep, source_id))
+                        if time.perf_counter() > deadline:
+                            break
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
 
     def _ingest_url(self, url: str, state: SourceState, source_id: int | None,
                     done: Callable[[ItemResult], None]) -> None:
@@ -223,14 +261,15 @@ class Ingester:
 
     def store_raw(self, raw: RawDocument, source_id: int | None = None) -> ItemResult:
         """Prepare and store one raw document, deciding its outcome."""
-        loc = raw.location
-        try:
-            prep = prepare(raw, self.extract_quotes, self.clock() if self.clock else None)
-        except (FileSkip, EmptyDocument) as e:
-            return ItemResult(loc, "skipped", str(e))
-        except Exception as e:  # a bug in cleaning one document must not stop the run
-            return ItemResult(loc, "skipped", f"could not be processed: {type(e).__name__}: {e}")
+        prep = _prepare_safely(raw, self.extract_quotes, self.clock() if self.clock else None)
+        if isinstance(prep, str):
+            return ItemResult(raw.location, "skipped", prep)
+        return self._store_prepared(prep, source_id)
+
+    def _store_prepared(self, prep: Prepared, source_id: int | None) -> ItemResult:
+        """Decide new / updated / unchanged / duplicate / near-duplicate, and store if it is new."""
         doc = prep.doc
+        loc = doc.location
         doc.source_id = source_id
         existing = self.store.find_location(loc)
         if existing and existing.content_hash == doc.content_hash:

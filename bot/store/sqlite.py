@@ -48,6 +48,8 @@ def speaker_key(name: str) -> str:
     return k.removeprefix("the ")
 
 
+PASSAGE_ID_STRIDE = 1_000_000  # passage id = doc id * stride + ordinal (a 10 MB text has < 20,000 passages)
+
 # Migrations are applied in order, each in its own transaction; the list only ever grows.
 MIGRATIONS: list[str] = [
     # 1: sources, documents, passages (+FTS5), near-duplicate sketches, quotes, ingest runs
@@ -203,6 +205,15 @@ class SQLiteStore(SQLiteOpsMixin):
             self._local.depth = depth
 
     @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """For one statement: inside a batch it is atomic by itself; outside, its own transaction."""
+        if getattr(self._local, "depth", 0):
+            yield self._conn()
+        else:
+            with self._tx() as tx:
+                yield tx
+
+    @contextmanager
     def batch(self) -> Iterator[None]:
         """Group many writes in one transaction (each still all-or-nothing): bulk ingest speed.
 
@@ -274,8 +285,12 @@ class SQLiteStore(SQLiteOpsMixin):
         With `replace`, the stored document becomes the next version of itself: its passages
         and quotes are swapped for the new ones atomically.
         """
+        # Inside a batch, no savepoint: FTS5 flushes its pending index at every savepoint release,
+        # which would cost more than the whole insert. The documents row goes first, so a lost
+        # race (unique location or hash) leaves nothing behind; any later error aborts the batch.
+        in_batch = bool(getattr(self._local, "depth", 0))
         try:
-            with self._tx() as tx:
+            with self._write() if in_batch else self._tx() as tx:
                 if replace is None:
                     cur = tx.execute(
                         "INSERT INTO documents (source_id, location, url, title, outlet, author, published,"
@@ -286,10 +301,6 @@ class SQLiteStore(SQLiteOpsMixin):
                     doc_id = int(cur.lastrowid or 0)
                 else:
                     doc_id = replace.id
-                    old = [r[0] for r in tx.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
-                    tx.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in old])
-                    for table in ("passages", "quotes", "sketches"):
-                        tx.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
                     tx.execute(
                         "UPDATE documents SET url=?, title=?, outlet=?, author=?, published=?, fetched=?,"
                         " content_hash=?, text=?, version=version+1,"
@@ -297,6 +308,10 @@ class SQLiteStore(SQLiteOpsMixin):
                         (doc.url, doc.title, doc.outlet, doc.author, doc.published, doc.fetched or now(),
                          doc.content_hash, doc.text, doc.source_id, doc_id),
                     )
+                    old = [r[0] for r in tx.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+                    tx.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in old])
+                    for table in ("passages", "quotes", "sketches"):
+                        tx.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
                 self._insert_parts(tx, doc_id, doc)
                 return doc_id
         except sqlite3.IntegrityError as e:
@@ -304,13 +319,12 @@ class SQLiteStore(SQLiteOpsMixin):
 
     @staticmethod
     def _insert_parts(tx: sqlite3.Connection, doc_id: int, doc: NewDocument) -> None:
-        for p in doc.passages:
-            cur = tx.execute(
-                'INSERT INTO passages (doc_id, ordinal, start, "end") VALUES (?,?,?,?)',
-                (doc_id, p.ordinal, p.start, p.end),
-            )
-            tx.execute("INSERT INTO passages_fts (rowid, text, title) VALUES (?,?,?)",
-                       (cur.lastrowid, p.text, doc.title if p.ordinal == 0 else ""))
+        # passage ids are derived, not drawn: both inserts become one executemany each
+        rows = [(doc_id * PASSAGE_ID_STRIDE + p.ordinal, doc_id, p.ordinal, p.start, p.end) for p in doc.passages]
+        tx.executemany('INSERT INTO passages (id, doc_id, ordinal, start, "end") VALUES (?,?,?,?,?)', rows)
+        tx.executemany("INSERT INTO passages_fts (rowid, text, title) VALUES (?,?,?)",
+                       [(r[0], p.text, doc.title if p.ordinal == 0 else "") for r, p in zip(rows, doc.passages,
+                                                                                            strict=True)])
         tx.executemany("INSERT INTO sketches (doc_id, value) VALUES (?,?)", [(doc_id, v) for v in doc.sketch])
         tx.executemany(
             'INSERT INTO quotes (doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
@@ -494,7 +508,7 @@ class SQLiteStore(SQLiteOpsMixin):
 
     def record_item(self, run_id: int, location: str, outcome: str, reason: str = "",
                     doc_id: int | None = None) -> None:
-        with self._tx() as tx:
+        with self._write() as tx:
             tx.execute("INSERT INTO ingest_items (run_id, location, outcome, reason, doc_id, at) VALUES (?,?,?,?,?,?)",
                        (run_id, location, outcome, reason, doc_id, now()))
 
