@@ -390,31 +390,39 @@ def cmd_run(a: argparse.Namespace) -> int:
     return run(_app(), once=a.once)
 
 
+DEMO_QUESTION = "What did Marta Quinlan say about the cranes?"
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     app = _app()
     try:
         report = _run_ingest(app, [str(SAMPLES)], a.json, trigger="demo")
         docs = app.store.list_documents(source=str(SAMPLES))
         quotes = app.store.quotes(source=str(SAMPLES))
+        answer = app.answerer().ask(DEMO_QUESTION, sources=[str(SAMPLES)])
+        brief = app.brief_builder()(None, [str(SAMPLES)], None)
     finally:
         app.close()
     if a.json:
         _print_json({"ingest": report.to_json(), "documents": [d.to_json(with_text=False) for d in docs],
-                     "quotes": [q.to_json() for q in quotes]})
+                     "quotes": [q.to_json() for q in quotes], "answer": answer.to_json(), "brief": brief.to_json()})
         return 0
     c = _console()
     c.print(f"[bold]briefbot demo[/] — database {app.settings.database_url}")
     c.print(report.summary())
     c.print(f"\n[bold]{len(docs)} documents stored[/]")
     for d in docs:
-        n = len(app_passages(d))
-        c.print(f"  {d.id:>3}  {d.title}  [dim]({d.outlet or Path(d.location).name}, {n} passages)[/]")
+        c.print(f"  {d.id:>3}  {d.title}  [dim]({d.outlet or Path(d.location).name})[/]")
     c.print(f"\n[bold]{len(quotes)} quotes[/] (who said what)")
-    for r in quotes[:8]:
+    for r in quotes[:6]:
         q = r.quote
         if q.speaker:
-            c.print(f"  {q.speaker}{f' ({q.description})' if q.description else ''}: “{q.text}”")
-    c.print("\nNext: `briefbot docs`, `briefbot show 1`, `briefbot quotes --speaker NAME`.")
+            c.print(f"  {q.speaker}{f' ({q.description})' if q.description else ''}: “{q.text}”", markup=False)
+    c.print(f"\n[bold]Q: {DEMO_QUESTION}[/]")
+    _render_answer(answer)
+    c.print("\n[bold]Brief[/]")
+    sys.stdout.write(render_brief_markdown(brief) + "\n")
+    c.print("Next: `briefbot ingest PATH_OR_URL`, `briefbot ask \"…\"`, `briefbot chat`, `briefbot brief`.")
     return 0
 
 

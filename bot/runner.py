@@ -6,7 +6,9 @@ Stops cleanly on SIGTERM/SIGINT: running jobs finish, the store is closed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from datetime import datetime, timezone
 from typing import Any
@@ -57,7 +59,9 @@ def setup_logging(level: str, as_json: bool) -> None:
 
 
 def run(app: App, once: bool = False, stop: threading.Event | None = None) -> int:
-    """Poll sources on their schedules until SIGTERM/SIGINT (or `stop` is set)."""
+    """Poll sources and post digests on schedule, with the chat adapters whose tokens are set,
+    until SIGTERM/SIGINT (or `stop` is set)."""
+    from bot.digest import DigestRunner
     from bot.scheduler import SourceScheduler
 
     setup_logging(app.settings.log_level, app.settings.log_json)
@@ -75,10 +79,18 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+    core = app.core()
+    adapters = start_adapters(app, core)
+    posters = {name: a.poster for name, a in adapters.items()}
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner)
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
     sched.start()
+    sched.add_job(_safe(digests.run_due, "digest tick"), "interval", seconds=DIGEST_TICK_SECONDS, id="digests",
+                  next_run_time=datetime.now(timezone.utc))
     n = len(app.store.list_sources())
-    log.info("briefbot running: %d source(s), database %s", n, _safe_url(app.settings.database_url))
+    log.info("briefbot running: %d source(s), chat: %s, database %s", n, ", ".join(adapters) or "none",
+             _safe_url(app.settings.database_url))
     if n == 0:
         log.info("no sources yet: add one with `briefbot sources add PATH|URL --every 30m`")
     try:
@@ -86,9 +98,42 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
             pass
     finally:
         sched.shutdown()
+        for name, a in adapters.items():
+            try:
+                a.stop()
+            except Exception:
+                log.exception("stopping %s failed", name)
         app.close()
         log.info("stopped")
     return 0
+
+
+DIGEST_TICK_SECONDS = 60
+
+
+def _safe(fn: Any, what: str) -> Any:
+    def wrapped() -> None:
+        try:
+            fn()
+        except Exception:  # a failing tick is logged and retried on the next one
+            log.exception("%s failed", what)
+    return wrapped
+
+
+def start_adapters(app: App, core: Any) -> dict[str, Any]:
+    """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
+    s = app.settings
+    out: dict[str, Any] = {}
+    if s.discord_token:
+        from bot.adapters.discord_bot import run_discord
+
+        runner = run_discord(core, s.discord_token.reveal(), s.discord_guild_id)
+        if runner.wait_until_ready(30):
+            log.info("discord connected")
+        else:
+            log.error("discord did not connect: %s", runner.error or "timed out after 30 s")
+        out["discord"] = runner
+    return out
 
 
 def _safe_url(url: str) -> str:
