@@ -1,0 +1,516 @@
+"""The Slack adapter: Bolt listeners that translate events and commands into Service calls and post replies.
+
+Owns Slack I/O only (Socket Mode, HTTP mode, digest posting); answers come from bot.service, layout from
+slack_render. Every reply path acks at once and runs the core in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.adapters import slack_render as render
+from bot.domain import Brief, Channel
+from bot.service import Service
+
+log = logging.getLogger("briefbot.slack")
+
+EVENTS_PATH = "/slack/events"
+UPDATE_INTERVAL = 1.5  # seconds between streamed chat.update calls (Slack's tier-3 limit is ~50/min)
+MAX_BODY = 1_000_000  # bytes; Slack's payloads are far smaller
+_TIME = re.compile(r"^\d{1,2}(:\d{2})?$")
+_CADENCES = {"daily", "weekdays", "weekly"}
+_KEEP_SUBTYPES = {None, "thread_broadcast", "file_share"}  # messages a person wrote
+
+
+def make_client(bot_token: str, api_url: str | None = None, timeout: int = 30) -> WebClient:
+    """A WebClient that retries connection errors and honours 429 Retry-After."""
+    kwargs: dict[str, Any] = {}
+    if api_url:
+        kwargs["base_url"] = api_url if api_url.endswith("/") else api_url + "/"
+    return WebClient(token=bot_token, timeout=timeout, **kwargs,
+                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                                     RateLimitErrorRetryHandler(max_retry_count=3)])
+
+
+class _Seen:
+    """A bounded in-memory set: `seen(key)` is True when the key was already claimed."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._keys: OrderedDict[Any, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, key: Any) -> bool:
+        with self._lock:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+                return True
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return False
+
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._keys
+
+
+class _Throttle:
+    """Forwards streamed text at most once per interval; silent after finish()."""
+
+    def __init__(self, push: Callable[[str], None], clock: Callable[[], float], interval: float) -> None:
+        self._push, self._clock, self._interval = push, clock, interval
+        self._last = clock()
+        self._done = False
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._done or now - self._last < self._interval:
+                return
+            self._last = now
+            try:
+                self._push(text)
+            except Exception:  # a failed progress update must not fail the answer
+                log.warning("streamed update failed", exc_info=True)
+
+    def finish(self) -> None:
+        """Drop any later partial text: the final answer follows."""
+        with self._lock:
+            self._done = True
+
+
+class SlackBot:
+    """A Bolt App wired to a Service, plus the worker pool and memory its listeners share."""
+
+    def __init__(self, service: Service, *, bot_token: str, signing_secret: str | None, api_url: str | None = None,
+                 process_before_response: bool = False, executor: Executor | None = None,
+                 dedupe: Callable[[str], bool] | None = None, clock: Callable[[], float] = time.monotonic,
+                 update_interval: float = UPDATE_INTERVAL, client: WebClient | None = None,
+                 memory: int = 10_000) -> None:
+        self.service = service
+        self.signing_secret = signing_secret
+        self.client = client or make_client(bot_token, api_url)
+        self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="briefbot-slack")
+        self._own_executor = executor is None
+        self._seen = dedupe or _Seen(memory)
+        self._threads = _Seen(memory)  # (channel, thread_ts) the bot answered in
+        self._clock = clock
+        self._interval = update_interval
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        # "" rather than None keeps Bolt from reading SLACK_SIGNING_SECRET itself; handle_http refuses
+        # to serve at all without a secret, and Socket Mode requests are not signed.
+        self.app = App(client=self.client, signing_secret=signing_secret or "", name="briefbot",
+                       process_before_response=process_before_response, logger=logging.getLogger("briefbot.bolt"))
+        self._register()
+
+    # ---- wiring -------------------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.command("/ask")(self._on_ask)
+        app.command("/brief")(self._on_brief)
+        app.command("/digest")(self._on_digest)
+        app.command(re.compile(r"^/"))(self._on_unknown_command)
+        app.action(render.FEEDBACK_HELPFUL)(self._on_feedback)
+        app.action(render.FEEDBACK_NOT_HELPFUL)(self._on_feedback)
+        app.error(self._on_error)
+
+    def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+        fut: Future[None] = self._executor.submit(fn, *args)
+        with self._lock:
+            self._pending.add(fut)
+        fut.add_done_callback(self._done)
+
+    def _done(self, fut: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("slack worker failed", exc_info=fut.exception())
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait for replies in progress; True when none is left."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = set(self._pending)
+            if not pending:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            wait(pending, timeout=left)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish replies in progress, then stop the worker pool (if this bot made it)."""
+        self.drain(timeout)
+        if self._own_executor:
+            self._executor.shutdown(wait=False)
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str], query: str = "") -> tuple[int, dict[str, str], bytes]:
+        """Serve one POST /slack/events: Bolt verifies the signature first, then dispatches."""
+        if not self.signing_secret:
+            log.error("refusing a Slack HTTP request: no signing secret is configured")
+            return 401, {"content-type": "text/plain"}, b"request verification is not configured"
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, {"content-type": "text/plain"}, b"body is not UTF-8"
+        req = BoltRequest(body=text, query=query, headers={k.lower(): v for k, v in headers.items()})
+        resp = self.app.dispatch(req)
+        return resp.status, resp.first_headers_without_set_cookie(), resp.body.encode("utf-8")
+
+    # ---- filters ------------------------------------------------------------------------------------------
+
+    def _fresh(self, body: Mapping[str, Any]) -> bool:
+        """False for an event already handled (Slack retries with the same event_id)."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        if self._seen(str(event_id)):
+            log.info("ignoring a repeated delivery of %s", event_id)
+            return False
+        return True
+
+    @staticmethod
+    def _from_bot(event: Mapping[str, Any], context: BoltContext) -> bool:
+        return bool(event.get("bot_id") or event.get("subtype") == "bot_message" or event.get("bot_profile")
+                    or (event.get("user") and event.get("user") == context.bot_user_id))
+
+    @staticmethod
+    def _question(text: str, bot_user_id: str | None) -> str:
+        if bot_user_id:
+            text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+        return " ".join(text.split())
+
+    # ---- events -------------------------------------------------------------------------------------------
+
+    def _on_mention(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        if self._from_bot(event, context) or not self._fresh(body):
+            return
+        channel_id = event["channel"]
+        thread_ts = event.get("thread_ts") or event["ts"]
+        self._threads((channel_id, thread_ts))
+        where = Channel(platform="slack", channel=channel_id, user=event.get("user"))
+        self._submit(self._answer_in_thread, where, thread_ts,
+                     self._question(event.get("text", ""), context.bot_user_id))
+
+    def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        if event.get("subtype") not in _KEEP_SUBTYPES or self._from_bot(event, context):
+            return
+        channel_id, thread_ts = event.get("channel", ""), event.get("thread_ts")
+        text = event.get("text", "")
+        if event.get("channel_type") == "im":
+            pass
+        elif not thread_ts or (channel_id, thread_ts) not in self._threads:
+            return
+        elif context.bot_user_id and f"<@{context.bot_user_id}" in text:
+            return  # the app_mention event answers this one
+        if not self._fresh(body):
+            return
+        where = Channel(platform="slack", channel=channel_id, user=event.get("user"))
+        self._submit(self._answer_in_thread, where, thread_ts, self._question(text, context.bot_user_id))
+
+    def _answer_in_thread(self, where: Channel, thread_ts: str | None, question: str) -> None:
+        channel_id, ts = where.channel, None
+        try:
+            if not question:
+                self._post(channel_id, thread_ts, render.render_notice(render.HELP))
+                return
+            ts = self._post(channel_id, thread_ts, render.render_placeholder(self.service.document_count(where)))
+
+            def push(text: str) -> None:
+                self.client.chat_update(channel=channel_id, ts=ts, **render.render_partial(text))
+
+            partial = _Throttle(push, self._clock, self._interval)
+            answer = self.service.ask(question, where, on_partial=partial)
+            partial.finish()
+            self.client.chat_update(channel=channel_id, ts=ts, **render.render_answer(answer))
+        except Exception:
+            log.exception("answering a question in %s failed", channel_id)
+            self._apologise(channel_id, thread_ts, ts)
+
+    def _post(self, channel_id: str, thread_ts: str | None, message: render.Message) -> str:
+        resp = self.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, unfurl_links=False,
+                                            unfurl_media=False, **message)
+        return str(resp["ts"])
+
+    def _apologise(self, channel_id: str, thread_ts: str | None, ts: str | None) -> None:
+        sorry = render.render_notice(render.SORRY)
+        try:
+            if ts:
+                self.client.chat_update(channel=channel_id, ts=ts, **sorry)
+            else:
+                self._post(channel_id, thread_ts, sorry)
+            return
+        except Exception:
+            log.exception("could not replace the placeholder in %s with an apology", channel_id)
+        try:
+            self._post(channel_id, thread_ts, sorry)
+        except Exception:
+            log.exception("could not post an apology in %s", channel_id)
+
+    # ---- slash commands -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(command: Mapping[str, Any]) -> Channel:
+        return Channel(platform="slack", channel=command.get("channel_id", ""), user=command.get("user_id"))
+
+    def _on_ask(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        question = " ".join(command.get("text", "").split())
+        if not question:
+            ack(**render.render_notice(render.HELP))
+            return
+        ack()
+        self._submit(self._answer_command, respond, self._where(command), question)
+
+    def _answer_command(self, respond: Callable[..., Any], where: Channel, question: str) -> None:
+        try:
+            respond(response_type="in_channel", **render.render_placeholder(self.service.document_count(where)))
+            # no streaming here: a response_url takes only five messages
+            answer = self.service.ask(question, where)
+            respond(replace_original=True, response_type="in_channel",
+                    **render.render_answer(answer, asked_by=where.user, question=question))
+        except Exception:
+            log.exception("/ask in %s failed", where.channel)
+            self._respond_sorry(respond)
+
+    @staticmethod
+    def _respond_sorry(respond: Callable[..., Any]) -> None:
+        try:
+            respond(replace_original=True, **render.render_notice(render.SORRY))
+        except Exception:
+            log.exception("could not send an apology through the response_url")
+
+    def _on_brief(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        ack()
+        topic = " ".join(command.get("text", "").split()) or None
+        self._submit(self._brief_command, respond, self._where(command), topic)
+
+    def _brief_command(self, respond: Callable[..., Any], where: Channel, topic: str | None) -> None:
+        try:
+            respond(response_type="in_channel", **render.render_placeholder(self.service.document_count(where)))
+            pages = render.render_brief(self.service.brief(topic, where), topic)
+            # a response_url takes five messages: the placeholder, then at most four pages
+            if len(pages) > 4:
+                more = render.render_notice(f"…and {len(pages) - 3} more parts. Ask `/brief` with a narrower "
+                                            "topic to see them.")
+                pages = pages[:3] + [more]
+            respond(replace_original=True, response_type="in_channel", **pages[0])
+            for page in pages[1:]:
+                respond(replace_original=False, response_type="in_channel", **page)
+        except Exception:
+            log.exception("/brief in %s failed", where.channel)
+            self._respond_sorry(respond)
+
+    def _on_digest(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        words = command.get("text", "").split()
+        if not words or words[0].lower() in {"help", "?"}:
+            ack(**render.render_notice(render.HELP))
+            return
+        ack()
+        self._submit(self._digest_command, respond, self._where(command), words)
+
+    def _digest_command(self, respond: Callable[..., Any], where: Channel, words: list[str]) -> None:
+        try:
+            respond(**self._digest_reply(where, words))
+        except Exception:
+            log.exception("/digest in %s failed", where.channel)
+            self._respond_sorry(respond)
+
+    def _digest_reply(self, where: Channel, words: list[str]) -> dict[str, Any]:
+        verb = words[0].lower()
+        if verb in {"off", "stop", "cancel"}:
+            n = self.service.unsubscribe(where)
+            text = (f"Stopped this channel's digest{'s' if n != 1 else ''}." if n
+                    else "This channel has no digest to stop.")
+            return {"response_type": "in_channel" if n else "ephemeral", **render.render_notice(text)}
+        if verb in {"status", "list"}:
+            subs = self.service.subscriptions(where)
+            text = ("This channel gets a digest " + "; and ".join(render.render_subscription(s) for s in subs) + "."
+                    if subs else "This channel has no digest. Set one with `/digest 08:00 Europe/Berlin [topic]`.")
+            return {"response_type": "ephemeral", **render.render_notice(text)}
+        if not _TIME.match(words[0]):
+            text = (f"I didn't understand `{render.escape(' '.join(words))}`. Use `/digest 08:00 Europe/Berlin "
+                    "[topic]`, `/digest status` or `/digest off`.")
+            return {"response_type": "ephemeral", **render.render_notice(text)}
+        if len(words) < 2:
+            text = f"Add a timezone after the time, e.g. `/digest {render.escape(words[0])} Europe/Berlin`."
+            return {"response_type": "ephemeral", **render.render_notice(text)}
+        rest = words[2:]
+        cadence = "daily"
+        if rest and rest[0].lower() in _CADENCES:
+            cadence = rest.pop(0).lower()
+        try:
+            sub = self.service.subscribe(where, words[0], words[1], " ".join(rest) or None, cadence)
+        except ValueError as e:
+            return {"response_type": "ephemeral", **render.render_notice(render.escape(str(e)))}
+        text = f"Digest set: this channel gets a brief {render.render_subscription(sub)}. `/digest off` stops it."
+        return {"response_type": "in_channel", **render.render_notice(text)}
+
+    def _on_unknown_command(self, ack: Callable[..., None]) -> None:
+        ack(**render.render_notice(render.HELP))
+
+    # ---- buttons and errors -------------------------------------------------------------------------------
+
+    def _on_feedback(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        self._submit(self._record_feedback, body, action)
+
+    def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        user = str((body.get("user") or {}).get("id") or "")
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts")
+        helpful = action.get("action_id") == render.FEEDBACK_HELPFUL
+        try:
+            self.service.feedback(str(action.get("value", "")), Channel("slack", channel_id, user or None), helpful)
+            text = render.THANKS
+        except Exception:
+            log.exception("recording feedback in %s failed", channel_id)
+            text = render.SORRY
+        try:
+            self.client.chat_postEphemeral(channel=channel_id, user=user, text=text, thread_ts=thread_ts)
+        except SlackApiError:
+            log.exception("could not thank %s in %s", user, channel_id)
+
+    @staticmethod
+    def _on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a Slack listener (%s)", body.get("type") or body.get("command"),
+                  exc_info=error)
+
+
+def build_slack_app(service: Service, *, bot_token: str, signing_secret: str | None, api_url: str | None = None,
+                    process_before_response: bool = False, executor: Executor | None = None,
+                    dedupe: Callable[[str], bool] | None = None) -> App:
+    """The Bolt App answering for `service` (see SlackBot for the worker pool and memory behind it)."""
+    return SlackBot(service, bot_token=bot_token, signing_secret=signing_secret, api_url=api_url,
+                    process_before_response=process_before_response, executor=executor, dedupe=dedupe).app
+
+
+class SlackRunner:
+    """Runs a SlackBot over Socket Mode (app token) or HTTP (POST /slack/events, signed)."""
+
+    def __init__(self, bot: SlackBot, *, mode: str = "socket", app_token: str | None = None) -> None:
+        if mode not in {"socket", "http"}:
+            raise ValueError(f"Slack mode {mode!r}: use socket or http")
+        if mode == "socket" and not app_token:
+            raise ValueError("Slack Socket Mode needs an app-level token (SLACK_APP_TOKEN, xapp-…)")
+        if mode == "http" and not bot.signing_secret:
+            raise ValueError("Slack HTTP mode needs the signing secret (SLACK_SIGNING_SECRET)")
+        self.bot, self.mode, self._app_token = bot, mode, app_token
+        self._handler: Any = None
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        """Connect to Socket Mode and return; in HTTP mode there is nothing to start (mount handle_http)."""
+        if self.mode == "socket":
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            self._handler = SocketModeHandler(self.bot.app, app_token=self._app_token)
+            self._handler.connect()
+            log.info("connected to Slack over Socket Mode")
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str], query: str = "") -> tuple[int, dict[str, str], bytes]:
+        """Serve one POST /slack/events (for the process's shared HTTP server)."""
+        return self.bot.handle_http(body, headers, query)
+
+    def serve_http(self, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+        """A standalone server for POST /slack/events in a daemon thread; returns it (port 0 picks one)."""
+        handle = self.bot.handle_http
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                path, _, query = self.path.partition("?")
+                size = int(self.headers.get("content-length") or 0)
+                if path != EVENTS_PATH:
+                    status, headers, body = 404, {"content-type": "text/plain"}, b"not found"
+                elif size > MAX_BODY:
+                    status, headers, body = 413, {"content-type": "text/plain"}, b"too large"
+                else:
+                    status, headers, body = handle(self.rfile.read(size), dict(self.headers.items()), query)
+                self.send_response(status)
+                for k, v in headers.items():
+                    if k.lower() != "content-length":
+                        self.send_header(k, v)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("http: " + format, *args)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="briefbot-slack-http",
+                         daemon=True).start()
+        return self._server
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Disconnect or stop serving, then let replies in progress finish."""
+        if self._handler is not None:
+            self._handler.close()
+            self._handler = None
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.bot.close(timeout)
+
+
+class SlackPostError(RuntimeError):
+    """Slack refused a digest post; the message says why and what to do."""
+
+    def __init__(self, channel_id: str, error: str) -> None:
+        self.channel_id, self.error = channel_id, error
+        hints = {
+            "not_in_channel": f"the bot is not a member of channel {channel_id}: invite it with /invite @briefbot",
+            "channel_not_found": f"channel {channel_id} was not found (deleted, or the bot cannot see it)",
+            "is_archived": f"channel {channel_id} is archived",
+            "invalid_auth": "the Slack bot token is invalid (check SLACK_BOT_TOKEN)",
+            "not_authed": "no Slack bot token was sent (check SLACK_BOT_TOKEN)",
+            "account_inactive": "the Slack bot token belongs to a deactivated app or workspace",
+            "ratelimited": f"Slack kept rate-limiting posts to channel {channel_id}",
+        }
+        super().__init__(f"could not post to Slack: {hints.get(error, f'channel {channel_id}: {error}')}")
+
+
+class SlackPoster:
+    """Posts digests (briefs) to a channel for the scheduler."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    @classmethod
+    def from_token(cls, bot_token: str, api_url: str | None = None) -> SlackPoster:
+        """A poster with its own retrying client."""
+        return cls(make_client(bot_token, api_url))
+
+    def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
+        """Post the brief (in as many messages as it needs); returns the first message's ts."""
+        first = ""
+        for page in render.render_brief(brief, topic):
+            try:
+                resp = self.client.chat_postMessage(channel=channel_id, unfurl_links=False, unfurl_media=False,
+                                                    **page)
+            except SlackApiError as e:
+                raise SlackPostError(channel_id, str(e.response.get("error") or "unknown_error")) from e
+            first = first or str(resp["ts"])
+        return first

@@ -1,0 +1,669 @@
+"""The Slack adapter end to end: the real Bolt App and WebClient against a fake Web API on loopback.
+
+Requests are signed like Slack signs them; only the core (Service) is a test double at the edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+import zoneinfo
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.adapters import slack_render as render
+from bot.adapters.slack import SlackBot, SlackPoster, SlackPostError, SlackRunner, build_slack_app
+from bot.domain import (
+    Answer,
+    Brief,
+    BriefQuote,
+    Channel,
+    Citation,
+    Difference,
+    KeyPoint,
+    Quote,
+    StoryBrief,
+    Subscription,
+)
+from tests.fakes.slack_api import BOT_ID, BOT_USER, FakeSlack
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token-do-not-log-me"
+APP_TOKEN = "xapp-test-app-token"
+
+
+# ---- the core at the edge ---------------------------------------------------------------------------------
+
+def cite(n: int, url: str | None = "https://news.example/strike", title: str = "Harbour strike",
+         outlet: str | None = "Gazette", source: str = "/data/harbour-strike-gazette.txt") -> Citation:
+    return Citation(n=n, source=source, text="Dock workers walked out at dawn.", doc_id=n, start=0, end=32,
+                    title=title, url=url, outlet=outlet)
+
+
+def answer(found: bool = True) -> Answer:
+    if not found:
+        return Answer(question="q", text="I found nothing about that in the stored articles.", found=False,
+                      why="searched 42 articles for: tram, fares", id="ans-404")
+    q = Quote(text="We will not back down", start=0, end=21, speaker="Maria Lopez", description="union leader")
+    return Answer(question="q", text="Dock workers struck at dawn [1] over pay & <hours> [2].", found=True,
+                  citations=[cite(1), cite(2, url=None, title="Courier report", outlet=None,
+                                          source="/data/harbour-strike-courier.txt")],
+                  quotes=[(q, cite(1))], id="ans-1")
+
+
+def brief(stories: int = 2) -> Brief:
+    c = cite(1)
+    return Brief(stories=[StoryBrief(story_id=i, headline=f"Harbour strike day {i}", summary="Workers walked out.",
+                                     key_points=[KeyPoint("Pay is the issue", [c])],
+                                     quotes=[BriefQuote("Maria Lopez", "We will not back down", c, "union leader")],
+                                     differences=[Difference("cause", [KeyPoint("Gazette says pay", [c])])])
+                          for i in range(stories)], generated_at="2024-05-01T08:00:00Z")
+
+
+class RecordingService:
+    """Implements bot.service.Service with canned replies and records every call."""
+
+    def __init__(self, reply: Answer | None = None, delay: float = 0.0, error: Exception | None = None,
+                 partials: list[tuple[float, str]] | None = None, clock: list[float] | None = None) -> None:
+        self.reply = reply or answer()
+        self.delay, self.error = delay, error
+        self.partials, self.clock = partials or [], clock
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.subs: list[Subscription] = []
+        self.asked = threading.Event()
+
+    def names(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+    def document_count(self, channel: Channel | None = None) -> int:
+        self.calls.append(("document_count", (channel,)))
+        return 42
+
+    def ask(self, question: str, channel: Channel | None = None,
+            on_partial: Callable[[str], None] | None = None) -> Answer:
+        self.calls.append(("ask", (question, channel)))
+        time.sleep(self.delay)
+        for at, text in self.partials:
+            if self.clock is not None:
+                self.clock[0] = at
+            if on_partial:
+                on_partial(text)
+        self.asked.set()
+        if self.error:
+            raise self.error
+        return self.reply
+
+    def brief(self, topic: str | None = None, channel: Channel | None = None, since: str | None = None) -> Brief:
+        self.calls.append(("brief", (topic, channel, since)))
+        return brief()
+
+    def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
+                  cadence: str = "daily") -> Subscription:
+        self.calls.append(("subscribe", (channel, time_of_day, timezone, topic, cadence)))
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"Unknown timezone {timezone!r}: use an IANA name such as Europe/Berlin") from None
+        sub = Subscription(1, "slack", channel.channel, time_of_day, timezone, cadence, topic, channel.user)
+        self.subs = [sub]
+        return sub
+
+    def unsubscribe(self, channel: Channel) -> int:
+        self.calls.append(("unsubscribe", (channel,)))
+        n, self.subs = len(self.subs), []
+        return n
+
+    def subscriptions(self, channel: Channel) -> list[Subscription]:
+        self.calls.append(("subscriptions", (channel,)))
+        return list(self.subs)
+
+    def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
+        self.calls.append(("feedback", (answer_id, channel, helpful)))
+
+
+# ---- fixtures and request helpers -------------------------------------------------------------------------
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack().start()
+    yield f
+    f.stop()
+
+
+def make_bot(fake: FakeSlack, service: RecordingService, **kw: Any) -> SlackBot:
+    return SlackBot(service, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.url, **kw)
+
+
+@pytest.fixture
+def service() -> RecordingService:
+    return RecordingService()
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, service: RecordingService) -> Iterator[SlackBot]:
+    b = make_bot(fake, service)
+    yield b
+    b.close(5)
+
+
+@pytest.fixture
+def http(bot: SlackBot) -> Iterator[str]:
+    runner = SlackRunner(bot, mode="http")
+    server = runner.serve_http(0)
+    yield f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    runner.stop(5)
+
+
+def signed(body: str, ctype: str, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
+    stamp = str(int(time.time()) if ts is None else ts)
+    sig = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"content-type": ctype, "x-slack-request-timestamp": stamp, "x-slack-signature": sig}
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
+    req = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    start = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode(), time.monotonic() - start
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), time.monotonic() - start
+
+
+_ids = iter(range(1, 10_000))
+
+
+def event(ev: dict[str, Any], event_id: str | None = None) -> str:
+    return json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                       "event_id": event_id or f"Ev{next(_ids)}", "event_time": int(time.time()), "event": ev,
+                       "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}]})
+
+
+def mention(text: str = f"<@{BOT_USER}> what happened at the harbour?", ts: str = "100.1",
+            thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
+    ev = {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1", "event_ts": ts, **extra}
+    if thread_ts:
+        ev["thread_ts"] = thread_ts
+    return ev
+
+
+def message(text: str, channel: str = "C1", channel_type: str = "channel", ts: str = "200.1",
+            thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
+    ev = {"type": "message", "user": "U1", "text": text, "ts": ts, "channel": channel,
+          "channel_type": channel_type, "event_ts": ts, **extra}
+    if thread_ts:
+        ev["thread_ts"] = thread_ts
+    return ev
+
+
+def send_event(url: str, ev: dict[str, Any], event_id: str | None = None, **headers: str) -> int:
+    body = event(ev, event_id)
+    status, _, _ = post(url, body, {**signed(body, "application/json"), **headers})
+    return status
+
+
+def command(fake: FakeSlack, name: str, text: str = "", channel: str = "C1") -> str:
+    return urlencode({"token": "legacy", "team_id": "T1", "channel_id": channel, "channel_name": "news",
+                      "user_id": "U1", "user_name": "ada", "command": name, "text": text, "api_app_id": "A1",
+                      "response_url": fake.response_url(name.strip("/")), "trigger_id": "1.2.3"})
+
+
+def send_command(url: str, fake: FakeSlack, name: str, text: str = "") -> tuple[int, str, float]:
+    body = command(fake, name, text)
+    return post(url, body, signed(body, "application/x-www-form-urlencoded"))
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+# ---- events -----------------------------------------------------------------------------------------------
+
+def test_mention_posts_placeholder_in_thread_then_the_cited_answer(
+        http: str, fake: FakeSlack, service: RecordingService) -> None:
+    assert send_event(http, mention()) == 200
+    upd = fake.wait_for("chat.update")[0].body
+    placeholder = fake.of("chat.postMessage")[0].body
+    assert placeholder["channel"] == "C1" and placeholder["thread_ts"] == "100.1"
+    assert placeholder["text"] == "Searching 42 articles…"
+    assert upd["channel"] == "C1" and upd["ts"].startswith("17")
+    blocks = all_text(upd["blocks"])
+    assert "<https://news.example/strike|Harbour strike — Gazette>" in blocks
+    assert "Courier report — harbour-strike-courier.txt" in blocks
+    assert "pay &amp; &lt;hours&gt; [2]" in blocks
+    assert "Maria Lopez" in blocks and "We will not back down" in blocks
+    assert upd["text"].startswith("Dock workers struck at dawn [1]")
+    actions = [b for b in upd["blocks"] if b["type"] == "actions"][0]
+    assert {e["action_id"] for e in actions["elements"]} == {render.FEEDBACK_HELPFUL, render.FEEDBACK_NOT_HELPFUL}
+    assert service.calls[1] == ("ask", ("what happened at the harbour?", Channel("slack", "C1", "U1")))
+
+
+def test_mention_inside_a_thread_replies_in_that_thread(http: str, fake: FakeSlack) -> None:
+    send_event(http, mention(ts="150.2", thread_ts="100.1"))
+    assert fake.wait_for("chat.postMessage")[0].body["thread_ts"] == "100.1"
+
+
+def test_direct_message_is_answered(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    send_event(http, message("who is striking?", channel="D1", channel_type="im"))
+    fake.wait_for("chat.update")
+    post_body = fake.of("chat.postMessage")[0].body
+    assert post_body["channel"] == "D1" and "thread_ts" not in post_body
+    assert service.calls[1][1][0] == "who is striking?"
+
+
+def test_thread_follow_up_without_mention_is_answered(
+        http: str, fake: FakeSlack, bot: SlackBot, service: RecordingService) -> None:
+    send_event(http, mention(ts="100.1"))
+    fake.wait_for("chat.update")
+    send_event(http, message("and who leads the union?", ts="101.0", thread_ts="100.1"))
+    fake.wait_for("chat.update", 2)
+    # a message in a thread the bot never joined, a top-level message, and a mention's twin message event
+    send_event(http, message("unrelated", ts="102.0", thread_ts="999.9"))
+    send_event(http, message("top level chatter", ts="103.0"))
+    send_event(http, message(f"<@{BOT_USER}> again", ts="104.0", thread_ts="100.1"))
+    assert bot.drain(5)
+    time.sleep(0.2)
+    assert [c[1][0] for c in service.calls if c[0] == "ask"] == ["what happened at the harbour?",
+                                                                  "and who leads the union?"]
+    assert [c.body["thread_ts"] for c in fake.of("chat.postMessage")] == ["100.1", "100.1"]
+
+
+@pytest.mark.parametrize("ev", [
+    message("echo", channel="D1", channel_type="im", user=BOT_USER),  # the bot's own words
+    message("echo", channel="D1", channel_type="im", bot_id=BOT_ID),
+    message("other bot", channel="D1", channel_type="im", bot_id="BOTHER", subtype="bot_message"),
+    message("other bot", channel="D1", channel_type="im", bot_id="BOTHER", user="UOTHER"),
+    message("edited", channel="D1", channel_type="im", subtype="message_changed"),
+    mention(bot_id="BOTHER", user="UOTHER"),
+])
+def test_bot_messages_are_ignored(ev: dict[str, Any], http: str, fake: FakeSlack, bot: SlackBot,
+                                  service: RecordingService) -> None:
+    assert send_event(http, ev) == 200
+    time.sleep(0.3)
+    assert bot.drain(5)
+    assert service.calls == []
+    assert [c.method for c in fake.calls if c.method != "auth.test"] == []
+
+
+def test_retried_delivery_is_answered_once(http: str, fake: FakeSlack, bot: SlackBot,
+                                           service: RecordingService) -> None:
+    ev = mention()
+    assert send_event(http, ev, event_id="EvSAME") == 200
+    assert send_event(http, ev, "EvSAME", **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}) == 200
+    fake.wait_for("chat.update")
+    time.sleep(0.3)
+    assert bot.drain(5)
+    assert service.names().count("ask") == 1
+    assert len(fake.of("chat.postMessage")) == 1
+
+
+def test_dedupe_hook_is_used(fake: FakeSlack, service: RecordingService) -> None:
+    claimed: list[str] = []
+
+    def seen(event_id: str) -> bool:
+        claimed.append(event_id)
+        return True  # another replica already claimed it
+
+    bot = make_bot(fake, service, dedupe=seen)
+    runner = SlackRunner(bot, mode="http")
+    url = f"http://127.0.0.1:{runner.serve_http(0).server_address[1]}/slack/events"
+    send_event(url, mention(), event_id="EvX")
+    runner.stop(5)
+    assert claimed == ["EvX"] and service.calls == []
+
+
+def test_streamed_partials_update_the_message_at_most_every_interval(fake: FakeSlack) -> None:
+    clock = [0.0]
+    service = RecordingService(partials=[(0.5, "Dock"), (1.6, "Dock workers"), (2.0, "Dock workers struck"),
+                                         (3.2, "Dock workers struck at dawn")], clock=clock)
+    bot = make_bot(fake, service, clock=lambda: clock[0])
+    body = event(mention())
+    bot.handle_http(body.encode(), signed(body, "application/json"))
+    fake.wait_for("chat.update", 3)
+    assert bot.drain(5)
+    updates = fake.of("chat.update")
+    assert len(updates) == 3
+    assert updates[0].body["blocks"][0]["text"]["text"] == "Dock workers …"
+    assert "Writing the answer" in all_text(updates[1].body["blocks"])
+    assert updates[2].body["text"].startswith("Dock workers struck at dawn [1]")
+    bot.close(5)
+
+
+def test_core_failure_becomes_an_honest_message_and_a_log_line(
+        fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    service = RecordingService(error=RuntimeError("index is corrupt"))
+    bot = make_bot(fake, service)
+    body = event(mention())
+    with caplog.at_level(logging.DEBUG):
+        status, _, _ = bot.handle_http(body.encode(), signed(body, "application/json"))
+        upd = fake.wait_for("chat.update")[0].body
+        assert bot.drain(5)
+    assert status == 200
+    assert upd["text"] == render.SORRY
+    assert "index is corrupt" in caplog.text and "answering a question in C1 failed" in caplog.text
+    assert TOKEN not in caplog.text
+    bot.close(5)
+
+
+def test_slack_error_on_placeholder_still_tells_the_user(fake: FakeSlack, service: RecordingService) -> None:
+    bot = make_bot(fake, service)
+    fake.fail_next("chat.postMessage", "msg_too_long")
+    body = event(mention())
+    bot.handle_http(body.encode(), signed(body, "application/json"))
+    posts = fake.wait_for("chat.postMessage", 2)
+    assert posts[1].body["text"] == render.SORRY and posts[1].body["thread_ts"] == "100.1"
+    bot.close(5)
+
+
+def test_rate_limited_post_is_retried_after_retry_after(http: str, fake: FakeSlack) -> None:
+    fake.rate_limit_next("chat.postMessage", retry_after=1)
+    send_event(http, mention())
+    fake.wait_for("chat.update", timeout=15)
+    first, second = fake.of("chat.postMessage")
+    assert second.at - first.at >= 1.0
+    assert first.body == second.body
+
+
+# ---- security ---------------------------------------------------------------------------------------------
+
+def test_wrong_signature_is_rejected_before_the_core(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    body = event(mention())
+    status, _, _ = post(http, body, signed(body, "application/json", secret="not-the-secret"))
+    body2 = command(fake, "/ask", "anything")
+    status2, _, _ = post(http, body2, {**signed(body2, "application/x-www-form-urlencoded"),
+                                       "x-slack-signature": "v0=deadbeef"})
+    status3, _, _ = post(http, body, {"content-type": "application/json"})
+    time.sleep(0.3)
+    assert (status, status2, status3) == (401, 401, 401)
+    assert service.calls == [] and fake.of("chat.postMessage") == [] and fake.of("response_url") == []
+
+
+def test_stale_timestamp_is_rejected(http: str, service: RecordingService) -> None:
+    body = event(mention())
+    status, _, _ = post(http, body, signed(body, "application/json", ts=int(time.time()) - 6 * 60))
+    assert status == 401 and service.calls == []
+
+
+def test_http_without_signing_secret_is_refused(fake: FakeSlack, service: RecordingService) -> None:
+    bot = SlackBot(service, bot_token=TOKEN, signing_secret=None, api_url=fake.url)
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        SlackRunner(bot, mode="http")
+    body = event(mention())
+    stamp = str(int(time.time()))
+    sig = "v0=" + hmac.new(b"", f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()  # an empty "secret"
+    headers = {"content-type": "application/json", "x-slack-request-timestamp": stamp, "x-slack-signature": sig}
+    assert bot.handle_http(body.encode(), headers)[0] == 401
+    assert service.calls == []
+
+
+def test_url_verification_challenge(http: str) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "abc123", "type": "url_verification"})
+    status, text, _ = post(http, body, signed(body, "application/json"))
+    assert status == 200 and "abc123" in text
+
+
+# ---- slash commands ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("before_response", [False, True])
+def test_ask_acks_within_3s_with_a_slow_core_then_answers_via_response_url(fake: FakeSlack,
+                                                                          before_response: bool) -> None:
+    service = RecordingService(delay=4.0)
+    bot = make_bot(fake, service, process_before_response=before_response)
+    runner = SlackRunner(bot, mode="http")
+    url = f"http://127.0.0.1:{runner.serve_http(0).server_address[1]}/slack/events"
+    status, _, took = send_command(url, fake, "/ask", "what happened at the harbour?")
+    assert status == 200 and took < 3.0
+    replies = fake.wait_for("response_url", 2, timeout=15)
+    assert replies[0].body["text"] == "Searching 42 articles…" and replies[0].body["response_type"] == "in_channel"
+    final = replies[1].body
+    assert final["replace_original"] is True and final["response_type"] == "in_channel"
+    assert "<https://news.example/strike|Harbour strike — Gazette>" in all_text(final["blocks"])
+    assert "<@U1> asked: _what happened at the harbour?_" in all_text(final["blocks"])
+    assert replies[1].path == "/response/ask"
+    runner.stop(10)
+
+
+def test_empty_or_unknown_command_gets_help(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    for name, text in [("/ask", ""), ("/digest", ""), ("/whatever", "x")]:
+        status, body, _ = send_command(http, fake, name, text)
+        assert status == 200 and "/digest 08:00 Europe/Berlin" in json.loads(body)["text"]
+    assert service.calls == []
+
+
+def test_brief_command(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    status, _, _ = send_command(http, fake, "/brief", "harbour strike")
+    assert status == 200
+    replies = fake.wait_for("response_url", 2)
+    assert service.calls[-1] == ("brief", ("harbour strike", Channel("slack", "C1", "U1"), None))
+    final = replies[1].body
+    assert final["replace_original"] is True
+    assert final["blocks"][0]["text"]["text"] == "News brief: harbour strike"
+    assert "Harbour strike day 1" in final["text"]
+    assert "Maria Lopez" in all_text(final["blocks"])
+
+
+@pytest.mark.parametrize("text,expect,call", [
+    ("08:00 Europe/Berlin harbour strike", "every day at *08:00* (Europe/Berlin) about _harbour strike_",
+     ("subscribe", "08:00", "Europe/Berlin", "harbour strike", "daily")),
+    ("7:30 Europe/Paris weekdays", "on weekdays at *7:30*", ("subscribe", "7:30", "Europe/Paris", None, "weekdays")),
+    ("08:00 Mars/Olympus", "Unknown timezone 'Mars/Olympus'", ("subscribe", "08:00", "Mars/Olympus", None, "daily")),
+    ("08:00", "Add a timezone", None),
+    ("tomorrow please", "I didn't understand", None),
+    ("off", "no digest to stop", ("unsubscribe",)),
+    ("status", "This channel has no digest", ("subscriptions",)),
+])
+def test_digest_command(text: str, expect: str, call: tuple[Any, ...] | None, http: str, fake: FakeSlack,
+                        service: RecordingService) -> None:
+    status, _, _ = send_command(http, fake, "/digest", text)
+    assert status == 200
+    reply = fake.wait_for("response_url")[0].body
+    assert expect in reply["text"]
+    if call is None:
+        assert service.calls == []
+    else:
+        name, *args = call
+        assert service.calls[0][0] == name
+        if name == "subscribe":
+            assert service.calls[0][1][1:] == tuple(args)
+
+
+def test_digest_set_then_status_then_off(http: str, fake: FakeSlack) -> None:
+    send_command(http, fake, "/digest", "08:00 Europe/Berlin")
+    fake.wait_for("response_url")
+    send_command(http, fake, "/digest", "status")
+    assert "every day at *08:00* (Europe/Berlin)" in fake.wait_for("response_url", 2)[1].body["text"]
+    send_command(http, fake, "/digest", "off")
+    off = fake.wait_for("response_url", 3)[2].body
+    assert off["text"] == "Stopped this channel's digest." and off["response_type"] == "in_channel"
+
+
+def test_feedback_button_records_the_vote(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"}, "api_app_id": "A1",
+               "token": "legacy", "trigger_id": "1.2", "channel": {"id": "C1"},
+               "container": {"type": "message", "message_ts": "300.1", "channel_id": "C1"},
+               "message": {"ts": "300.1", "thread_ts": "100.1", "text": "answer"},
+               "response_url": fake.response_url("action"),
+               "actions": [{"action_id": render.FEEDBACK_NOT_HELPFUL, "block_id": "briefbot_feedback",
+                            "value": "ans-1", "type": "button", "action_ts": "1"}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    status, _, _ = post(http, body, signed(body, "application/x-www-form-urlencoded"))
+    assert status == 200
+    thanks = fake.wait_for("chat.postEphemeral")[0].body
+    assert service.calls == [("feedback", ("ans-1", Channel("slack", "C1", "U1"), False))]
+    assert thanks == {"channel": "C1", "user": "U1", "text": render.THANKS, "thread_ts": "100.1"}
+
+
+def test_dispatch_directly_with_build_slack_app(fake: FakeSlack, service: RecordingService) -> None:
+    from slack_bolt import BoltRequest
+
+    app = build_slack_app(service, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.url)
+    body = event(message("hello there", channel="D1", channel_type="im"))
+    resp = app.dispatch(BoltRequest(body=body, headers=signed(body, "application/json")))
+    assert resp.status == 200
+    assert fake.wait_for("chat.update")[0].body["channel"] == "D1"
+
+
+# ---- Socket Mode ------------------------------------------------------------------------------------------
+
+def test_socket_mode_acks_the_envelope_and_replies(fake: FakeSlack, bot: SlackBot) -> None:
+    from websockets.sync.server import ServerConnection, serve
+
+    acks: list[dict[str, Any]] = []
+    got_ack = threading.Event()
+    envelope = {"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                "retry_attempt": 0, "retry_reason": "", "payload": json.loads(event(mention()))}
+
+    def handler(ws: ServerConnection) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"},
+                            "connection_info": {"app_id": "A1"}}))
+        ws.send(json.dumps(envelope))
+        try:
+            for msg in ws:
+                acks.append(json.loads(msg))
+                got_ack.set()
+        except Exception:
+            pass
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        fake.ws_url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/link"
+        runner = SlackRunner(bot, mode="socket", app_token=APP_TOKEN)
+        runner.start()
+        try:
+            assert got_ack.wait(10)
+            upd = fake.wait_for("chat.update")[0].body
+        finally:
+            runner.stop(5)
+            server.shutdown()
+    assert acks[0]["envelope_id"] == "env-1"
+    assert fake.of("apps.connections.open")[0].headers["authorization"] == f"Bearer {APP_TOKEN}"
+    assert fake.of("chat.postMessage")[0].body["thread_ts"] == "100.1"
+    assert "Harbour strike — Gazette" in all_text(upd["blocks"])
+
+
+def test_runner_refuses_socket_mode_without_app_token(bot: SlackBot) -> None:
+    with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
+        SlackRunner(bot, mode="socket")
+
+
+# ---- digests ----------------------------------------------------------------------------------------------
+
+def test_poster_posts_a_brief_and_returns_its_ts(fake: FakeSlack) -> None:
+    poster = SlackPoster.from_token(TOKEN, fake.url)
+    ts = poster.post_brief("C9", brief(), topic="harbour")
+    posts = fake.of("chat.postMessage")
+    assert ts == "1700000001.000100" and len(posts) == 1  # the ts the fake gave the first post
+    assert posts[0].body["channel"] == "C9" and posts[0].body["blocks"][0]["type"] == "header"
+    assert posts[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_poster_names_the_problem(fake: FakeSlack) -> None:
+    fake.fail_next("chat.postMessage", "not_in_channel")
+    with pytest.raises(SlackPostError, match="invite it with /invite @briefbot") as err:
+        SlackPoster.from_token(TOKEN, fake.url).post_brief("C9", brief())
+    assert err.value.error == "not_in_channel" and TOKEN not in str(err.value)
+
+
+# ---- rendering --------------------------------------------------------------------------------------------
+
+def test_escaping_keeps_our_links_and_defuses_theirs() -> None:
+    a = Answer(question="q", text="<!channel> Tom & Jerry <https://evil.example|click> **bold**", found=True,
+               citations=[cite(1, url="https://x.example/a|b>c", title="A <b> & c")])
+    msg = render.render_answer(a)
+    text = all_text(msg["blocks"])
+    assert "&lt;!channel&gt; Tom &amp; Jerry &lt;https://evil.example|click&gt; *bold*" in text
+    assert "<https://x.example/a%7Cb%3Ec|A &lt;b&gt; &amp; c — Gazette>" in text
+    assert msg["text"].startswith("&lt;!channel&gt;")
+    assert render.link("javascript:alert(1)", "x") == "x"
+
+
+def test_not_found_says_what_was_searched_and_how_to_ask() -> None:
+    msg = render.render_answer(answer(found=False))
+    text = all_text(msg["blocks"])
+    assert "searched 42 articles for: tram, fares" in text and "more broadly" in text
+    assert msg["text"]
+
+
+def test_long_text_splits_into_sections_of_at_most_3000_chars() -> None:
+    words = " ".join(f"word{i}" for i in range(2000))  # ~13,000 chars
+    a = Answer(question="q", text=words, found=True)
+    sections = [b for b in render.render_answer(a)["blocks"] if b["type"] == "section"]
+    assert len(sections) >= 5
+    assert all(len(s["text"]["text"]) <= 3000 for s in sections)
+    assert " ".join(s["text"]["text"] for s in sections) == words
+    assert len(render.render_answer(a)["text"]) <= render.MAX_FALLBACK
+    # a link is never cut in half
+    linked = "x" * 2990 + " <https://a.example|label>" + " y" * 10
+    parts = render.split_text(linked)
+    assert parts[1].startswith("<https://a.example|label>")
+
+
+def test_brief_splits_into_messages_of_at_most_50_blocks() -> None:
+    pages = render.render_brief(brief(stories=30), topic="harbour")
+    assert len(pages) > 1
+    assert all(len(p["blocks"]) <= 50 for p in pages)
+    assert all(p["text"] for p in pages)
+    assert sum(1 for p in pages for b in p["blocks"] if b["type"] == "divider") == 30
+    assert pages[1]["text"].startswith("News brief: harbour (2/")
+    empty = render.render_brief(Brief(stories=[], generated_at="x", note="nothing new since the last digest"))
+    assert len(empty) == 1 and "nothing new" in empty[0]["text"]
+
+
+def test_every_message_has_fallback_text() -> None:
+    msgs = [render.render_placeholder(0), render.render_placeholder(1), render.render_partial("abc"),
+            render.render_answer(answer()), render.render_answer(Answer(question="q", text="", found=False)),
+            *render.render_brief(brief())]
+    assert all(m["text"] for m in msgs)
+    assert render.render_placeholder(1)["text"] == "Searching 1 article…"
+
+
+# ---- with the real core, when there is one ----------------------------------------------------------------
+
+def test_real_core_answers_a_mention_with_cited_blocks(fake: FakeSlack, tmp_path: Any) -> None:
+    core_mod = pytest.importorskip("bot.core", reason="bot.core (the real Service) is not there yet")
+    from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/slack.db")
+    samples = Path(__file__).resolve().parent.parent / "bot" / "samples"
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(samples)])
+    core = core_mod.Core(store, Answerer(store), BriefBuilder(store))
+    bot = SlackBot(core, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.url)
+    body = event(mention(f"<@{BOT_USER}> What did Marta Quinlan say about the strike?"))
+    assert bot.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
+    upd = fake.wait_for("chat.update", timeout=30)[0].body
+    placeholder = fake.of("chat.postMessage")[0].body
+    assert placeholder["text"] == f"Searching {store.count_documents()} articles…"
+    blocks = all_text(upd["blocks"])
+    assert "harbour-strike" in blocks and "[1]" in blocks and upd["text"]
+    answer_id = [b for b in upd["blocks"] if b["type"] == "actions"][0]["elements"][0]["value"]
+    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"}, "api_app_id": "A1",
+               "token": "legacy", "channel": {"id": "C1"}, "message": {"ts": upd["ts"], "thread_ts": "100.1"},
+               "container": {"type": "message", "channel_id": "C1"},
+               "actions": [{"action_id": render.FEEDBACK_HELPFUL, "value": answer_id, "type": "button"}]}
+    form = urlencode({"payload": json.dumps(payload)})
+    assert bot.handle_http(form.encode(), signed(form, "application/x-www-form-urlencoded"))[0] == 200
+    assert fake.wait_for("chat.postEphemeral")[0].body["text"] == render.THANKS
+    bot.close(10)
+    store.close()
+
+
+def test_quotes_already_in_the_answer_are_not_repeated() -> None:
+    q = Quote(text="We will not back down", start=0, end=21, speaker="Maria Lopez")
+    a = Answer(question="q", text="Maria Lopez said: “We will not back down” [1]", found=True,
+               citations=[cite(1)], quotes=[(q, cite(1))])
+    assert all_text(render.render_answer(a)["blocks"]).count("We will not back down") == 1
