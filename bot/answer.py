@@ -30,7 +30,8 @@ class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
     def __init__(self, store: Store, backend: Backend | None = None,
-                 retriever: Retriever | None = None) -> None:
+                 retriever: Retriever | None = None, secrets: tuple[str, ...] = ()) -> None:
+        self.secrets = secrets  # never let one out, whatever a model or a document says
         self.store = store
         self.retriever = retriever or Retriever(store)
         self.extractive = ExtractiveBackend()
@@ -74,7 +75,7 @@ class Answerer:
                 log.exception("backend %s failed", self.backend.name)
                 draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
             if draft.found:
-                verdict = verify(draft.text, draft.citations, docs)
+                verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
                 if verdict.ok:
                     return draft, self.backend.name, ""
                 why = "; ".join(verdict.problems)
@@ -83,7 +84,7 @@ class Answerer:
             log.warning("falling back to the extractive answer: %s", why)
         draft = self.extractive.answer(ev)
         if draft.found:
-            verdict = verify(draft.text, draft.citations, docs)
+            verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
             if not verdict.ok:  # should never happen: the extractive text is stored text
                 log.error("extractive answer failed verification: %s", verdict.problems)
                 return Draft("", False, [], why="no verifiable answer"), "extractive", why

@@ -66,7 +66,10 @@ class App:
         from bot.answer import Answerer
 
         want = backend or ("openai" if self.settings.use_openai else "extractive")
-        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None)
+        s = self.settings
+        secrets = tuple(x.reveal() for x in (s.openai_api_key, s.slack_bot_token, s.slack_app_token,
+                                             s.slack_signing_secret, s.discord_token) if x)
+        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=secrets)
 
     def llm_backend(self) -> Backend:
         """The OpenAI-compatible backend built from settings."""

@@ -13,7 +13,8 @@ from bot.domain import Citation, Document
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # a quotation inside an answer: curly or straight double quotes, at least two words inside
-_QUOTATION = re.compile(r"[“\"]([^“”\"]{3,}?)[”\"]")
+_QUOTATION = re.compile(r"[“\"]([^“”\"]{2,}?)[”\"]")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"”]+", re.I)
 _FOLD = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u2011": "-", "\u2010": "-", "\u2013": "-",
          "\u2014": "-", "…": "...", "\u00a0": " ", "\u202f": " "}
 _FOLD_TABLE = str.maketrans(_FOLD)
@@ -48,7 +49,7 @@ def strip_markers(text: str, keep: set[int] | None = None) -> str:
 
 def quotations(text: str) -> list[str]:
     """Quoted passages inside a text (what a reader takes as someone's exact words)."""
-    return [m.group(1).strip() for m in _QUOTATION.finditer(text) if len(m.group(1).split()) >= 2]
+    return [m.group(1).strip() for m in _QUOTATION.finditer(text) if len(m.group(1).strip()) >= 2]
 
 
 def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
@@ -81,9 +82,10 @@ class Verdict:
         return not self.problems
 
 
-def verify(text: str, citations: list[Citation], docs: dict[int, Document], *, require_citation: bool = True) -> Verdict:
+def verify(text: str, citations: list[Citation], docs: dict[int, Document], *, require_citation: bool = True,
+           secrets: tuple[str, ...] = ()) -> Verdict:
     """Every [n] exists; every cited span is the document's own words at its offsets; every
-    quotation in the text appears verbatim in a cited document."""
+    quotation and link in the text appears verbatim in a cited document; no secret appears."""
     v = Verdict()
     by_n = {c.n: c for c in citations}
     used = markers(text)
@@ -104,4 +106,12 @@ def verify(text: str, citations: list[Citation], docs: dict[int, Document], *, r
         fq = fold(q).strip(" .,;:")
         if fq and not any(fq in t for t in cited_texts):
             v.problems.append(f"quotation “{q[:60]}” is not word for word in a cited article")
+    cited_urls = [fold(c.url or "") for c in citations]
+    for url in _URL.findall(text):
+        fu = fold(url).rstrip(".,;:")
+        if not any(fu in t for t in cited_texts) and not any(fu and fu in u for u in cited_urls):
+            v.problems.append(f"link {url[:60]} is not in a cited article")
+    for secret in secrets:
+        if secret and secret in text:
+            v.problems.append("the answer contains a configured secret")
     return v

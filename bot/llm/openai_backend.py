@@ -1,0 +1,131 @@
+"""The LLM answering backend: numbered evidence packed to a token budget, a prompt file, JSON back.
+
+Drafts only: bot.answer verifies every citation and quotation and falls back to extractive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Any, Protocol
+
+from bot.citations import markers
+from bot.domain import Citation
+from bot.llm.base import Draft, Evidence, citation_for
+from bot.llm.tokens import count_tokens, pack
+from bot.search import Span
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "found": {"type": "boolean"},
+        "answer": {"type": "string", "maxLength": 1200},
+        "citations": {"type": "array", "items": {"type": "integer"}, "maxItems": 8},
+    },
+    "required": ["found", "answer"],
+}
+SOURCE_BUDGET = 1100  # tokens of numbered sources; with the prompt and question, under 1,500 per answer
+MAX_SOURCES = 12
+_PARTIAL = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+class Transport(Protocol):
+    """What the backend needs of bot.llm.openai_compat.OpenAICompat."""
+
+    model: str
+
+    def complete_json(self, system: str, user: str, schema: dict[str, Any], schema_name: str,
+                      max_tokens: int = 700, on_partial: Callable[[str], None] | None = None, *,
+                      prompt_name: str | None = None, prompt_hash: str | None = None) -> Any: ...
+
+
+def _label(span: Span) -> str:
+    where = span.outlet or (PurePath(span.location).name if "://" not in span.location else span.location)
+    return f"{span.title} — {where}"
+
+
+class OpenAIBackend:
+    """Answers through any OpenAI-compatible server."""
+
+    name = "openai"
+
+    def __init__(self, transport: Transport, prompt_text: str, prompt_name: str = "answer", prompt_hash: str = "",
+                 source_budget: int = SOURCE_BUDGET) -> None:
+        self.transport = transport
+        self.prompt_text = prompt_text
+        self.prompt_name = prompt_name
+        self.prompt_hash = prompt_hash
+        self.source_budget = source_budget
+
+    @classmethod
+    def from_settings(cls, settings: Any, store: Any) -> OpenAIBackend:
+        """Built from settings; every call is recorded in the store's call log."""
+        from bot.llm.openai_compat import OpenAICompat, load_prompt
+
+        prompt = load_prompt("answer")
+        key = settings.openai_api_key.reveal() if settings.openai_api_key else None
+        transport = OpenAICompat(
+            api_key=key, base_url=settings.openai_base_url, model=settings.llm_model,
+            on_call=lambda rec: store.log_llm_call({**rec, "purpose": "answer"}),
+            # some chat templates (Gemma on llama.cpp) silently drop system messages
+            system_role="gemma" not in settings.llm_model.lower(),
+        )
+        return cls(transport, prompt.text, prompt.name, prompt.hash)
+
+    def numbered(self, ev: Evidence) -> list[tuple[Span, str]]:
+        """Evidence as numbered source lines, quotes first, packed to the token budget."""
+        items: list[tuple[Span, str]] = []
+        seen: set[tuple[int, int]] = set()
+        for q in ev.quotes[:6]:
+            key = (q.span.doc_id, q.span.start)
+            if key in seen:
+                continue
+            seen.add(key)
+            who = q.row.quote.speaker or "unknown"
+            if q.row.quote.description:
+                who += f", {q.row.quote.description}"
+            items.append((q.span, f"({_label(q.span)}; quote by {who}) {q.span.text}"))
+        for s in ev.sentences[:MAX_SOURCES]:
+            key = (s.doc_id, s.start)
+            if key not in seen:
+                seen.add(key)
+                items.append((s, f"({_label(s)}) {s.text}"))
+        keep = pack([t for _, t in items[:MAX_SOURCES]], self.source_budget, self.transport.model)
+        return [items[i] for i in keep]
+
+    def answer(self, evidence: Evidence, on_partial: Callable[[str], None] | None = None) -> Draft:
+        sources = self.numbered(evidence)
+        if not sources:
+            return Draft("", False, [], why="nothing to give the model")
+        lines = "\n".join(f"[{n}] {text}" for n, (_, text) in enumerate(sources, start=1))
+        user = f"Question: {evidence.query.text}\n\nSources:\n{lines}"
+
+        def partial(raw: str) -> None:
+            m = _PARTIAL.search(raw)
+            if m and on_partial:
+                try:
+                    on_partial(json.loads(f'"{m.group(1)}"'))
+                except json.JSONDecodeError:  # cut mid-escape: wait for more
+                    pass
+
+        res = self.transport.complete_json(self.prompt_text, user, ANSWER_SCHEMA, "cited_answer", max_tokens=400,
+                                           on_partial=partial if on_partial else None,
+                                           prompt_name=self.prompt_name, prompt_hash=self.prompt_hash)
+        usage = {"model": res.model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out,
+                 "estimated": res.estimated, "prompt_tokens_counted": count_tokens(self.prompt_text + user,
+                                                                                   self.transport.model)}
+        if not res.ok or not isinstance(res.data, dict):
+            return Draft("", False, [], why=f"LLM call {res.outcome}: {res.error or 'no JSON object'}", usage=usage)
+        data = res.data
+        text = data.get("answer")
+        if data.get("found") is False:
+            return Draft("", False, [], why="the model said the sources do not answer", usage=usage)
+        if not isinstance(text, str) or not text.strip():
+            return Draft("", False, [], why="the model returned an empty answer", usage=usage)
+        cites: list[Citation] = []
+        for n in markers(text):
+            if 1 <= n <= len(sources):
+                cites.append(citation_for(n, sources[n - 1][0]))
+        return Draft(text.strip(), True, cites, usage=usage)
