@@ -90,6 +90,7 @@ class Settings:
     max_file_bytes: int = 10_000_000
     allow_private_urls: bool = False
     http_port: int = 8080
+    http_host: str = "0.0.0.0"
     llm_backend: str = "auto"
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -135,6 +136,7 @@ class Settings:
             max_file_bytes=_int(e, "BRIEFBOT_MAX_FILE_BYTES", 10_000_000, 1024),
             allow_private_urls=_bool(e, "BRIEFBOT_ALLOW_PRIVATE_URLS", False),
             http_port=_int(e, "BRIEFBOT_HTTP_PORT", 8080, 0, 65535),
+            http_host=e.get("BRIEFBOT_HTTP_HOST", "").strip() or "0.0.0.0",
             llm_backend=backend,
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,

@@ -10,6 +10,8 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -79,9 +81,16 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+    from bot.http_server import BotHTTPServer
+
     core = app.core()
     adapters = start_adapters(app, core)
     posters = {name: a.poster for name, a in adapters.items()}
+    slack = adapters.get("slack")
+    http = BotHTTPServer(app.store, app.settings.http_port,
+                         slack=slack.handle_http if slack is not None and app.settings.slack_mode == "http" else None,
+                         host=app.settings.http_host)
+    http.start()
     owner = f"{socket.gethostname()}:{os.getpid()}"
     digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner)
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
@@ -97,6 +106,7 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
         while not stop.wait(0.5):
             pass
     finally:
+        http.stop()
         sched.shutdown()
         for name, a in adapters.items():
             try:
@@ -124,6 +134,20 @@ def start_adapters(app: App, core: Any) -> dict[str, Any]:
     """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
     s = app.settings
     out: dict[str, Any] = {}
+    if s.slack_bot_token:
+        from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner
+
+        try:
+            bot = SlackBot(core, bot_token=s.slack_bot_token.reveal(),
+                           signing_secret=s.slack_signing_secret.reveal() if s.slack_signing_secret else None,
+                           api_url=s.slack_api_url)
+            slack = SlackRunner(bot, mode=s.slack_mode,
+                                app_token=s.slack_app_token.reveal() if s.slack_app_token else None)
+            slack.start()
+            out["slack"] = RunningAdapter(poster=SlackPoster(bot.client), stop=slack.stop, handle_http=slack.handle_http)
+            log.info("slack started in %s mode", s.slack_mode)
+        except Exception as e:  # a bad token or missing setting: say which, keep the rest running
+            log.error("slack could not start: %s", e)
     if s.discord_token:
         from bot.adapters.discord_bot import run_discord
 
@@ -132,8 +156,17 @@ def start_adapters(app: App, core: Any) -> dict[str, Any]:
             log.info("discord connected")
         else:
             log.error("discord did not connect: %s", runner.error or "timed out after 30 s")
-        out["discord"] = runner
+        out["discord"] = RunningAdapter(poster=runner.poster, stop=runner.stop)
     return out
+
+
+@dataclass
+class RunningAdapter:
+    """A started chat adapter: how to post digests through it, stop it, and route HTTP to it."""
+
+    poster: Any
+    stop: Callable[[], None]
+    handle_http: Callable[[bytes, dict[str, str], str], tuple[int, dict[str, str], bytes]] | None = None
 
 
 def _safe_url(url: str) -> str:
