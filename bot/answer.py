@@ -20,6 +20,7 @@ from bot.store.base import QuoteRow, Store
 log = logging.getLogger("briefbot.answer")
 
 MAX_QUESTION = 500
+QUOTE_CANDIDATES = 12
 FOUND_COVERAGE = 0.45  # share of the question's (IDF-weighted) words the best sentence must hold
 _ROLE_HINT = re.compile(r"\b(?:minister|president|leader|director|secretary|chief|head|analyst|expert|professor|"
                         r"advis[oe]r|spokes\w+|ambassador|general|chairman|ceo|founder|editor|official|member|"
@@ -140,9 +141,7 @@ class Answerer:
 
     def _is_source(self, name: str) -> bool:
         """True when a name is part of some stored document's location or outlet (not its text)."""
-        key = name.casefold()
-        return len(key) > 3 and any(key in d.location.casefold() or key in (d.outlet or "").casefold()
-                                    for d in self.store.list_documents())
+        return len(name) > 3 and self.store.names_a_source(name)
 
     def _mentioned(self, name: str) -> bool:
         toks = content_terms(name)
@@ -155,14 +154,17 @@ class Answerer:
         assert q.speaker
         rows = self.retriever.speaker_quotes(q.speaker, sources)
         topic = q.topic_terms
+
+        def first_pass(row: QuoteRow) -> float:
+            score = len(row.quote.text) / 2000 + (0.1 if row.quote.kind == "direct" else 0.0)
+            return score + (2 * self.retriever.coverage(row.quote.text, topic) if topic else 0.0)
+
+        # a prolific speaker has hundreds of quotes: rank on their words, then look at the best few in context
+        ranked = sorted(rows, key=first_pass, reverse=True)[:QUOTE_CANDIDATES]
         out = []
-        for row in rows:
+        for row in ranked:
             span = self._quote_span(row)
-            score = len(row.quote.text) / 2000  # longer quotes say more, a little
-            if topic:
-                score += 2 * self.retriever.coverage(row.quote.text, topic) + self.retriever.coverage(span.text, topic)
-            if row.quote.kind == "direct":
-                score += 0.1
+            score = first_pass(row) + (self.retriever.coverage(span.text, topic) if topic else 0.0)
             out.append(QuoteEvidence(row, span, score))
         out.sort(key=lambda e: -e.score)
         return out

@@ -5,9 +5,10 @@ The extractive summarizer (default, offline): every point is a verbatim sentence
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePath
 
 from bot.domain import Brief, BriefQuote, Citation, Difference, Document, KeyPoint, StoryBrief
@@ -16,7 +17,7 @@ from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, group, terms
 
 MAX_POINTS = 5
-MAX_QUOTES = 4
+MAX_QUOTES = 5
 _NUMBER_NOUN = re.compile(r"\b(\d[\d,.]*)\s+(?:million\s+|billion\s+)?([a-z]{3,})\b")
 # "put the number of waiting vessels at 11"
 _NOUN_NUMBER = re.compile(r"\b(?:number|count|total|tally) of (?:[a-z]+ )?([a-z]{3,}) (?:at|to|as) (\d[\d,.]*)\b")
@@ -38,7 +39,7 @@ def _sentences(doc: Document) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if 40 <= b - a <= 400]
 
 
-def _unit(tf: dict[str, int]) -> dict[str, float]:
+def _unit(tf: dict[str, int] | dict[str, float]) -> dict[str, float]:
     norm = sum(v * v for v in tf.values()) ** 0.5 or 1.0
     return {t: v / norm for t, v in tf.items()}
 
@@ -60,41 +61,63 @@ class ExtractiveSummarizer:
         central = max(docs, key=lambda d: cosine(_unit(dict(terms(d.text))), story.vector))
         lead = _sentences(central)[:1]
         summary = central.text[lead[0][0]:lead[0][1]] if lead else central.title
-        # key points: central, diverse sentences across outlets (maximal marginal relevance)
+        # key points: sentences stating what several outlets report (weighted by story-local IDF, so
+        # the names every article repeats count little), diverse by those same distinctive words
+        doc_terms = {d.id: set(terms(d.text)) for d in docs}
+        df: dict[str, int] = defaultdict(int)
+        for ts in doc_terms.values():
+            for t in ts:
+                df[t] += 1
+        n_docs = len(docs)
+
+        def local(text: str) -> dict[str, float]:
+            tf = terms(text)
+            return _unit({t: c * math.log((n_docs + 1) / (df.get(t, 0) + 0.5)) for t, c in tf.items()})
+
         cands = []
         for d in docs:
             for i, (a, b) in enumerate(_sentences(d)):
-                v = _unit(dict(terms(d.text[a:b])))
-                rel = cosine(v, story.vector) + (0.05 if i < 3 else 0.0)  # leads carry the news
+                text = d.text[a:b]
+                if sum(text.count(m) for m in "“”\"") >= 2 and n_docs > 1:
+                    continue  # quotes have their own section
+                v = local(text)
+                ts = set(terms(text))
+                # words this sentence shares with other outlets (not with all: those are the names)
+                support = sum(math.log((n_docs + 1) / df[t]) for t in ts if df[t] >= 2) / math.sqrt(max(1, len(ts)))
+                rel = support + 0.3 * cosine(_unit(dict(terms(text))), story.vector) + (0.1 if i < 3 else 0.0)
                 cands.append((rel, d, a, b, v))
         cands.sort(key=lambda c: -c[0])
         chosen: list[tuple[float, Document, int, int, dict[str, float]]] = []
-        for c in cands[:200]:
+        for c in cands[:300]:
             if len(chosen) >= MAX_POINTS:
                 break
             if lead and c[1] is central and c[2] == lead[0][0]:
                 continue  # already the summary
-            if any(cosine(c[4], o[4]) > 0.45 for o in chosen):
+            if any(cosine(c[4], o[4]) > 0.3 for o in chosen):
                 continue
             chosen.append(c)
         points = [KeyPoint(text=d.text[a:b], citations=[cite(next_n(), d, a, b)]) for _, d, a, b, _ in chosen]
         return StoryBrief(
             story_id=story.id, headline=central.title, summary=summary, key_points=points,
-            quotes=self._quotes(quotes, next_n), differences=self._differences(docs, next_n),
+            quotes=self._quotes(quotes, next_n, story.vector), differences=self._differences(docs, next_n),
             entities=entities(docs), sources=[_source(d) for d in docs])
 
-    def _quotes(self, rows: list[QuoteRow], next_n: object) -> list[BriefQuote]:
+    def _quotes(self, rows: list[QuoteRow], next_n: object, centre: dict[str, float]) -> list[BriefQuote]:
+        """One quote per speaker: whole sentences someone said, about what the story is about."""
+        def weight(r: QuoteRow) -> float:
+            q = r.quote
+            return (cosine(_unit(dict(terms(q.text))), centre) + (0.1 if q.kind == "direct" else 0.0)
+                    + (0.05 if q.description else 0.0) + min(len(q.text), 200) / 2000)
+
         per_speaker: dict[str, QuoteRow] = {}
-        mentions: dict[str, int] = defaultdict(int)
         for r in rows:
             q = r.quote
             if not q.speaker or q.kind == "unattributed" or len(q.text) < 25:
                 continue
-            mentions[q.speaker] += 1
             cur = per_speaker.get(q.speaker)
-            if cur is None or (q.kind == "direct", len(q.text)) > (cur.quote.kind == "direct", len(cur.quote.text)):
+            if cur is None or weight(r) > weight(cur):
                 per_speaker[q.speaker] = r
-        best = sorted(per_speaker.values(), key=lambda r: (-mentions[r.quote.speaker or ""], -len(r.quote.text)))
+        best = sorted(per_speaker.values(), key=lambda r: -weight(r))
         out = []
         for r in best[:MAX_QUOTES]:
             q = r.quote
@@ -182,5 +205,5 @@ class BriefBuilder:
             briefs.append(self.summarizer.story_brief(s, rows))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))
-        return Brief(stories=briefs, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        return Brief(stories=briefs, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                      backend=self.summarizer.name, note=note)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.domain import Citation, Document
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_SPACED_MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # a quotation inside an answer: curly or straight double quotes, at least two words inside
 _QUOTATION = re.compile(r"[“\"]([^“”\"]{2,}?)[”\"]")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"”]+", re.I)
@@ -40,11 +41,10 @@ def markers(text: str) -> list[int]:
 def strip_markers(text: str, keep: set[int] | None = None) -> str:
     """Remove [n] markers (all, or those not in `keep`)."""
     def repl(m: re.Match[str]) -> str:
-        if keep is None:
-            return ""
-        ns = [n.strip() for n in m.group(1).split(",") if int(n) in keep]
-        return f"[{', '.join(ns)}]" if ns else ""
-    return re.sub(r"\s+([.,;:])", r"\1", _MARKER.sub(repl, text)).strip()
+        ns = [] if keep is None else [n.strip() for n in m.group(1).split(",") if int(n) in keep]
+        return f" [{', '.join(ns)}]" if ns else ""
+    # only the space a removed marker leaves behind goes: quoted words keep their own spacing
+    return _SPACED_MARKER.sub(repl, text).strip()
 
 
 def quotations(text: str) -> list[str]:

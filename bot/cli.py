@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,11 +203,11 @@ def cmd_quotes(a: argparse.Namespace) -> int:
     if not rows:
         print("no quotes match" + (f" speaker {a.speaker!r}" if a.speaker else "") + (f" about {a.about!r}" if a.about else ""))
     for r in rows:
-        q = r.quote
-        who = q.speaker or "(unattributed)"
-        if q.description:
-            who += f" ({q.description})"
-        print(f"{who}: “{q.text}” — {r.title} ({Path(r.location).name})")
+        quote = r.quote
+        who = quote.speaker or "(unattributed)"
+        if quote.description:
+            who += f" ({quote.description})"
+        print(f"{who}: “{quote.text}” — {r.title} ({Path(r.location).name})")
     return 0
 
 
@@ -261,7 +262,7 @@ def _since(text: str | None) -> str | None:
     """'24h', '7d' -> an ISO time that long ago; an ISO date passes through."""
     if not text:
         return None
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.config import ConfigError, parse_duration
 
@@ -269,7 +270,7 @@ def _since(text: str | None) -> str | None:
         secs = parse_duration(text, "--since")
     except ConfigError:
         return text
-    return (datetime.now(timezone.utc) - timedelta(seconds=secs)).isoformat(timespec="seconds")
+    return (datetime.now(UTC) - timedelta(seconds=secs)).isoformat(timespec="seconds")
 
 
 def render_brief_markdown(brief: Any) -> str:
@@ -320,7 +321,7 @@ def cmd_stories(a: argparse.Namespace) -> int:
     finally:
         app.close()
     stories.sort(key=lambda s: (-len(s.documents), s.id))
-    rows = [{"id": s.id, "headline": s.documents[0].title, "documents": [d.id for d in s.documents],
+    rows: list[dict[str, Any]] = [{"id": s.id, "headline": s.documents[0].title, "documents": [d.id for d in s.documents],
              "outlets": s.outlets, "first_seen": s.first_seen, "last_seen": s.last_seen} for s in stories]
     if a.json:
         _print_json(rows)
@@ -345,9 +346,9 @@ def cmd_digest(a: argparse.Namespace) -> int:
         out = []
         for sub in subs:
             brief = runner.preview(sub)
-            from datetime import datetime, timezone
+            from datetime import datetime
 
-            slot = latest_slot(sub, datetime.now(timezone.utc))
+            slot = latest_slot(sub, datetime.now(UTC))
             out.append({"subscription": sub.to_json(), "last_slot": slot.key if slot else None, "brief": brief.to_json()})
             if not a.json:
                 print(f"# {sub.platform} {sub.channel}: {sub.cadence} at {sub.time_of_day} {sub.timezone}"

@@ -9,7 +9,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
@@ -77,7 +77,7 @@ class Core:
 
     def brief(self, topic: str | None = None, channel: Channel | None = None, since: str | None = None) -> Brief:
         if self.brief_builder is None:
-            return Brief(stories=[], generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            return Brief(stories=[], generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                          note="briefs are not available in this build")
         return self.brief_builder(topic, self.scope(channel), since)
 

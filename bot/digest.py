@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ def latest_slot(sub: Subscription, now: datetime) -> Slot | None:
             continue
         if sub.cadence == "weekly" and back == 0 and at.weekday() != _weekly_day(sub):
             continue
-        return Slot(key=f"{day.isoformat()} {sub.time_of_day} {sub.timezone}", at=at.astimezone(timezone.utc))
+        return Slot(key=f"{day.isoformat()} {sub.time_of_day} {sub.timezone}", at=at.astimezone(UTC))
     return None
 
 
@@ -69,7 +69,7 @@ class DigestRunner:
         self.build = build
         self.posters = posters
         self.owner = owner
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.skip_empty = skip_empty
         self.lease_seconds = lease_seconds
 

@@ -7,18 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being below between
-both but by can could did do does doing down during each few for from further had has have having he her here
-hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
-on once only or other our ours out over own same she should so some such than that the their theirs them then
-there these they this those through to too under until up very was we were what when where which while who whom
-why will with would you your yours yourself say said says saying tell told think thought happen happened
-know get got make made mr mrs ms dr new news article articles story stories anything something there's
-what's who's please give me us show find explain describe describes described react reacted respond responded
-comment commented view views stance position opinion much many
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "say", "said", "says", "saying", "tell", "told", "think", "thought", "happen", "happened", "know", "get", "got", "make", "made", "mr", "mrs", "ms", "dr", "new", "news", "article", "articles", "story", "stories", "anything", "something", "there's", "what's", "who's", "please", "give", "me", "us", "show", "find", "explain", "describe", "describes", "described", "react", "reacted", "respond", "responded", "comment", "commented", "view", "views", "stance", "position", "opinion", "much", "many"])
 
 # "what did X say about Y", "what has X said on Y", "how did X describe Y", "how did X react to Y"
 _QUOTE_PATTERNS = [
@@ -114,8 +105,8 @@ class Query:
         return content_terms(self.topic) if self.topic else []
 
 
-def content_terms(text: str) -> list[str]:
-    """Lower-case content words of a text, stopwords dropped, order kept, no repeats."""
+@lru_cache(maxsize=65536)
+def _content_terms(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for w in _WORD.findall(text.replace("’", "'")):
         w = w.lower().strip("'-")
@@ -123,9 +114,16 @@ def content_terms(text: str) -> list[str]:
             w = w[:-2]
         if len(w) > 1 and w not in STOPWORDS and w not in out:
             out.append(w)
-    return out
+    return tuple(out)
 
 
+def content_terms(text: str) -> list[str]:
+    """Lower-case content words of a text, stopwords dropped, order kept, no repeats (cached: the same
+    sentences come back question after question)."""
+    return list(_content_terms(text))
+
+
+@lru_cache(maxsize=131072)
 def stem(word: str) -> str:
     """A light suffix stripper, used the same way on questions and sentences."""
     w = word.lower()

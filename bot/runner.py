@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import App
@@ -30,7 +30,7 @@ def poll_source(app: App, source: SourceRow) -> RunReport:
     errors = [i for i in report.items if i.outcome == "skipped"]
     last_error = f"{errors[0].location}: {errors[0].reason}" if errors and len(errors) == len(report.items) else None
     app.store.update_source(source.id, etag=state.etag, last_modified=state.last_modified,
-                            last_polled=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                            last_polled=datetime.now(UTC).replace(microsecond=0).isoformat(),
                             last_error=last_error)
     log.info("polled %s: %s", source.location, report.summary())
     for i in errors:
@@ -96,7 +96,7 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
     sched.start()
     sched.add_job(_safe(digests.run_due, "digest tick"), "interval", seconds=DIGEST_TICK_SECONDS, id="digests",
-                  next_run_time=datetime.now(timezone.utc))
+                  next_run_time=datetime.now(UTC))
     n = len(app.store.list_sources())
     log.info("briefbot running: %d source(s), chat: %s, database %s", n, ", ".join(adapters) or "none",
              _safe_url(app.settings.database_url))

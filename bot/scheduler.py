@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.store.base import SourceRow
@@ -25,7 +25,7 @@ class SourceScheduler:
         self._list = list_sources
         self._poll = poll
         self._refresh = refresh_seconds
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
         self._known: dict[str, int] = {}
 
@@ -45,7 +45,7 @@ class SourceScheduler:
             if job_id in self._known:
                 continue
             self.scheduler.add_job(self._run, "interval", seconds=s.every_seconds, id=job_id, args=[s.id],
-                                   next_run_time=datetime.now(timezone.utc) + timedelta(seconds=1),
+                                   next_run_time=datetime.now(UTC) + timedelta(seconds=1),
                                    replace_existing=True)
             self._known[job_id] = s.every_seconds
             log.info("polling %s every %ss", s.location, s.every_seconds)

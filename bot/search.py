@@ -57,6 +57,9 @@ def fts_expression(terms: Iterable[str]) -> str:
     return " OR ".join(quoted)
 
 
+COMMON_SHARE = 0.2
+
+
 class Retriever:
     """Finds passages, sentences and quotes for a question; caches document frequencies."""
 
@@ -64,11 +67,13 @@ class Retriever:
         self.store = store
         self._df: dict[str, int] = {}
         self._n = -1
+        self._passages = 1
 
     def _refresh(self) -> None:
         n = self.store.count_documents()
         if n != self._n:
             self._n, self._df = n, {}
+            self._passages = max(1, self.store.count_passages())
 
     def doc_freq(self, term: str) -> int:
         """How many passages contain a term (FTS5's own tokenizer and stemmer)."""
@@ -78,16 +83,20 @@ class Retriever:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over passages."""
-        total = max(1, self.store.count_passages())
-        return math.log((total + 1) / (self.doc_freq(term) + 0.5))
+        if self._n < 0:
+            self._refresh()
+        return math.log((self._passages + 1) / (self.doc_freq(term) + 0.5))
 
-    def passages(self, query: Query, limit: int = 40, sources: list[str] | None = None,
+    def passages(self, query: Query, limit: int = 24, sources: list[str] | None = None,
                  since: str | None = None) -> list[PassageHit]:
         """BM25 passages for the question's content words."""
         self._refresh()
         terms = query.terms + [w for p in query.phrases for w in content_terms(p)]
         terms += [w for alts in query.expansions.values() for w in alts]
-        expr = fts_expression(dict.fromkeys(terms))
+        terms = list(dict.fromkeys(terms))
+        # words in a fifth of all passages rank nothing and make the OR query slow: leave them out
+        rare = [t for t in terms if self.doc_freq(t) <= COMMON_SHARE * self._passages]
+        expr = fts_expression(rare or terms)
         return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
 
     def sentences(self, query: Query, hits: list[PassageHit], terms: list[str] | None = None,

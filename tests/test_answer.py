@@ -127,3 +127,11 @@ def test_renumber_orders_by_first_use_and_drops_unused() -> None:
     cs = [Citation(n=n, source="s", text="t", doc_id=1, start=0, end=1) for n in (1, 2, 3)]
     text, out = renumber("B [3]. A [1, 3].", cs)
     assert text == "B [1]. A [2, 1]." and [c.n for c in out] == [1, 2]
+
+
+def test_quoted_spacing_survives_marker_removal(store: SQLiteStore) -> None:
+    from bot.citations import strip_markers
+
+    assert strip_markers("He said “we saw ... a lessening” [1]. Then [2, 3] more.") == \
+        "He said “we saw ... a lessening”. Then more."
+    assert strip_markers("A [1]. B [2].", keep={2}) == "A. B [2]."

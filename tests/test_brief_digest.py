@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.answer import Answerer
 from bot.brief import BriefBuilder
 from bot.core import Core, parse_time_of_day, parse_timezone
-from bot.answer import Answerer
 from bot.digest import DigestRunner, latest_slot
 from bot.domain import Brief, Channel, Subscription
 from bot.ingest.pipeline import Ingester
@@ -73,7 +73,7 @@ def test_brief_points_and_quotes_are_verbatim_and_attributed(store: SQLiteStore)
 def test_brief_topic_and_since_filters(store: SQLiteStore) -> None:
     b = BriefBuilder(store)
     assert [s.headline for s in b(topic="tram").stories] == ["Council approves Riverside tram line after six-year debate"]
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     empty = b(since=future)
     assert empty.stories == [] and "nothing new" in empty.note
 
@@ -89,11 +89,11 @@ def test_time_and_timezone_parsing() -> None:
 
 def test_latest_slot_follows_the_local_clock_and_cadence() -> None:
     sub = Subscription(1, "slack", "C1", "08:00", "Europe/Berlin")
-    now = datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc)  # 08:30 in Berlin
+    now = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 08:30 in Berlin
     slot = latest_slot(sub, now)
     assert slot is not None and slot.key == "2026-11-23 08:00 Europe/Berlin"
-    assert slot.at == datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
-    sat = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    assert slot.at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    sat = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     wk = latest_slot(Subscription(2, "slack", "C2", "08:00", "UTC", cadence="weekdays"), sat)
     assert wk is not None and wk.key.startswith("2026-11-27")  # Friday's
 
@@ -116,7 +116,7 @@ class RecordingPoster:
 def test_digest_posts_each_slot_once_across_replicas_and_restarts(store: SQLiteStore) -> None:
     core = Core(store, Answerer(store), BriefBuilder(store))
     # the slot falls after the documents were fetched, as it would in real life
-    t0 = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(minute=5, second=0, microsecond=0)
+    t0 = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=5, second=0, microsecond=0)
     core.subscribe(Channel("slack", "C1", "U1"), f"{t0.hour:02d}:00", "UTC")
     now = [t0]
     poster = RecordingPoster()
@@ -138,7 +138,7 @@ def test_digest_posts_each_slot_once_across_replicas_and_restarts(store: SQLiteS
 def test_failed_post_is_retried_and_missed_slot_posted_within_grace(store: SQLiteStore) -> None:
     Core(store, Answerer(store), BriefBuilder(store)).subscribe(Channel("slack", "C9"), "06:00", "UTC", "strike")
     poster = RecordingPoster(fail=1)
-    t = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # three hours late: the bot was down at 06:00
+    t = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # three hours late: the bot was down at 06:00
     r = DigestRunner(store, BriefBuilder(store), {"slack": poster}, owner="a", clock=lambda: t)
     out = r.run_due()
     assert "failed" in out[0][2] and poster.posts == []
@@ -162,3 +162,42 @@ def test_crashed_claim_is_taken_over_after_its_lease(store: SQLiteStore) -> None
     assert store.claim_slot(sub.id, "s1", "other", lease_seconds=300)
     store.finish_claim(sub.id, "s1", "other", "m7")
     assert not store.claim_slot(sub.id, "s1", "third")
+
+
+def test_seed_brief_covers_what_an_analyst_would(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path}/seeds.db")
+    assert isinstance(s, SQLiteStore)
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(need(SEEDS))])
+    brief = BriefBuilder(s)()
+    assert len(brief.stories) == 1
+    st = brief.stories[0]
+    assert len(st.sources) == 5
+    points = " ".join(k.text for k in st.key_points)
+    assert "pipeline" in points and "armored train" in points
+    assert all(k.citations for k in st.key_points)
+    assert len({k.text for k in st.key_points}) == len(st.key_points)
+    navarro = [q for q in st.quotes if q.speaker == "Peter Navarro"]
+    assert navarro and "shame to see Modi" in navarro[0].text
+    for q in st.quotes:
+        doc = s.get_document(str(q.citation.doc_id))
+        assert doc is not None and doc.text[q.citation.start:q.citation.end] == q.text
+    framing = " ".join(side.text for d in st.differences for side in d.sides)
+    assert "uneasy partners" in framing or "short-lived" in framing  # the view that the alignment is fragile
+
+
+def test_slots_across_daylight_saving_changes() -> None:
+    sub = Subscription(1, "slack", "C1", "08:00", "Europe/Berlin")
+    before = latest_slot(sub, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))  # CET, UTC+1
+    after = latest_slot(sub, datetime(2026, 3, 29, 12, 0, tzinfo=UTC))  # CEST from 29 March, UTC+2
+    assert before is not None and after is not None
+    assert before.at.hour == 7 and after.at.hour == 6  # 08:00 local both days
+    assert before.key != after.key
+    # a time that does not exist on the spring-forward night still gives exactly one slot that day
+    night = Subscription(2, "slack", "C2", "02:30", "Europe/Berlin")
+    slot = latest_slot(night, datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
+    assert slot is not None and slot.key == "2026-03-29 02:30 Europe/Berlin"
+    # and one that happens twice on the fall-back night is posted once (one key per local date)
+    twice = Subscription(3, "slack", "C3", "02:30", "Europe/Berlin")
+    a = latest_slot(twice, datetime(2026, 10, 25, 0, 45, tzinfo=UTC))  # first 02:30 (CEST)
+    b = latest_slot(twice, datetime(2026, 10, 25, 1, 45, tzinfo=UTC))  # second 02:30 (CET)
+    assert a is not None and b is not None and a.key == b.key

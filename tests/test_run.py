@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
@@ -53,7 +53,7 @@ def test_run_serves_slack_health_metrics_and_posts_a_digest(tmp_path: Path) -> N
     db = f"sqlite:///{tmp_path}/run.db"
     assert run_cli("ingest", str(need(SEEDS)), env={"BRIEFBOT_DATABASE_URL": db}).returncode == 0
     store = open_store(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # a digest due now (this minute, UTC) in channel C-DIGEST
     Core(store, None, None).subscribe(Channel("slack", "C-DIGEST", "U1"), f"{now.hour:02d}:{now.minute:02d}", "UTC")  # type: ignore[arg-type]
     store.close()

@@ -10,12 +10,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.domain import Document, Passage, Quote
-from bot.store.sqlite_ops import SQLiteOpsMixin
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -25,6 +24,7 @@ from bot.store.base import (
     SourceRow,
     StoreError,
 )
+from bot.store.sqlite_ops import SQLiteOpsMixin
 
 
 def path_from_url(url: str) -> str:
@@ -37,7 +37,7 @@ def path_from_url(url: str) -> str:
 
 def now() -> str:
     """UTC now as ISO 8601 (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def speaker_key(name: str) -> str:
@@ -146,6 +146,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (platform, channel, pattern)
     );
     """,
+    # 3: an index of speaker name tokens, so "Navarro" finds "Peter Navarro" without a scan
+    """
+    CREATE TABLE speaker_tokens (
+        token TEXT NOT NULL,
+        quote_id INTEGER NOT NULL REFERENCES quotes(id) ON DELETE CASCADE
+    );
+    CREATE INDEX speaker_tokens_token ON speaker_tokens(token);
+    CREATE INDEX speaker_tokens_quote ON speaker_tokens(quote_id);
+    """,
 ]
 
 
@@ -246,6 +255,10 @@ class SQLiteStore(SQLiteOpsMixin):
                     continue
                 for stmt in _statements(sql):
                     tx.execute(stmt)
+                if version == 3:  # index the speakers of quotes stored before the index existed
+                    rows = tx.execute("SELECT id, speaker_key FROM quotes WHERE speaker_key IS NOT NULL").fetchall()
+                    tx.executemany("INSERT INTO speaker_tokens (token, quote_id) VALUES (?,?)",
+                                   [(t, r[0]) for r in rows for t in set(r[1].split())])
                 tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
         return len(MIGRATIONS)
 
@@ -310,6 +323,8 @@ class SQLiteStore(SQLiteOpsMixin):
                     )
                     old = [r[0] for r in tx.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
                     tx.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in old])
+                    tx.execute("DELETE FROM speaker_tokens WHERE quote_id IN (SELECT id FROM quotes WHERE doc_id = ?)",
+                               (doc_id,))
                     for table in ("passages", "quotes", "sketches"):
                         tx.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
                 self._insert_parts(tx, doc_id, doc)
@@ -326,13 +341,16 @@ class SQLiteStore(SQLiteOpsMixin):
                        [(r[0], p.text, doc.title if p.ordinal == 0 else "") for r, p in zip(rows, doc.passages,
                                                                                             strict=True)])
         tx.executemany("INSERT INTO sketches (doc_id, value) VALUES (?,?)", [(doc_id, v) for v in doc.sketch])
-        tx.executemany(
-            'INSERT INTO quotes (doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
-            " speaker_end, description, role, cue, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(doc_id, q.passage, q.start, q.end, q.text, q.speaker,
-              speaker_key(q.speaker) if q.speaker else None, q.speaker_start, q.speaker_end,
-              q.description, q.role, q.cue, q.kind) for q in doc.quotes],
-        )
+        for q in doc.quotes:
+            key = speaker_key(q.speaker) if q.speaker else None
+            cur = tx.execute(
+                'INSERT INTO quotes (doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
+                " speaker_end, description, role, cue, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, q.passage, q.start, q.end, q.text, q.speaker, key, q.speaker_start, q.speaker_end,
+                 q.description, q.role, q.cue, q.kind))
+            if key:
+                tx.executemany("INSERT INTO speaker_tokens (token, quote_id) VALUES (?,?)",
+                               [(t, cur.lastrowid) for t in set(key.split())])
 
     def _document(self, r: sqlite3.Row, with_passages: bool) -> Document:
         d = Document(
@@ -387,6 +405,12 @@ class SQLiteStore(SQLiteOpsMixin):
     def count_documents(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
+    def names_a_source(self, name: str) -> bool:
+        """True when some document's location or outlet contains `name` (case-insensitive)."""
+        pat = "%" + _like(name) + "%"
+        return self._conn().execute("SELECT 1 FROM documents WHERE location LIKE ? ESCAPE '\\' OR outlet LIKE ?"
+                                    " ESCAPE '\\' LIMIT 1", (pat, pat)).fetchone() is not None
+
     def count_passages(self) -> int:
         """Number of stored passages (the IDF denominator)."""
         return int(self._conn().execute("SELECT COUNT(*) FROM passages").fetchone()[0])
@@ -410,27 +434,33 @@ class SQLiteStore(SQLiteOpsMixin):
         """BM25 over passages for an FTS5 MATCH expression; best first."""
         if not match.strip():
             return []
+        # Rank inside FTS5 first and join only the winners: joining every match to its document
+        # (and its text) before the sort costs more than the ranking. Filters need the join, so
+        # they rank a wider window and filter it.
+        filtered = bool(sources or since)
+        window = limit * 20 if filtered else limit
         sql = (
-            "SELECT p.doc_id, p.ordinal, p.start, p.\"end\", d.text, bm25(passages_fts, 1.0, 0.3) AS rank,"
-            " d.location, d.title, d.url, d.outlet, d.published"
-            " FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.doc_id"
-            " WHERE passages_fts MATCH ?"
+            "SELECT p.doc_id, p.ordinal, p.start, p.\"end\", substr(d.text, p.start + 1, p.\"end\" - p.start),"
+            " hit.rank, d.location, d.title, d.url, d.outlet, d.published FROM ("
+            "  SELECT rowid, bm25(passages_fts, 1.0, 0.3) AS rank FROM passages_fts WHERE passages_fts MATCH ?"
+            "  ORDER BY rank LIMIT ?"
+            ") hit JOIN passages p ON p.id = hit.rowid JOIN documents d ON d.id = p.doc_id WHERE 1=1"
         )
-        args: list[Any] = [match]
+        args: list[Any] = [match, window]
         if sources:
             sql += " AND (" + " OR ".join("d.location LIKE ? ESCAPE '\\'" for _ in sources) + ")"
             args.extend("%" + _like(s) + "%" for s in sources)
         if since:
             sql += " AND COALESCE(d.published, d.fetched) >= ?"
             args.append(since)
-        sql += " ORDER BY rank LIMIT ?"
+        sql += " ORDER BY hit.rank LIMIT ?"
         args.append(limit)
         try:
             rows = self._conn().execute(sql, args).fetchall()
         except sqlite3.OperationalError as e:
             raise StoreError(f"search {match!r} failed: {e}") from e
         return [
-            PassageHit(doc_id=r[0], ordinal=r[1], start=r[2], end=r[3], text=r[4][r[2]:r[3]], score=-r[5],
+            PassageHit(doc_id=r[0], ordinal=r[1], start=r[2], end=r[3], text=r[4], score=-r[5],
                        location=r[6], title=r[7], url=r[8], outlet=r[9], published=r[10])
             for r in rows
         ]
@@ -445,8 +475,8 @@ class SQLiteStore(SQLiteOpsMixin):
         args: list[Any] = []
         if speaker_like:
             for tok in speaker_key(speaker_like).split():
-                sql += " AND (' ' || q.speaker_key || ' ') LIKE ? ESCAPE '\\'"
-                args.append("% " + _like(tok) + " %")
+                sql += " AND q.id IN (SELECT quote_id FROM speaker_tokens WHERE token = ?)"
+                args.append(tok)
         if source:
             sql += " AND d.location LIKE ? ESCAPE '\\'"
             args.append("%" + _like(source) + "%")

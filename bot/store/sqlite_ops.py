@@ -8,21 +8,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import Answer, Channel, Subscription
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class SQLiteOpsMixin:
     """Answers, feedback, call log, subscriptions and digest claims."""
 
-    def _conn(self) -> sqlite3.Connection: ...  # provided by SQLiteStore
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...  # provided by SQLiteStore
+    def _conn(self) -> sqlite3.Connection:  # provided by SQLiteStore
+        raise NotImplementedError
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by SQLiteStore
+        raise NotImplementedError
 
     # -- answers and feedback ----------------------------------------------------------------
     def save_answer(self, answer: Answer, channel: Channel | None) -> None:
@@ -95,7 +98,7 @@ class SQLiteOpsMixin:
 
     def list_subscriptions(self, platform: str | None = None, channel: str | None = None) -> list[Subscription]:
         """Subscriptions, optionally of one platform or channel."""
-        sql, args = "SELECT * FROM subscriptions WHERE 1=1", []
+        sql, args = "SELECT * FROM subscriptions WHERE 1=1", list[str]()
         if platform:
             sql, args = sql + " AND platform = ?", [*args, platform]
         if channel:
