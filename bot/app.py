@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.ingest.pipeline import FetchOutcome, Ingester, SourceState
@@ -66,22 +67,47 @@ class App:
         from bot.answer import Answerer
 
         want = backend or ("openai" if self.settings.use_openai else "extractive")
-        s = self.settings
-        secrets = tuple(x.reveal() for x in (s.openai_api_key, s.slack_bot_token, s.slack_app_token,
-                                             s.slack_signing_secret, s.discord_token) if x)
-        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=secrets)
+        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=self.secrets())
 
     def llm_backend(self) -> Backend:
         """The OpenAI-compatible backend built from settings."""
         from bot.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend.from_settings(self.settings, self.store)
+        prompt, transport = self._llm("answer")
+        return OpenAIBackend(transport, prompt.text, prompt.name, prompt.hash)
 
-    def brief_builder(self) -> BriefBuilder:
-        """Stories and briefs of what is stored (extractive summarizer)."""
+    def brief_builder(self, backend: str | None = None) -> BriefBuilder:
+        """Stories and briefs of what is stored: the LLM summarizer when configured, else extractive."""
         from bot.brief import BriefBuilder
 
-        return BriefBuilder(self.store)
+        want = backend or ("openai" if self.settings.use_openai else "extractive")
+        if want != "openai":
+            return BriefBuilder(self.store)
+        from bot.llm.openai_brief import OpenAISummarizer
+
+        prompt, transport = self._llm("brief")
+        return BriefBuilder(self.store, OpenAISummarizer(transport, prompt.text, prompt.name, prompt.hash,
+                                                         secrets=self.secrets()))
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret: answers and briefs must never contain one."""
+        s = self.settings
+        return tuple(x.reveal() for x in (s.openai_api_key, s.slack_bot_token, s.slack_app_token,
+                                          s.slack_signing_secret, s.discord_token) if x)
+
+    def _llm(self, purpose: str) -> tuple[Any, Any]:
+        """A prompt file and a transport whose every call lands in the store's call log."""
+        from bot.llm.openai_compat import OpenAICompat, load_prompt
+
+        s = self.settings
+        prompt = load_prompt(purpose, Path(s.prompts_dir) if s.prompts_dir else None)
+        store: Any = self.store
+        transport = OpenAICompat(
+            api_key=s.openai_api_key.reveal() if s.openai_api_key else None, base_url=s.openai_base_url,
+            model=s.llm_model, on_call=lambda rec: store.log_llm_call({**rec, "purpose": purpose}),
+            # some chat templates (Gemma on llama.cpp) silently drop system messages
+            system_role="gemma" not in s.llm_model.lower())
+        return prompt, transport
 
     def core(self, backend: str | None = None) -> Core:
         """The Service chat adapters and the CLI chat talk to."""

@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import PurePath
+from typing import Any
 
 from bot.domain import Brief, BriefQuote, Citation, Difference, Document, KeyPoint, StoryBrief
 from bot.search import sentences_in
@@ -17,6 +18,7 @@ from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, group, terms
 
 MAX_POINTS = 5
+Candidate = tuple[float, Document, int, int, dict[str, float]]  # score, document, start, end, term vector
 MAX_QUOTES = 5
 _NUMBER_NOUN = re.compile(r"\b(\d[\d,.]*)\s+(?:million\s+|billion\s+)?([a-z]{3,})\b")
 # "put the number of waiting vessels at 11"
@@ -58,11 +60,32 @@ class ExtractiveSummarizer:
             n += 1
             return n
 
+        central, lead, cands = self.ranked(story)
+        summary = central.text[lead[0]:lead[1]] if lead else central.title
+        chosen: list[Candidate] = []
+        for c in cands[:300]:
+            if len(chosen) >= MAX_POINTS:
+                break
+            if lead and c[1] is central and c[2] == lead[0]:
+                continue  # already the summary
+            if any(cosine(c[4], o[4]) > 0.3 for o in chosen):
+                continue
+            chosen.append(c)
+        points = [KeyPoint(text=d.text[a:b], citations=[cite(next_n(), d, a, b)]) for _, d, a, b, _ in chosen]
+        return StoryBrief(
+            story_id=story.id, headline=central.title, summary=summary, key_points=points,
+            quotes=self._quotes(quotes, next_n, story.vector), differences=self._differences(docs, next_n),
+            entities=entities(docs), sources=[_source(d) for d in docs])
+
+    def ranked(self, story: Story) -> tuple[Document, tuple[int, int] | None, list[Candidate]]:
+        """The story's central document, its lead sentence, and every sentence ranked as a key point.
+
+        A sentence ranks high when it states what several outlets report: its words are weighted by
+        story-local IDF, so the names every article repeats count little.
+        """
+        docs = story.documents
         central = max(docs, key=lambda d: cosine(_unit(dict(terms(d.text))), story.vector))
-        lead = _sentences(central)[:1]
-        summary = central.text[lead[0][0]:lead[0][1]] if lead else central.title
-        # key points: sentences stating what several outlets report (weighted by story-local IDF, so
-        # the names every article repeats count little), diverse by those same distinctive words
+        first = _sentences(central)[:1]
         doc_terms = {d.id: set(terms(d.text)) for d in docs}
         df: dict[str, int] = defaultdict(int)
         for ts in doc_terms.values():
@@ -74,33 +97,19 @@ class ExtractiveSummarizer:
             tf = terms(text)
             return _unit({t: c * math.log((n_docs + 1) / (df.get(t, 0) + 0.5)) for t, c in tf.items()})
 
-        cands = []
+        cands: list[Candidate] = []
         for d in docs:
             for i, (a, b) in enumerate(_sentences(d)):
                 text = d.text[a:b]
                 if sum(text.count(m) for m in "“”\"") >= 2 and n_docs > 1:
                     continue  # quotes have their own section
-                v = local(text)
                 ts = set(terms(text))
                 # words this sentence shares with other outlets (not with all: those are the names)
                 support = sum(math.log((n_docs + 1) / df[t]) for t in ts if df[t] >= 2) / math.sqrt(max(1, len(ts)))
                 rel = support + 0.3 * cosine(_unit(dict(terms(text))), story.vector) + (0.1 if i < 3 else 0.0)
-                cands.append((rel, d, a, b, v))
+                cands.append((rel, d, a, b, local(text)))
         cands.sort(key=lambda c: -c[0])
-        chosen: list[tuple[float, Document, int, int, dict[str, float]]] = []
-        for c in cands[:300]:
-            if len(chosen) >= MAX_POINTS:
-                break
-            if lead and c[1] is central and c[2] == lead[0][0]:
-                continue  # already the summary
-            if any(cosine(c[4], o[4]) > 0.3 for o in chosen):
-                continue
-            chosen.append(c)
-        points = [KeyPoint(text=d.text[a:b], citations=[cite(next_n(), d, a, b)]) for _, d, a, b, _ in chosen]
-        return StoryBrief(
-            story_id=story.id, headline=central.title, summary=summary, key_points=points,
-            quotes=self._quotes(quotes, next_n, story.vector), differences=self._differences(docs, next_n),
-            entities=entities(docs), sources=[_source(d) for d in docs])
+        return central, (first[0] if first else None), cands
 
     def _quotes(self, rows: list[QuoteRow], next_n: object, centre: dict[str, float]) -> list[BriefQuote]:
         """One quote per speaker: whole sentences someone said, about what the story is about."""
@@ -173,7 +182,7 @@ def _source(d: Document) -> dict[str, str | None]:
 class BriefBuilder:
     """Stories of the stored documents (in scope, since a time, about a topic) -> Brief."""
 
-    def __init__(self, store: object, summarizer: ExtractiveSummarizer | None = None, max_stories: int = 10) -> None:
+    def __init__(self, store: object, summarizer: Any = None, max_stories: int = 10) -> None:
         self.store = store
         self.summarizer = summarizer or ExtractiveSummarizer()
         self.max_stories = max_stories
@@ -198,6 +207,7 @@ class BriefBuilder:
             stories = [s for s in stories if all(any(w in terms(d.text + " " + d.title) for d in s.documents)
                                                  for w in words)]
         stories.sort(key=lambda s: (-len(s.documents), s.id))
+        before = dict(getattr(self.summarizer, "usage", {}))
         briefs = []
         for s in stories[: self.max_stories]:
             rows = [r for d in s.documents for r in self.store.quotes(source=d.location)  # type: ignore[attr-defined]
@@ -205,5 +215,7 @@ class BriefBuilder:
             briefs.append(self.summarizer.story_brief(s, rows))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))
+        after = getattr(self.summarizer, "usage", {})
+        usage = {k: v - before.get(k, 0) for k, v in after.items() if isinstance(v, int | float)}
         return Brief(stories=briefs, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                     backend=self.summarizer.name, note=note)
+                     backend=self.summarizer.name, note=note, usage=usage)

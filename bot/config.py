@@ -92,6 +92,7 @@ class Settings:
     http_port: int = 8080
     http_host: str = "0.0.0.0"
     llm_backend: str = "auto"
+    prompts_dir: str | None = None
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
     openai_api_key: Secret | None = field(default=None, repr=False)
@@ -138,6 +139,7 @@ class Settings:
             http_port=_int(e, "BRIEFBOT_HTTP_PORT", 8080, 0, 65535),
             http_host=e.get("BRIEFBOT_HTTP_HOST", "").strip() or "0.0.0.0",
             llm_backend=backend,
+            prompts_dir=e.get("BRIEFBOT_PROMPTS_DIR", "").strip() or None,
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,
             openai_api_key=_secret(e, "OPENAI_API_KEY"),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.answer import Answerer
+from bot.app import App
 from bot.config import Settings
 from bot.ingest.pipeline import Ingester
 from bot.llm.openai_backend import OpenAIBackend
@@ -39,9 +40,10 @@ def server() -> Any:
 def answerer(store: SQLiteStore, server: FakeOpenAIServer) -> Answerer:
     settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-SECRET",
                                   "BRIEFBOT_LLM_MODEL": "gpt-4o-mini"})
-    backend = OpenAIBackend.from_settings(settings, store)
-    backend.transport.sleep = lambda s: None  # type: ignore[attr-defined]
-    return Answerer(store, backend=backend, secrets=("sk-test-SECRET",))
+    answerer = App(settings=settings, store=store).answerer()  # the real wiring: settings pick the backend
+    assert isinstance(answerer.backend, OpenAIBackend)
+    answerer.backend.transport.sleep = lambda s: None  # type: ignore[attr-defined]
+    return answerer
 
 
 def reply(obj: Any) -> str:

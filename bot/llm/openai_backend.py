@@ -59,21 +59,6 @@ class OpenAIBackend:
         self.prompt_hash = prompt_hash
         self.source_budget = source_budget
 
-    @classmethod
-    def from_settings(cls, settings: Any, store: Any) -> OpenAIBackend:
-        """Built from settings; every call is recorded in the store's call log."""
-        from bot.llm.openai_compat import OpenAICompat, load_prompt
-
-        prompt = load_prompt("answer")
-        key = settings.openai_api_key.reveal() if settings.openai_api_key else None
-        transport = OpenAICompat(
-            api_key=key, base_url=settings.openai_base_url, model=settings.llm_model,
-            on_call=lambda rec: store.log_llm_call({**rec, "purpose": "answer"}),
-            # some chat templates (Gemma on llama.cpp) silently drop system messages
-            system_role="gemma" not in settings.llm_model.lower(),
-        )
-        return cls(transport, prompt.text, prompt.name, prompt.hash)
-
     def numbered(self, ev: Evidence) -> list[tuple[Span, str]]:
         """Evidence as numbered source lines, quotes first, packed to the token budget."""
         items: list[tuple[Span, str]] = []
