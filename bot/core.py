@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
 from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.sqlite import SQLiteStore
+from bot.store.base import Store
 
 log = logging.getLogger("briefbot.core")
 
@@ -46,7 +46,7 @@ def parse_timezone(text: str) -> str:
 class Core:
     """The bot's core, as chat adapters see it (implements bot.service.Service)."""
 
-    def __init__(self, store: SQLiteStore, answerer: Answerer,
+    def __init__(self, store: Store, answerer: Answerer,
                  brief_builder: Callable[[str | None, list[str] | None, str | None], Brief] | None = None) -> None:
         self.store = store
         self.answerer = answerer

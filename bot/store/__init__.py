@@ -1,4 +1,4 @@
-"""The store: one small interface over SQLite (default) and, later, Postgres.
+"""The store: one small interface over SQLite (default) and Postgres.
 
 `open_store(url)` is the only constructor callers need; nothing here reads settings.
 """
@@ -15,14 +15,21 @@ from bot.store.base import (
 
 
 def open_store(url: str) -> Store:
-    """Open (and migrate) the store a database URL names: sqlite:///rel.db, sqlite:////abs.db."""
+    """Open (and migrate) the store a database URL names: sqlite:///rel.db, sqlite:////abs.db,
+    postgresql://user@host:5432/dbname."""
     if url.startswith("sqlite:"):
         from bot.store.sqlite import SQLiteStore, path_from_url
 
         return SQLiteStore(path_from_url(url))
     if url.startswith(("postgresql:", "postgres:")):
-        raise StoreError(f"database URL {url.split('@')[-1]!r}: the Postgres store is not built yet; use sqlite:///")
-    raise StoreError(f"database URL {url!r} is not understood: use sqlite:///relative.db or sqlite:////absolute.db")
+        try:
+            from bot.store.postgres import PostgresStore
+        except ImportError as e:
+            raise StoreError("postgresql:// URLs need psycopg: pip install 'briefbot[postgres]'") from e
+
+        return PostgresStore(url)
+    raise StoreError(f"database URL {url!r} is not understood: use sqlite:///relative.db, sqlite:////absolute.db "
+                     "or postgresql://user@host:5432/dbname")
 
 
 __all__ = ["DocumentRow", "NewDocument", "SourceRow", "Store", "StoreError", "open_store"]
