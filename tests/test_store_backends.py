@@ -387,3 +387,13 @@ def test_postgres_store_survives_fork(store: Any, store_url: str) -> None:
     assert p.exitcode == 0
     # the parent's own connection was neither used nor closed by the child
     assert store.claim_slot(sub.id, "forked", "parent") is False and store.count_documents() == 0
+
+
+def test_names_a_source_matches_location_and_outlet(store: Any) -> None:
+    from bot.domain import RawDocument
+    from bot.ingest.pipeline import Ingester
+
+    Ingester(store).store_raw(RawDocument(location="https://news.example.test/gazette/strike", outlet="Aldmere Gazette",
+                                          text="Strike day two\n\nDockworkers stayed out for a second day on Wednesday."))
+    assert store.names_a_source("gazette") and store.names_a_source("Aldmere Gazette")
+    assert not store.names_a_source("Courier")

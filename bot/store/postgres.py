@@ -324,6 +324,13 @@ class PostgresStore(PostgresOpsMixin):
         """Number of stored documents."""
         return int(_scalar(self._conn().execute("SELECT count(*) FROM documents").fetchone()))
 
+    def names_a_source(self, name: str) -> bool:
+        """True when some document's location or outlet contains `name` (case-insensitive)."""
+        pat = "%" + _like(name) + "%"
+        return self._conn().execute(
+            "SELECT 1 FROM documents WHERE location ILIKE %s OR outlet ILIKE %s LIMIT 1", (pat, pat)
+        ).fetchone() is not None
+
     def count_passages(self) -> int:
         """Number of stored passages (the IDF denominator)."""
         return int(_scalar(self._conn().execute("SELECT count(*) FROM passages").fetchone()))
