@@ -152,12 +152,18 @@ class Answerer:
 
     def _speaker_quotes(self, q: Query, sources: list[str] | None) -> list[QuoteEvidence]:
         assert q.speaker
-        rows = self.retriever.speaker_quotes(q.speaker, sources)
         topic = q.topic_terms
+        rows = self.retriever.speaker_quotes(q.speaker, sources, about=[t[:4] for t in topic if len(t) > 2])
+
+        prefixes = tuple(t[:4].casefold() for t in topic)
 
         def first_pass(row: QuoteRow) -> float:
             score = len(row.quote.text) / 2000 + (0.1 if row.quote.kind == "direct" else 0.0)
-            return score + (2 * self.retriever.coverage(row.quote.text, topic) if topic else 0.0)
+            low = row.quote.text.casefold()
+            # full coverage only for quotes that could be on topic: a prolific speaker has thousands
+            if topic and any(p in low for p in prefixes):
+                score += 2 * self.retriever.coverage(row.quote.text, topic)
+            return score
 
         # a prolific speaker has hundreds of quotes: rank on their words, then look at the best few in context
         ranked = sorted(rows, key=first_pass, reverse=True)[:QUOTE_CANDIDATES]

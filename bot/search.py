@@ -58,6 +58,8 @@ def fts_expression(terms: Iterable[str]) -> str:
 
 
 COMMON_SHARE = 0.2
+POSTINGS_BUDGET = 20_000
+SPEAKER_QUOTES_LIMIT = 400
 
 
 class Retriever:
@@ -93,10 +95,18 @@ class Retriever:
         self._refresh()
         terms = query.terms + [w for p in query.phrases for w in content_terms(p)]
         terms += [w for alts in query.expansions.values() for w in alts]
-        terms = list(dict.fromkeys(terms))
-        # words in a fifth of all passages rank nothing and make the OR query slow: leave them out
-        rare = [t for t in terms if self.doc_freq(t) <= COMMON_SHARE * self._passages]
-        expr = fts_expression(rare or terms)
+        terms = sorted(dict.fromkeys(terms), key=self.doc_freq)
+        # The OR query costs what its posting lists hold, and BM25 ranks by the rare words anyway:
+        # take the rarest words up to a postings budget (always two), never one in a fifth of passages.
+        chosen: list[str] = []
+        postings = 0
+        for t in terms:
+            df = self.doc_freq(t)
+            if chosen and (df > COMMON_SHARE * self._passages or (len(chosen) >= 2 and postings + df > POSTINGS_BUDGET)):
+                break
+            chosen.append(t)
+            postings += df
+        expr = fts_expression(chosen)
         return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
 
     def sentences(self, query: Query, hits: list[PassageHit], terms: list[str] | None = None,
@@ -142,23 +152,35 @@ class Retriever:
         stems = {stem(w) for w in content_terms(text)}
         return sum(w for s, w in weights.items() if s in stems) / total
 
-    def speaker_quotes(self, speaker: str, sources: list[str] | None = None) -> list[QuoteRow]:
-        """Attributed quotes whose speaker the query names ("Navarro" -> "Peter Navarro")."""
+    def speaker_quotes(self, speaker: str, sources: list[str] | None = None,
+                       about: list[str] | None = None) -> list[QuoteRow]:
+        """Attributed quotes whose speaker the query names ("Navarro" -> "Peter Navarro").
+
+        For a prolific speaker only a bounded set is read: quotes holding one of the `about` words,
+        and the newest others.
+        """
         from bot.quotes import speaker_matches
 
-        rows: list[QuoteRow] = []
         toks = [t for t in content_terms(speaker) if len(t) > 1]
         if not toks:
             return []
-        # one indexed look-up per distinctive token, then the exact name rule
+        tok = max(toks, key=len)  # one indexed look-up on the most distinctive token
+        rows = self.store.quotes(speaker_like=tok, limit=SPEAKER_QUOTES_LIMIT)
+        if about:
+            rows += self.store.quotes(speaker_like=tok, about=about, limit=SPEAKER_QUOTES_LIMIT)
         seen: set[tuple[int, int]] = set()
-        for tok in sorted(toks, key=len, reverse=True)[:2]:
-            for r in self.store.quotes(speaker_like=tok):
-                key = (r.doc_id, r.quote.start)
-                if key not in seen and r.quote.speaker:
-                    seen.add(key)
-                    rows.append(r)
-        exact = [r for r in rows if r.quote.speaker and speaker_matches(speaker, r.quote.speaker)]
+        names: dict[str, bool] = {}  # each distinct speaker name is matched once
+        exact = []
+        for r in rows:
+            key = (r.doc_id, r.quote.start)
+            sp = r.quote.speaker
+            if key in seen or not sp:
+                continue
+            seen.add(key)
+            if sp not in names:
+                names[sp] = speaker_matches(speaker, sp)
+            if names[sp]:
+                exact.append(r)
         if not exact:
             # organisations: "Japan's government" names "the Japanese government"
             exact = [r for r in self._org_matches(toks)]
@@ -167,12 +189,19 @@ class Retriever:
         return exact
 
     def _org_matches(self, toks: list[str]) -> list[QuoteRow]:
-        out = []
-        for r in self.store.quotes(speaker_like=None) if len(toks) > 1 else []:
-            sp = content_terms(r.quote.speaker or "")
-            if sp and all(any(w.startswith(t[:5]) or t.startswith(w[:5]) for w in sp) for t in toks):
-                out.append(r)
-        return out
+        """Speakers whose every word starts like one of the query's ("japan" ~ "japanese"), found
+        through the speaker index on the query's own words, longest first."""
+        if len(toks) < 2:
+            return []
+        for tok in sorted(toks, key=len, reverse=True):
+            out = []
+            for r in self.store.quotes(speaker_like=tok, limit=SPEAKER_QUOTES_LIMIT):
+                sp = content_terms(r.quote.speaker or "")
+                if sp and all(any(w.startswith(t[:5]) or t.startswith(w[:5]) for w in sp) for t in toks):
+                    out.append(r)
+            if out:
+                return out
+        return []
 
 
 _MONEY = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s+(?:million|billion|trillion)?\s*"

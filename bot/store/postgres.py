@@ -388,8 +388,9 @@ class PostgresStore(PostgresOpsMixin):
         return idf, max(1.0, float(r["avglen"]))
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
-               limit: int | None = None) -> list[QuoteRow]:
-        """Stored quotes, optionally those whose speaker contains every word given, or from a source."""
+               limit: int | None = None, about: list[str] | None = None) -> list[QuoteRow]:
+        """Stored quotes, optionally those whose speaker contains every word given, from a source,
+        or whose words contain one of `about` (newest documents first when limited)."""
         query = ("SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q"
                  " JOIN documents d ON d.id = q.doc_id WHERE true")
         args: list[Any] = []
@@ -400,7 +401,10 @@ class PostgresStore(PostgresOpsMixin):
         if source:
             query += " AND d.location LIKE %s ESCAPE '\\'"
             args.append("%" + _like(source) + "%")
-        query += " ORDER BY d.id, q.start, q.id"
+        if about:
+            query += " AND (" + " OR ".join("q.text ILIKE %s ESCAPE '\\'" for _ in about) + ")"
+            args.extend("%" + _like(w) + "%" for w in about)
+        query += " ORDER BY d.id DESC, q.start, q.id" if limit else " ORDER BY d.id, q.start, q.id"
         if limit:
             query += " LIMIT %s"
             args.append(limit)

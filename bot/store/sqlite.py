@@ -466,8 +466,9 @@ class SQLiteStore(SQLiteOpsMixin):
         ]
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
-               limit: int | None = None) -> list[QuoteRow]:
-        """Stored quotes, optionally those whose speaker contains every word given, or from a source."""
+               limit: int | None = None, about: list[str] | None = None) -> list[QuoteRow]:
+        """Stored quotes, optionally those whose speaker contains every word given, from a source,
+        or whose words contain one of `about` (newest documents first when limited)."""
         sql = (
             'SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q'
             " JOIN documents d ON d.id = q.doc_id WHERE 1=1"
@@ -480,7 +481,10 @@ class SQLiteStore(SQLiteOpsMixin):
         if source:
             sql += " AND d.location LIKE ? ESCAPE '\\'"
             args.append("%" + _like(source) + "%")
-        sql += " ORDER BY d.id, q.start"
+        if about:
+            sql += " AND (" + " OR ".join("q.text LIKE ? ESCAPE '\\'" for _ in about) + ")"
+            args.extend("%" + _like(w) + "%" for w in about)
+        sql += " ORDER BY d.id DESC, q.start" if limit else " ORDER BY d.id, q.start"
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
