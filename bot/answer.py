@@ -97,13 +97,13 @@ class Answerer:
         r = self.retriever
         ev = Evidence(query=q)
         # "according to the Gazette": a name that is an outlet or a source location narrows the search
-        outlets = [n for n in q.names if n != q.speaker and not self._mentioned(n) and self._is_source(n)]
+        outlets = [n for n in q.names if n != q.speaker and not self._mentioned(n, sources) and self._is_source(n)]
         if outlets:
             sources = (sources or []) + [o.casefold() for o in outlets]
             q.names = [n for n in q.names if n not in outlets]
             q.terms = [t for t in q.terms if t not in {w for o in outlets for w in content_terms(o)}]
         names = [n for n in ([q.speaker] if q.speaker else []) + q.names if n]
-        ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n)]
+        ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
         ev.searched = self._searched(q, sources)
         if q.kind == "quote" and q.speaker:
             if q.speaker in ev.missing:
@@ -143,12 +143,15 @@ class Answerer:
         """True when a name is part of some stored document's location or outlet (not its text)."""
         return len(name) > 3 and self.store.names_a_source(name)
 
-    def _mentioned(self, name: str) -> bool:
+    def _mentioned(self, name: str, sources: list[str] | None = None) -> bool:
+        """Whether any article the question may see mentions every word of a name."""
         toks = content_terms(name)
         if not toks:
             return True
-        return self.store.count_matches(" AND ".join('"' + t.replace('"', '""') + '"' for t in toks)) > 0 or \
-            self.store.count_matches('"' + toks[-1] + '"') > 0 and len(toks) == 1
+        expr = " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
+        if sources:  # a scoped channel must not learn what out-of-scope articles mention
+            return bool(self.store.search_passages(expr, limit=1, sources=sources))
+        return self.store.count_matches(expr) > 0
 
     def _speaker_quotes(self, q: Query, sources: list[str] | None) -> list[QuoteEvidence]:
         assert q.speaker

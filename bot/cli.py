@@ -384,6 +384,28 @@ def cmd_usage(a: argparse.Namespace) -> int:
     return 0
 
 
+# -- per-channel source scoping ---------------------------------------------------------------
+def cmd_scope(a: argparse.Namespace) -> int:
+    app = _app()
+    try:
+        store: Any = app.store
+        if a.clear:
+            store.set_channel_sources(a.platform, a.channel, [])
+        elif a.sources:
+            store.set_channel_sources(a.platform, a.channel, a.sources)
+        current = store.channel_sources(a.platform, a.channel)
+    finally:
+        app.close()
+    if a.json:
+        _print_json({"platform": a.platform, "channel": a.channel, "sources": current})
+    elif current:
+        print(f"{a.platform} {a.channel} answers and briefs cite only sources whose location contains: "
+              + ", ".join(current))
+    else:
+        print(f"{a.platform} {a.channel} may cite every source")
+    return 0
+
+
 # -- run, demo -----------------------------------------------------------------------------
 def cmd_run(a: argparse.Namespace) -> int:
     from bot.runner import run
@@ -515,6 +537,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--since", default="7d")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_usage)
+
+    s = sub.add_parser("scope", help="limit a chat channel to some sources (its answers cite only those)")
+    s.add_argument("platform", choices=["slack", "discord"])
+    s.add_argument("channel", help="the channel id (Slack C…, Discord numeric id)")
+    s.add_argument("sources", nargs="*", metavar="SOURCE", help="location substrings, e.g. a folder or a site")
+    s.add_argument("--clear", action="store_true", help="let the channel cite every source again")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_scope)
 
     s = sub.add_parser("run", help="run the bot: poll sources on schedule (and chat adapters when configured)")
     s.add_argument("--once", action="store_true", help="poll every source once and exit")
