@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import App
@@ -84,19 +84,21 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     from bot.http_server import BotHTTPServer
 
     core = app.core()
-    adapters = start_adapters(app, core)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    adapters = start_adapters(app, core, owner)
     posters = {name: a.poster for name, a in adapters.items()}
     slack = adapters.get("slack")
     http = BotHTTPServer(app.store, app.settings.http_port,
                          slack=slack.handle_http if slack is not None and app.settings.slack_mode == "http" else None,
                          host=app.settings.http_host)
     http.start()
-    owner = f"{socket.gethostname()}:{os.getpid()}"
     digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner)
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
     sched.start()
     sched.add_job(_safe(digests.run_due, "digest tick"), "interval", seconds=DIGEST_TICK_SECONDS, id="digests",
                   next_run_time=datetime.now(UTC))
+    sched.add_job(_safe(lambda: app.store.prune_events((datetime.now(UTC) - timedelta(days=2)).isoformat()),
+                        "event pruning"), "interval", hours=6, id="prune-events")
     n = len(app.store.list_sources())
     log.info("briefbot running: %d source(s), chat: %s, database %s", n, ", ".join(adapters) or "none",
              _safe_url(app.settings.database_url))
@@ -130,7 +132,7 @@ def _safe(fn: Any, what: str) -> Any:
     return wrapped
 
 
-def start_adapters(app: App, core: Any) -> dict[str, Any]:
+def start_adapters(app: App, core: Any, owner: str = "local") -> dict[str, Any]:
     """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
     s = app.settings
     out: dict[str, Any] = {}
@@ -138,9 +140,12 @@ def start_adapters(app: App, core: Any) -> dict[str, Any]:
         from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner
 
         try:
+            store = app.store
             bot = SlackBot(core, bot_token=s.slack_bot_token.reveal(),
                            signing_secret=s.slack_signing_secret.reveal() if s.slack_signing_secret else None,
-                           api_url=s.slack_api_url)
+                           api_url=s.slack_api_url,
+                           # a redelivered event, or one another replica took, is answered once
+                           dedupe=lambda event_id: not store.first_sight("slack", event_id, owner))
             slack = SlackRunner(bot, mode=s.slack_mode,
                                 app_token=s.slack_app_token.reveal() if s.slack_app_token else None)
             slack.start()

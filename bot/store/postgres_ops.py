@@ -123,6 +123,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (platform, channel, pattern)
     );
     """,
+    # 3: SQLite's speaker-token index; here speaker words are matched by expression, so nothing to add
+    "SELECT 1",
+    # 4: chat events already taken by some replica (Slack redelivers; Socket Mode spreads connections)
+    """
+    CREATE TABLE events_seen (
+        platform TEXT NOT NULL, event_id TEXT NOT NULL, owner TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (platform, event_id)
+    );
+    CREATE INDEX events_seen_at ON events_seen(at);
+    """,
 ]
 
 
@@ -271,6 +281,20 @@ class PostgresOpsMixin:
         query = "SELECT * FROM digest_claims" + (" WHERE subscription_id = %s" if subscription_id else "")
         return [dict(r) for r in self._conn().execute(query + " ORDER BY slot, subscription_id",
                                                       (subscription_id,) if subscription_id else ())]
+
+    # -- chat events: each answered by one replica ------------------------------------------
+    def first_sight(self, platform: str, event_id: str, owner: str) -> bool:
+        """Claim a chat event; True only for the first replica (and delivery) to see it."""
+        with self._conn().transaction():
+            r = self._conn().execute(
+                "INSERT INTO events_seen (platform, event_id, owner, at) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING RETURNING 1", (platform, event_id, owner, _now().isoformat())).fetchone()
+        return r is not None
+
+    def prune_events(self, before: str) -> int:
+        """Forget events seen before an ISO time (Slack stops retrying after minutes)."""
+        with self._conn().transaction():
+            return self._conn().execute("DELETE FROM events_seen WHERE at < %s", (before,)).rowcount
 
     # -- per-channel source scoping ----------------------------------------------------------
     def set_channel_sources(self, platform: str, channel: str, patterns: list[str]) -> None:

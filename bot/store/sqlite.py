@@ -155,6 +155,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX speaker_tokens_token ON speaker_tokens(token);
     CREATE INDEX speaker_tokens_quote ON speaker_tokens(quote_id);
     """,
+    # 4: chat events already taken by some replica (Slack redelivers; Socket Mode spreads connections)
+    """
+    CREATE TABLE events_seen (
+        platform TEXT NOT NULL, event_id TEXT NOT NULL, owner TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (platform, event_id)
+    );
+    CREATE INDEX events_seen_at ON events_seen(at);
+    """,
 ]
 
 

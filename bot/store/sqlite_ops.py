@@ -154,6 +154,18 @@ class SQLiteOpsMixin:
         return [dict(r) for r in self._conn().execute(sql + " ORDER BY slot",
                                                       (subscription_id,) if subscription_id else ())]
 
+    # -- chat events: each answered by one replica ------------------------------------------
+    def first_sight(self, platform: str, event_id: str, owner: str) -> bool:
+        """Claim a chat event; True only for the first replica (and delivery) to see it."""
+        with self._tx() as tx:
+            return tx.execute("INSERT OR IGNORE INTO events_seen (platform, event_id, owner, at) VALUES (?,?,?,?)",
+                              (platform, event_id, owner, _now().isoformat())).rowcount == 1
+
+    def prune_events(self, before: str) -> int:
+        """Forget events seen before an ISO time (Slack stops retrying after minutes)."""
+        with self._tx() as tx:
+            return tx.execute("DELETE FROM events_seen WHERE at < ?", (before,)).rowcount
+
     # -- per-channel source scoping ----------------------------------------------------------
     def set_channel_sources(self, platform: str, channel: str, patterns: list[str]) -> None:
         """Limit a channel's answers and briefs to sources whose location contains one of the patterns."""
