@@ -98,10 +98,11 @@ class Lexicon:
                     run = []
             elif run and tok.lower() in PARTICLES:
                 run.append((tok, m.start()))
-            else:
+            elif run:  # most words end no name: skip the call (this loop runs once per word)
                 self._add(run)
                 run = []
-        self._add(run)
+        if run:
+            self._add(run)
 
     def _add(self, run: list[tuple[str, int]]) -> None:
         while run and run[-1][0].lower() in PARTICLES:

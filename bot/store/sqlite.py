@@ -349,16 +349,21 @@ class SQLiteStore(SQLiteOpsMixin):
                        [(r[0], p.text, doc.title if p.ordinal == 0 else "") for r, p in zip(rows, doc.passages,
                                                                                             strict=True)])
         tx.executemany("INSERT INTO sketches (doc_id, value) VALUES (?,?)", [(doc_id, v) for v in doc.sketch])
-        for q in doc.quotes:
+        # quote ids are derived too (doc id * stride + position), so quotes and their speaker tokens go
+        # in with one executemany each
+        qrows: list[tuple[Any, ...]] = []
+        tokens: list[tuple[str, int]] = []
+        for i, q in enumerate(doc.quotes[:PASSAGE_ID_STRIDE]):
             key = speaker_key(q.speaker) if q.speaker else None
-            cur = tx.execute(
-                'INSERT INTO quotes (doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
-                " speaker_end, description, role, cue, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, q.passage, q.start, q.end, q.text, q.speaker, key, q.speaker_start, q.speaker_end,
-                 q.description, q.role, q.cue, q.kind))
+            qid = doc_id * PASSAGE_ID_STRIDE + i
+            qrows.append((qid, doc_id, q.passage, q.start, q.end, q.text, q.speaker, key, q.speaker_start,
+                          q.speaker_end, q.description, q.role, q.cue, q.kind))
             if key:
-                tx.executemany("INSERT INTO speaker_tokens (token, quote_id) VALUES (?,?)",
-                               [(t, cur.lastrowid) for t in set(key.split())])
+                tokens.extend((t, qid) for t in set(key.split()))
+        tx.executemany(
+            'INSERT INTO quotes (id, doc_id, passage, start, "end", text, speaker, speaker_key, speaker_start,'
+            " speaker_end, description, role, cue, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", qrows)
+        tx.executemany("INSERT INTO speaker_tokens (token, quote_id) VALUES (?,?)", tokens)
 
     def _document(self, r: sqlite3.Row, with_passages: bool) -> Document:
         d = Document(
