@@ -31,6 +31,7 @@ class App:
     settings: Settings
     store: Store
     _fetcher: Fetcher | None = field(default=None, repr=False)
+    _strict: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
@@ -47,11 +48,31 @@ class App:
                                     allow_private=True)
         return self._fetcher
 
+    def strict_fetcher(self) -> Fetcher:
+        """The policy for URLs chat users supply: private addresses refused unless settings allow them."""
+        if self._strict is None:
+            from bot.ingest.http import Fetcher
+
+            s = self.settings
+            self._strict = Fetcher(timeout=s.http_timeout, max_bytes=s.max_fetch_bytes,
+                                   allow_private=s.allow_private_urls)
+        return self._strict
+
+    def check_chat_url(self, url: str) -> None:
+        """ValueError with the reason when a URL from chat may not be fetched."""
+        from bot.ingest.http import FetchError
+
+        try:
+            self.strict_fetcher().check(url)
+        except FetchError as e:
+            raise ValueError(e.reason) from None
+
     def fetch_url(self, url: str, state: SourceState) -> FetchOutcome:
         """Fetch a page or feed once, with the conditional-GET state of its source."""
         from bot.ingest.web import fetch_url
 
-        res = fetch_url(url, self.fetcher(), etag=state.etag, last_modified=state.last_modified)
+        fetcher = self.strict_fetcher() if state.untrusted else self.fetcher()
+        res = fetch_url(url, fetcher, etag=state.etag, last_modified=state.last_modified)
         return FetchOutcome(documents=res.documents, errors=res.errors,
                             state=SourceState(res.etag, res.last_modified), not_modified=res.not_modified)
 
@@ -113,10 +134,12 @@ class App:
         """The Service chat adapters and the CLI chat talk to."""
         from bot.core import Core
 
-        return Core(self.store, self.answerer(backend), self.brief_builder())  # type: ignore[arg-type]
+        return Core(self.store, self.answerer(backend), self.brief_builder(), check_url=self.check_chat_url,
+                    default_every=self.settings.poll_every)
 
     def close(self) -> None:
         """Release the store (and the HTTP client)."""
         self.store.close()
-        if self._fetcher is not None and hasattr(self._fetcher, "close"):
-            self._fetcher.close()
+        for f in (self._fetcher, self._strict):
+            if f is not None:
+                f.close()

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
 from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.base import Store
+from bot.store.base import SourceRow, Store
 
 log = logging.getLogger("briefbot.core")
 
 CADENCES = ("daily", "weekdays", "weekly")
+CHAT_SOURCE_KIND = "chat-url"  # sources a chat user added: fetched under the strict address policy
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
 
 
@@ -47,7 +48,10 @@ class Core:
     """The bot's core, as chat adapters see it (implements bot.service.Service)."""
 
     def __init__(self, store: Store, answerer: Answerer,
-                 brief_builder: Callable[[str | None, list[str] | None, str | None], Brief] | None = None) -> None:
+                 brief_builder: Callable[[str | None, list[str] | None, str | None], Brief] | None = None,
+                 check_url: Callable[[str], None] | None = None, default_every: int = 1800) -> None:
+        self.check_url = check_url
+        self.default_every = default_every
         self.store = store
         self.answerer = answerer
         self.brief_builder = brief_builder
@@ -95,6 +99,37 @@ class Core:
 
     def subscriptions(self, channel: Channel) -> list[Subscription]:
         return self.store.list_subscriptions(channel.platform, channel.channel)
+
+    def add_source(self, channel: Channel, url: str, every: str | None = None) -> SourceRow:
+        """Register a feed or page a chat user names; ValueError with a user-facing reason if refused.
+
+        Only http(s) URLs: a chat user must never make the bot read the server's own files. The URL
+        must pass the chat address policy (no loopback, private or link-local addresses unless the
+        operator allows them), and it is polled under that same policy from then on.
+        """
+        url = url.strip().strip("<>").split("|", 1)[0]  # Slack wraps links as <url|label>
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"“{url[:80]}” is not a web address: give an http(s) URL of a feed or a page")
+        if self.check_url is None:
+            raise ValueError("adding sources from chat is not enabled on this bot")
+        try:
+            self.check_url(url)
+        except ValueError as e:
+            log.warning("refused source %s from %s %s: %s", url[:200], channel.platform, channel.channel, e)
+            raise ValueError(f"I can't add {url[:200]}: {e}") from None
+        from bot.config import ConfigError, parse_duration
+
+        try:
+            seconds = parse_duration(every, "interval") if every else self.default_every
+        except ConfigError:
+            raise ValueError(f"“{every}” is not an interval: use e.g. 30m, 2h or 1d") from None
+        if seconds < 300:
+            raise ValueError("poll at most every 5 minutes (e.g. 5m, 30m, 2h)")
+        return self.store.add_source(CHAT_SOURCE_KIND, url, seconds)
+
+    def list_sources(self) -> list[SourceRow]:
+        """The registered sources."""
+        return self.store.list_sources()
 
     def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
         if not self.store.add_feedback(answer_id, channel.user or "", helpful):

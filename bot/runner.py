@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import App
+from bot.core import CHAT_SOURCE_KIND
 from bot.ingest.pipeline import RunReport, SourceState
 from bot.store.base import SourceRow
 
@@ -24,7 +25,7 @@ log = logging.getLogger("briefbot.run")
 
 def poll_source(app: App, source: SourceRow) -> RunReport:
     """Ingest one registered source, carrying its conditional-GET state, and record the outcome."""
-    state = SourceState(source.etag, source.last_modified)
+    state = SourceState(source.etag, source.last_modified, untrusted=source.kind == CHAT_SOURCE_KIND)
     report = app.ingester().ingest([source.location], trigger=f"source:{source.id}", source_id=source.id,
                                    state=state)
     errors = [i for i in report.items if i.outcome == "skipped"]

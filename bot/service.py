@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.domain import Answer, Brief, Channel, Subscription
+from bot.store.base import SourceRow
 
 
 class Service(Protocol):
@@ -39,6 +40,14 @@ class Service(Protocol):
 
     def subscriptions(self, channel: Channel) -> list[Subscription]:
         """The channel's digests."""
+        ...
+
+    def add_source(self, channel: Channel, url: str, every: str | None = None) -> SourceRow:
+        """Register a feed or page named in chat; ValueError with a user-facing reason if refused."""
+        ...
+
+    def list_sources(self) -> list[SourceRow]:
+        """The registered sources."""
         ...
 
     def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:

@@ -337,7 +337,7 @@ def callback(fake: fd.FakeDiscord, interaction: dict[str, Any]) -> fd.Recorded:
 
 def test_commands_synced_to_guild_at_start(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
     [sync] = fake.calls("PUT", f"/applications/{fd.APP_ID}/guilds/{fd.GUILD_ID}/commands")
-    assert {c["name"] for c in sync.body} == {"ask", "brief", "digest"}
+    assert {c["name"] for c in sync.body} == {"ask", "brief", "digest", "source"}
     digest = next(c for c in sync.body if c["name"] == "digest")
     options = {o["name"]: o for o in digest["options"]}
     assert [c["value"] for c in options["action"]["choices"]] == ["off", "status"]
@@ -350,7 +350,7 @@ def test_commands_synced_globally_without_guild(fake: fd.FakeDiscord, service: R
     runner = start(service, guild_id=None)
     try:
         [sync] = fake.calls("PUT", f"/applications/{fd.APP_ID}/commands")
-        assert {c["name"] for c in sync.body} == {"ask", "brief", "digest"}
+        assert {c["name"] for c in sync.body} == {"ask", "brief", "digest", "source"}
         assert not fake.calls("PUT", "/guilds/")
     finally:
         runner.stop()

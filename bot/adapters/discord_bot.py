@@ -230,6 +230,13 @@ class DiscordBot(discord.Client):
                          action: Literal["off", "status"] | None = None) -> None:
             await self.on_digest(interaction, time, timezone, topic, cadence, action)
 
+        @self.tree.command(name="source", description="Add a feed or page for the bot to watch, or list sources")
+        @app_commands.describe(url="The feed or page URL to add (omit to list the sources)",
+                               every="How often to poll, e.g. 30m or 2h (optional)")
+        async def source(interaction: discord.Interaction[DiscordBot], url: str | None = None,
+                         every: str | None = None) -> None:
+            await self.on_source(interaction, url, every)
+
     @staticmethod
     def _channel(interaction: discord.Interaction[DiscordBot]) -> Channel:
         return Channel(platform="discord", channel=str(interaction.channel_id), user=str(interaction.user.id))
@@ -329,6 +336,30 @@ class DiscordBot(discord.Client):
                                  "permission. Ask a server admin to grant it, or the digest will fail.")
         except Exception:
             log.exception("discord: /digest failed in channel %s", channel.channel)
+            await self._send_error(interaction)
+            return
+        await self._followup(interaction, [Reply(content=c) for c in split_content(text)], ephemeral=True)
+
+    async def on_source(self, interaction: discord.Interaction[DiscordBot], url: str | None,
+                        every: str | None) -> None:
+        """`/source`: add a feed or page (refused for private addresses), or list the sources."""
+        if not await self._defer(interaction, ephemeral=True):
+            return
+        channel = self._channel(interaction)
+        try:
+            if not url:
+                rows = await self.call(self.service.list_sources)
+                text = ("Sources:\n" + "\n".join(f"• {s.location}" for s in rows[:30])) if rows else \
+                    "No sources yet: `/source url:<feed or page>`."
+            else:
+                try:
+                    src = await self.call(self.service.add_source, channel, url.strip(), every)
+                except ValueError as e:
+                    text = str(e)
+                else:
+                    text = f"Added {src.location}: polled every {src.every_seconds // 60} minutes."
+        except Exception:
+            log.exception("discord: /source failed in channel %s", channel.channel)
             await self._send_error(interaction)
             return
         await self._followup(interaction, [Reply(content=c) for c in split_content(text)], ephemeral=True)

@@ -128,6 +128,7 @@ class SlackBot:
         app.command("/ask")(self._on_ask)
         app.command("/brief")(self._on_brief)
         app.command("/digest")(self._on_digest)
+        app.command("/source")(self._on_source)
         app.command(re.compile(r"^/"))(self._on_unknown_command)
         app.action(render.FEEDBACK_HELPFUL)(self._on_feedback)
         app.action(render.FEEDBACK_NOT_HELPFUL)(self._on_feedback)
@@ -364,6 +365,40 @@ class SlackBot:
             return {"response_type": "ephemeral", **render.render_notice(render.escape(str(e)))}
         text = f"Digest set: this channel gets a brief {render.render_subscription(sub)}. `/digest off` stops it."
         return {"response_type": "in_channel", **render.render_notice(text)}
+
+    def _on_source(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        words = command.get("text", "").split()
+        if not words or words[0].lower() in {"help", "?"}:
+            ack(**render.render_notice("`/source add URL [every 30m]` adds a feed or page to poll; "
+                                       "`/source list` shows the sources."))
+            return
+        ack()
+        self._submit(self._source_command, respond, self._where(command), words)
+
+    def _source_command(self, respond: Callable[..., Any], where: Channel, words: list[str]) -> None:
+        try:
+            verb = words[0].lower()
+            if verb == "list":
+                rows = self.service.list_sources()
+                text = ("Sources: " + "; ".join(render.escape(s.location) for s in rows[:30])
+                        if rows else "No sources yet: `/source add URL`.")
+                respond(response_type="ephemeral", **render.render_notice(text))
+                return
+            args = words[1:] if verb == "add" else words
+            if not args:
+                respond(response_type="ephemeral", **render.render_notice("Give a URL: `/source add URL`."))
+                return
+            every = args[2] if len(args) > 2 and args[1].lower() == "every" else (args[1] if len(args) > 1 else None)
+            try:
+                src = self.service.add_source(where, args[0], every)
+            except ValueError as e:
+                respond(response_type="ephemeral", **render.render_notice(render.escape(str(e))))
+                return
+            respond(response_type="in_channel", **render.render_notice(
+                f"Added {render.escape(src.location)}: polled every {src.every_seconds // 60} minutes."))
+        except Exception:
+            log.exception("/source in %s failed", where.channel)
+            self._respond_sorry(respond)
 
     def _on_unknown_command(self, ack: Callable[..., None]) -> None:
         ack(**render.render_notice(render.HELP))

@@ -260,6 +260,10 @@ class Fetcher:
             return True
         return any(t in PAGE_TYPES for t in accept) and _sniff_html(prefix)
 
+    def check(self, url: str) -> None:
+        """Refuse (FetchError) a URL this policy would not fetch: scheme, host, private addresses."""
+        self._check_url(url, url)
+
     def _check_url(self, original: str, current: str) -> httpx.URL:
         try:
             parsed = httpx.URL(current)

@@ -39,6 +39,7 @@ class SourceState:
 
     etag: str | None = None
     last_modified: str | None = None
+    untrusted: bool = False  # added from chat: fetched under the strict address policy
 
 
 @dataclass
