@@ -20,6 +20,7 @@ from bot.store.base import QuoteRow, Store
 log = logging.getLogger("briefbot.answer")
 
 MAX_QUESTION = 500
+MAX_ANSWER_CHARS = 1200  # a chat reply, not an essay
 QUOTE_CANDIDATES = 12
 FOUND_COVERAGE = 0.45  # share of the question's (IDF-weighted) words the best sentence must hold
 _ROLE_HINT = re.compile(r"\b(?:minister|president|leader|director|secretary|chief|head|analyst|expert|professor|"
@@ -77,6 +78,8 @@ class Answerer:
                 draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
             if draft.found:
                 verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
+                if len(draft.text) > MAX_ANSWER_CHARS:
+                    verdict.problems.append(f"the answer is {len(draft.text):,} characters, over {MAX_ANSWER_CHARS:,}")
                 if verdict.ok:
                     return draft, self.backend.name, ""
                 why = "; ".join(verdict.problems)

@@ -126,6 +126,8 @@ class App:
         transport = OpenAICompat(
             api_key=s.openai_api_key.reveal() if s.openai_api_key else None, base_url=s.openai_base_url,
             model=s.llm_model, on_call=lambda rec: store.log_llm_call({**rec, "purpose": purpose}),
+            # a chat reply cannot wait long: two retries (429s, 5xx, timeouts), then the extractive answer
+            timeout=s.llm_timeout, max_retries=2,
             # some chat templates (Gemma on llama.cpp) silently drop system messages
             system_role="gemma" not in s.llm_model.lower())
         return prompt, transport

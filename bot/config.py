@@ -61,6 +61,19 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int =
     return v
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 < v <= 600:
+        raise ConfigError(f"{name}={v:g} is out of range (0–600 seconds)")
+    return v
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -93,6 +106,7 @@ class Settings:
     http_host: str = "0.0.0.0"
     llm_backend: str = "auto"
     prompts_dir: str | None = None
+    llm_timeout: float = 20.0
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
     openai_api_key: Secret | None = field(default=None, repr=False)
@@ -140,6 +154,7 @@ class Settings:
             http_host=e.get("BRIEFBOT_HTTP_HOST", "").strip() or "0.0.0.0",
             llm_backend=backend,
             prompts_dir=e.get("BRIEFBOT_PROMPTS_DIR", "").strip() or None,
+            llm_timeout=_seconds(e, "BRIEFBOT_LLM_TIMEOUT", 20.0),
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,
             openai_api_key=_secret(e, "OPENAI_API_KEY"),

@@ -13,6 +13,17 @@ from typing import Any
 
 log = logging.getLogger("briefbot.http")
 
+CHAT_WORKERS = 32  # threads answering chat requests; each mostly waits on a model or the network
+
+
+class BurstTolerantServer(ThreadingHTTPServer):
+    """The stdlib server with a real listen backlog: its default of 5 resets connections in a burst
+    (100 simultaneous slash commands lost 79 of them in bench/slack_ack.py)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 SlackHandler = Callable[[bytes, dict[str, str], str], tuple[int, dict[str, str], bytes]]
 MAX_BODY = 1_000_000
 
@@ -117,8 +128,7 @@ class BotHTTPServer:
                 status, headers, out = outer.slack(body, {k.lower(): v for k, v in self.headers.items()}, query)
                 self._send(status, out, headers=dict(headers))
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = BurstTolerantServer((host, port), Handler)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="http", daemon=True)
 

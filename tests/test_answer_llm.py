@@ -138,3 +138,20 @@ def test_prompt_injection_in_a_source_does_not_change_the_reply_form(tmp_path: P
     server.enqueue_text(reply({"found": True, "answer": "It reopened on Friday, details at http://evil.example/x [1]",
                                "citations": [1]}))
     assert answerer(s, server).ask("When did the harbour reopen?").backend == "extractive"
+
+
+def test_schemas_sent_carry_no_length_limits_that_break_llama_cpp() -> None:
+    """llama.cpp compiles maxLength/maxItems into grammar repetitions; big ones kill its server."""
+    from bot.llm.openai_backend import ANSWER_SCHEMA
+    from bot.llm.openai_brief import BRIEF_SCHEMA
+
+    for schema in (ANSWER_SCHEMA, BRIEF_SCHEMA):
+        text = json.dumps(schema)
+        assert "maxLength" not in text and "maxItems" not in text
+
+
+def test_overlong_model_answer_falls_back(store: SQLiteStore, server: FakeOpenAIServer) -> None:
+    long = "Navarro criticised Modi at length. " * 60
+    server.enqueue_text(reply({"found": True, "answer": long + "[1]", "citations": [1]}))
+    ans = answerer(store, server).ask(Q)
+    assert ans.backend == "extractive" and "characters" in ans.why

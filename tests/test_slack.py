@@ -422,15 +422,17 @@ def test_ask_acks_within_3s_with_a_slow_core_then_answers_via_response_url(fake:
     bot = make_bot(fake, service, process_before_response=before_response)
     runner = SlackRunner(bot, mode="http")
     url = f"http://127.0.0.1:{runner.serve_http(0).server_address[1]}/slack/events"
-    status, _, took = send_command(url, fake, "/ask", "what happened at the harbour?")
+    status, body, took = send_command(url, fake, "/ask", "what happened at the harbour?")
     assert status == 200 and took < 3.0
-    replies = fake.wait_for("response_url", 2, timeout=15)
-    assert replies[0].body["text"] == "Searching 42 articles…" and replies[0].body["response_type"] == "in_channel"
-    final = replies[1].body
+    # the ack itself is the placeholder, visible at once; the answer then replaces it
+    ack = json.loads(body)
+    assert ack["text"] == "Searching 42 articles…" and ack["response_type"] == "in_channel"
+    [reply] = fake.wait_for("response_url", 1, timeout=15)
+    final = reply.body
     assert final["replace_original"] is True and final["response_type"] == "in_channel"
     assert "<https://news.example/strike|Harbour strike — Gazette>" in all_text(final["blocks"])
     assert "<@U1> asked: _what happened at the harbour?_" in all_text(final["blocks"])
-    assert replies[1].path == "/response/ask"
+    assert reply.path == "/response/ask"
     runner.stop(10)
 
 

@@ -32,6 +32,7 @@ from bot.adapters.discord_render import (
     split_content,
 )
 from bot.domain import Answer, Brief, Channel
+from bot.http_server import CHAT_WORKERS
 from bot.service import Service
 
 log = logging.getLogger("briefbot.discord")
@@ -159,7 +160,9 @@ class DiscordBot(discord.Client):
         super().__init__(intents=intents, **options)
         self.service = service
         self.guild_id = guild_id
-        self.executor = executor
+        # core calls mostly wait on the model or the database: more threads than the loop's default (CPUs + 4)
+        self.executor = executor or concurrent.futures.ThreadPoolExecutor(max_workers=CHAT_WORKERS,
+                                                                           thread_name_prefix="briefbot-discord")
         self.ready_event = threading.Event()  # set once connected; lets other threads wait for the loop
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
         self.tree.error(self._on_tree_error)

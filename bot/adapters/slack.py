@@ -23,6 +23,9 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.adapters import slack_render as render
 from bot.domain import Brief, Channel
+from bot.http_server import CHAT_WORKERS, BurstTolerantServer
+
+COUNT_TTL = 30.0  # seconds a channel's document count is reused for placeholders
 from bot.service import Service
 
 log = logging.getLogger("briefbot.slack")
@@ -105,9 +108,11 @@ class SlackBot:
         self.service = service
         self.signing_secret = signing_secret
         self.client = client or make_client(bot_token, api_url)
-        self._executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="briefbot-slack")
+        # answers mostly wait on the model or the network: enough threads that a burst is not queued for minutes
+        self._executor = executor or ThreadPoolExecutor(max_workers=CHAT_WORKERS, thread_name_prefix="briefbot-slack")
         self._own_executor = executor is None
         self._seen = dedupe or _Seen(memory)
+        self._counts: dict[tuple[str, str], tuple[float, int]] = {}
         self._threads = _Seen(memory)  # (channel, thread_ts) the bot answered in
         self._clock = clock
         self._interval = update_interval
@@ -279,12 +284,27 @@ class SlackBot:
         if not question:
             ack(**render.render_notice(render.HELP))
             return
-        ack()
-        self._submit(self._answer_command, respond, self._where(command), question)
+        where = self._where(command)
+        # the ack itself is the placeholder: visible at once, however many answers are queued
+        ack(response_type="in_channel", **render.render_placeholder(self._count(where)))
+        self._submit(self._answer_command, respond, where, question)
+
+    def _count(self, where: Channel) -> int:
+        """The channel's document count for the placeholder, cached briefly to keep acks fast."""
+        key = (where.platform, where.channel)
+        now = self._clock()
+        hit = self._counts.get(key)
+        if hit is None or now - hit[0] > COUNT_TTL:
+            try:
+                hit = (now, self.service.document_count(where))
+            except Exception:  # a placeholder without a number beats a failed ack
+                log.exception("document count for %s failed", where.channel)
+                hit = (now, 0)
+            self._counts[key] = hit
+        return hit[1]
 
     def _answer_command(self, respond: Callable[..., Any], where: Channel, question: str) -> None:
         try:
-            respond(response_type="in_channel", **render.render_placeholder(self.service.document_count(where)))
             # no streaming here: a response_url takes only five messages
             answer = self.service.ask(question, where)
             respond(replace_original=True, response_type="in_channel",
@@ -492,7 +512,7 @@ class SlackRunner:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("http: " + format, *args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = BurstTolerantServer((host, port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="briefbot-slack-http",
                          daemon=True).start()

@@ -17,12 +17,14 @@ from bot.llm.base import Draft, Evidence, citation_for
 from bot.llm.tokens import count_tokens, pack
 from bot.search import Span
 
+# No maxLength/maxItems: llama.cpp turns them into grammar repetitions and, past its limits, the server
+# dies. Lengths are checked after parsing instead.
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "found": {"type": "boolean"},
-        "answer": {"type": "string", "maxLength": 1200},
-        "citations": {"type": "array", "items": {"type": "integer"}, "maxItems": 8},
+        "answer": {"type": "string"},
+        "citations": {"type": "array", "items": {"type": "integer"}},
     },
     "required": ["found", "answer"],
 }

@@ -23,20 +23,21 @@ log = logging.getLogger("briefbot.brief")
 
 BRIEF_BUDGET = 3000  # prompt tokens per story brief
 MAX_SENTENCES = 60
-_CITED = {"type": "array", "items": {"type": "integer"}, "maxItems": 4}
+# No maxLength/maxItems (llama.cpp's grammar compiler fails on large repetitions): checked after parsing.
+_CITED = {"type": "array", "items": {"type": "integer"}}
 BRIEF_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "headline": {"type": "string", "maxLength": 140},
+        "headline": {"type": "string"},
         "summary": {"type": "object", "properties": {"text": {"type": "string"}, "citations": _CITED},
                     "required": ["text", "citations"]},
-        "key_points": {"type": "array", "maxItems": 7, "items": {
+        "key_points": {"type": "array", "items": {
             "type": "object", "properties": {"text": {"type": "string"}, "citations": _CITED},
             "required": ["text", "citations"]}},
-        "differences": {"type": "array", "maxItems": 3, "items": {
+        "differences": {"type": "array", "items": {
             "type": "object", "properties": {
                 "topic": {"type": "string"},
-                "sides": {"type": "array", "maxItems": 4, "items": {
+                "sides": {"type": "array", "items": {
                     "type": "object", "properties": {"outlet": {"type": "string"}, "text": {"type": "string"},
                                                      "citations": _CITED},
                     "required": ["text", "citations"]}}},
@@ -106,7 +107,7 @@ class OpenAISummarizer:
         def checked(text: Any, nums: Any, what: str) -> KeyPoint | None:
             if not isinstance(text, str) or not text.strip() or not isinstance(nums, list):
                 return None
-            ns = [n for n in nums if isinstance(n, int)]
+            ns = [n for n in nums if isinstance(n, int)][:4]
             if not ns or any(not 1 <= n <= len(sents) for n in ns):
                 log.warning("brief of story %s: %s dropped: citations %s out of range", story.id, what, nums)
                 return None
@@ -125,7 +126,7 @@ class OpenAISummarizer:
 
         points = [p for i, kp in enumerate(data.get("key_points") or [])
                   if isinstance(kp, dict) and (p := checked(kp.get("text"), kp.get("citations"), f"point {i + 1}"))]
-        points = _distinct(points)
+        points = _distinct(points)[:7]
         summary_kp = checked((data.get("summary") or {}).get("text"), (data.get("summary") or {}).get("citations"),
                              "summary") if isinstance(data.get("summary"), dict) else None
         diffs = []
