@@ -24,9 +24,9 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.adapters import slack_render as render
 from bot.domain import Brief, Channel
 from bot.http_server import CHAT_WORKERS, BurstTolerantServer
+from bot.service import Service
 
 COUNT_TTL = 30.0  # seconds a channel's document count is reused for placeholders
-from bot.service import Service
 
 log = logging.getLogger("briefbot.slack")
 
