@@ -108,7 +108,7 @@ class Prepared:
     """A document cleaned and analysed, not yet stored."""
 
     doc: NewDocument
-    shingles: set[int]
+    shingles: set[int] | None  # dropped before crossing a process boundary; recomputed when needed
     removed: list[str]
 
 
@@ -158,7 +158,10 @@ def _read_and_prepare(path: Path, max_bytes: int, extract_quotes: QuoteExtractor
         raw = read_file(path, max_bytes)
     except FileSkip as e:
         return str(path), str(e)
-    return raw.location, _prepare_safely(raw, extract_quotes, fetched)
+    prep = _prepare_safely(raw, extract_quotes, fetched)
+    if isinstance(prep, Prepared):
+        prep.shingles = None  # only a near-duplicate candidate needs them: do not pickle them back
+    return raw.location, prep
 
 
 class Ingester:
@@ -219,7 +222,7 @@ class Ingester:
         pool = None
         if self.workers > 1 and len(files) >= PARALLEL_MIN_FILES:
             pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-            results: Iterator[tuple[str, Prepared | str]] = pool.map(job, files, chunksize=8)
+            results: Iterator[tuple[str, Prepared | str]] = pool.map(job, files, chunksize=32)
         else:
             results = map(job, files)
         try:
@@ -280,6 +283,8 @@ class Ingester:
             return ItemResult(loc, "duplicate", f"same text as {same.location}", same.id)
         if existing is None:
             for cid, cloc, ctext in self.store.near_candidates(doc.sketch, dedup.MIN_SHARED):
+                if prep.shingles is None:
+                    prep.shingles = dedup.shingles(doc.text)
                 sim = dedup.jaccard(prep.shingles, dedup.shingles(ctext))
                 if sim >= dedup.NEAR_JACCARD:
                     return ItemResult(loc, "near-duplicate", f"{sim:.0%} the same text as {cloc}", cid)
