@@ -194,6 +194,30 @@ def test_compose_runs_the_bot_on_postgres_with_healthchecks_and_named_volumes(co
     assert int(str(bot["stop_grace_period"]).rstrip("s")) >= 10
 
 
+def example_keys() -> set[str]:
+    """Variables .env.example sets (uncommented), even to an empty value."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if "=" in line and not line.lstrip().startswith("#")}
+
+
+def test_settings_the_deployments_fix_are_not_undone_by_a_copied_env_example(compose: dict[str, Any]) -> None:
+    """env files win over the image's ENV and the unit's Environment=, even with empty values."""
+    image_env: dict[str, str] = {}
+    for w, a in final_stage(dockerfile_instructions(DOCKERFILE.read_text())):
+        if w == "ENV":
+            image_env.update(env_pairs(a))
+    env = compose["services"]["bot"]["environment"]
+    for key in {k for k in image_env if k.startswith("BRIEFBOT_")} & example_keys():
+        assert key in env, f"compose must set {key} (the image's {image_env[key]!r} loses to .env)"
+    assert env["BRIEFBOT_PROMPTS_DIR"] == image_env["BRIEFBOT_PROMPTS_DIR"]
+    readme = (DEPLOY / "README.md").read_text()
+    unit_env = dict(e.split("=", 1) for e in unit_sections(UNIT.read_text())["Service"]["Environment"])
+    for key in set(unit_env) & example_keys():
+        assert f"s#^{key}=.*#{key}={unit_env[key]}#" in readme, f"README must set {key} in /etc/briefbot/env"
+    for key in ("BRIEFBOT_DATABASE_URL", "BRIEFBOT_PROMPTS_DIR", "BRIEFBOT_HTTP_HOST"):
+        assert f"/^{key}=/d" in readme, f"README must drop {key} from the .env given to docker run"
+
+
 # --- the health check against a real `briefbot run` --------------------------------------------
 
 def free_port() -> int:
