@@ -30,26 +30,48 @@ class DecodeError(ValueError):
 
 
 def decode(data: bytes) -> str:
-    """Bytes to str: UTF-8 (with or without BOM), else the detected legacy encoding (cp1252 first)."""
-    if b"\x00" in data[:8192]:
+    """Bytes to str: a UTF-32/16 BOM, else UTF-8 (with or without BOM), else the detected legacy
+    encoding (cp1252 first); stray control characters are dropped, many mean binary."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        codec: str | None = "utf-32"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    else:
+        codec = None
+    if codec:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            raise DecodeError(f"not valid {codec.upper()} although it starts with a {codec.upper()} byte-order mark") from None
+    elif b"\x00" in data:
         raise DecodeError("binary content (NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _legacy(data)
+    controls = len(_CONTROL.findall(text))
+    if controls > max(2, len(text) // 100):
+        raise DecodeError("binary content (control bytes), not text")
+    return _CONTROL.sub("", text) if controls else text
+
+
+def _legacy(data: bytes) -> str:
+    """Not UTF-8: Windows-1252 when it reads as Western text, else what charset_normalizer detects."""
     try:
         # Western news text that is not UTF-8 is overwhelmingly Windows-1252 (BBC: "£" is 0xA3).
         text = data.decode("cp1252")
+        letters = [c for c in text if not c.isspace()]
+        if sum(c > "\x7f" for c in letters) <= 0.3 * len(letters):
+            return text
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+        pass
+    from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
-        if best is None:
-            raise DecodeError("undecodable bytes: not UTF-8 and no text encoding detected") from None
-        text = str(best)
-    if _CONTROL.search(text[:8192]) and len(_CONTROL.findall(text[:8192])) > 8:
-        raise DecodeError("binary content (control bytes), not text")
-    return text
+    best = from_bytes(data).best()
+    if best is None:
+        raise DecodeError("undecodable bytes: not UTF-8 and no text encoding detected")
+    return str(best)
 
 
 def normalise(text: str) -> str:

@@ -21,12 +21,20 @@ class FileSkip(Exception):
     """A file that cannot be ingested, and why."""
 
 
-def walk(path: Path) -> Iterator[Path]:
-    """Files under a folder (recursively, sorted, hidden entries skipped) or the file itself."""
+def walk(path: Path, errors: list[tuple[str, str]] | None = None) -> Iterator[Path]:
+    """Files under a folder (recursively, sorted, hidden entries skipped) or the file itself.
+
+    Folders that cannot be listed are appended to `errors` as (path, reason).
+    """
     if path.is_file():
         yield path
         return
-    for root, dirs, files in os.walk(path):
+
+    def unreadable(e: OSError) -> None:
+        if errors is not None:
+            errors.append((str(e.filename or path), f"unreadable folder: {e.strerror or e}"))
+
+    for root, dirs, files in os.walk(path, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and Path(name).suffix.lower() in EXTENSIONS:
@@ -61,6 +69,8 @@ def read_file(path: Path, max_bytes: int = MAX_BYTES) -> RawDocument:
     if suffix in {".html", ".htm"}:
         return RawDocument(location=location, text=text, html=True)
     if suffix in {".md", ".markdown"}:
+        if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+            raise FileSkip("only headings, no article text")
         lines = text.split("\n")
         if lines and lines[0].startswith("#"):
             lines[0] = lines[0].lstrip("#").strip()

@@ -136,6 +136,15 @@ def prepare(raw: RawDocument, extract_quotes: QuoteExtractor | None, fetched: st
     return Prepared(doc=doc, shingles=sh, removed=ct.removed)
 
 
+def shown_path(s: str) -> str:
+    """A path as text the store can hold: undecodable bytes of a file name (surrogate escapes) as \\xNN."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return os.fsencode(s).decode("utf-8", "backslashreplace")
+
+
 def is_url(s: str) -> bool:
     """True for http(s) URLs; everything else is a path."""
     return s.startswith(("http://", "https://"))
@@ -154,6 +163,8 @@ def _prepare_safely(raw: RawDocument, extract_quotes: QuoteExtractor | None, fet
 def _read_and_prepare(path: Path, max_bytes: int, extract_quotes: QuoteExtractor | None,
                       fetched: str | None) -> tuple[str, Prepared | str]:
     """Read and prepare one file (runs in a worker process for big folders)."""
+    if shown_path(str(path)) != str(path):
+        return shown_path(str(path)), "file name is not valid UTF-8: rename the file"
     try:
         raw = read_file(path, max_bytes)
     except FileSkip as e:
@@ -186,6 +197,7 @@ class Ingester:
         report = RunReport(run_id=self.store.begin_run(trigger, inputs))
 
         def done(item: ItemResult) -> None:
+            item.location = shown_path(item.location)
             report.items.append(item)
             self.store.record_item(report.run_id, item.location, item.outcome, item.reason, item.doc_id)
             if on_item:
@@ -196,10 +208,18 @@ class Ingester:
                 self._ingest_url(inp, state or SourceState(), source_id, done)
                 continue
             path = Path(inp).expanduser()
-            if not path.exists():
+            try:
+                path.stat()
+            except FileNotFoundError:
                 done(ItemResult(inp, "skipped", "no such file or folder"))
                 continue
-            files = list(walk(path))
+            except OSError as e:
+                done(ItemResult(inp, "skipped", f"unreadable: {e.strerror or e}"))
+                continue
+            walk_errors: list[tuple[str, str]] = []
+            files = list(walk(path, walk_errors))
+            for loc, why in walk_errors:
+                done(ItemResult(loc, "skipped", why))
             if on_total:
                 on_total(len(files))
             if not files and path.is_dir():

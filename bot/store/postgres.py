@@ -227,8 +227,9 @@ class PostgresStore(PostgresOpsMixin):
             return []
         rows = self._conn().execute(
             "SELECT d.id, d.location, d.text FROM documents d JOIN ("
-            " SELECT doc_id FROM sketches WHERE value = ANY(%s::bigint[]) GROUP BY doc_id HAVING count(*) >= %s"
-            ") s ON s.doc_id = d.id ORDER BY d.id",
+            " SELECT doc_id, count(*) AS shared FROM sketches WHERE value = ANY(%s::bigint[]) GROUP BY doc_id"
+            " HAVING count(*) >= %s ORDER BY shared DESC, doc_id LIMIT 20"
+            ") s ON s.doc_id = d.id ORDER BY s.shared DESC, d.id",
             (list(dict.fromkeys(sketch)), min_shared),
         ).fetchall()
         return [(r["id"], r["location"], r["text"]) for r in rows]

@@ -48,6 +48,7 @@ def speaker_key(name: str) -> str:
     return k.removeprefix("the ")
 
 
+NEAR_CANDIDATES = 20  # templated articles share sketch values with many others: compare the closest few
 PASSAGE_ID_STRIDE = 1_000_000  # passage id = doc id * stride + ordinal (a 10 MB text has < 20,000 passages)
 
 # Migrations are applied in order, each in its own transaction; the list only ever grows.
@@ -294,8 +295,9 @@ class SQLiteStore(SQLiteOpsMixin):
         marks = ",".join("?" * len(sketch))
         rows = self._conn().execute(
             f"SELECT d.id, d.location, d.text FROM documents d JOIN ("
-            f" SELECT doc_id FROM sketches WHERE value IN ({marks}) GROUP BY doc_id HAVING COUNT(*) >= ?"
-            f") s ON s.doc_id = d.id",
+            f" SELECT doc_id, COUNT(*) AS shared FROM sketches WHERE value IN ({marks}) GROUP BY doc_id"
+            f" HAVING COUNT(*) >= ? ORDER BY shared DESC LIMIT {NEAR_CANDIDATES}"
+            f") s ON s.doc_id = d.id ORDER BY s.shared DESC, d.id",
             (*sketch, min_shared),
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
