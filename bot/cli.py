@@ -148,8 +148,10 @@ def cmd_docs(a: argparse.Namespace) -> int:
 
 def cmd_show(a: argparse.Namespace) -> int:
     app = _app()
+    # files are stored by their resolved path: `show ./corpus/a.txt` must find them (symlinks too)
+    ref = str(Path(a.doc).resolve()) if not a.doc.isdigit() and Path(a.doc).exists() else a.doc
     try:
-        doc = app.store.get_document(a.doc)
+        doc = app.store.get_document(ref)
         quotes = app.store.quotes(source=doc.location) if doc else []
     finally:
         app.close()

@@ -42,7 +42,9 @@ def test_seed_session_end_to_end(tmp_path: Path) -> None:
     assert len(docs) == 5 and {"id", "source", "title"} <= set(docs[0])
     assert docs[0]["title"] == "China, Russia and North Korea signal pact in WWII anniversary summit"
 
+    by_path = json.loads(run_cli("show", str(SEEDS / "000_4acb8d4b237bf1ea.txt"), "--json", env=env).stdout)
     shown = json.loads(run_cli("show", "000_4acb8d4b237bf1ea.txt", "--json", env=env).stdout)
+    assert by_path["id"] == shown["id"]
     assert shown["passages"] and all(shown["text"][p["start"]:p["end"]] == p["text"] for p in shown["passages"])
 
     quotes = json.loads(run_cli("quotes", "--speaker", "Navarro", "--json", env=env).stdout)

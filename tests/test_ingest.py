@@ -149,7 +149,7 @@ def test_bbc_corpus_counts(tmp_path: Path) -> None:
     assert oc.count("duplicate") == 98  # the corpus's exact duplicates
     assert oc.count("skipped") == 0
     assert store.count_documents() == oc.count("new")
-    doc = store.get_document(str(BBC / "sport" / "199.txt"))
+    doc = store.get_document(str((BBC / "sport" / "199.txt").resolve()))  # stored by resolved path
     assert doc is not None and "£15.8m" in doc.text and doc.title == "Chelsea sack Mutu"
 
 
