@@ -451,10 +451,6 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return 0
 
 
-def app_passages(doc: Any) -> list[Any]:
-    return list(doc.passages) if doc.passages else [p for p in doc.text.split("\n\n") if p]
-
-
 # -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="briefbot", description="A news briefing bot for Slack and Discord: "
