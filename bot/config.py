@@ -107,6 +107,7 @@ class Settings:
     llm_backend: str = "auto"
     prompts_dir: str | None = None
     llm_timeout: float = 20.0
+    digest_skip_empty: bool = False
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
     openai_api_key: Secret | None = field(default=None, repr=False)
@@ -155,6 +156,7 @@ class Settings:
             llm_backend=backend,
             prompts_dir=e.get("BRIEFBOT_PROMPTS_DIR", "").strip() or None,
             llm_timeout=_seconds(e, "BRIEFBOT_LLM_TIMEOUT", 20.0),
+            digest_skip_empty=_bool(e, "BRIEFBOT_DIGEST_SKIP_EMPTY", False),
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,
             openai_api_key=_secret(e, "OPENAI_API_KEY"),

@@ -93,7 +93,8 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
                          slack=slack.handle_http if slack is not None and app.settings.slack_mode == "http" else None,
                          host=app.settings.http_host)
     http.start()
-    digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner)
+    digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner,
+                           skip_empty=app.settings.digest_skip_empty)
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
     sched.start()
     sched.add_job(_safe(digests.run_due, "digest tick"), "interval", seconds=DIGEST_TICK_SECONDS, id="digests",

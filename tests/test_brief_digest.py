@@ -201,3 +201,13 @@ def test_slots_across_daylight_saving_changes() -> None:
     a = latest_slot(twice, datetime(2026, 10, 25, 0, 45, tzinfo=UTC))  # first 02:30 (CEST)
     b = latest_slot(twice, datetime(2026, 10, 25, 1, 45, tzinfo=UTC))  # second 02:30 (CET)
     assert a is not None and b is not None and a.key == b.key
+
+
+def test_empty_digest_skipped_when_configured(store: SQLiteStore) -> None:
+    Core(store, Answerer(store), BriefBuilder(store)).subscribe(Channel("slack", "C5"), "06:00", "UTC", "no-such-topic")
+    poster = RecordingPoster()
+    t = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    out = DigestRunner(store, BriefBuilder(store), {"slack": poster}, owner="a", clock=lambda: t,
+                       skip_empty=True).run_due()
+    assert poster.posts == [] and "skipped" in out[0][2]
+    assert store.claims()[0]["status"] == "posted"  # done for that slot: not retried, not posted later
