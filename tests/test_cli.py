@@ -178,3 +178,16 @@ def test_run_polls_sources_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "stopped" in err
     assert len(json.loads(run_cli("docs", "--json", env=env_for(tmp_path)).stdout)) == 2
+
+
+def test_chat_and_usage(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    assert run_cli("ingest", str(need(SEEDS)), env=env).returncode == 0
+    p = run_cli("chat", env=env, input="What did Navarro say about Modi?\nWho is Choe Son Hui?\n\n")
+    assert p.returncode == 0, p.stderr
+    assert "5 articles stored" in p.stdout
+    assert "shame to see Modi getting in bed" in p.stdout and "foreign minister" in p.stdout.lower()
+    assert "[1]" in p.stdout
+    u = run_cli("usage", "--json", env=env)
+    assert u.returncode == 0 and json.loads(u.stdout) == []  # the extractive backend calls no model
+    assert "no LLM calls" in run_cli("usage", env=env).stdout
