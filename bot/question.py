@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import snowballstemmer
+
 STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "say", "said", "says", "saying", "tell", "told", "think", "thought", "happen", "happened", "know", "get", "got", "make", "made", "mr", "mrs", "ms", "dr", "new", "news", "article", "articles", "story", "stories", "anything", "something", "there's", "what's", "who's", "please", "give", "me", "us", "show", "find", "explain", "describe", "describes", "described", "react", "reacted", "respond", "responded", "comment", "commented", "view", "views", "stance", "position", "opinion", "much", "many"])
 
 # "what did X say about Y", "what has X said on Y", "how did X describe Y", "how did X react to Y"
@@ -123,19 +125,14 @@ def content_terms(text: str) -> list[str]:
     return list(_content_terms(text))
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
 @lru_cache(maxsize=131072)
 def stem(word: str) -> str:
-    """A light suffix stripper, used the same way on questions and sentences."""
-    w = word.lower()
-    for suf, min_len in (("ations", 6), ("ation", 6), ("ments", 6), ("ment", 6), ("ings", 5), ("ing", 5),
-                         ("edly", 5), ("ied", 4), ("ies", 4), ("led", 5), ("ed", 4), ("ly", 5), ("es", 4),
-                         ("s", 3)):
-        if w.endswith(suf) and len(w) - len(suf) >= min_len - len(suf) + 1 and len(w) > len(suf) + 2:
-            w = w[: -len(suf)]
-            if suf in {"ied", "ies"}:
-                w += "y"
-            break
-    return w
+    """The Snowball (Porter 2) stem of a word, the same on questions and sentences: "crossed" and
+    "cross", "places" and "place", "travelled" and "travel" meet."""
+    return str(_STEMMER.stemWord(word.lower()))
 
 
 def _strip_role(name: str) -> str:

@@ -136,7 +136,7 @@ class Retriever:
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
                 score = own + 0.1 * cover + 0.02 / (1 + rank) + _type_bonus(query.answer_type, sent)
-                score += 0.06 * min(3, max(0, alias_hits - 1))  # "aboard ... train" says more than "arrival"
+                score += 0.06 * min(3, alias_hits)  # "aboard ... train" tells how; "traveled" restates the question
                 score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little
