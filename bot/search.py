@@ -184,9 +184,23 @@ class Retriever:
         if not exact:
             # organisations: "Japan's government" names "the Japanese government"
             exact = [r for r in self._org_matches(toks)]
+        if not exact:
+            # a role for a name: "Russia's president" is the speaker the article calls "Russian President"
+            exact = self._role_matches(toks)
         if sources:
             exact = [r for r in exact if any(s in r.location for s in sources)]
         return exact
+
+    def _role_matches(self, toks: list[str]) -> list[QuoteRow]:
+        """Quotes whose speaker's role or description holds every query word (by prefix)."""
+        if len(toks) < 2:
+            return []  # "president" alone names no one in particular
+        out = []
+        for r in self.store.quotes(role_like=max(toks, key=len), limit=SPEAKER_QUOTES_LIMIT):
+            words = content_terms(" ".join(x for x in (r.quote.role, r.quote.description) if x))
+            if r.quote.speaker and all(any(w.startswith(t[:5]) or t.startswith(w[:5]) for w in words) for t in toks):
+                out.append(r)
+        return out
 
     def _org_matches(self, toks: list[str]) -> list[QuoteRow]:
         """Speakers whose every word starts like one of the query's ("japan" ~ "japanese"), found

@@ -54,6 +54,8 @@ class ExtractiveBackend:
         cites: list[Citation] = []
         used_docs: list[Span] = []
         for i, qe in enumerate(ev.quotes[:2]):
+            if i and len(qe.row.quote.text.split()) < 4:
+                break  # a second quote only when it says something ("dear friend" does not)
             n = len(cites) + 1
             sent = _quote_sentence(qe, n, first=(i == 0))
             if sum(len(p) for p in parts) + len(sent) > MAX_CHARS and parts:

@@ -389,9 +389,11 @@ class PostgresStore(PostgresOpsMixin):
         return idf, max(1.0, float(r["avglen"]))
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
-               limit: int | None = None, about: list[str] | None = None) -> list[QuoteRow]:
+               limit: int | None = None, about: list[str] | None = None,
+               role_like: str | None = None) -> list[QuoteRow]:
         """Stored quotes, optionally those whose speaker contains every word given, from a source,
-        or whose words contain one of `about` (newest documents first when limited)."""
+        whose words contain one of `about`, or whose speaker's role or description contains
+        `role_like` (newest documents first when limited)."""
         query = ("SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q"
                  " JOIN documents d ON d.id = q.doc_id WHERE true")
         args: list[Any] = []
@@ -405,6 +407,9 @@ class PostgresStore(PostgresOpsMixin):
         if about:
             query += " AND (" + " OR ".join("q.text ILIKE %s ESCAPE '\\'" for _ in about) + ")"
             args.extend("%" + _like(w) + "%" for w in about)
+        if role_like:
+            query += " AND (q.role ILIKE %s ESCAPE '\\' OR q.description ILIKE %s ESCAPE '\\')"
+            args.extend(["%" + _like(role_like) + "%"] * 2)
         query += " ORDER BY d.id DESC, q.start, q.id" if limit else " ORDER BY d.id, q.start, q.id"
         if limit:
             query += " LIMIT %s"

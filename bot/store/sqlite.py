@@ -481,9 +481,11 @@ class SQLiteStore(SQLiteOpsMixin):
         ]
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
-               limit: int | None = None, about: list[str] | None = None) -> list[QuoteRow]:
+               limit: int | None = None, about: list[str] | None = None,
+               role_like: str | None = None) -> list[QuoteRow]:
         """Stored quotes, optionally those whose speaker contains every word given, from a source,
-        or whose words contain one of `about` (newest documents first when limited)."""
+        whose words contain one of `about`, or whose speaker's role or description contains
+        `role_like` (newest documents first when limited)."""
         sql = (
             'SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q'
             " JOIN documents d ON d.id = q.doc_id WHERE 1=1"
@@ -499,6 +501,9 @@ class SQLiteStore(SQLiteOpsMixin):
         if about:
             sql += " AND (" + " OR ".join("q.text LIKE ? ESCAPE '\\'" for _ in about) + ")"
             args.extend("%" + _like(w) + "%" for w in about)
+        if role_like:
+            sql += " AND (q.role LIKE ? ESCAPE '\\' OR q.description LIKE ? ESCAPE '\\')"
+            args.extend(["%" + _like(role_like) + "%"] * 2)
         sql += " ORDER BY d.id DESC, q.start" if limit else " ORDER BY d.id, q.start"
         if limit:
             sql += " LIMIT ?"
