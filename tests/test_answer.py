@@ -44,6 +44,9 @@ def check_verbatim(store: SQLiteStore, ans: object) -> None:
      "Marta Quinlan"),
     ("What did Vale say about retraining?", "We offered retraining for every single worker", "Henrik Vale"),
     ("Who said the port offer still stands?", "That offer still stands", "Vale"),
+    # a role instead of a name: the article calls him "Russian President Vladimir Putin"
+    ("What did Russia's president say about the alliance with China?", "always together then", "Putin"),
+    ("What did the Trump trade advisor say about Modi?", "shame to see Modi", "Navarro"),
 ])
 def test_quote_questions_give_the_speakers_words(store: SQLiteStore, question: str, must: str, speaker: str) -> None:
     ans = Answerer(store).ask(question)
@@ -61,6 +64,7 @@ def test_quote_questions_give_the_speakers_words(store: SQLiteStore, question: s
     ("When should the first trams run?", "2029"),
     ("Who is Henrik Vale?", "Port director"),
     ("How did Kim Jong Un travel to Beijing?", "armored"),
+    ("When did Kim cross into China?", "September 2"),
 ])
 def test_fact_questions(store: SQLiteStore, question: str, must: str) -> None:
     ans = Answerer(store).ask(question)
