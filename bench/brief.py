@@ -37,7 +37,7 @@ def main() -> None:
         print(f"stories over {store.count_documents():,} BBC documents: {len(stories):,} in {dt:.1f} s "
               f"(target <= 30 s); largest {sizes[:5]}")
         big = max(stories, key=lambda s: len(s.documents))
-        rows = [r for d in big.documents for r in store.quotes(source=d.location) if r.doc_id == d.id]
+        rows = store.quotes(doc_ids=[d.id for d in big.documents])
         t = time.perf_counter()
         sb = builder.summarizer.story_brief(big, rows)
         print(f"extractive brief of the largest story ({len(big.documents)} documents): "

@@ -51,6 +51,7 @@ class Answerer:
             return Answer(question[:80], f"That question is {len(question):,} characters long; please ask in under "
                           f"{MAX_QUESTION} characters.", found=False, why="question too long")
         n_docs = self.store.count_documents()
+        self.retriever.refresh(n_docs)  # one count per question, shared with retrieval
         if n_docs == 0:
             return Answer(question, "No articles are stored yet, so I can't answer. Add sources with "
                           "`briefbot ingest PATH_OR_URL` or `briefbot sources add`.", found=False,
@@ -188,7 +189,8 @@ class Answerer:
         hits = self.retriever.passages(q, sources=sources)
         keys = {(h.doc_id, h.ordinal) for h in hits}
         out = []
-        for row in self.store.quotes(speaker_like=None):
+        # only quotes in the passages found can answer: read those documents' quotes, not every quote
+        for row in self.store.quotes(doc_ids=sorted({h.doc_id for h in hits})):
             if not row.quote.speaker or (row.doc_id, row.quote.passage) not in keys:
                 continue
             cov = self.retriever.coverage(row.quote.text, terms)

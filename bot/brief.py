@@ -131,10 +131,8 @@ class ExtractiveSummarizer:
         for r in best[:MAX_QUOTES]:
             q = r.quote
             text = q.text.strip().rstrip(",;: ")
-            doc = Document(id=r.doc_id, location=r.location, title=r.title, text="", content_hash="",
-                           url=r.url, outlet=r.outlet)
             c = Citation(n=next_n(), source=r.location, text=text, doc_id=r.doc_id,  # type: ignore[operator]
-                         start=q.start, end=q.start + len(text), title=doc.title, url=r.url, outlet=r.outlet)
+                         start=q.start, end=q.start + len(text), title=r.title, url=r.url, outlet=r.outlet)
             out.append(BriefQuote(speaker=q.speaker or "", description=q.description, text=text, citation=c))
         return out
 
@@ -210,8 +208,7 @@ class BriefBuilder:
         before = dict(getattr(self.summarizer, "usage", {}))
         briefs = []
         for s in stories[: self.max_stories]:
-            rows = [r for d in s.documents for r in self.store.quotes(source=d.location)  # type: ignore[attr-defined]
-                    if r.doc_id == d.id]
+            rows = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
             briefs.append(self.summarizer.story_brief(s, rows))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))

@@ -71,8 +71,9 @@ class Retriever:
         self._n = -1
         self._passages = 1
 
-    def _refresh(self) -> None:
-        n = self.store.count_documents()
+    def refresh(self, n_documents: int | None = None) -> None:
+        """Forget cached frequencies when the number of documents changed (counted here if not given)."""
+        n = self.store.count_documents() if n_documents is None else n_documents
         if n != self._n:
             self._n, self._df = n, {}
             self._passages = max(1, self.store.count_passages())
@@ -86,13 +87,14 @@ class Retriever:
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over passages."""
         if self._n < 0:
-            self._refresh()
+            self.refresh()
         return math.log((self._passages + 1) / (self.doc_freq(term) + 0.5))
 
     def passages(self, query: Query, limit: int = 24, sources: list[str] | None = None,
                  since: str | None = None) -> list[PassageHit]:
         """BM25 passages for the question's content words."""
-        self._refresh()
+        if self._n < 0:  # the Answerer refreshes once per question; a bare Retriever does it here
+            self.refresh()
         terms = query.terms + [w for p in query.phrases for w in content_terms(p)]
         terms += [w for alts in query.expansions.values() for w in alts]
         terms = sorted(dict.fromkeys(terms), key=self.doc_freq)

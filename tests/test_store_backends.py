@@ -397,3 +397,13 @@ def test_names_a_source_matches_location_and_outlet(store: Any) -> None:
                                           text="Strike day two\n\nDockworkers stayed out for a second day on Wednesday."))
     assert store.names_a_source("gazette") and store.names_a_source("Aldmere Gazette")
     assert not store.names_a_source("Courier")
+
+
+def test_quotes_of_some_documents(seeded: Any) -> None:
+    by_doc: dict[int, int] = {}
+    for r in seeded.quotes():
+        by_doc[r.doc_id] = by_doc.get(r.doc_id, 0) + 1
+    two = sorted(by_doc)[:2]
+    rows = seeded.quotes(doc_ids=two)
+    assert {r.doc_id for r in rows} == set(two) and len(rows) == sum(by_doc[d] for d in two)
+    assert seeded.quotes(doc_ids=[]) == []

@@ -390,10 +390,10 @@ class PostgresStore(PostgresOpsMixin):
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
                limit: int | None = None, about: list[str] | None = None,
-               role_like: str | None = None) -> list[QuoteRow]:
+               role_like: str | None = None, doc_ids: list[int] | None = None) -> list[QuoteRow]:
         """Stored quotes, optionally those whose speaker contains every word given, from a source,
         whose words contain one of `about`, or whose speaker's role or description contains
-        `role_like` (newest documents first when limited)."""
+        `role_like`, or in the documents `doc_ids` (newest documents first when limited)."""
         query = ("SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q"
                  " JOIN documents d ON d.id = q.doc_id WHERE true")
         args: list[Any] = []
@@ -407,6 +407,9 @@ class PostgresStore(PostgresOpsMixin):
         if about:
             query += " AND (" + " OR ".join("q.text ILIKE %s ESCAPE '\\'" for _ in about) + ")"
             args.extend("%" + _like(w) + "%" for w in about)
+        if doc_ids is not None:
+            query += " AND q.doc_id IN (" + ",".join("%s" for _ in doc_ids) + ")" if doc_ids else " AND false"
+            args.extend(doc_ids)
         if role_like:
             query += " AND (q.role ILIKE %s ESCAPE '\\' OR q.description ILIKE %s ESCAPE '\\')"
             args.extend(["%" + _like(role_like) + "%"] * 2)

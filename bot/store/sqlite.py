@@ -482,10 +482,10 @@ class SQLiteStore(SQLiteOpsMixin):
 
     def quotes(self, speaker_like: str | None = None, source: str | None = None,
                limit: int | None = None, about: list[str] | None = None,
-               role_like: str | None = None) -> list[QuoteRow]:
+               role_like: str | None = None, doc_ids: list[int] | None = None) -> list[QuoteRow]:
         """Stored quotes, optionally those whose speaker contains every word given, from a source,
         whose words contain one of `about`, or whose speaker's role or description contains
-        `role_like` (newest documents first when limited)."""
+        `role_like`, or in the documents `doc_ids` (newest documents first when limited)."""
         sql = (
             'SELECT q.*, d.location, d.title, d.url, d.outlet, d.published FROM quotes q'
             " JOIN documents d ON d.id = q.doc_id WHERE 1=1"
@@ -501,6 +501,9 @@ class SQLiteStore(SQLiteOpsMixin):
         if about:
             sql += " AND (" + " OR ".join("q.text LIKE ? ESCAPE '\\'" for _ in about) + ")"
             args.extend("%" + _like(w) + "%" for w in about)
+        if doc_ids is not None:
+            sql += " AND q.doc_id IN (" + ",".join("?" for _ in doc_ids) + ")" if doc_ids else " AND false"
+            args.extend(doc_ids)
         if role_like:
             sql += " AND (q.role LIKE ? ESCAPE '\\' OR q.description LIKE ? ESCAPE '\\')"
             args.extend(["%" + _like(role_like) + "%"] * 2)
