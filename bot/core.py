@@ -63,10 +63,7 @@ class Core:
         return self.store.channel_sources(channel.platform, channel.channel) or None
 
     def document_count(self, channel: Channel | None = None) -> int:
-        scope = self.scope(channel)
-        if not scope:
-            return self.store.count_documents()
-        return sum(len(self.store.list_documents(source=p)) for p in scope)
+        return self.store.count_documents(self.scope(channel))
 
     def ask(self, question: str, channel: Channel | None = None,
             on_partial: Callable[[str], None] | None = None) -> Answer:

@@ -65,3 +65,11 @@ def test_not_found_wording_reveals_nothing_out_of_scope(tmp_path: Path) -> None:
 
     assert neutral(known_elsewhere.text, "Navarro", "navarro") == \
         neutral(unknown.text, "Zebulon Quartz", "zebulon, quartz")
+
+
+def test_overlapping_scope_patterns_count_each_document_once(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    Ingester(store).ingest([str(SAMPLES)])
+    core = Core(store, Answerer(store), BriefBuilder(store))  # type: ignore[arg-type]
+    store.set_channel_sources("slack", "C2", ["harbour", "harbour-strike-gazette"])
+    assert core.document_count(Channel("slack", "C2")) == 2

@@ -321,9 +321,13 @@ class PostgresStore(PostgresOpsMixin):
         rows = self._conn().execute("SELECT * FROM documents WHERE id = ANY(%s::bigint[])", (list(ids),)).fetchall()
         return {r["id"]: self._document(r, True) for r in rows}
 
-    def count_documents(self) -> int:
-        """Number of stored documents."""
-        return int(_scalar(self._conn().execute("SELECT count(*) FROM documents").fetchone()))
+    def count_documents(self, sources: list[str] | None = None) -> int:
+        """Stored documents, or those whose location contains one of `sources` (each counted once)."""
+        if not sources:
+            return int(_scalar(self._conn().execute("SELECT count(*) FROM documents").fetchone()))
+        where = " OR ".join("location LIKE %s ESCAPE '\\'" for _ in sources)
+        return int(_scalar(self._conn().execute(f"SELECT count(*) FROM documents WHERE {where}",
+                                                ["%" + _like(p) + "%" for p in sources]).fetchone()))
 
     def names_a_source(self, name: str) -> bool:
         """True when some document's location or outlet contains `name` (case-insensitive)."""

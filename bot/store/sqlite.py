@@ -417,8 +417,13 @@ class SQLiteStore(SQLiteOpsMixin):
         rows = self._conn().execute(f"SELECT * FROM documents WHERE id IN ({marks})", ids).fetchall()
         return {r["id"]: self._document(r, True) for r in rows}
 
-    def count_documents(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+    def count_documents(self, sources: list[str] | None = None) -> int:
+        """Stored documents, or those whose location contains one of `sources` (each counted once)."""
+        if not sources:
+            return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        where = " OR ".join("location LIKE ? ESCAPE '\\'" for _ in sources)
+        return int(self._conn().execute(f"SELECT COUNT(*) FROM documents WHERE {where}",
+                                        ["%" + _like(p) + "%" for p in sources]).fetchone()[0])
 
     def names_a_source(self, name: str) -> bool:
         """True when some document's location or outlet contains `name` (case-insensitive)."""
