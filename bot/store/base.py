@@ -102,6 +102,21 @@ class QuoteRow:
         return d
 
 
+def quote_row(r: Any) -> QuoteRow:
+    """A stored quote from a database row (a mapping of the quotes columns and its document's)."""
+    q = Quote(text=r["text"], start=r["start"], end=r["end"], speaker=r["speaker"],
+              speaker_start=r["speaker_start"], speaker_end=r["speaker_end"], description=r["description"],
+              role=r["role"], cue=r["cue"], kind=r["kind"], passage=r["passage"])
+    return QuoteRow(quote=q, doc_id=r["doc_id"], location=r["location"], title=r["title"], url=r["url"],
+                    outlet=r["outlet"], published=r["published"])
+
+
+def subscription_row(r: Any) -> Subscription:
+    """A subscription from a database row."""
+    return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
+                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
+
+
 class Store(Protocol):
     """The persistence seam. Every write of a document happens in one transaction."""
 

@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row, tuple_row
 
-from bot.domain import Document, Passage, Quote
+from bot.domain import Document, Passage
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -27,6 +27,7 @@ from bot.store.base import (
     PassageHit,
     QuoteRow,
     StoreError,
+    quote_row,
 )
 from bot.store.postgres_ops import MIGRATIONS, PostgresOpsMixin
 from bot.store.sqlite import now, speaker_key
@@ -421,15 +422,7 @@ class PostgresStore(PostgresOpsMixin):
         if limit:
             query += " LIMIT %s"
             args.append(limit)
-        out = []
-        for r in self._conn().execute(query, args):
-            q = Quote(text=r["text"], start=r["start"], end=r["end"], speaker=r["speaker"],
-                      speaker_start=r["speaker_start"], speaker_end=r["speaker_end"],
-                      description=r["description"], role=r["role"], cue=r["cue"], kind=r["kind"],
-                      passage=r["passage"])
-            out.append(QuoteRow(quote=q, doc_id=r["doc_id"], location=r["location"], title=r["title"],
-                                url=r["url"], outlet=r["outlet"], published=r["published"]))
-        return out
+        return [quote_row(r) for r in self._conn().execute(query, args)]
 
     def execute(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only escape hatch for tests and benchmarks (psycopg %s placeholders; rows as tuples)."""

@@ -16,7 +16,7 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from bot.domain import Answer, Channel, Subscription
-from bot.store.base import SourceRow
+from bot.store.base import SourceRow, subscription_row
 
 # Applied in order, each in its own transaction under an advisory lock; the list only ever grows.
 # Times stay ISO 8601 TEXT, as in SQLite, so both stores compare and return them alike.
@@ -215,7 +215,7 @@ class PostgresOpsMixin:
                 (sub.platform, sub.channel, sub.time_of_day, sub.timezone, sub.cadence, sub.topic, sub.created_by,
                  _now().isoformat())).fetchone()
         assert r is not None
-        return _sub(r)
+        return subscription_row(r)
 
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; returns how many."""
@@ -230,7 +230,7 @@ class PostgresOpsMixin:
             query, args = query + " AND platform = %s", [*args, platform]
         if channel:
             query, args = query + " AND channel = %s", [*args, channel]
-        return [_sub(r) for r in self._conn().execute(query + " ORDER BY id", args)]
+        return [subscription_row(r) for r in self._conn().execute(query + " ORDER BY id", args)]
 
     def last_digest_at(self, subscription_id: int) -> str | None:
         """When the subscription's last digest was posted (ISO), if ever."""
@@ -378,8 +378,4 @@ class PostgresOpsMixin:
         return [dict(r) for r in self._conn().execute(
             "SELECT location, outcome, reason, doc_id FROM ingest_items WHERE run_id = %s ORDER BY id", (run_id,))]
 
-
-def _sub(r: DictRow) -> Subscription:
-    return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
-                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Document, Passage, Quote
+from bot.domain import Document, Passage
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -23,6 +23,7 @@ from bot.store.base import (
     QuoteRow,
     SourceRow,
     StoreError,
+    quote_row,
 )
 from bot.store.sqlite_ops import SQLiteOpsMixin
 
@@ -516,15 +517,7 @@ class SQLiteStore(SQLiteOpsMixin):
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
-        out = []
-        for r in self._conn().execute(sql, args):
-            q = Quote(text=r["text"], start=r["start"], end=r["end"], speaker=r["speaker"],
-                      speaker_start=r["speaker_start"], speaker_end=r["speaker_end"],
-                      description=r["description"], role=r["role"], cue=r["cue"], kind=r["kind"],
-                      passage=r["passage"])
-            out.append(QuoteRow(quote=q, doc_id=r["doc_id"], location=r["location"], title=r["title"],
-                                url=r["url"], outlet=r["outlet"], published=r["published"]))
-        return out
+        return [quote_row(r) for r in self._conn().execute(sql, args)]
 
     # -- sources -----------------------------------------------------------------------------
     def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import Answer, Channel, Subscription
+from bot.store.base import subscription_row
 
 
 def _now() -> datetime:
@@ -88,7 +89,7 @@ class SQLiteOpsMixin:
                  _now().isoformat()))
             r = tx.execute("SELECT * FROM subscriptions WHERE platform = ? AND channel = ?",
                            (sub.platform, sub.channel)).fetchone()
-        return _sub(r)
+        return subscription_row(r)
 
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; returns how many."""
@@ -103,7 +104,7 @@ class SQLiteOpsMixin:
             sql, args = sql + " AND platform = ?", [*args, platform]
         if channel:
             sql, args = sql + " AND channel = ?", [*args, channel]
-        return [_sub(r) for r in self._conn().execute(sql + " ORDER BY id", args)]
+        return [subscription_row(r) for r in self._conn().execute(sql + " ORDER BY id", args)]
 
     def last_digest_at(self, subscription_id: int) -> str | None:
         """When the subscription's last digest was posted (ISO), if ever."""
@@ -178,7 +179,3 @@ class SQLiteOpsMixin:
         return [r[0] for r in self._conn().execute(
             "SELECT pattern FROM channel_sources WHERE platform = ? AND channel = ? ORDER BY pattern", (platform, channel))]
 
-
-def _sub(r: sqlite3.Row) -> Subscription:
-    return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
-                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
