@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from tests.conftest import ROOT, SEEDS, need, run_cli
 from tests.fakes.slack_api import FakeSlack
 from tests.test_feeds_e2e import FeedSite
 from tests.test_run import free_port
-from tests.test_store_backends import PG_BASE, _pg_admin
+from tests.test_store_backends import fresh_pg_schema
 
 SECRET = "replica-signing-secret"
 REPLICAS = 5
@@ -34,14 +33,7 @@ CHANNELS = 20
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = _pg_admin()
-    schema = "bb_rep_" + uuid.uuid4().hex[:10]
-    admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    yield from fresh_pg_schema("bb_rep_")
 
 
 def signed(url: str, payload: dict[str, object]) -> int:

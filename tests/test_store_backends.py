@@ -49,20 +49,25 @@ def _pg_admin() -> Any:
                     "to make this a failure")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL naming an empty database: a SQLite file in tmp_path, or a fresh Postgres schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/bot.db"
-        return
+def fresh_pg_schema(prefix: str) -> Iterator[str]:
+    """A URL naming a new, empty Postgres schema, dropped afterwards (or a skip/fail)."""
     admin = _pg_admin()
-    schema = "bb_test_" + uuid.uuid4().hex[:12]
+    schema = prefix + uuid.uuid4().hex[:12]
     admin.execute(f"CREATE SCHEMA {schema}")
     try:
         yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL naming an empty database: a SQLite file in tmp_path, or a fresh Postgres schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    yield from fresh_pg_schema("bb_test_")
 
 
 def open_any(url: str) -> Any:

@@ -61,11 +61,7 @@ def fetch_url(
     """GET any URL once and handle it as a feed or as a page (one document)."""
     result = fetcher.get(url, accept=PAGE_TYPES + FEED_TYPES, etag=etag, last_modified=last_modified)
     if result.not_modified:
-        return FeedResult(
-            etag=result.etag or etag,
-            last_modified=result.last_modified or last_modified,
-            not_modified=True,
-        )
+        return _unchanged(result, etag, last_modified)
     if looks_like_feed(result.content_type, result.content[:1024]):
         return parse_feed(url, result, fetcher, max_entries=max_entries)
     doc = page_document(url, result)
@@ -75,6 +71,12 @@ def fetch_url(
         last_modified=result.last_modified,
         title=doc.title,
     )
+
+
+def _unchanged(result: FetchResult, etag: str | None, last_modified: str | None) -> FeedResult:
+    """A 304: nothing new, and the validators to send next time."""
+    return FeedResult(etag=result.etag or etag, last_modified=result.last_modified or last_modified,
+                      not_modified=True)
 
 
 def fetch_feed(
@@ -88,11 +90,7 @@ def fetch_feed(
     """GET an RSS/Atom feed (conditionally) and return a document per entry."""
     result = fetcher.get(url, accept=FEED_TYPES, etag=etag, last_modified=last_modified)
     if result.not_modified:
-        return FeedResult(
-            etag=result.etag or etag,
-            last_modified=result.last_modified or last_modified,
-            not_modified=True,
-        )
+        return _unchanged(result, etag, last_modified)
     return parse_feed(url, result, fetcher, max_entries=max_entries)
 
 
