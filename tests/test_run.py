@@ -102,6 +102,10 @@ def test_run_serves_slack_health_metrics_and_posts_a_digest(tmp_path: Path) -> N
             raise AssertionError("forged request accepted")
         except urllib.error.HTTPError as e:
             assert e.code == 401
+        # both Slack requests were timed, the refused one too
+        metrics = get(base + "/metrics")[1]
+        assert "briefbot_slack_request_seconds_count 2" in metrics
+        assert 'briefbot_slack_request_seconds_bucket{le="+Inf"} 2' in metrics
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import HTTPServer
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.adapters import slack_render as render
 from bot.domain import Brief, Channel
-from bot.http_server import CHAT_WORKERS, BurstTolerantServer
+from bot.http_server import CHAT_WORKERS, BurstTolerantServer, QuickHandler
 from bot.service import Service
 
 COUNT_TTL = 30.0  # seconds a channel's document count is reused for placeholders
@@ -101,7 +101,7 @@ class SlackBot:
     """A Bolt App wired to a Service, plus the worker pool and memory its listeners share."""
 
     def __init__(self, service: Service, *, bot_token: str, signing_secret: str | None, api_url: str | None = None,
-                 process_before_response: bool = False, executor: Executor | None = None,
+                 process_before_response: bool = True, executor: Executor | None = None,
                  dedupe: Callable[[str], bool] | None = None, clock: Callable[[], float] = time.monotonic,
                  update_interval: float = UPDATE_INTERVAL, client: WebClient | None = None,
                  memory: int = 10_000) -> None:
@@ -118,6 +118,9 @@ class SlackBot:
         self._interval = update_interval
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
+        # Every listener here only acks and hands the work to the pool, so Bolt runs it inline
+        # (process_before_response): its other mode runs each listener on a thread of its own and polls
+        # for the ack every 10 ms, which cost 11 ms a request against 0.4 ms inline.
         # "" rather than None keeps Bolt from reading SLACK_SIGNING_SECRET itself; handle_http refuses
         # to serve at all without a secret, and Socket Mode requests are not signed.
         self.app = App(client=self.client, signing_secret=signing_secret or "", name="briefbot",
@@ -453,7 +456,7 @@ class SlackBot:
 
 
 def build_slack_app(service: Service, *, bot_token: str, signing_secret: str | None, api_url: str | None = None,
-                    process_before_response: bool = False, executor: Executor | None = None,
+                    process_before_response: bool = True, executor: Executor | None = None,
                     dedupe: Callable[[str], bool] | None = None) -> App:
     """The Bolt App answering for `service` (see SlackBot for the worker pool and memory behind it)."""
     return SlackBot(service, bot_token=bot_token, signing_secret=signing_secret, api_url=api_url,
@@ -472,7 +475,7 @@ class SlackRunner:
             raise ValueError("Slack HTTP mode needs the signing secret (SLACK_SIGNING_SECRET)")
         self.bot, self.mode, self._app_token = bot, mode, app_token
         self._handler: Any = None
-        self._server: ThreadingHTTPServer | None = None
+        self._server: HTTPServer | None = None
 
     def start(self) -> None:
         """Connect to Socket Mode and return; in HTTP mode there is nothing to start (mount handle_http)."""
@@ -487,11 +490,11 @@ class SlackRunner:
         """Serve one POST /slack/events (for the process's shared HTTP server)."""
         return self.bot.handle_http(body, headers, query)
 
-    def serve_http(self, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    def serve_http(self, port: int = 0, host: str = "127.0.0.1") -> HTTPServer:
         """A standalone server for POST /slack/events in a daemon thread; returns it (port 0 picks one)."""
         handle = self.bot.handle_http
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 path, _, query = self.path.partition("?")
                 size = int(self.headers.get("content-length") or 0)
@@ -513,7 +516,6 @@ class SlackRunner:
                 log.debug("http: " + format, *args)
 
         self._server = BurstTolerantServer((host, port), Handler)
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="briefbot-slack-http",
                          daemon=True).start()
         return self._server
