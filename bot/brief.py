@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from bot.domain import Brief, BriefQuote, Citation, Difference, Document, KeyPoint, StoryBrief
 from bot.search import sentences_in
 from bot.store.base import QuoteRow
-from bot.stories import Story, cosine, entities, group, terms
+from bot.stories import Story, cosine, entities, terms
+from bot.story_index import StoryIndex
 
 MAX_POINTS = 5
 Candidate = tuple[float, Document, int, int, dict[str, float]]  # score, document, start, end, term vector
@@ -178,38 +180,48 @@ def _source(d: Document) -> dict[str, str | None]:
 
 
 class BriefBuilder:
-    """Stories of the stored documents (in scope, since a time, about a topic) -> Brief."""
+    """Stories of the stored documents (in scope, updated since a time, about a topic) -> Brief."""
 
-    def __init__(self, store: object, summarizer: Any = None, max_stories: int = 10) -> None:
+    def __init__(self, store: object, summarizer: Any = None, max_stories: int = 10,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.summarizer = summarizer or ExtractiveSummarizer()
         self.max_stories = max_stories
+        self.index = StoryIndex(store, clock)
+
+    def catch_up(self) -> int:
+        """Put every newly stored document into its story now; returns how many."""
+        return self.index.catch_up()
 
     def stories(self, sources: list[str] | None = None) -> list[Story]:
-        """All stories of the documents a scope may see."""
-        docs = self.store.list_documents()  # type: ignore[attr-defined]
-        if sources:
-            docs = [d for d in docs if any(p in d.location for p in sources)]
-        full = self.store.documents_by_id([d.id for d in docs])  # type: ignore[attr-defined]
-        return group([full[d.id] for d in docs if d.id in full])
+        """All stories of the documents a scope may see, with their documents and term vectors."""
+        stories = self.index.load(self.index.rows(sources))
+        self.index.add_vectors(stories, sources)
+        return stories
 
     def __call__(self, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
                  story_id: int | None = None) -> Brief:
-        stories = self.stories(sources)
+        """The brief of the largest stories; with `since`, only those a document joined after that time."""
+        rows = self.index.rows(sources)
         if story_id is not None:
-            stories = [s for s in stories if s.id == story_id]
+            rows = [r for r in rows if r.id == story_id]
         if since:
-            stories = [s for s in stories if s.last_seen >= since]
+            rows = [r for r in rows if r.updated_at > since]
+        rows.sort(key=lambda r: (-len(r.doc_ids), r.id))
+        if not topic:
+            rows = rows[: self.max_stories]  # only these need their documents read
+        stories = self.index.load(rows)
         if topic:
             words = [w for w in terms(topic)]
             stories = [s for s in stories if all(any(w in terms(d.text + " " + d.title) for d in s.documents)
                                                  for w in words)]
-        stories.sort(key=lambda s: (-len(s.documents), s.id))
+        stories = stories[: self.max_stories]
+        self.index.add_vectors(stories, sources)
         before = dict(getattr(self.summarizer, "usage", {}))
         briefs = []
-        for s in stories[: self.max_stories]:
-            rows = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
-            briefs.append(self.summarizer.story_brief(s, rows))
+        for s in stories:
+            rows_q = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
+            briefs.append(self.summarizer.story_brief(s, rows_q))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))
         after = getattr(self.summarizer, "usage", {})

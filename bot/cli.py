@@ -324,7 +324,8 @@ def cmd_stories(a: argparse.Namespace) -> int:
         app.close()
     stories.sort(key=lambda s: (-len(s.documents), s.id))
     rows: list[dict[str, Any]] = [{"id": s.id, "headline": s.documents[0].title, "documents": [d.id for d in s.documents],
-             "outlets": s.outlets, "first_seen": s.first_seen, "last_seen": s.last_seen} for s in stories]
+             "outlets": s.outlets, "first_seen": s.first_seen, "last_seen": s.last_seen,
+             "updated_at": s.updated_at} for s in stories]
     if a.json:
         _print_json(rows)
     else:

@@ -1,14 +1,17 @@
 """Stories: documents about the same event grouped across outlets, by TF-IDF similarity of their terms.
 
-Pure functions over documents; a story's id is its earliest document's id, so it stays stable as
-new articles join it.
+Pure functions over documents and their profiles (no store access): `assign` places new documents
+into existing stories or starts new ones; `group` is the same from nothing. A story's id is its
+first document's id, so it stays stable as new articles join it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.domain import Document
@@ -20,17 +23,18 @@ _CAPS = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
 TOP_TERMS = 200
 JOIN_SIMILARITY = 0.3  # blend of term cosine and shared names above which a document joins a story
 NAMES_PER_DOC = 12
-MAX_POSTINGS = 300
-MAX_CANDIDATES = 30  # cosine only against the earlier documents sharing the most names  # a very common name ("Mr Blair") only links to its most recent documents
+MAX_POSTINGS = 300  # a very common name ("Mr Blair") only links to its most recent documents
+MAX_CANDIDATES = 30  # cosine only against the earlier documents sharing the most names
 
 
 @dataclass
 class Story:
-    """Documents about one event, with when it was first and last seen."""
+    """Documents about one event, with when it was first and last seen and when a document last joined."""
 
     id: int
     documents: list[Document] = field(default_factory=list)
     vector: dict[str, float] = field(default_factory=dict)
+    updated_at: str = ""
 
     @property
     def outlets(self) -> list[str]:
@@ -43,6 +47,26 @@ class Story:
     @property
     def last_seen(self) -> str:
         return max(_when(d) for d in self.documents)
+
+
+@dataclass
+class Profile:
+    """What assignment needs of a document, computed once and stored with its membership."""
+
+    doc_id: int
+    when: str  # published, else fetched: documents are assigned in this order
+    tf: dict[str, int]  # term counts, title words counted three times
+    names: set[str]
+
+    def dumps(self) -> str:
+        """The stored form (JSON of terms and names)."""
+        return json.dumps({"terms": self.tf, "names": sorted(self.names)}, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, doc_id: int, when: str, text: str) -> Profile:
+        """A profile from its stored form."""
+        d = json.loads(text)
+        return cls(doc_id=doc_id, when=when, tf=d["terms"], names=set(d["names"]))
 
 
 def _when(d: Document) -> str:
@@ -67,27 +91,46 @@ def names(doc: Document, limit: int = NAMES_PER_DOC) -> set[str]:
     return {n for n, _ in c.most_common(limit)}
 
 
-def vectors(docs: list[Document]) -> dict[int, dict[str, float]]:
-    """Unit-length TF-IDF vectors of each document's top terms (title words count double)."""
-    tfs = {d.id: terms(d.text) + terms(d.title) + terms(d.title) for d in docs}
-    df: Counter[str] = Counter()
-    for tf in tfs.values():
-        df.update(tf.keys())
-    n = len(docs)
-    out = {}
-    for doc_id, tf in tfs.items():
-        w = {t: (1 + math.log(c)) * (math.log((n + 1) / (df[t] + 1)) + 1) for t, c in tf.items()}
-        top = dict(sorted(w.items(), key=lambda kv: -kv[1])[:TOP_TERMS])
-        norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
-        out[doc_id] = {t: v / norm for t, v in top.items()}
-    return out
+def profile(doc: Document) -> Profile:
+    """A document's term counts (title words count double on top of the text's) and names."""
+    tf = terms(doc.text) + terms(doc.title) + terms(doc.title)
+    return Profile(doc_id=doc.id, when=_when(doc), tf=dict(tf), names=names(doc))
+
+
+class Vectors:
+    """Unit-length TF-IDF vectors of each profile's top terms, IDF over a fixed set; computed on demand."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        for p in profiles:
+            self.df.update(p.tf.keys())
+            self.n += 1
+        self._cache: dict[int, dict[str, float]] = {}
+
+    def __call__(self, p: Profile) -> dict[str, float]:
+        v = self._cache.get(p.doc_id)
+        if v is None:
+            n, df = self.n, self.df
+            w = {t: (1 + math.log(c)) * (math.log((n + 1) / (df[t] + 1)) + 1) for t, c in p.tf.items()}
+            top = dict(sorted(w.items(), key=lambda kv: -kv[1])[:TOP_TERMS])
+            norm = math.sqrt(sum(x * x for x in top.values())) or 1.0
+            v = self._cache[p.doc_id] = {t: x / norm for t, x in top.items()}
+        return v
+
+
+def centroid(vectors: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The unit-length sum of some vectors: what a story is about."""
+    total: Counter[str] = Counter()
+    for v in vectors:
+        total.update(v)
+    norm = math.sqrt(sum(x * x for x in total.values())) or 1.0
+    return {t: x / norm for t, x in total.items()}
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     """Dot product of two unit vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    return sum(a[t] * b[t] for t in a.keys() & b.keys())  # the shared terms are few: intersect first
 
 
 def similarity(va: dict[str, float], vb: dict[str, float], na: set[str], nb: set[str]) -> float:
@@ -96,35 +139,60 @@ def similarity(va: dict[str, float], vb: dict[str, float], na: set[str], nb: set
     return 0.5 * cosine(va, vb) + 0.5 * shared
 
 
-def group(docs: list[Document], threshold: float = JOIN_SIMILARITY) -> list[Story]:
-    """Stories of documents, oldest first: each joins the story of its most similar earlier document."""
-    docs = sorted(docs, key=lambda d: (_when(d), d.id))
-    vecs = vectors(docs)
-    nms = {d.id: names(d) for d in docs}
-    stories: list[Story] = []
-    story_of: dict[int, int] = {}
-    postings: dict[str, list[int]] = defaultdict(list)  # name -> earlier documents mentioning it
-    for d in docs:
-        shared: Counter[int] = Counter(i for n in nms[d.id] for i in postings.get(n, ())[-MAX_POSTINGS:])
-        best, best_sim = None, threshold
+def _order(p: Profile) -> tuple[str, int]:
+    return p.when, p.doc_id
+
+
+def assign(existing: list[tuple[Profile, int]], new: list[Profile], threshold: float = JOIN_SIMILARITY,
+           vec: Vectors | None = None) -> dict[int, int]:
+    """The story id of each new document: the story of its most similar document, or a new story of its own.
+
+    `existing` pairs each assigned document's profile with its story id. New documents are taken
+    oldest first and may join each other; an existing document never moves. IDF is over both sets
+    (or what `vec` was built over).
+    """
+    vec = vec or Vectors([p for p, _ in existing] + new)
+    story_of = {p.doc_id: s for p, s in existing}
+    by_id = {p.doc_id: p for p, _ in existing}
+    postings: dict[str, list[int]] = defaultdict(list)  # name -> documents mentioning it, in assignment order
+
+    def post(p: Profile) -> None:
+        by_id[p.doc_id] = p
+        for n in p.names:
+            postings[n].append(p.doc_id)
+
+    for p, _ in sorted(existing, key=lambda ps: _order(ps[0])):
+        post(p)
+    out: dict[int, int] = {}
+    for p in sorted(new, key=_order):
+        # sorted names: ties among candidates fall the same way in every process
+        shared: Counter[int] = Counter(i for n in sorted(p.names) for i in postings.get(n, ())[-MAX_POSTINGS:])
+        best, best_sim = p.doc_id, threshold
         for other, _ in shared.most_common(MAX_CANDIDATES):
-            sim = similarity(vecs[d.id], vecs[other], nms[d.id], nms[other])
+            o = by_id[other]
+            sim = similarity(vec(p), vec(o), p.names, o.names)
             if sim >= best_sim:
                 best, best_sim = story_of[other], sim
-        if best is None:
-            stories.append(Story(id=d.id))
-            best = len(stories) - 1
-        stories[best].documents.append(d)
-        story_of[d.id] = best
-        for n in nms[d.id]:
-            postings[n].append(d.id)
-    for s in stories:
-        total: Counter[str] = Counter()
-        for d in s.documents:
-            total.update(vecs[d.id])
-        norm = math.sqrt(sum(v * v for v in total.values())) or 1.0
-        s.vector = {t: v / norm for t, v in total.items()}
-    return stories
+        story_of[p.doc_id] = out[p.doc_id] = best
+        post(p)
+    return out
+
+
+def group(docs: list[Document], threshold: float = JOIN_SIMILARITY) -> list[Story]:
+    """Stories of documents, oldest first: `assign` of all of them to no existing story."""
+    profiles = sorted((profile(d) for d in docs), key=_order)
+    vec = Vectors(profiles)
+    story_of = assign([], profiles, threshold, vec)
+    by_id = {d.id: d for d in docs}
+    stories: dict[int, Story] = {}
+    members: dict[int, list[Profile]] = defaultdict(list)
+    for p in profiles:
+        sid = story_of[p.doc_id]
+        stories.setdefault(sid, Story(id=sid)).documents.append(by_id[p.doc_id])
+        members[sid].append(p)
+    for story in stories.values():
+        story.vector = centroid(vec(p) for p in members[story.id])
+    return list(stories.values())
 
 
 def entities(docs: list[Document], limit: int = 8) -> list[str]:

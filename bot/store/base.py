@@ -1,6 +1,6 @@
-"""What every store implementation offers: rows, the interface, and its errors.
+"""What every store implementation offers: rows, the interface, its errors, and the story records both share.
 
-Imports only the domain; implementations live beside it.
+Imports only the domain; the stores live beside it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,106 @@ class QuoteRow:
         return d
 
 
+@dataclass
+class StoryRow:
+    """A persisted story with the documents a scope may see (oldest first).
+
+    first_seen and last_seen are its documents' earliest and latest published-or-fetched times;
+    updated_at is when a document last joined it, by the assigner's clock.
+    """
+
+    id: int
+    first_seen: str
+    last_seen: str
+    updated_at: str
+    doc_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Membership:
+    """A document's place in a story, with the profile (bot.stories' JSON) it was assigned by."""
+
+    doc_id: int
+    story_id: int
+    profile: str
+    when: str = ""  # the document's published-or-fetched time, as read back
+
+
+# Story reads, the same SQL on both stores; {where} comes from like_any.
+UNASSIGNED_SQL = ("SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM story_documents m WHERE m.doc_id = d.id)"
+                  " ORDER BY id")
+STORIES_SQL = ("SELECT s.id, s.first_seen, s.last_seen, s.updated_at, m.doc_id FROM stories s"
+               " JOIN story_documents m ON m.story_id = s.id JOIN documents d ON d.id = m.doc_id"
+               " WHERE {where} ORDER BY s.id, COALESCE(d.published, d.fetched), d.id")
+MEMBERSHIPS_SQL = ("SELECT m.doc_id, m.story_id, m.profile, COALESCE(d.published, d.fetched) AS seen"
+                   " FROM story_documents m JOIN documents d ON d.id = m.doc_id WHERE {where} ORDER BY m.doc_id")
+
+
+def story_rows(rows: Any) -> list[StoryRow]:
+    """Stories from STORIES_SQL's rows, grouped by story id."""
+    out: dict[int, StoryRow] = {}
+    for r in rows:
+        s = out.get(r["id"])
+        if s is None:
+            s = out[r["id"]] = StoryRow(r["id"], r["first_seen"], r["last_seen"], r["updated_at"])
+        s.doc_ids.append(r["doc_id"])
+    return list(out.values())
+
+
+class StoryRecords:
+    """Persisted stories on both stores: the same SQL through each one's connection and placeholder,
+    and each dialect's insert-if-absent in `_write_members`."""
+
+    MARK = "?"
+
+    def _conn(self) -> Any:
+        raise NotImplementedError  # provided by the store
+
+    def _tx(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError  # provided by the store
+
+    def _write_members(self, tx: Any, members: list[Membership], story_ids: list[int], at: str) -> int:
+        """Insert the stories (if absent), the memberships (if absent), refresh the stories' times; how many joined."""
+        raise NotImplementedError  # provided by the store
+
+    def assign_stories(self, members: list[Membership], at: str) -> int:
+        """Put documents into stories in one transaction, starting the stories they name; returns how many.
+
+        A document already in a story never moves: if any of `members` is (another process won the
+        race), nothing is written and Conflict is raised, so the caller recomputes from what is stored.
+        """
+        if not members:
+            return 0
+        with self._tx() as tx:
+            n = self._write_members(tx, members, sorted({m.story_id for m in members}), at)
+            if n != len(members):
+                raise Conflict(f"{len(members) - n} of {len(members)} documents were put into stories meanwhile")
+        return n
+
+    def unassigned_documents(self) -> list[int]:
+        """Ids of the stored documents in no story yet."""
+        return [r["id"] for r in self._conn().execute(UNASSIGNED_SQL)]
+
+    def stories(self, sources: list[str] | None = None) -> list[StoryRow]:
+        """Every story with its documents whose location contains one of `sources` (all when None)."""
+        where, args = like_any("d.location", sources, self.MARK)
+        return story_rows(self._conn().execute(STORIES_SQL.format(where=where), args))
+
+    def memberships(self, sources: list[str] | None = None) -> list[Membership]:
+        """Every assigned document's story and profile (those whose location contains one of `sources`)."""
+        where, args = like_any("d.location", sources, self.MARK)
+        return [Membership(r["doc_id"], r["story_id"], r["profile"], r["seen"] or "")
+                for r in self._conn().execute(MEMBERSHIPS_SQL.format(where=where), args)]
+
+
+def like_any(column: str, patterns: list[str] | None, mark: str) -> tuple[str, list[str]]:
+    """SQL that is true when `column` contains one of `patterns` (LIKE, escaped; all when none), and its args."""
+    if not patterns:
+        return "1=1", []
+    args = ["%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for p in patterns]
+    return "(" + " OR ".join(f"{column} LIKE {mark} ESCAPE '\\'" for _ in patterns) + ")", args
+
+
 def quote_row(r: Any) -> QuoteRow:
     """A stored quote from a database row (a mapping of the quotes columns and its document's)."""
     q = Quote(text=r["text"], start=r["start"], end=r["end"], speaker=r["speaker"],
@@ -136,6 +236,12 @@ class Store(Protocol):
     def count_matches(self, match: str) -> int: ...
     def document_text(self, doc_id: int) -> str: ...
     def documents_by_id(self, ids: list[int]) -> dict[int, Document]: ...
+
+    # stories: each document in exactly one, for good
+    def unassigned_documents(self) -> list[int]: ...
+    def assign_stories(self, members: list[Membership], at: str) -> int: ...
+    def stories(self, sources: list[str] | None = None) -> list[StoryRow]: ...
+    def memberships(self, sources: list[str] | None = None) -> list[Membership]: ...
 
     # search
     def search_passages(self, match: str, limit: int = 20, sources: list[str] | None = None,

@@ -1,5 +1,5 @@
-"""Postgres schema (the migrations list) and the store's records beside documents: sources, ingest runs,
-answers, feedback, LLM calls, subscriptions, digest claims, channel scoping. A mixin of PostgresStore.
+"""Postgres schema (the migrations list) and the store's records beside documents: stories, sources, ingest
+runs, answers, feedback, LLM calls, subscriptions, digest claims, channel scoping. A mixin of PostgresStore.
 
 Claims are race-safe across processes: INSERT ... ON CONFLICT DO NOTHING, then a conditional UPDATE.
 """
@@ -16,7 +16,12 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from bot.domain import Answer, Channel, Subscription
-from bot.store.base import SourceRow, subscription_row
+from bot.store.base import (
+    Membership,
+    SourceRow,
+    StoryRecords,
+    subscription_row,
+)
 
 # Applied in order, each in its own transaction under an advisory lock; the list only ever grows.
 # Times stay ISO 8601 TEXT, as in SQLite, so both stores compare and return them alike.
@@ -133,21 +138,57 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_seen_at ON events_seen(at);
     """,
+    # 5: persisted stories; a story's id is its first document's id, and a document joins one story for good
+    #    (it keeps its id across versions, so its membership does too; deleting it deletes the membership)
+    """
+    CREATE TABLE stories (
+        id BIGINT PRIMARY KEY,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE story_documents (
+        doc_id BIGINT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        story_id BIGINT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        profile TEXT NOT NULL
+    );
+    CREATE INDEX story_documents_story ON story_documents(story_id);
+    """,
 ]
+
+# pg_advisory_xact_lock key for story assignment: b"stories!" as a big-endian int64.
+STORY_LOCK = int.from_bytes(b"stories!", "big")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class PostgresOpsMixin:
-    """Answers, feedback, call log, subscriptions, digest claims, sources and the ingest-run log."""
+class PostgresOpsMixin(StoryRecords):
+    """Stories, answers, feedback, call log, subscriptions, digest claims, sources and the ingest-run log."""
+
+    MARK = "%s"
 
     def _conn(self) -> psycopg.Connection[DictRow]:
         raise NotImplementedError  # provided by PostgresStore
 
     def _tx(self) -> AbstractContextManager[psycopg.Connection[DictRow]]:
         raise NotImplementedError  # provided by PostgresStore
+
+    # -- stories: the dialect's half of StoryRecords.assign_stories --------------------------
+    def _write_members(self, tx: Any, members: list[Membership], story_ids: list[int], at: str) -> int:
+        # one assigner at a time: the loser of a race finds its documents taken rather than deadlocking
+        tx.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
+        tx.execute("INSERT INTO stories (id, first_seen, last_seen, updated_at)"
+                   " SELECT u, '', '', %s FROM unnest(%s::bigint[]) AS u ON CONFLICT DO NOTHING", (at, story_ids))
+        n = int(tx.execute("INSERT INTO story_documents (doc_id, story_id, profile)"
+                           " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) ON CONFLICT DO NOTHING",
+                           ([m.doc_id for m in members], [m.story_id for m in members],
+                            [m.profile for m in members])).rowcount)
+        tx.execute("UPDATE stories s SET updated_at = %s, first_seen = a.f, last_seen = a.l FROM ("
+                   " SELECT m.story_id, MIN(COALESCE(d.published, d.fetched)) AS f,"
+                   " MAX(COALESCE(d.published, d.fetched)) AS l FROM story_documents m"
+                   " JOIN documents d ON d.id = m.doc_id WHERE m.story_id = ANY(%s::bigint[]) GROUP BY m.story_id"
+                   ") a WHERE s.id = a.story_id", (at, story_ids))
+        return n
 
     # -- answers and feedback ----------------------------------------------------------------
     def save_answer(self, answer: Answer, channel: Channel | None) -> None:

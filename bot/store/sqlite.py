@@ -165,6 +165,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_seen_at ON events_seen(at);
     """,
+    # 5: persisted stories; a story's id is its first document's id, and a document joins one story for good
+    #    (it keeps its id across versions, so its membership does too; deleting it deletes the membership)
+    """
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE story_documents (
+        doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        profile TEXT NOT NULL
+    );
+    CREATE INDEX story_documents_story ON story_documents(story_id);
+    """,
 ]
 
 

@@ -1,4 +1,4 @@
-"""SQLite persistence for the bot's own records: answers, feedback, LLM calls, subscriptions, claims.
+"""SQLite persistence for the bot's own records: stories, answers, feedback, LLM calls, subscriptions, claims.
 
 A mixin of SQLiteStore, split off so neither file has to hold everything.
 """
@@ -12,21 +12,45 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import Answer, Channel, Subscription
-from bot.store.base import subscription_row
+from bot.store.base import (
+    Membership,
+    StoryRecords,
+    subscription_row,
+)
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class SQLiteOpsMixin:
-    """Answers, feedback, call log, subscriptions and digest claims."""
+# a story's span and time of change, after documents joined it
+TOUCH_STORY = (
+    "UPDATE stories SET updated_at = ?,"
+    " first_seen = (SELECT MIN(COALESCE(d.published, d.fetched)) FROM story_documents m"
+    "  JOIN documents d ON d.id = m.doc_id WHERE m.story_id = stories.id),"
+    " last_seen = (SELECT MAX(COALESCE(d.published, d.fetched)) FROM story_documents m"
+    "  JOIN documents d ON d.id = m.doc_id WHERE m.story_id = stories.id)"
+    " WHERE id = ?"
+)
+
+
+class SQLiteOpsMixin(StoryRecords):
+    """Stories, answers, feedback, call log, subscriptions and digest claims."""
 
     def _conn(self) -> sqlite3.Connection:  # provided by SQLiteStore
         raise NotImplementedError
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by SQLiteStore
         raise NotImplementedError
+
+    # -- stories: the dialect's half of StoryRecords.assign_stories --------------------------
+    def _write_members(self, tx: Any, members: list[Membership], story_ids: list[int], at: str) -> int:
+        tx.executemany("INSERT OR IGNORE INTO stories (id, first_seen, last_seen, updated_at) VALUES (?,'','',?)",
+                       [(s, at) for s in story_ids])
+        n = int(tx.executemany("INSERT OR IGNORE INTO story_documents (doc_id, story_id, profile) VALUES (?,?,?)",
+                               [(m.doc_id, m.story_id, m.profile) for m in members]).rowcount)
+        tx.executemany(TOUCH_STORY, [(at, s) for s in story_ids])
+        return n
 
     # -- answers and feedback ----------------------------------------------------------------
     def save_answer(self, answer: Answer, channel: Channel | None) -> None:
