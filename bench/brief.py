@@ -1,5 +1,6 @@
-"""Brief figures: stories over the whole BBC corpus, the extractive brief of its largest story, and
-the openai summarizer's prompt tokens for the seeds' brief (counted offline; no server needed).
+"""Brief figures: stories over the BBC corpus (all at once, then persisted: the first assignment, a
+catch-up with nothing new, ten late articles), the extractive brief of its largest story, and the
+openai summarizer's prompt tokens for the seeds' brief (counted offline; no server needed).
 
     python bench/brief.py [BBC_DIR] [SEEDS_DIR]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from bot.llm.openai_compat import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.quotes import extract_quotes
 from bot.store import open_store
+from bot.stories import group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,16 +29,46 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     bbc = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus" / "bbc"
     seeds = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT.parent / "shared" / "corpus" / "seeds"
+    files = sorted(str(p) for p in bbc.rglob("*") if p.is_file())
+    texts = Counter(Path(f).read_bytes() for f in files)
+    # ten articles that arrive after the rest, spread over the corpus (none a copy of another)
+    held = [f for f in files[::50] if texts[Path(f).read_bytes()] == 1 and Path(f).parent != bbc][:10]
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/b.db")
-        Ingester(store, extract_quotes=extract_quotes).ingest([str(bbc)])
+        Ingester(store, extract_quotes=extract_quotes).ingest([f for f in files if f not in held])
         builder = BriefBuilder(store)
+        t = time.perf_counter()
+        whole = group(store.list_documents())
+        dt = time.perf_counter() - t
+        print(f"stories over {store.count_documents():,} BBC documents, all at once (group): {len(whole):,} "
+              f"in {dt:.1f} s")
+        t = time.perf_counter()
+        assigned = builder.catch_up()
+        dt = time.perf_counter() - t
+        rows = store.stories()
+        same = {frozenset(d.id for d in s.documents) for s in whole} == {frozenset(r.doc_ids) for r in rows}
+        print(f"first assignment, persisted: {assigned:,} documents into {len(rows):,} stories in {dt:.1f} s "
+              f"(target <= 30 s); {'the same' if same else 'NOT the same'} grouping as all at once")
+        t = time.perf_counter()
+        builder.catch_up()
+        print(f"catch-up with nothing new: {(time.perf_counter() - t) * 1000:.1f} ms")
+        Ingester(store, extract_quotes=extract_quotes).ingest(held)
+        t = time.perf_counter()
+        assigned = builder.catch_up()
+        dt = time.perf_counter() - t
+        before = {i for r in rows for i in r.doc_ids}
+        joined = sum(1 for m in store.memberships() if m.doc_id not in before and m.story_id != m.doc_id)
+        print(f"catch-up with {assigned} new documents onto {len(rows):,} stories: {dt * 1000:.0f} ms "
+              f"({joined} joined a stored story, {assigned - joined} started one); now {len(store.stories()):,} "
+              f"stories, all at once over the same {store.count_documents():,}: {len(group(store.list_documents())):,}")
         t = time.perf_counter()
         stories = builder.stories()
         dt = time.perf_counter() - t
         sizes = sorted((len(s.documents) for s in stories), reverse=True)
-        print(f"stories over {store.count_documents():,} BBC documents: {len(stories):,} in {dt:.1f} s "
-              f"(target <= 30 s); largest {sizes[:5]}")
+        print(f"stories read back with documents and vectors: {len(stories):,} in {dt:.1f} s; largest {sizes[:5]}")
+        t = time.perf_counter()
+        brief = builder()
+        print(f"brief of the {len(brief.stories)} largest stories: {time.perf_counter() - t:.1f} s")
         big = max(stories, key=lambda s: len(s.documents))
         rows = store.quotes(doc_ids=[d.id for d in big.documents])
         t = time.perf_counter()

@@ -61,13 +61,18 @@ def fresh_pg_schema(prefix: str) -> Iterator[str]:
         admin.close()
 
 
+def empty_database(kind: str, tmp_path: Path, prefix: str = "bb_test_") -> Iterator[str]:
+    """A URL naming an empty database: a SQLite file in tmp_path, or a fresh Postgres schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    yield from fresh_pg_schema(prefix)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL naming an empty database: a SQLite file in tmp_path, or a fresh Postgres schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/bot.db"
-        return
-    yield from fresh_pg_schema("bb_test_")
+    yield from empty_database(request.param, tmp_path)
 
 
 def open_any(url: str) -> Any:
