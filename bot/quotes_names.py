@@ -6,6 +6,7 @@ Used by `bot.quotes` to turn "Navarro" into "Peter Navarro" and "Mr Blair" into 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,6 +21,18 @@ PARTICLES = frozenset(
     ["de", "da", "di", "van", "von", "der", "bin", "al", "le", "la", "du", "del", "dos", "das", "ibn"]
 )
 
+# A run of capitalised TOKENs on one line, possibly joined by name particles ("Ludwig van Beethoven"):
+# what the per-token loop over TOKEN would collect, found by the regex engine instead of in Python, so
+# only the capitalised words of an article cost Python time. A token starts where TOKEN would start
+# one (not inside a word, nor after a word's inner ’ ' . -); tokens are separated by spaces, never a
+# line break or anything TOKEN would make a token of its own.
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalnum())
+_CAP_TOKEN = rf"(?<!\w)(?<!\w[’'.\-])[{_UPPER}]\w*(?:[’'.\-]\w+)*[’']?"
+_GAP = r"[^\S\n]+"
+CAP_RUN = re.compile(
+    rf"{_CAP_TOKEN}(?:{_GAP}(?:(?:{'|'.join(sorted(PARTICLES))}){_GAP})*{_CAP_TOKEN})*"
+)
+
 
 def is_cap(tok: str) -> bool:
     """True for a capitalised word token."""
@@ -29,9 +42,10 @@ def is_cap(tok: str) -> bool:
 def bare(tok: str) -> str:
     """The token without a possessive ending, casefolded."""
     t = tok.casefold()
-    for suf in ("’s", "'s", "’", "'"):
-        if t.endswith(suf):
-            return t[: -len(suf)]
+    if t[-1:] == "s" and t[-2:-1] in ("’", "'"):
+        return t[:-2]
+    if t[-1:] in ("’", "'"):
+        return t[:-1]
     return t
 
 
@@ -83,63 +97,41 @@ class Lexicon:
     def __init__(self, masked: str) -> None:
         self.names: dict[tuple[str, ...], Person] = {}
         self.by_token: dict[str, list[Person]] = {}
-        run: list[tuple[str, int]] = []
-        last_end = 0
-        for m in TOKEN.finditer(masked):
-            tok = m.group()
-            if run and "\n" in masked[last_end : m.start()]:
-                self._add(run)  # names never run across a line break (a headline above, a byline)
-                run = []
-            last_end = m.end()
-            if is_cap(tok) and tok[0] != "\x01":
-                run.append((tok, m.start()))
-                if is_possessive(tok):
+        for m in CAP_RUN.finditer(masked):
+            text = m.group()
+            if " " not in text and "\t" not in text:  # most runs are one word: no tokenising needed
+                if bare(text) not in STOP_CAPS:  # most lone words are "The", "He"
+                    self._add([(text, m.start())])
+                continue
+            run: list[tuple[str, int]] = []
+            for t in TOKEN.finditer(masked, m.start(), m.end()):
+                tok = t.group()
+                if not run and not is_cap(tok):
+                    continue  # a particle after "Blair’s" starts no name
+                run.append((tok, t.start()))
+                if is_possessive(tok) and is_cap(tok):  # "Kim’s" ends a name
                     self._add(run)
                     run = []
-            elif run and tok.lower() in PARTICLES:
-                run.append((tok, m.start()))
-            elif run:  # most words end no name: skip the call (this loop runs once per word)
+            if run:
                 self._add(run)
-                run = []
-        if run:
-            self._add(run)
 
     def _add(self, run: list[tuple[str, int]]) -> None:
-        while run and run[-1][0].lower() in PARTICLES:
-            run = run[:-1]
-        while run and bare(run[0][0]) in STOP_CAPS:
-            run = run[1:]
-        if not run:
+        seen = _analyse(tuple(w for w, _ in run))
+        if seen is None:
             return
-        words = [w for w, _ in run]
-        title, name = split_title(words)
-        if not name:
-            return
-        name_pos = run[len(title)][1]
-        key = tuple(bare(w) for w in name)
-        if len(key) > 5:
-            return
-        lowered = [bare(t).rstrip(".") for t in title]
+        at, key, shown, role, gender, person = seen
         p = self.names.get(key)
         if p is None:
-            shown = " ".join(name)
-            if is_possessive(name[-1]):
-                shown = shown[:-2] if shown.endswith(("’s", "'s")) else shown[:-1]
-            if len(key) == 1 and lowered and lowered[-1] in HONORIFICS:
-                shown = f"{title[-1]} {shown}"  # "Lord Rennard", "Mr Smith": the fullest form given
             p = Person(shown, key)
             self.names[key] = p
             for k in set(key):
                 self.by_token.setdefault(k, []).append(p)
-        p.positions.append(name_pos)
-        if title and p.role is None:
-            p.role = role_text(title)
-        if p.gender is None and lowered:
-            if lowered[-1] in MALE:
-                p.gender = "m"
-            elif lowered[-1] in FEMALE:
-                p.gender = "f"
-        if not any(k in NON_PERSON for k in key) and all(len(k) > 1 for k in key) and (len(key) >= 2 or title):
+        p.positions.append(run[at][1])
+        if p.role is None:
+            p.role = role
+        if p.gender is None:
+            p.gender = gender
+        if person:
             p.person = True
 
     def person_like(self, key: tuple[str, ...]) -> bool:
@@ -175,6 +167,39 @@ class Lexicon:
             if rank > best_rank:
                 best, best_rank = p, rank
         return best
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _analyse(words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str, str | None, str | None, bool] | None:
+    """What a capitalised run says of a name, the same in every article (so cached): the index of the name's
+    first word in the run, its key, its fullest shown form, the role and gender its title gives, and
+    whether it looks like a person; None when the run names no one."""
+    lo, hi = 0, len(words)
+    while hi > lo and words[hi - 1].lower() in PARTICLES:
+        hi -= 1
+    while lo < hi and bare(words[lo]) in STOP_CAPS:
+        lo += 1
+    if lo == hi:
+        return None
+    title, name = split_title(list(words[lo:hi]))
+    if not name:
+        return None
+    key = tuple(bare(w) for w in name)
+    if len(key) > 5:
+        return None
+    lowered = [bare(t).rstrip(".") for t in title]
+    shown = " ".join(name)
+    if is_possessive(name[-1]):
+        shown = shown[:-2] if shown.endswith(("’s", "'s")) else shown[:-1]
+    if len(key) == 1 and lowered and lowered[-1] in HONORIFICS:
+        shown = f"{title[-1]} {shown}"  # "Lord Rennard", "Mr Smith": the fullest form given
+    gender = None
+    if lowered and lowered[-1] in MALE:
+        gender = "m"
+    elif lowered and lowered[-1] in FEMALE:
+        gender = "f"
+    person = not any(k in NON_PERSON for k in key) and all(len(k) > 1 for k in key) and (len(key) >= 2 or bool(title))
+    return lo + len(title), key, shown, role_text(title) if title else None, gender, person
 
 
 def _subseq(short: tuple[str, ...], long: tuple[str, ...]) -> bool:

@@ -28,7 +28,9 @@ def shingles(text: str, k: int = 4) -> set[int]:
     Words are CRC32-hashed (str hashes are salted per process); tuples of ints hash the same in
     every process, so sketches stored by one run match the next.
     """
-    w = [zlib.crc32(x.encode()) for x in _WORD.findall(text.casefold())]
+    words = _WORD.findall(text.casefold())
+    crc = {x: zlib.crc32(x.encode()) for x in set(words)}  # each distinct word hashed once
+    w = list(map(crc.__getitem__, words))
     if len(w) < k:
         return {hash(tuple(w))} if w else set()
     return set(map(hash, zip(w, w[1:], w[2:], w[3:], strict=False)))
