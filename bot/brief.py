@@ -220,8 +220,8 @@ class BriefBuilder:
         before = dict(getattr(self.summarizer, "usage", {}))
         briefs = []
         for s in stories:
-            rows_q = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
-            briefs.append(self.summarizer.story_brief(s, rows_q))
+            quotes = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
+            briefs.append(self.summarizer.story_brief(s, quotes))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))
         after = getattr(self.summarizer, "usage", {})
