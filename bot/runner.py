@@ -134,35 +134,48 @@ def _safe(fn: Any, what: str) -> Any:
     return wrapped
 
 
-def start_adapters(app: App, core: Any, owner: str = "local") -> dict[str, Any]:
+def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float = 5.0) -> dict[str, Any]:
     """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
     s = app.settings
     out: dict[str, Any] = {}
     if s.slack_bot_token:
-        from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner
+        from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner, SlackStarter, make_client
 
-        try:
-            store = app.store
-            bot = SlackBot(core, bot_token=s.slack_bot_token.reveal(),
-                           signing_secret=s.slack_signing_secret.reveal() if s.slack_signing_secret else None,
-                           api_url=s.slack_api_url,
+        store = app.store
+        token = s.slack_bot_token.reveal()
+        secret = s.slack_signing_secret.reveal() if s.slack_signing_secret else None
+        app_token = s.slack_app_token.reveal() if s.slack_app_token else None
+
+        def build() -> tuple[SlackRunner, SlackPoster]:
+            SlackRunner.check(s.slack_mode, app_token, secret)  # a missing setting, before any network call
+            client = make_client(token, s.slack_api_url)
+            client.auth_test()  # a refused token or an unreachable Slack, told apart before Bolt wraps them
+            bot = SlackBot(core, bot_token=token, signing_secret=secret, api_url=s.slack_api_url, client=client,
                            # a redelivered event, or one another replica took, is answered once
                            dedupe=lambda event_id: not store.first_sight("slack", event_id, owner))
-            slack = SlackRunner(bot, mode=s.slack_mode,
-                                app_token=s.slack_app_token.reveal() if s.slack_app_token else None)
-            slack.start()
-            out["slack"] = RunningAdapter(poster=SlackPoster(bot.client), stop=slack.stop, handle_http=slack.handle_http)
+            slack = SlackRunner(bot, mode=s.slack_mode, app_token=app_token)
+            try:
+                slack.start()
+            except BaseException:
+                bot.close(0)
+                raise
+            return slack, SlackPoster(bot.client)
+
+        starter = SlackStarter(build, retry_first=slack_retry)
+        if starter.start():
             log.info("slack started in %s mode", s.slack_mode)
-        except Exception as e:  # a bad token or missing setting: say which, keep the rest running
-            log.error("slack could not start: %s", e)
+        if starter.error is None:  # up, or still trying
+            out["slack"] = RunningAdapter(poster=starter, stop=starter.stop, handle_http=starter.handle_http)
     if s.discord_token:
         from bot.adapters.discord_bot import run_discord
 
         runner = run_discord(core, s.discord_token.reveal(), s.discord_guild_id)
         if runner.wait_until_ready(30):
             log.info("discord connected")
+        elif runner.error is None:
+            log.warning("discord not connected after 30 s: still trying in the background")
         else:
-            log.error("discord did not connect: %s", runner.error or "timed out after 30 s")
+            log.error("discord did not connect: %s", runner.error)
         out["discord"] = RunningAdapter(poster=runner.poster, stop=runner.stop)
     return out
 

@@ -603,3 +603,42 @@ def test_stop_ends_the_thread(fake: fd.FakeDiscord, service: RecordingService) -
     runner.stop()
     assert not runner._thread.is_alive()
     assert runner.error is None
+
+
+def test_a_login_that_cannot_reach_discord_is_retried_until_it_can(
+        fake: fd.FakeDiscord, service: RecordingService, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on: Discord "down" at start
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}/api/v10"
+    monkeypatch.setattr(discord.http.Route, "BASE", down)
+    caplog.set_level(logging.WARNING, logger="briefbot.discord")
+    runner = run_discord(service, "fake-token", fd.GUILD_ID, guild_ready_timeout=0.1, retry_first=0.2)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "cannot reach Discord" not in caplog.text:
+            time.sleep(0.05)
+        assert "cannot reach Discord" in caplog.text and not runner.wait_until_ready(0.5)
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)  # Discord is back
+        assert runner.wait_until_ready(15), f"bot did not connect: {runner.error!r}"
+        assert fake.calls("PUT", f"/applications/{fd.APP_ID}/guilds/{fd.GUILD_ID}/commands")
+        assert "fake-token" not in caplog.text
+    finally:
+        runner.stop()
+    assert runner.error is None
+
+
+def test_stopping_while_discord_is_unreachable_ends_the_retries(service: RecordingService,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{s.getsockname()[1]}/api/v10")
+    runner = run_discord(service, "fake-token", fd.GUILD_ID, retry_first=0.2)
+    time.sleep(0.5)
+    started = time.monotonic()
+    runner.stop(5)
+    assert not runner._thread.is_alive() and time.monotonic() - started < 5

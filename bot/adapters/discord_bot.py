@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -486,11 +487,12 @@ class DiscordPoster:
 class DiscordRunner:
     """A `DiscordBot` running in its own thread and event loop, so synchronous code can start and stop it."""
 
-    def __init__(self, bot: DiscordBot, token: str) -> None:
+    def __init__(self, bot: DiscordBot, token: str, retry_first: float = 5.0, retry_max: float = 300.0) -> None:
         self.bot = bot
         self.poster = DiscordPoster(bot)
         self.error: BaseException | None = None
         self._token = token
+        self._retry = (retry_first, retry_max)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._main, name="briefbot-discord", daemon=True)
 
@@ -527,8 +529,28 @@ class DiscordRunner:
                 loop.close()
 
     async def _serve(self) -> None:
+        """Log in and stay connected. discord.py reconnects a session that drops; a login that cannot reach
+        Discord at all (network down, DNS, Discord 5xx) is retried here with backoff, while a rejected
+        token or a missing intent ends the client with its reason."""
+        delay, most = self._retry
         async with self.bot:
-            await self.bot.start(self._token, reconnect=True)
+            while True:
+                try:
+                    await self.bot.start(self._token, reconnect=True)
+                    return
+                except (OSError, TimeoutError, aiohttp.ClientError, discord.GatewayNotFound,
+                        discord.DiscordServerError) as e:
+                    if self.bot.is_closed():
+                        return
+                    log.warning("discord: cannot reach Discord (%s: %s); trying again in %.0f s",
+                                type(e).__name__, e, delay)
+                # start afresh: the failed login's HTTP session is closed with its connector, so a new one is made
+                await self.bot.http.close()
+                self.bot.http.connector = discord.utils.MISSING
+                await asyncio.sleep(delay)
+                if self.bot.is_closed():  # stopped while waiting
+                    return
+                delay = min(delay * 2, most)
 
     def wait_until_ready(self, timeout: float = 30.0) -> bool:
         """Block until connected (True), the client failed, or `timeout` passed (False)."""
@@ -552,7 +574,8 @@ class DiscordRunner:
 
 
 def run_discord(service: Service, token: str, guild_id: int | None = None, *,
-                executor: concurrent.futures.Executor | None = None, **options: Any) -> DiscordRunner:
+                executor: concurrent.futures.Executor | None = None, retry_first: float = 5.0,
+                **options: Any) -> DiscordRunner:
     """Start the Discord bot in a background thread; `.poster` posts digests, `.stop()` ends it."""
     bot = DiscordBot(service, guild_id=guild_id, executor=executor, **options)
-    return DiscordRunner(bot, token).start()
+    return DiscordRunner(bot, token, retry_first=retry_first).start()

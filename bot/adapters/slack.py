@@ -18,7 +18,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.adapters import slack_render as render
@@ -46,6 +46,17 @@ def make_client(bot_token: str, api_url: str | None = None, timeout: int = 30) -
     return WebClient(token=bot_token, timeout=timeout, **kwargs,
                      retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
                                      RateLimitErrorRetryHandler(max_retry_count=3)])
+
+
+class _QuietBolt(logging.Filter):
+    """Drops Bolt's start-up warning that the SLACK_BOT_TOKEN it read from the environment goes unused: the
+    adapter hands Bolt a client made with that same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("briefbot.bolt").addFilter(_QuietBolt())
 
 
 class _Seen:
@@ -467,15 +478,20 @@ class SlackRunner:
     """Runs a SlackBot over Socket Mode (app token) or HTTP (POST /slack/events, signed)."""
 
     def __init__(self, bot: SlackBot, *, mode: str = "socket", app_token: str | None = None) -> None:
+        self.check(mode, app_token, bot.signing_secret)
+        self.bot, self.mode, self._app_token = bot, mode, app_token
+        self._handler: Any = None
+        self._server: HTTPServer | None = None
+
+    @staticmethod
+    def check(mode: str, app_token: str | None, signing_secret: str | None) -> None:
+        """ValueError naming the setting a mode lacks."""
         if mode not in {"socket", "http"}:
             raise ValueError(f"Slack mode {mode!r}: use socket or http")
         if mode == "socket" and not app_token:
             raise ValueError("Slack Socket Mode needs an app-level token (SLACK_APP_TOKEN, xapp-…)")
-        if mode == "http" and not bot.signing_secret:
+        if mode == "http" and not signing_secret:
             raise ValueError("Slack HTTP mode needs the signing secret (SLACK_SIGNING_SECRET)")
-        self.bot, self.mode, self._app_token = bot, mode, app_token
-        self._handler: Any = None
-        self._server: HTTPServer | None = None
 
     def start(self) -> None:
         """Connect to Socket Mode and return; in HTTP mode there is nothing to start (mount handle_http)."""
@@ -530,6 +546,91 @@ class SlackRunner:
             self._server.server_close()
             self._server = None
         self.bot.close(timeout)
+
+
+# auth.test errors that no retry will mend
+TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                           "not_allowed_token_type", "missing_scope"})
+
+
+class SlackStarter:
+    """Slack's adapter for `briefbot run`, started now or, when Slack cannot be reached (network down, DNS,
+    Slack 5xx), retried in the background with backoff. Until it is up, Slack's HTTP requests get 503 (Slack
+    delivers them again) and digests to Slack fail and are retried on a later tick. A refused token or a
+    missing setting is not retried: `error` says why.
+
+    `build` makes and starts the adapter: (SlackRunner, SlackPoster); see `bot.runner.start_adapters`.
+    """
+
+    def __init__(self, build: Callable[[], tuple[SlackRunner, SlackPoster]], retry_first: float = 5.0,
+                 retry_max: float = 300.0) -> None:
+        self._build = build
+        self._retry = (retry_first, retry_max)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runner: SlackRunner | None = None
+        self.poster: SlackPoster | None = None
+        self.error: Exception | None = None
+
+    def start(self) -> bool:
+        """Try now; True when Slack is up. On a passing failure keep trying in a thread."""
+        if self._attempt(None):
+            return True
+        if self.error is None:
+            self._thread = threading.Thread(target=self._keep_trying, name="briefbot-slack-start", daemon=True)
+            self._thread.start()
+        return False
+
+    def _attempt(self, retry_in: float | None) -> bool:
+        try:
+            self.runner, self.poster = self._build()
+            return True
+        except SlackApiError as e:
+            code = str(e.response.get("error") or e.response.status_code)
+            if code in TOKEN_REFUSED:
+                self.error = e
+                log.error("slack could not start: Slack refused the bot token (%s): check SLACK_BOT_TOKEN", code)
+                return False
+            why = f"Slack answered {code}"
+        except (OSError, SlackClientError) as e:  # network down, DNS, timeouts, a dropped connection
+            why = f"{type(e).__name__}: {e}"
+        except Exception as e:  # a missing setting or anything else: retrying will not mend it
+            self.error = e
+            log.error("slack could not start: %s", e)
+            return False
+        log.warning("slack: cannot reach Slack (%s)%s", why,
+                    f"; trying again in {retry_in:.0f} s" if retry_in else "; trying again in the background")
+        return False
+
+    def _keep_trying(self) -> None:
+        delay, most = self._retry
+        while not self._stop.wait(delay):
+            delay = min(delay * 2, most)
+            if self._attempt(delay) or self.error is not None:
+                if self.runner is not None:
+                    log.info("slack started in %s mode", self.runner.mode)
+                return
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str], query: str = "") -> tuple[int, dict[str, str], bytes]:
+        """POST /slack/events, or 503 while Slack is not connected yet."""
+        runner = self.runner
+        if runner is None:
+            return 503, {"content-type": "text/plain"}, b"briefbot is still connecting to Slack"
+        return runner.handle_http(body, headers, query)
+
+    def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
+        """A digest through the adapter; fails (to be retried) while Slack is not connected yet."""
+        if self.poster is None:
+            raise RuntimeError("Slack is not connected yet (still retrying)")
+        return self.poster.post_brief(channel_id, brief, topic)
+
+    def stop(self) -> None:
+        """Stop retrying, then stop the adapter if it started."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.runner is not None:
+            self.runner.stop()
 
 
 class SlackPostError(RuntimeError):
