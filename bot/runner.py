@@ -34,6 +34,12 @@ def poll_source(app: App, source: SourceRow) -> RunReport:
                             last_polled=datetime.now(UTC).replace(microsecond=0).isoformat(),
                             last_error=last_error)
     log.info("polled %s: %s", source.location, report.summary())
+    c = report.counts
+    if c["new"] or c["updated"]:  # into stories now, so the next /brief or digest does not wait for it
+        try:
+            app.brief_builder().catch_up()
+        except Exception as e:  # retried before the next brief or digest reads stories
+            log.warning("assigning new documents to stories failed: %s", e)
     for i in errors:
         log.warning("skipped %s: %s", i.location, i.reason)
     return report
