@@ -1,7 +1,7 @@
 """Slash-command ack latency while the model is slow: the real SlackBot over HTTP against a fake Slack.
 
-    python bench/slack_ack.py [--n 100] [--delay 10] [--workers N] [--backlog N] [--before-response]
-                              [--client-process] [--warm]
+    python bench/slack_ack.py [--n 100] [--delay 10] [--workers N] [--backlog N] [--thread-listeners]
+                              [--client-process] [--warm] [--reference]
 
 Starts the real `SlackBot` in HTTP mode behind the bot's own HTTP server (`BotHTTPServer`, as `briefbot run`
 serves /slack/events) on a port-0 loopback port, with a
@@ -11,7 +11,9 @@ sends them, each with its own response_url on the fake's recorder. Each HTTP res
 (Slack wants it within 3 s; the target here is p95 <= 50 ms server-side). Two figures: server-side, what
 the server itself measured from the connection's thread starting (just after accept) to the response
 written (`briefbot_slack_request_seconds` in /metrics); and client-observed, from before connect() to the
-response read, which adds the loopback TCP handshake and the accept queue. Then waits for every answer to arrive at
+response read, which adds the loopback TCP handshake, the time a connection waits in the listen queue
+for the busy process to accept it, and the client process's own scheduling of its hundred threads;
+`--reference` sends the same burst to a handler that answers at once, to show that floor. Then waits for every answer to arrive at
 the response_url recorder and prints how many did and when.
 
 `--workers` sizes the adapter's answer pool (default: one per request); `--workers 0` uses the
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client-process", action="store_true",
                     help="run the client thread pool in a separate process (keeps it off the server's GIL)")
     ap.add_argument("--warm", action="store_true", help="send one command before the burst")
+    ap.add_argument("--reference", action="store_true",
+                    help="also send the same burst to the same server with a handler that answers at once: the "
+                         "client's own and loopback's share of the client-observed latency")
     ap.add_argument("--timeout", type=float, default=None, help="seconds to wait for answers (default: projected + 60)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -230,12 +235,21 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.05)
 
     bodies = [command_body(fake, i) for i in range(args.n)]
-    if args.client_process:  # the client threads in their own interpreter: they do not take this one's GIL
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as proc:
-            proc.submit(int, 0).result()  # start the interpreter before the clock matters
-            outcomes = proc.submit(burst_of_commands, port, bodies, SECRET).result()
-    else:
-        outcomes = burst_of_commands(port, bodies, SECRET)
+
+    def burst(to_port: int) -> list[tuple[int, float, float] | str]:
+        if args.client_process:  # the client threads in their own interpreter: they do not take this one's GIL
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as proc:
+                proc.submit(int, 0).result()  # start the interpreter before the clock matters
+                return proc.submit(burst_of_commands, to_port, bodies, SECRET).result()
+        return burst_of_commands(to_port, bodies, SECRET)
+
+    if args.reference:
+        noop = BotHTTPServer(None, 0, host="127.0.0.1", slack=lambda b, h, q: (200, {}, b"")).start()
+        ref = [o[1] for o in burst(noop.port) if not isinstance(o, str)]
+        noop.stop()
+        print(f"reference, the same burst to a handler that answers at once: client-observed "
+              f"p50 {ms(statistics.median(ref))}  p95 {ms(pct(ref, 0.95))}")
+    outcomes = burst(port)
     results = [o for o in outcomes if not isinstance(o, str)]
     errors = len(outcomes) - len(results)
     for o in sorted({o for o in outcomes if isinstance(o, str)}):

@@ -7,6 +7,7 @@ slack_render. Every reply path acks at once and runs the core in a worker.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import time
@@ -128,6 +129,9 @@ class SlackBot:
         self._clock = clock
         self._interval = update_interval
         self._pending: set[Future[None]] = set()
+        self._queue: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._queued = 0  # submitted by a listener, not yet handed to the pool
+        self._dispatcher: threading.Thread | None = None
         self._lock = threading.Lock()
         # Every listener here only acks and hands the work to the pool, so Bolt runs it inline
         # (process_before_response): its other mode runs each listener on a thread of its own and polls
@@ -154,10 +158,33 @@ class SlackBot:
         app.error(self._on_error)
 
     def _submit(self, fn: Callable[..., None], *args: Any) -> None:
-        fut: Future[None] = self._executor.submit(fn, *args)
+        """Queue work for the pool and return at once: the listener's ack goes out without waiting for the
+        pool (whose submit starts a new thread while it grows, slow while a burst holds the GIL)."""
         with self._lock:
-            self._pending.add(fut)
-        fut.add_done_callback(self._done)
+            self._queued += 1
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, name="briefbot-slack-dispatch",
+                                                    daemon=True)
+                self._dispatcher.start()
+        self._queue.put((fn, args))
+
+    def _dispatch(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args = item
+            try:
+                fut: Future[None] = self._executor.submit(fn, *args)
+            except RuntimeError:  # the pool was shut down under a late request
+                log.error("slack: a request arrived while stopping; it was not answered")
+                with self._lock:
+                    self._queued -= 1
+                continue
+            with self._lock:
+                self._queued -= 1
+                self._pending.add(fut)
+            fut.add_done_callback(self._done)
 
     def _done(self, fut: Future[None]) -> None:
         with self._lock:
@@ -166,21 +193,29 @@ class SlackBot:
             log.error("slack worker failed", exc_info=fut.exception())
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait for replies in progress; True when none is left."""
+        """Wait for replies queued or in progress; True when none is left."""
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
-                pending = set(self._pending)
-            if not pending:
+                pending, queued = set(self._pending), self._queued
+            if not pending and not queued:
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            wait(pending, timeout=left)
+            if pending:
+                wait(pending, timeout=min(left, 0.05) if queued else left)
+            else:
+                time.sleep(0.005)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Finish replies in progress, then stop the worker pool (if this bot made it)."""
+        """Finish replies in progress, then stop the dispatcher and the worker pool (if this bot made it)."""
         self.drain(timeout)
+        with self._lock:
+            dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            self._queue.put(None)
+            dispatcher.join(5)
         if self._own_executor:
             self._executor.shutdown(wait=False)
 
