@@ -417,3 +417,17 @@ def test_quotes_of_some_documents(seeded: Any) -> None:
     rows = seeded.quotes(doc_ids=two)
     assert {r.doc_id for r in rows} == set(two) and len(rows) == sum(by_doc[d] for d in two)
     assert seeded.quotes(doc_ids=[]) == []
+
+
+def test_documents_by_id_brings_each_documents_own_passages_for_any_number_of_ids(seeded: Any) -> None:
+    docs = seeded.list_documents()
+    ids = [d.id for d in docs]
+    # more ids than SQLite takes in one statement's parameters, most of them stored nowhere
+    asked = list(range(10**6, 10**6 + 40_000)) + ids
+    got = seeded.documents_by_id(asked)
+    assert sorted(got) == sorted(ids)
+    for d in got.values():
+        one = seeded.get_document(str(d.id))
+        assert [(p.ordinal, p.start, p.end, p.text) for p in d.passages] == \
+               [(p.ordinal, p.start, p.end, p.text) for p in one.passages]
+        assert d.passages and all(d.text[p.start:p.end] == p.text for p in d.passages)

@@ -53,6 +53,8 @@ NEAR_CANDIDATES = 20  # templated articles share sketch values with many others:
 PASSAGE_ID_STRIDE = 1_000_000  # passage id = doc id * stride + ordinal (a 10 MB text has < 20,000 passages)
 
 # Migrations are applied in order, each in its own transaction; the list only ever grows.
+MAX_VARIABLES = 10_000  # parameters in one statement (SQLite allows 32,766)
+
 MIGRATIONS: list[str] = [
     # 1: sources, documents, passages (+FTS5), near-duplicate sketches, quotes, ingest runs
     """
@@ -428,9 +430,19 @@ class SQLiteStore(SQLiteOpsMixin):
         """Documents (with passages) by id."""
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._conn().execute(f"SELECT * FROM documents WHERE id IN ({marks})", ids).fetchall()
-        return {r["id"]: self._document(r, True) for r in rows}
+        c = self._conn()
+        docs: dict[int, Document] = {}
+        for i in range(0, len(ids), MAX_VARIABLES):  # SQLite takes at most 32,766 parameters a statement
+            chunk = list(ids[i:i + MAX_VARIABLES])
+            marks = ",".join("?" * len(chunk))
+            docs.update((r["id"], self._document(r, False))
+                        for r in c.execute(f"SELECT * FROM documents WHERE id IN ({marks})", chunk))
+            # the chunk's passages in one query, not one query a document
+            for doc_id, o, a, b in c.execute('SELECT doc_id, ordinal, start, "end" FROM passages'
+                                             f" WHERE doc_id IN ({marks}) ORDER BY doc_id, ordinal", chunk):
+                d = docs[doc_id]
+                d.passages.append(Passage(ordinal=o, start=a, end=b, text=d.text[a:b]))
+        return docs
 
     def count_documents(self, sources: list[str] | None = None) -> int:
         """Stored documents, or those whose location contains one of `sources` (each counted once)."""
