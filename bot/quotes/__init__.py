@@ -9,9 +9,9 @@ import bisect
 from collections.abc import Sequence
 
 from bot.domain import Quote
-from bot.quotes_attr import Attributor
-from bot.quotes_marks import PARA, QSpan, mask_quotes, pair_marks
-from bot.quotes_names import speaker_key, speaker_matches
+from bot.quotes.attr import Attributor
+from bot.quotes.marks import PARA, QSpan, mask_quotes, pair_marks
+from bot.quotes.names import speaker_key, speaker_matches
 
 __all__ = ["extract_quotes", "speaker_key", "speaker_matches"]
 

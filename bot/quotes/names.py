@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.quotes_words import FEMALE, HONORIFICS, MALE, NON_PERSON, STOP_CAPS, TITLES
+from bot.quotes.words import FEMALE, HONORIFICS, MALE, NON_PERSON, STOP_CAPS, TITLES
 
 # A word: letters/digits with inner apostrophes, dots or hyphens ("O'Brien", "U.S", "Jong-un").
 # Each alternative is anchored on a distinct first character, so matching stays linear.

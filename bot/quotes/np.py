@@ -1,13 +1,13 @@
 """Noun phrases over word tokens: subjects, speakers after verbs, capitalised runs.
 
-Helpers for `bot.quotes_attr`; every function looks only at a bounded list of tokens.
+Helpers for `bot.quotes.attr`; every function looks only at a bounded list of tokens.
 """
 
 from __future__ import annotations
 
-from bot.quotes_marks import QSpan
-from bot.quotes_names import PARTICLES, bare, is_cap, is_possessive
-from bot.quotes_words import (
+from bot.quotes.marks import QSpan
+from bot.quotes.names import PARTICLES, bare, is_cap, is_possessive
+from bot.quotes.words import (
     AUX,
     CUE_VERBS,
     GENERIC,

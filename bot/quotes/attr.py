@@ -8,8 +8,8 @@ from __future__ import annotations
 import bisect
 import re
 
-from bot.quotes_marks import ABBREV, BOUND, WORD_BEFORE, QSpan
-from bot.quotes_names import (
+from bot.quotes.marks import ABBREV, BOUND, WORD_BEFORE, QSpan
+from bot.quotes.names import (
     TOKEN,
     Lexicon,
     Person,
@@ -20,7 +20,7 @@ from bot.quotes_names import (
     speaker_matches,
     split_title,
 )
-from bot.quotes_np import (
+from bot.quotes.np import (
     DETS,
     Tok,
     cap_run_end,
@@ -34,7 +34,7 @@ from bot.quotes_np import (
     speechlike,
     subject,
 )
-from bot.quotes_words import (
+from bot.quotes.words import (
     AS_VERBS,
     AUX,
     CUE_VERBS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.quotes_words import _words
+from bot.quotes.words import _words
 
 MARK = re.compile(r"[“”„«»\"]")
 PARA = re.compile(r"[^\n]+")
