@@ -52,6 +52,8 @@ from bot.quotes.words import (
 
 PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
 WINDOW = 300  # characters either side of a quote that attribution may look at
+DASHES = ("—", "–", "―", "-")
+SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
 PASSIVE_AUX = _words("was were been is are being be")
 
 
@@ -71,7 +73,7 @@ class Attributor:
     def lex(self) -> Lexicon:
         """The article's name lexicon, built on first use."""
         if self._lex is None:
-            self._lex = Lexicon(self.masked)
+            self._lex = Lexicon(self.masked, self.text)
         return self._lex
 
     # -- sentences
@@ -133,8 +135,8 @@ class Attributor:
         before = self.toks(ss, q.o)
         after = self.toks(after_from, se) if after_from < se else []
         at_start = not any(t[0][0] != "\x01" and (t[0][0].isalnum()) for t in before)
-        res: Attribution | None = None
-        if not at_start:
+        res = self.signed(q, after_from)
+        if res is None and not at_start:
             res = self.cue_before(before, q)
         if res is None or res.speaker is None:
             alt = self.cue_after(after, q)
@@ -242,11 +244,15 @@ class Attributor:
     def cue_after(self, toks: list[Tok], q: QSpan) -> Attribution | None:
         """A speaker right after the quotation: ", said X" or ", X said"."""
         i = 0
-        while i < len(toks) and toks[i][0] in (",", "—", "–", "-"):
+        while i < len(toks) and toks[i][0] in (",", *DASHES):
             i += 1
         if i >= len(toks):
             return None
         w = toks[i][0].casefold()
+        if i > 0 and toks[i - 1][0] in DASHES and is_cap(toks[i][0]):
+            r = self.sign_off(toks, i, q)
+            if r is not None:
+                return r
         if w == "according" and i + 1 < len(toks) and toks[i + 1][0].casefold() == "to":
             np = np_forward(toks, i + 2)
             r = self.speaker_from(toks, np, q.o) if np else None
@@ -274,14 +280,22 @@ class Attributor:
             return None
         j = np[1] + 1
         desc = None
-        if j < len(toks) and toks[j][0] == ",":
+        # up to three appositives: ", the attorney general of Ohio, one of the states suing, said"
+        for _ in range(3):
+            if not (j < len(toks) and toks[j][0] == ","):
+                break
             k = j + 1
             while k < len(toks) and k - j < 20 and toks[k][0] != ",":
                 k += 1
             if k >= len(toks) or k == j + 1:
                 return None
-            desc = self.text[toks[j + 1][1] : toks[k - 1][2]]
+            desc = desc or self.text[toks[j + 1][1] : toks[k - 1][2]]
             j = k + 1
+            v = j
+            while v < len(toks) and toks[v][0].casefold() in AUX:
+                v += 1
+            if v < len(toks) and toks[v][0].casefold() in SAY_VERBS:
+                break
         while j < len(toks) and toks[j][0].casefold() in AUX:
             j += 1
         if j < len(toks) and toks[j][0].casefold() in SAY_VERBS and not toks[j][0].casefold().endswith("ing"):
@@ -293,6 +307,29 @@ class Attributor:
                 r.description = desc
             return r
         return None
+
+    def signed(self, q: QSpan, after: int) -> Attribution | None:
+        """The name a dash signs the quotation with, right after its closing mark."""
+        m = SIGN_OFF.match(self.masked, after, q.pe)
+        if m is None:
+            return None
+        toks = self.toks(m.start(), min(q.pe, m.end() + 200))
+        return self.sign_off(toks, 1, q) if len(toks) > 1 else None
+
+    def sign_off(self, toks: list[Tok], i: int, q: QSpan) -> Attribution | None:
+        """ "“…” — Ana Ruiz, a nurse": a quotation signed with a dash and a name that ends the sentence."""
+        end = cap_run_end(toks, i)
+        if end < len(toks) and toks[end][0] not in (",", ".", ";"):
+            return None
+        if end < len(toks) and toks[end][0] == "," and any(t[0].casefold() in SAY_VERBS for t in toks[end:]):
+            return None
+        r = self.speaker_from(toks, (i, end - 1), q.o)
+        if r is None or not r.person:
+            return None
+        r.cue = toks[i - 1][0]
+        if end < len(toks) and not r.description:
+            r.description = self.appositive(toks, end)
+        return r
 
     def cue_tail(self, toks: list[Tok], q: QSpan) -> Attribution | None:
         """A partial quotation inside a sentence that ends ", X said." or ", said X."."""

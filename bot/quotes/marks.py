@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.quotes.words import _words
+from bot.quotes.words import TITLE_ABBREVS, _words
 
 MARK = re.compile(r"[“”„«»\"]")
 PARA = re.compile(r"[^\n]+")
@@ -17,6 +17,16 @@ BOUND = re.compile(r"[.!?…][\x01)\]”’\"']*\s+|\n\s*")  # a line break alwa
 WORD_BEFORE = re.compile(r"(\w+)$")
 RAW_BOUND = re.compile(r"[.!?](?=\s+[A-Z])")
 ALNUM = re.compile(r"\w")
+# The full stop of an abbreviated title or an initial before a name ("Sen. Graham", "John D. Podesta",
+# "G.K. Butterfield"): blanked in the attribution text, so names read as one run and no sentence ends there.
+NAME_STOP = re.compile(
+    rf"(?<!\w)(?:{'|'.join(sorted((w.capitalize() for w in TITLE_ABBREVS), key=len, reverse=True))}|[A-Z])\."
+    r"(?=[^\S\n]+[A-Z])"
+)
+# A short aside in brackets after a capitalised word ("Sen. Ann Lee (D-Ohio) said", "Scott (Vt.)"): blanked in
+# the attribution text, so the name and its verb meet.
+NAME_ASIDE = re.compile(r"(?<=\w)[^\S\n]*\([^()\n\x01“”\"]{1,30}\)")
+WORD_END = re.compile(r"\w+$")
 
 OPENERS = "“„«"
 CLOSERS = "”»"
@@ -129,7 +139,8 @@ def emit_quote(text: str, o: int, c: int, closed: bool, ps: int, pe: int, para: 
 def mask_quotes(text: str, qs: list[QSpan]) -> str:
     """Text with every quotation blanked to \\x01 (same length), keeping its final . ! ? or comma
 
-    Attribution rules then never read words inside a quotation, and sentence ends still show.
+    Attribution rules then never read words inside a quotation, and sentence ends still show; the full
+    stops of titles and initials before names, and short bracketed asides after them, become spaces.
     """
     parts: list[str] = []
     pos = 0
@@ -144,4 +155,14 @@ def mask_quotes(text: str, qs: list[QSpan]) -> str:
         parts.append("\x01" * (b - a - 1) + (last if last in ".!?," else "\x01"))
         pos = b
     parts.append(text[pos:])
-    return "".join(parts)
+    out = NAME_STOP.sub(_stop_to_space, "".join(parts))
+    return NAME_ASIDE.sub(lambda m: _blank_after_name(out, m), out)
+
+
+def _stop_to_space(m: re.Match[str]) -> str:
+    return m.group()[:-1] + " "
+
+
+def _blank_after_name(s: str, m: re.Match[str]) -> str:
+    w = WORD_END.search(s, max(0, m.start() - 40), m.start())
+    return " " * len(m.group()) if w and w.group()[:1].isupper() else m.group()

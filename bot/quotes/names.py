@@ -94,7 +94,8 @@ def role_text(title: list[str]) -> str | None:
 class Lexicon:
     """Every capitalised run in an article, indexed by token, to expand short mentions to full names."""
 
-    def __init__(self, masked: str) -> None:
+    def __init__(self, masked: str, text: str) -> None:
+        self.text = text
         self.names: dict[tuple[str, ...], Person] = {}
         self.by_token: dict[str, list[Person]] = {}
         for m in CAP_RUN.finditer(masked):
@@ -122,6 +123,8 @@ class Lexicon:
         at, key, shown, role, gender, person = seen
         p = self.names.get(key)
         if p is None:
+            if "." in self.text[run[at][1] : run[-1][1] + len(run[-1][0])]:
+                shown = self._as_written(run, at, key, shown)
             p = Person(shown, key)
             self.names[key] = p
             for k in set(key):
@@ -133,6 +136,13 @@ class Lexicon:
             p.gender = gender
         if person:
             p.person = True
+
+    def _as_written(self, run: list[tuple[str, int]], at: int, key: tuple[str, ...], shown: str) -> str:
+        """The name with the full stops the attribution text dropped ("Anna B. Cole", "Sen. Lee")."""
+        first = at - 1 if shown.count(" ") >= len(key) else at  # "Mr Smith": the honorific is shown too
+        last = run[at + len(key) - 1]
+        written = " ".join(self.text[run[first][1] : last[1] + len(last[0])].split())
+        return written if written.replace(".", "") == shown.replace(".", "") else shown
 
     def person_like(self, key: tuple[str, ...]) -> bool:
         """True when these name tokens belong to a person the article names."""
@@ -198,7 +208,12 @@ def _analyse(words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str, str | N
         gender = "m"
     elif lowered and lowered[-1] in FEMALE:
         gender = "f"
-    person = not any(k in NON_PERSON for k in key) and all(len(k) > 1 for k in key) and (len(key) >= 2 or bool(title))
+    person = (
+        not any(k in NON_PERSON for k in key)
+        and len(key[0]) > 1
+        and len(key[-1]) > 1  # a middle initial is fine ("Anna B. Cole")
+        and (len(key) >= 2 or bool(title))
+    )
     return lo + len(title), key, shown, role_text(title) if title else None, gender, person
 
 

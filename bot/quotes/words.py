@@ -69,6 +69,14 @@ HONORIFICS = _words("mr mrs ms miss dr sir lord lady dame baroness prof rev mx")
 MALE = _words("mr sir lord")
 FEMALE = _words("mrs ms miss lady dame baroness")
 
+# Abbreviated titles written with a full stop ("Sen. Graham", "the Rev. Al Sharpton"): the stop ends no sentence.
+TITLE_ABBREVS = _words(
+    """
+    mr mrs ms messrs mmes dr prof sen sens rep reps gov govs rev gen lt col capt cmdr cdr sgt cpl pvt maj adm
+    supt insp det fr hon atty pres gen st sr jr
+    """
+)
+
 # Title words that may precede a name and form a role ("Prime Minister", "Foreign Secretary").
 TITLES = (
     _words(
