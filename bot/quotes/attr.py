@@ -27,6 +27,7 @@ from bot.quotes.np import (
     cap_runs,
     clause_start,
     desc_ok,
+    is_word,
     joiner,
     nearest_cap,
     np_back,
@@ -134,6 +135,9 @@ class Attributor:
         q.sent_end = se = self.sent_end(bound_from, hi) if bound_from < hi else hi
         before = self.toks(ss, q.o)
         after = self.toks(after_from, se) if after_from < se else []
+        if not after and q.closed and self.masked[q.c] in "?!" and after_from < hi:
+            # “Why?” Carver asked. — the question mark ends the quotation, not the sentence
+            after = self.toks(after_from, self.sent_end(after_from, hi))
         at_start = not any(t[0][0] != "\x01" and (t[0][0].isalnum()) for t in before)
         res = self.signed(q, after_from)
         if res is None and not at_start:
@@ -146,7 +150,7 @@ class Attributor:
             alt = self.cue_tail(after, q)
             if alt is not None:
                 res = alt
-        if res is None and at_start and speechlike(self.text, q):
+        if res is None and at_start and (speechlike(self.text, q) or self.follows_quote(i)):
             res = self.continuation(i)
         if res is not None and res.speaker:
             q.speaker, q.sp_start, q.sp_end = res.speaker, res.m_start, res.m_end
@@ -194,7 +198,17 @@ class Attributor:
                 np = subject(toks, clause_start(toks, idx), idx)
                 r = self.speaker_from(toks, np, q.o) if np else None
                 return (r or Attribution()).with_cue(cue)
+            if idx == 0 or (idx == 1 and toks[0][0].casefold() in ("and", "but")):
+                np = np_forward(toks, idx + 1)  # "Said Ellis: …"
+                r = self.speaker_from(toks, np, q.o) if np else None
+                return (r or Attribution()).with_cue(cue)
             r = self.subject_before(toks, idx, q.o)
+            k = idx - 1
+            while k > 0 and toks[k][0].casefold() in AUX:
+                k -= 1
+            if r is None and k > 0 and toks[k][0].casefold() in ("and", "but"):
+                np = subject(toks, 0, k)  # "Roberts said she favours it but said “…”": the sentence's subject
+                r = self.speaker_from(toks, np, q.o) if np else None
             if r is None and lw.endswith("ing"):
                 np = nearest_cap(toks, idx)
                 r = self.speaker_from(toks, np, q.o) if np else None
@@ -277,25 +291,25 @@ class Attributor:
             return r
         np = np_forward(toks, i)
         if np is None:
-            return None
+            return self.role_then_name(toks, i, q)
         j = np[1] + 1
         desc = None
-        # up to three appositives: ", the attorney general of Ohio, one of the states suing, said"
-        for _ in range(3):
-            if not (j < len(toks) and toks[j][0] == ","):
-                break
-            k = j + 1
-            while k < len(toks) and k - j < 20 and toks[k][0] != ",":
-                k += 1
-            if k >= len(toks) or k == j + 1:
-                return None
-            desc = desc or self.text[toks[j + 1][1] : toks[k - 1][2]]
-            j = k + 1
-            v = j
-            while v < len(toks) and toks[v][0].casefold() in AUX:
-                v += 1
-            if v < len(toks) and toks[v][0].casefold() in SAY_VERBS:
-                break
+        if j < len(toks) and toks[j][0] == ",":
+            j += 1
+            # up to three appositives: ", the attorney general of Ohio, one of the states suing, said"
+            for _ in range(3):
+                k = j
+                while k < len(toks) and k - j < 20 and toks[k][0] != ",":
+                    k += 1
+                if k >= len(toks) or k == j:
+                    return None
+                desc = desc or self.text[toks[j][1] : toks[k - 1][2]]
+                j = k + 1
+                v = j
+                while v < len(toks) and toks[v][0].casefold() in AUX:
+                    v += 1
+                if v < len(toks) and toks[v][0].casefold() in SAY_VERBS:
+                    break
         while j < len(toks) and toks[j][0].casefold() in AUX:
             j += 1
         if j < len(toks) and toks[j][0].casefold() in SAY_VERBS and not toks[j][0].casefold().endswith("ing"):
@@ -306,6 +320,27 @@ class Attributor:
             if desc and not r.description and desc_ok(desc):
                 r.description = desc
             return r
+        return None
+
+    def role_then_name(self, toks: list[Tok], i: int, q: QSpan) -> Attribution | None:
+        """ "…,” retired Navy admiral Paul Brandt said": a few role words, then a name, then the verb."""
+        for v in range(i + 1, min(len(toks), i + 9)):
+            t = toks[v][0]
+            if not is_word(t):
+                return None
+            if t.casefold() in SAY_VERBS and not t.casefold().endswith("ing"):
+                e = v - 1
+                while e > i and toks[e][0].casefold() in AUX:
+                    e -= 1
+                if not is_cap(toks[e][0]):
+                    return None
+                np = np_back(toks, e)
+                r = self.speaker_from(toks, np, q.o) if np else None
+                if r is None or not r.person or np is None:
+                    return None
+                if np[0] > i and not r.role:
+                    r.role = self.text[toks[i][1] : toks[np[0] - 1][2]]
+                return r.with_cue(t)
         return None
 
     def signed(self, q: QSpan, after: int) -> Attribution | None:
@@ -355,6 +390,16 @@ class Attributor:
         return None
 
     # -- continuing the previous speaker
+
+    def follows_quote(self, i: int) -> bool:
+        """A short sentence quoted right after another quotation of the paragraph (“I doubt it.”)."""
+        q = self.qs[i]
+        return (
+            i > 0
+            and self.qs[i - 1].para == q.para
+            and self.text[q.start : q.start + 1].isupper()
+            and self.text[q.end - 1 : q.end] in (".", "!", "?")
+        )
 
     def continuation(self, i: int) -> Attribution | None:
         """The speaker a cue-less quotation inherits from the sentence or quotation before it."""
@@ -415,8 +460,8 @@ class Attributor:
         if r is None or not r.speaker or not r.cue:
             return None
         verb = r.cue.split(" ", 1)[0].casefold()
-        if verb not in SAY_VERBS or verb in ("according", "reported", "reports"):
-            return None
+        if verb not in SAY_VERBS or (verb in ("according", "reported", "reports") and toks[-1][0] != ":"):
+            return None  # "The Post reported: …" introduces what follows; "The Post reported that …" need not
         return r
 
     # -- turning a noun phrase into a speaker

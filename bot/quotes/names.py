@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.quotes.words import FEMALE, HONORIFICS, MALE, NON_PERSON, STOP_CAPS, TITLES
+from bot.quotes.words import FEMALE, HONORIFICS, MALE, NON_PERSON, SAY_VERBS, STOP_CAPS, TITLES
 
 # A word: letters/digits with inner apostrophes, dots or hyphens ("O'Brien", "U.S", "Jong-un").
 # Each alternative is anchored on a distinct first character, so matching stays linear.
@@ -123,7 +123,7 @@ class Lexicon:
         at, key, shown, role, gender, person = seen
         p = self.names.get(key)
         if p is None:
-            if "." in self.text[run[at][1] : run[-1][1] + len(run[-1][0])]:
+            if "." in self.text[run[0][1] : run[-1][1] + len(run[-1][0])]:
                 shown = self._as_written(run, at, key, shown)
             p = Person(shown, key)
             self.names[key] = p
@@ -187,7 +187,7 @@ def _analyse(words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str, str | N
     lo, hi = 0, len(words)
     while hi > lo and words[hi - 1].lower() in PARTICLES:
         hi -= 1
-    while lo < hi and bare(words[lo]) in STOP_CAPS:
+    while lo < hi and (bare(words[lo]) in STOP_CAPS or bare(words[lo]) in SAY_VERBS):  # "Said Ellis"
         lo += 1
     if lo == hi:
         return None

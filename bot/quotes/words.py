@@ -31,7 +31,7 @@ SAY_VERBS = _words(
     joke joked jokes quip quipped boast boasted complain complained complains complaining
     counter countered caution cautioned cautions reveal revealed reveals agree agreed agrees
     maintain maintained maintains muse mused insist exclaimed exclaim shouted shout yelled
-    whispered told cried wrote posted tweeted blogged texted emailed
+    whispered told cried wrote posted tweeted blogged texted emailed tweeting posting texting emailing
     assert asserted asserts contend contended contends concede conceded concedes
     proclaim proclaimed announce declared pointed
     """
