@@ -19,6 +19,7 @@ from bot.quotes.names import (
     role_text,
     speaker_matches,
     split_title,
+    valid_speaker,
 )
 from bot.quotes.np import (
     DETS,
@@ -42,6 +43,7 @@ from bot.quotes.words import (
     EXPRESS_VERBS,
     GENERIC,
     HONORIFICS,
+    NEWSPAPER_WORDS,
     NON_PERSON,
     ORG_HEADS,
     PERSON_PRONOUNS,
@@ -51,7 +53,8 @@ from bot.quotes.words import (
     _words,
 )
 
-PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
+# Subject pronouns only: "her rival", "scolded him" after a name say nothing of that name's gender.
+PRONOUN = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 WINDOW = 300  # characters either side of a quote that attribution may look at
 DASHES = ("—", "–", "―", "-")
 SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
@@ -152,7 +155,7 @@ class Attributor:
                 res = alt
         if res is None and at_start and (speechlike(self.text, q) or self.follows_quote(i)):
             res = self.continuation(i)
-        if res is not None and res.speaker:
+        if res is not None and res.speaker and valid_speaker(res.speaker):
             q.speaker, q.sp_start, q.sp_end = res.speaker, res.m_start, res.m_end
             q.role, q.description, q.cue, q.person = res.role, res.description, res.cue, res.person
             colon = bool(before) and before[-1][0] in (":", ",")
@@ -222,6 +225,9 @@ class Attributor:
             j -= 1
         desc: str | None = None
         if j >= 0 and toks[j][0] == ",":
+            r = self.appositive_subject(toks, j, pos)
+            if r is not None:
+                return r
             k = j - 1
             while k >= 0 and j - k < 20 and toks[k][0] != "," and toks[k][0][0] != "\x01":
                 k -= 1
@@ -251,6 +257,23 @@ class Attributor:
         r = self.speaker_from(toks, np, pos) if np else None
         if r is not None and desc and not r.description and desc_ok(desc):
             r.description = desc
+        return r
+
+    def appositive_subject(self, toks: list[Tok], j: int, pos: int) -> Attribution | None:
+        """ "Rita Vance, president of the union, which represents nurses, said": the sentence's subject,
+        past the appositives between it and the comma at j."""
+        np = subject(toks, 0, j)
+        if np is None or np[1] + 2 >= j or toks[np[1] + 1][0] != ",":
+            return None
+        between = toks[np[1] + 2 : j]
+        if len(between) > 40 or any(t[0] in (";", "and") or t[0][0] == "\x01" for t in between):
+            return None
+        r = self.speaker_from(toks, np, pos)
+        if r is None or not (r.person or is_cap(toks[np[1]][0])):
+            return None
+        if not r.description:
+            d = self.appositive(toks, np[1] + 1)
+            r.description = d
         return r
 
     # -- cue right after the quotation: ", said X" / ", X said"
@@ -294,6 +317,13 @@ class Attributor:
             return self.role_then_name(toks, i, q)
         j = np[1] + 1
         desc = None
+        if j + 1 < len(toks) and toks[j][0].casefold() in ("of", "from", "at") and is_cap(toks[np[1]][0]):
+            # "Mr. Morgan of the Harbour Trust said": the affiliation is not the speaker
+            a = j + 2 if toks[j + 1][0].casefold() == "the" else j + 1
+            end = cap_run_end(toks, a)
+            if end > a:
+                desc = self.text[toks[j][1] : toks[end - 1][2]]
+                j = end
         if j < len(toks) and toks[j][0] == ",":
             j += 1
             # up to three appositives: ", the attorney general of Ohio, one of the states suing, said"
@@ -494,12 +524,10 @@ class Attributor:
                 role = role_text(title)
                 start = words[len(title)][1]
             spk = self.text[start : words[-1][2]]
-            if not caps and len(words) == 1 and lw[-1] in ("official", "officials", "source", "sources"):
-                return None
-            if not caps and len(words) == 1 and lw[-1] in TITLES:
-                r = self.by_role(words, pos)
-                if r is not None:
-                    return r
+            if not caps:
+                # "the senator", "the newspaper": only as the entity the article introduced, else no one
+                r = self.by_role(words, pos) if len(words) == 1 and lw[-1] in TITLES else None
+                return r or self.by_head(words, pos)
             return Attribution(spk, start, words[-1][2], role, None, None, False)
         # proper name: the part after any possessive ("China's Xi" -> "Xi") or role noun
         # ("spokesman Alex Folkes", "Ulster man Humphreys")
@@ -553,6 +581,20 @@ class Attributor:
         if best is None:
             return None
         return Attribution(best.name, words[0][1], words[-1][2], best.role, None, None, True)
+
+    def by_head(self, words: list[Tok], pos: int) -> Attribution | None:
+        """ "The ministry said" -> the latest name before pos with that head ("the Foreign Ministry")."""
+        head = bare(words[-1][0])
+        heads = NEWSPAPER_WORDS if head in ("newspaper", "paper") else frozenset((head,))
+        best: Person | None = None
+        for p in self.lex.names.values():
+            if p.person or not heads.intersection(p.key) or p.positions[0] >= pos:
+                continue
+            if best is None or p.positions[-1] > best.positions[-1]:
+                best = p
+        if best is None:
+            return None
+        return Attribution(best.name, words[0][1], words[-1][2], None, None, None, False)
 
     def pronoun(self, tok: Tok, pos: int) -> Attribution | None:
         """The person "he" or "she" refers to, from the few sentences before it."""
@@ -644,7 +686,7 @@ class Attributor:
         for at in p.positions[:8]:
             hit = PRONOUN.search(self.masked, at, min(len(self.masked), at + 160))
             if hit:
-                if hit.group(1).casefold() in ("he", "his", "him", "himself"):
+                if hit.group(1).casefold() == "he":
                     m += 1
                 else:
                     f += 1

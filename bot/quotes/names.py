@@ -11,7 +11,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.quotes.words import FEMALE, HONORIFICS, MALE, NON_PERSON, SAY_VERBS, STOP_CAPS, TITLES
+from bot.quotes.words import (
+    FEMALE,
+    HONORIFICS,
+    MALE,
+    NON_PERSON,
+    NOT_A_SPEAKER,
+    SAY_VERBS,
+    STOP_CAPS,
+    TITLE_ABBREVS,
+    TITLES,
+)
 
 # A word: letters/digits with inner apostrophes, dots or hyphens ("O'Brien", "U.S", "Jong-un").
 # Each alternative is anchored on a distinct first character, so matching stays linear.
@@ -52,6 +62,21 @@ def bare(tok: str) -> str:
 def is_possessive(tok: str) -> bool:
     """True for "Kim’s", "Kishida's", "players’"."""
     return tok.endswith(("’s", "'s", "’", "'")) and len(tok) > 2
+
+
+def valid_speaker(name: str) -> bool:
+    """A speaker is a name, an organisation or a resolved description: never a bare title or role word
+    ("Mr", "Sen", "spokeswoman"), a stray capitalised word ("United"), a possessive ("president’s") or a
+    shouted headline ("CONGRESS HAS ACTED")."""
+    words = name.split()
+    if not words or not any(w[:1].isupper() for w in words):
+        return False
+    if len(words) == 1:
+        b = bare(words[0]).rstrip(".")
+        return not (
+            b in TITLES or b in TITLE_ABBREVS or b in HONORIFICS or b in NOT_A_SPEAKER or is_possessive(words[0])
+        )
+    return not (len(words) > 2 and all(w.isupper() for w in words))
 
 
 @dataclass

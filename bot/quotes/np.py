@@ -25,6 +25,12 @@ INTRO = _words(
     through within without among across behind to addressing writing interviewed"""
 )
 LEAD_SKIP = _words("but and however meanwhile still yet so instead indeed now also then , thus")
+# Nouns that may stand between a capitalised word and a name ("Ulster man Humphreys"), unlike verbs
+# ("Hollis attacked Ortiz").
+PERSON_NOUNS = _words(
+    """man woman boy girl star fan singer actor actress player veteran native resident teenager mother father
+    son daughter wife husband brother sister widow nurse doctor teacher pastor priest activist lawyer rival"""
+)
 DETS = _words("the a an his her its their our this that these those")
 
 
@@ -99,7 +105,7 @@ def np_forward(toks: list[Tok], i: int) -> tuple[int, int] | None:
         if lk in CUE_VERBS or lk in AUX or lk in STOP_CAPS or lk in INTRO or k - j >= 2:
             break
         k += 1
-        if k < n and is_cap(toks[k][0]) and is_word(toks[k][0]) and j > i:
+        if k < n and is_cap(toks[k][0]) and is_word(toks[k][0]) and j > i and lk in PERSON_NOUNS:
             end = cap_run_end(toks, k)
             return (start, end - 1)  # "Ulster man Humphreys"
         if j > i and (k >= n or not is_word(toks[k][0])):

@@ -168,3 +168,20 @@ NON_PERSON = _words(
     business economy economic financial trade industry
     """
 )
+
+# Words in a newspaper's name, to resolve "the newspaper said" to the title the article gave.
+NEWSPAPER_WORDS = _words(
+    """
+    times post journal news herald guardian telegraph tribune gazette mail observer independent ledger star
+    chronicle examiner express sun mirror record courier standard globe inquirer bulletin register
+    """
+)
+
+# Words that are never a speaker on their own: "Mr" (of "Mr. Trump said"), "United", "Democrats".
+NOT_A_SPEAKER = _words(
+    """
+    united new north south east west northern southern eastern western national international federal
+    democrats republicans conservatives liberals americans britons europeans voters people officials
+    editor campaign spokesman spokeswoman spokesperson
+    """
+)
