@@ -118,6 +118,8 @@ class Settings:
     slack_api_url: str | None = None
     discord_token: Secret | None = field(default=None, repr=False)
     discord_guild_id: int | None = None
+    embedder: str = "auto"
+    embed_model: str = "text-embedding-3-small"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +137,9 @@ class Settings:
         url = e.get("BRIEFBOT_DATABASE_URL", "").strip() or cls.database_url
         if not url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError(f"BRIEFBOT_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':')[0]!r})")
+        embedder = e.get("BRIEFBOT_EMBEDDER", "auto").strip().lower() or "auto"
+        if embedder not in {"auto", "local", "openai", "none"}:
+            raise ConfigError(f"BRIEFBOT_EMBEDDER={embedder!r}: use auto, local, openai or none")
         guild = e.get("DISCORD_GUILD_ID", "").strip()
         if guild and not guild.isdigit():
             raise ConfigError(f"DISCORD_GUILD_ID={guild!r} is not a numeric Discord id")
@@ -167,6 +172,8 @@ class Settings:
             slack_api_url=e.get("SLACK_API_URL", "").strip() or None,
             discord_token=_secret(e, "DISCORD_TOKEN"),
             discord_guild_id=int(guild) if guild else None,
+            embedder=embedder,
+            embed_model=e.get("BRIEFBOT_EMBED_MODEL", "").strip() or cls.embed_model,
         )
 
     @property

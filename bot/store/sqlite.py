@@ -181,6 +181,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX story_documents_story ON story_documents(story_id);
     """,
+    # 6: one embedding vector a passage (bot.embed's bytes), gone with its passage; seq grows with every write,
+    #    so (count, max seq) tells a dense index that it is stale
+    """
+    CREATE TABLE passage_vectors (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        passage_id INTEGER NOT NULL UNIQUE REFERENCES passages(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        vec BLOB NOT NULL
+    );
+    CREATE INDEX passage_vectors_model ON passage_vectors(model, passage_id);
+    """,
 ]
 
 

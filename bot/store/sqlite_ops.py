@@ -17,6 +17,7 @@ from bot.store.base import (
     StoryRecords,
     subscription_row,
 )
+from bot.store.vectors import VectorRecords
 
 
 def _now() -> datetime:
@@ -34,8 +35,8 @@ TOUCH_STORY = (
 )
 
 
-class SQLiteOpsMixin(StoryRecords):
-    """Stories, answers, feedback, call log, subscriptions and digest claims."""
+class SQLiteOpsMixin(StoryRecords, VectorRecords):
+    """Stories, passage vectors, answers, feedback, call log, subscriptions and digest claims."""
 
     def _conn(self) -> sqlite3.Connection:  # provided by SQLiteStore
         raise NotImplementedError
@@ -51,6 +52,19 @@ class SQLiteOpsMixin(StoryRecords):
                                [(m.doc_id, m.story_id, m.profile) for m in members]).rowcount)
         tx.executemany(TOUCH_STORY, [(at, s) for s in story_ids])
         return n
+
+    # -- passage vectors: the dialect's half of VectorRecords.put_vectors ---------------------
+    def _write_vectors(self, tx: Any, model: str, rows: list[tuple[int, bytes]], texts: list[str] | None) -> int:
+        # OR REPLACE deletes the passage's old row and inserts a new one, so seq moves on; the SELECT
+        # skips passages deleted (or, with texts, changed) since they were read
+        sql = ("INSERT OR REPLACE INTO passage_vectors (passage_id, model, vec) SELECT p.id, ?, ? FROM passages p"
+               " JOIN documents d ON d.id = p.doc_id WHERE p.id = ?")
+        if texts is None:
+            args: list[tuple[Any, ...]] = [(model, vec, pid) for pid, vec in rows]
+        else:
+            sql += ' AND substr(d.text, p.start + 1, p."end" - p.start) = ?'
+            args = [(model, vec, pid, text) for (pid, vec), text in zip(rows, texts, strict=True)]
+        return sum(tx.execute(sql, a).rowcount for a in args)
 
     # -- answers and feedback ----------------------------------------------------------------
     def save_answer(self, answer: Answer, channel: Channel | None) -> None:

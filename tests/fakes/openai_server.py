@@ -1,11 +1,14 @@
 """A port-0 fake OpenAI-compatible server: records every request, answers from a scripted queue.
 
-Serves POST /v1/chat/completions (JSON or SSE) and GET /v1/models on 127.0.0.1 only.
+Serves POST /v1/chat/completions (JSON or SSE), POST /v1/embeddings (deterministic vectors unless scripted)
+and GET /v1/models on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import threading
 import time
 from collections import deque
@@ -83,13 +86,25 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value).encode("utf-8")
 
 
+def hashed_embedding(text: str, dim: int) -> list[float]:
+    """A deterministic, normalised bag-of-words vector: equal texts get equal vectors, shared words similar ones."""
+    v = [0.0] * dim
+    for word in text.lower().split():
+        v[int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dim] += 1.0
+    v[0] += 0.01
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v]
+
+
 class FakeOpenAIServer:
     """Context manager: `with FakeOpenAIServer() as server: OpenAI(base_url=server.base_url)`."""
 
-    def __init__(self, model: str = "fake-model") -> None:
+    def __init__(self, model: str = "fake-model", embedding_dim: int = 32) -> None:
         self.model = model
+        self.embedding_dim = embedding_dim
         self.requests: list[Recorded] = []
         self._queue: deque[_Script] = deque()
+        self._embed_queue: deque[_Script] = deque()  # scripted /v1/embeddings replies; else hashed_embedding
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -223,6 +238,33 @@ class FakeOpenAIServer:
 
         self._queue.append(_Script(status=500, body=_json_bytes(LLAMA_CPP_JSON_SCHEMA_ERROR), only_if=asks_json_schema))
 
+    def enqueue_embeddings_status(self, status: int, message: str | None = None) -> None:
+        """Answer the next /v1/embeddings request with an OpenAI-style error and this status."""
+        error = {"error": {"message": message or f"scripted HTTP {status}", "type": "server_error", "param": None,
+                           "code": None}}
+        self._embed_queue.append(_Script(status=status, body=_json_bytes(error)))
+
+    def enqueue_embeddings_raw(self, json_body: Any, status: int = 200) -> None:
+        """Answer the next /v1/embeddings request with this JSON body (e.g. a malformed one)."""
+        self._embed_queue.append(_Script(status=status, body=_json_bytes(json_body)))
+
+    def _embeddings(self, request: Any) -> _Script:
+        with self._lock:
+            if self._embed_queue:
+                return self._embed_queue.popleft()
+        inputs = request.get("input") if isinstance(request, dict) else None
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not isinstance(inputs, list) or not inputs or any(not isinstance(t, str) or not t for t in inputs):
+            error = {"error": {"message": "input must be a non-empty string or array of non-empty strings",
+                               "type": "invalid_request_error", "param": "input", "code": None}}
+            return _Script(status=400, body=_json_bytes(error))
+        data = [{"object": "embedding", "index": i, "embedding": hashed_embedding(t, self.embedding_dim)}
+                for i, t in enumerate(inputs)]
+        n = sum(len(t.split()) for t in inputs)
+        return _Script(body=_json_bytes({"object": "list", "data": data, "model": request.get("model"),
+                                         "usage": {"prompt_tokens": n, "total_tokens": n}}))
+
     # -- serving --------------------------------------------------------------------------------
 
     def _next(self, request: Any) -> _Script:
@@ -270,6 +312,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode("utf-8", "replace")
         self._record(body)
+        if self.path.rstrip("/") == "/v1/embeddings":
+            reply = self.server_fake._embeddings(body)
+            self._send(reply.status, reply.body, reply.headers)
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(404, _json_bytes({"error": {"message": f"no route {self.path}", "type": "not_found"}}))
             return
