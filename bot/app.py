@@ -6,6 +6,7 @@ Everything it builds takes plain arguments, so tests can build the same objects 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.answer import Answerer
     from bot.brief import BriefBuilder
     from bot.core import Core
+    from bot.embed import DenseIndex, Embedder
     from bot.ingest.http import Fetcher
     from bot.llm.base import Backend
 
@@ -32,6 +34,10 @@ class App:
     store: Store
     _fetcher: Fetcher | None = field(default=None, repr=False)
     _strict: Fetcher | None = field(default=None, repr=False)
+    _embedder: Embedder | None = field(default=None, repr=False)
+    _embedder_built: bool = field(default=False, repr=False)
+    _dense: DenseIndex | None = field(default=None, repr=False)
+    _embed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
@@ -82,6 +88,30 @@ class App:
 
         return Ingester(self.store, extract_quotes=extract_quotes, fetch_url=self.fetch_url,
                         max_file_bytes=self.settings.max_file_bytes)
+
+    def embedder(self) -> Embedder | None:
+        """The embedder settings pick, built once; None (lexical-only, the reason logged once) when it is off
+        or its model is not installed."""
+        with self._embed_lock:
+            if not self._embedder_built:
+                from bot.embed import load_embedder
+
+                s = self.settings
+                self._embedder = load_embedder(s.embedder, model=s.embed_model, base_url=s.openai_base_url,
+                                               api_key=s.openai_api_key.reveal() if s.openai_api_key else None,
+                                               timeout=max(s.llm_timeout, 30.0))
+                self._embedder_built = True
+            return self._embedder
+
+    def dense_index(self) -> DenseIndex | None:
+        """The dense index over the stored vectors of the active embedder (None when lexical-only)."""
+        embedder = self.embedder()
+        with self._embed_lock:
+            if self._dense is None and embedder is not None:
+                from bot.embed import DenseIndex
+
+                self._dense = DenseIndex(self.store, embedder)
+            return self._dense
 
     def answerer(self, backend: str | None = None) -> Answerer:
         """The answerer with the backend settings (or `backend`) pick; extractive is always the fallback."""

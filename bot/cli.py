@@ -66,16 +66,121 @@ def cmd_ingest(a: argparse.Namespace) -> int:
     app = _app()
     try:
         report = _run_ingest(app, a.inputs, a.json)
+        if a.json:
+            _print_json(report.to_json())
+        else:
+            c = _console()
+            if a.verbose:
+                for i in report.items:
+                    c.print(f"{i.outcome:>14}  {i.location}" + (f"  ({i.reason})" if i.reason else ""))
+            c.print(report.summary())
+        sys.stdout.flush()
+        # a separate step after the documents are committed: Ctrl-C here loses no article, `briefbot embed` goes on
+        return 0 if a.no_embed else _embed_pending(app, None, quiet=False)
+    finally:
+        app.close()
+
+
+# -- embeddings -----------------------------------------------------------------------------
+def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
+    """Embed what has no vector yet, with a progress bar on a terminal and a line on stderr; 130 on Ctrl-C."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bot.embed import EmbedError, embed_pending
+
+    embedder = app.embedder()
+    if embedder is None:
+        return 0
+    err = _console(stderr=True)
+    t0, done = time.monotonic(), [0]
+    try:
+        with Progress(TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=quiet or not err.is_terminal) as progress:
+            task = progress.add_task("embed", total=None)
+
+            def on_batch(n: int, total: int) -> None:
+                done[0] = n
+                progress.update(task, completed=n, total=total)
+
+            done[0] = embed_pending(app.store, embedder, limit=limit, progress=on_batch)
+    except KeyboardInterrupt:
+        err.print(f"embedding interrupted after {done[0]:,} passages; `briefbot embed` goes on from there")
+        return 130
+    except EmbedError as e:
+        err.print(f"briefbot: embedding stopped after {done[0]:,} passages: {e}")
+        return 1
+    if done[0] and not quiet:
+        secs = time.monotonic() - t0
+        err.print(f"embedded {done[0]:,} passage{'s' if done[0] != 1 else ''} in {secs:.1f} s ({done[0] / max(secs, 1e-9):.0f}/s, {embedder.name})")
+    return 0
+
+
+def cmd_embed(a: argparse.Namespace) -> int:
+    import time
+
+    app = _app()
+    try:
+        embedder = app.embedder()
+        if embedder is None:
+            from bot.embed import why_unavailable
+
+            why = why_unavailable(app.settings.embedder)
+            if a.json:
+                _print_json({"embedder": None, "reason": why, "embedded": 0})
+            else:
+                print(f"briefbot: no embedder, answers use lexical search only: {why}", file=sys.stderr)
+            return 1
+        t0 = time.monotonic()
+        before = app.store.count_unembedded(embedder.name)
+        rc = _embed_pending(app, a.limit, quiet=a.json)
+        pending = app.store.count_unembedded(embedder.name)
+        if a.json:
+            _print_json({"embedder": embedder.name, "embedded": before - pending, "pending": pending,
+                         "vectors": app.store.vector_state(embedder.name)[0],
+                         "seconds": round(time.monotonic() - t0, 2)})
+        else:
+            print(f"{before - pending:,} passages embedded, {pending:,} pending ({embedder.name})")
+        return rc
+    finally:
+        app.close()
+
+
+def cmd_doctor(a: argparse.Namespace) -> int:
+    from bot.embed import EmbedError, why_unavailable
+    from bot.runner import _safe_url
+
+    app = _app()
+    try:
+        s = app.settings
+        store = app.store
+        emb: dict[str, Any] = {"setting": s.embedder, "active": False}
+        embedder = app.embedder()
+        if embedder is None:
+            emb["why"] = why_unavailable(s.embedder)
+        else:
+            try:
+                emb.update(active=True, model=embedder.name, dim=embedder.dim,
+                           vectors=store.vector_state(embedder.name)[0],
+                           pending=store.count_unembedded(embedder.name))
+            except EmbedError as e:
+                emb.update(model=embedder.name, why=str(e))
+        out = {"database": _safe_url(s.database_url), "documents": store.count_documents(),
+               "passages": store.count_passages(), "llm": "openai" if s.use_openai else "extractive",
+               "llm_model": s.llm_model if s.use_openai else None, "embedder": emb}
     finally:
         app.close()
     if a.json:
-        _print_json(report.to_json())
+        _print_json(out)
+        return 0
+    print(f"database   {out['database']}: {out['documents']:,} documents, {out['passages']:,} passages")
+    print(f"answers    {out['llm']}" + (f" ({out['llm_model']})" if out["llm_model"] else ""))
+    if emb["active"]:
+        print(f"embedder   {emb['model']} ({emb['dim']} dimensions): {emb['vectors']:,} passages embedded,"
+              f" {emb['pending']:,} pending" + ("; `briefbot embed` or `briefbot run` embeds them" if emb["pending"] else ""))
     else:
-        c = _console()
-        if a.verbose:
-            for i in report.items:
-                c.print(f"{i.outcome:>14}  {i.location}" + (f"  ({i.reason})" if i.reason else ""))
-        c.print(report.summary())
+        print(f"embedder   none: answers are lexical-only (BM25), because {emb.get('why')}")
     return 0
 
 
@@ -476,7 +581,17 @@ def build_parser() -> argparse.ArgumentParser:
     ls = ss.add_parser("list", help="list sources")
     ls.add_argument("--json", action="store_true")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--no-embed", action="store_true", help="do not embed the new passages afterwards")
     s.set_defaults(func=cmd_sources, action="list")
+
+    s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")
+    s.add_argument("--limit", type=int, help="embed at most this many passages")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_embed)
+
+    s = sub.add_parser("doctor", help="what is configured and active: database, answer backend, embedder")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("docs", help="list stored documents")
     s.add_argument("--source", help="only documents whose location contains this")

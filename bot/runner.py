@@ -107,6 +107,9 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
                   next_run_time=datetime.now(UTC))
     sched.add_job(_safe(lambda: app.store.prune_events((datetime.now(UTC) - timedelta(days=2)).isoformat()),
                         "event pruning"), "interval", hours=6, id="prune-events")
+    # polls never wait for the model: what they store is embedded here, a batch at a time, stopping with us
+    sched.add_job(_safe(lambda: embed_stored(app, stop), "embedding"), "interval", seconds=EMBED_TICK_SECONDS,
+                  id="embed", next_run_time=datetime.now(UTC) + timedelta(seconds=2))
     n = len(app.store.list_sources())
     log.info("briefbot running: %d source(s), chat: %s, database %s", n, ", ".join(adapters) or "none",
              _safe_url(app.settings.database_url))
@@ -129,6 +132,24 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
 
 
 DIGEST_TICK_SECONDS = 60
+EMBED_TICK_SECONDS = 30
+
+
+def embed_stored(app: App, stop: threading.Event | None = None) -> int:
+    """Embed the passages without a vector (the model loads on the first call); how many were embedded."""
+    from bot.embed import EmbedError, embed_pending
+
+    embedder = app.embedder()
+    if embedder is None:
+        return 0
+    try:
+        n = embed_pending(app.store, embedder, stop=stop)
+    except EmbedError as e:  # a server down: one line, tried again on the next tick
+        log.warning("embedding stopped (retried in %d s): %s", EMBED_TICK_SECONDS, e)
+        return 0
+    if n:
+        log.info("embedded %d passage(s) with %s", n, embedder.name)
+    return n
 
 
 def _safe(fn: Any, what: str) -> Any:
