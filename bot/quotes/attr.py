@@ -45,6 +45,7 @@ from bot.quotes.words import (
     HONORIFICS,
     NEWSPAPER_WORDS,
     NON_PERSON,
+    NOT_A_SPEAKER,
     ORG_HEADS,
     PERSON_PRONOUNS,
     SAY_VERBS,
@@ -58,6 +59,9 @@ PRONOUN = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 WINDOW = 300  # characters either side of a quote that attribution may look at
 DASHES = ("—", "–", "―", "-")
 SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
+# Reporting verbs that are as often plural nouns ("late-night tweets", "his claims").
+NOUN_LIKE = _words("tweets posts reports claims comments remarks notes calls promises pledges demands vows texts jokes")
+LABEL = re.compile(r"([A-Z][A-Z’'\-]+(?: [A-Z][A-Z’'\-]+){0,2}):\s")
 PASSIVE_AUX = _words("was were been is are being be")
 
 
@@ -143,6 +147,8 @@ class Attributor:
             after = self.toks(after_from, self.sent_end(after_from, hi))
         at_start = not any(t[0][0] != "\x01" and (t[0][0].isalnum()) for t in before)
         res = self.signed(q, after_from)
+        if res is None and at_start:
+            res = self.transcript_label(q)
         if res is None and not at_start:
             res = self.cue_before(before, q)
         if res is None or res.speaker is None:
@@ -187,6 +193,8 @@ class Attributor:
                 continue
             if idx > 0 and toks[idx - 1][0].casefold() in DETS | {"to"}:
                 continue  # a noun ("the report", "a call") or an infinitive ("how to tell"), not a reporting verb
+            if lw in NOUN_LIKE and idx > 0 and not self.verb_subject(toks[idx - 1][0]):
+                continue  # "a flurry of late-night tweets": a noun
             as_between = any(t[0].casefold() == "as" for t in toks[idx + 1 :])
             cue = f"{w} … as" if lw in AS_VERBS and as_between else w
             if lw in EXPRESS_VERBS and idx + 1 < n:
@@ -200,6 +208,8 @@ class Attributor:
             if lw.endswith("ing") and idx > 0:
                 np = subject(toks, clause_start(toks, idx), idx)
                 r = self.speaker_from(toks, np, q.o) if np else None
+                if r is None:
+                    continue  # "“…,” Tester said, referring to the figure, “…”": the sayer is further back
                 return (r or Attribution()).with_cue(cue)
             if idx == 0 or (idx == 1 and toks[0][0].casefold() in ("and", "but")):
                 np = np_forward(toks, idx + 1)  # "Said Ellis: …"
@@ -217,6 +227,12 @@ class Attributor:
                 r = self.speaker_from(toks, np, q.o) if np else None
             return (r or Attribution()).with_cue(cue)
         return None
+
+    @staticmethod
+    def verb_subject(prev: str) -> bool:
+        """Whether the word before "tweets", "reports", "claims" … makes it a verb: a name, pronoun or body."""
+        b = bare(prev)
+        return is_cap(prev) or b in PERSON_PRONOUNS or b in ("it", "they") or b in ORG_HEADS or b in AUX
 
     def subject_before(self, toks: list[Tok], idx: int, pos: int) -> Attribution | None:
         """The speaker named just before the verb at idx, past adverbs and appositives."""
@@ -372,6 +388,16 @@ class Attributor:
                     r.role = self.text[toks[i][1] : toks[np[0] - 1][2]]
                 return r.with_cue(t)
         return None
+
+    def transcript_label(self, q: QSpan) -> Attribution | None:
+        """ "“PENCE: Well, look …”": a transcript's speaker label opening the quotation."""
+        m = LABEL.match(self.text, q.start, min(q.end, q.start + 40))
+        if m is None or bare(m.group(1)) in NOT_A_SPEAKER or bare(m.group(1)) in TITLES:
+            return None
+        key = tuple(bare(w) for w in m.group(1).split())
+        p = self.lex.expand(key, q.o)
+        name = p.name if p is not None and p.person else m.group(1).title()
+        return Attribution(name, m.start(1), m.end(1), None, None, "transcript", True)
 
     def signed(self, q: QSpan, after: int) -> Attribution | None:
         """The name a dash signs the quotation with, right after its closing mark."""

@@ -29,7 +29,8 @@ LEAD_SKIP = _words("but and however meanwhile still yet so instead indeed now al
 # ("Hollis attacked Ortiz").
 PERSON_NOUNS = _words(
     """man woman boy girl star fan singer actor actress player veteran native resident teenager mother father
-    son daughter wife husband brother sister widow nurse doctor teacher pastor priest activist lawyer rival"""
+    son daughter wife husband brother sister widow nurse doctor teacher pastor priest activist lawyer rival
+    host anchor presenter correspondent reporter columnist writer commentator author chef"""
 )
 DETS = _words("the a an his her its their our this that these those")
 

@@ -33,7 +33,7 @@ SAY_VERBS = _words(
     maintain maintained maintains muse mused insist exclaimed exclaim shouted shout yelled
     whispered told cried wrote posted tweeted blogged texted emailed tweeting posting texting emailing
     assert asserted asserts contend contended contends concede conceded concedes
-    proclaim proclaimed announce declared pointed
+    proclaim proclaimed announce declared pointed sing sings sang singing chant chanted chanting
     """
 )
 
