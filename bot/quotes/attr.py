@@ -576,8 +576,9 @@ class Attributor:
             pre_txt = self.text[pre[0][1] : pre[-1][2]]
             if not is_possessive(pre[-1][0]) and bare(pre[-1][0]) in TITLES | ORG_HEADS:
                 title_txt = pre_txt  # "spokesman Alex Folkes" -> role "spokesman"
-        if not name_words:
-            return self.by_role(words, pos)
+        titles_only = all(bare(w[0]).rstrip(".") in TITLES - HONORIFICS for w in words)  # not "Mr King"
+        if not name_words or titles_only:
+            return self.by_role(words, pos)  # "the Prime Minister said": whoever the article gave that role
         nw = words[len(title) :]
         key = tuple(bare(w) for w in name_words)
         if len(key) == 1 and (key[0] in GENERIC or key[0] in STOP_CAPS or len(key[0]) < 2):
@@ -614,7 +615,7 @@ class Attributor:
         heads = NEWSPAPER_WORDS if head in ("newspaper", "paper") else frozenset((head,))
         best: Person | None = None
         for p in self.lex.names.values():
-            if p.person or not heads.intersection(p.key) or p.positions[0] >= pos:
+            if p.role or not heads.intersection(p.key) or p.positions[0] >= pos:
                 continue
             if best is None or p.positions[-1] > best.positions[-1]:
                 best = p

@@ -39,9 +39,7 @@ PARTICLES = frozenset(
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalnum())
 _CAP_TOKEN = rf"(?<!\w)(?<!\w[’'.\-])[{_UPPER}]\w*(?:[’'.\-]\w+)*[’']?"
 _GAP = r"[^\S\n]+"
-CAP_RUN = re.compile(
-    rf"{_CAP_TOKEN}(?:{_GAP}(?:(?:{'|'.join(sorted(PARTICLES))}){_GAP})*{_CAP_TOKEN})*"
-)
+CAP_RUN = re.compile(rf"{_CAP_TOKEN}(?:{_GAP}(?:(?:{'|'.join(sorted(PARTICLES))}){_GAP})*{_CAP_TOKEN})*")
 
 
 def is_cap(tok: str) -> bool:

@@ -1,0 +1,211 @@
+"""Speaker attribution, one construction a test: invented sentences in US and British news styles."""
+
+from __future__ import annotations
+
+from bot.quotes import extract_quotes
+from bot.quotes.names import valid_speaker
+
+
+def speaker(text: str, words: str) -> str | None:
+    """The speaker of the one quotation containing words."""
+    hits = [q for q in extract_quotes(text) if words in q.text]
+    assert len(hits) == 1, [q.text for q in extract_quotes(text)]
+    return hits[0].speaker
+
+
+# -- titles written with a full stop, initials, party asides
+
+
+def test_abbreviated_titles_do_not_split_the_name() -> None:
+    t = "“The museum will reopen,” Ms. Alvarez said. “We just need the roof first,” said Sen. Ann Lee."
+    assert speaker(t, "museum") == "Ms. Alvarez"
+    assert speaker(t, "roof") == "Ann Lee"
+    assert speaker("“No deal,” the Rev. Paul Ames told the crowd.", "No deal") == "Paul Ames"
+
+
+def test_initials_and_party_asides() -> None:
+    t = "“Warrants are not suggestions,” committee Chairman Rep. Dan Holt (R-Iowa) said after the hearing."
+    assert speaker(t, "Warrants") == "Dan Holt"
+    t = "“It was a place both sides found common ground,” said John D. Ferris, a former chief of staff."
+    assert speaker(t, "common ground") == "John D. Ferris"
+
+
+def test_mr_with_stop_after_the_quote_is_the_person_not_the_title() -> None:
+    t = (
+        "Senator Lamar Hollis of Tennessee backed a narrower bill.\n\n"
+        "“The White House wanted every vote, and they got none,” Mr. Hollis said in an interview."
+    )
+    assert speaker(t, "every vote") == "Lamar Hollis"
+
+
+# -- validation: never a title, role word or stray capitalised token
+
+
+def test_valid_speaker() -> None:
+    for bad in (
+        "Mr",
+        "Sen",
+        "Rep",
+        "Rev",
+        "spokeswoman",
+        "campaign",
+        "Editor",
+        "United",
+        "president’s",
+        "ALL CAPS HEADLINE HERE",
+    ):
+        assert not valid_speaker(bad), bad
+    for good in ("Ann Lee", "Ms. Alvarez", "Reuters", "Japanese government", "NATO"):
+        assert valid_speaker(good), good
+
+
+def test_unnamed_role_left_unattributed_rather_than_guessed() -> None:
+    assert speaker("“We are broke,” said ANOTHER BAD WEEK FOR THE CLUB.", "broke") is None
+    assert speaker("“Prices will rise,” a spokeswoman said.", "Prices") is None
+
+
+def test_the_newspaper_resolves_to_the_title_named_before() -> None:
+    t = "The Daily Ledger ran the story on Monday. “Fewer donors gave this year,” the newspaper wrote."
+    assert speaker(t, "Fewer donors") == "Daily Ledger"
+
+
+def test_the_role_resolves_to_the_person_given_it() -> None:
+    t = "Prime Minister Jane Holt visited the plant. “We will keep it open,” the Prime Minister said."
+    assert speaker(t, "keep it open") == "Jane Holt"
+
+
+# -- appositives and affiliations
+
+
+def test_several_appositives_between_name_and_verb() -> None:
+    t = (
+        "“It’s an overreach, in our view, of the county’s powers,” Glen Avery, the attorney general of Idaho, "
+        "one of the states in the suit, said at an event this month."
+    )
+    assert speaker(t, "overreach") == "Glen Avery"
+    t = (
+        "Rita Vance, president of the Northern Nurses Union, which represents hospital staff, said she hopes "
+        "the march shows that “nurses are standing up for patients.”"
+    )
+    assert speaker(t, "standing up") == "Rita Vance"
+
+
+def test_affiliation_after_the_name() -> None:
+    assert speaker("“It was the least bad option,” Mr. Morgan of the Harbour Trust said.", "least bad") == "Mr. Morgan"
+
+
+def test_role_words_before_the_name_after_the_quote() -> None:
+    t = "Ortega “is the only candidate with the temperament for the job,” retired Navy admiral Paul Brandt said."
+    assert speaker(t, "temperament") == "Paul Brandt"
+
+
+# -- verbs and clause shapes
+
+
+def test_inverted_said() -> None:
+    assert speaker("Said Whitfield: “Nobody in this room believes that.”", "Nobody") == "Whitfield"
+
+
+def test_coordinated_second_verb() -> None:
+    t = "Mayor Jennifer Oakes said Friday that she favours the release but said “the real question is when.”"
+    assert speaker(t, "real question") == "Jennifer Oakes"
+
+
+def test_question_mark_closing_the_quote_then_the_verb() -> None:
+    t = "“Is there anyone here who has read the plan?” Carver asked. “I doubt it.”"
+    assert speaker(t, "read the plan") == "Carver"
+    assert speaker(t, "doubt") == "Carver"
+
+
+def test_participles_tweeting_and_referring() -> None:
+    t = "Dana Whitfield, a former party chairman, mocked the speech on Monday, tweeting, “Two hours and no plan?”"
+    assert speaker(t, "Two hours") == "Dana Whitfield"
+    t = "“Whenever you quote that figure,” Tester said, referring to the survey, “you prove our point.”"
+    assert speaker(t, "prove our point") == "Tester"
+
+
+def test_plural_noun_is_not_a_cue() -> None:
+    t = "Maria Ortega says Greg Hollis’s flurry of late-night posts was “reckless, even for him.”"
+    assert speaker(t, "reckless") == "Maria Ortega"
+
+
+def test_verb_is_not_a_role_noun() -> None:
+    t = (
+        "During a campaign speech earlier in the day, Hollis attacked Ortiz for her record on housing, "
+        "saying, “She's careless and very unreliable.”"
+    )
+    assert speaker(t, "careless") == "Hollis"
+
+
+# -- pronouns and gender
+
+
+def test_pronoun_after_named_subject_with_a_possessive_her_in_between() -> None:
+    t = (
+        "Pamela Ortiz chaired the session. Greg Hollis, her Labour rival, criticised the budget and said he "
+        "thought the cuts were a “very, very big mistake” for the town."
+    )
+    assert speaker(t, "big mistake") == "Greg Hollis"
+
+
+def test_she_said_after_an_object_him() -> None:
+    t = "Councillor Ruth Ellison scolded him: “The evidence is overwhelmingly against you on this,” she said."
+    assert speaker(t, "evidence") == "Ruth Ellison"
+
+
+# -- paragraphs: introductions, multi-paragraph quotations, transcripts, sign-offs
+
+
+def test_colon_introduction_carries_into_next_paragraphs() -> None:
+    t = (
+        "The Daily Ledger reports:\n\n"
+        '"Fewer than a third of the donors gave more than $500, a sharp fall from four years ago.\n\n'
+        '"Without the online network, the campaign has had to lean on large fund-raisers."\n\n'
+        "Oakes told the crowd:\n\n"
+        "“We are not going anywhere. This town is our home.”"
+    )
+    assert speaker(t, "third of the donors") == "Daily Ledger"
+    assert speaker(t, "online network") == "Daily Ledger"
+    assert speaker(t, "not going anywhere") == "Oakes"
+
+
+def test_transcript_labels() -> None:
+    t = (
+        "Ruth Ellison spoke to Dan Moss on Sunday.\n\n"
+        '"MOSS: Will you stand again?\n\n'
+        '"ELLISON: Yes. I have said so many times and I will say it again.\n\n'
+        '"It is the right thing to do for the town."'
+    )
+    assert speaker(t, "stand again") == "Dan Moss"
+    assert speaker(t, "said so many times") == "Ruth Ellison"
+    assert speaker(t, "right thing") == "Ruth Ellison"
+
+
+def test_dash_sign_offs_each_paragraph_its_own() -> None:
+    t = (
+        "“We have waited too long for this bridge. It should have opened in March.” ― Maria K. Lopez Vega.\n"
+        "“Nobody asked us.” ― Tom Reed\n"
+        "“I hope they listen to us.” ― Anna B. Cole, a nurse from Leeds\n"
+    )
+    assert speaker(t, "bridge") == "Maria K. Lopez Vega"
+    assert speaker(t, "Nobody asked") == "Tom Reed"
+    q = next(q for q in extract_quotes(t) if "listen" in q.text)
+    assert (q.speaker, q.description) == ("Anna B. Cole", "a nurse from Leeds")
+
+
+# -- British style
+
+
+def test_bbc_style_mr_without_stop_and_told_programme() -> None:
+    t = (
+        "Chancellor Gordon Pike said the plan would be costed. “We will not borrow to fund it,” Mr Pike told "
+        "Radio 4's Today programme. “Every penny is accounted for.”"
+    )
+    assert speaker(t, "borrow") == "Gordon Pike"
+    assert speaker(t, "Every penny") == "Gordon Pike"
+
+
+def test_bbc_style_said_after_role_and_name() -> None:
+    t = '"The figures are disappointing," said Helen Marsh, chief economist at the Retail Consortium.'
+    q = next(iter(extract_quotes(t)))
+    assert (q.speaker, q.description) == ("Helen Marsh", "chief economist at the Retail Consortium")
