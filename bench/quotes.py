@@ -35,6 +35,9 @@ def pathological() -> dict[str, str]:
         "10,000 curly marks, unbalanced": "“" * 7_000 + "”" * 3_000,
         "mismatched curly/straight": ('“a" ”b“ "c said he ' * 5_000),
         "many tiny paragraphs": '"Yes," he said.\n' * 60_000,
+        "tiny paragraphs, a named 'he'": "John Smith arrived. " + '"Yes," he said.\n' * 60_000,
+        "titles, initials, asides, sign-offs": ('“No,” Sen. J. R. Lee (D-Ohio) said. “Yes.” ― Ann B. Cole\n' * 20_000),
+        "transcript labels": ('"LEE: Yes.\n' * 60_000),
         "one huge unclosed quote": "“" + "he said that " * 80_000,
     }
 

@@ -62,6 +62,7 @@ SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
 # Reporting verbs that are as often plural nouns ("late-night tweets", "his claims").
 NOUN_LIKE = _words("tweets posts reports claims comments remarks notes calls promises pledges demands vows texts jokes")
 LABEL = re.compile(r"([A-Z][A-Z’'\-]+(?: [A-Z][A-Z’'\-]+){0,2}):\s")
+ANSWER_VERBS = _words("replied replies responded responds answered answers retorted")
 PASSIVE_AUX = _words("was were been is are being be")
 
 
@@ -76,6 +77,7 @@ class Attributor:
         self.q_starts = [q.o for q in qs]
         self._lex: Lexicon | None = None
         self._bounds: dict[int, bool] = {}
+        self._has_person: bool | None = None
 
     @property
     def lex(self) -> Lexicon:
@@ -83,6 +85,13 @@ class Attributor:
         if self._lex is None:
             self._lex = Lexicon(self.masked, self.text)
         return self._lex
+
+    @property
+    def has_person(self) -> bool:
+        """Whether the article names anyone who looks like a person (decided once)."""
+        if self._has_person is None:
+            self._has_person = any(p.person for p in self.lex.names.values())
+        return self._has_person
 
     # -- sentences
 
@@ -189,6 +198,8 @@ class Attributor:
                 np = np_forward(toks, idx + 1)
                 r = self.speaker_from(toks, np, q.o) if np else None
                 return (r or Attribution()).with_cue("according to")
+            if lw in ("but", "while", "whereas") and idx + 1 < n and self.new_subject(toks[idx + 1][0]):
+                return None  # "Ministers say … but critics fear a “super state”": the quote is the new clause's
             if lw not in CUE_VERBS:
                 continue
             if idx > 0 and toks[idx - 1][0].casefold() in DETS | {"to"}:
@@ -227,6 +238,11 @@ class Attributor:
                 r = self.speaker_from(toks, np, q.o) if np else None
             return (r or Attribution()).with_cue(cue)
         return None
+
+    @staticmethod
+    def new_subject(word: str) -> bool:
+        """Whether a clause opening with this word has a subject of its own ("critics", "others")."""
+        return bare(word) in GENERIC - DETS - PERSON_PRONOUNS
 
     @staticmethod
     def verb_subject(prev: str) -> bool:
@@ -359,6 +375,8 @@ class Attributor:
         while j < len(toks) and toks[j][0].casefold() in AUX:
             j += 1
         if j < len(toks) and toks[j][0].casefold() in SAY_VERBS and not toks[j][0].casefold().endswith("ing"):
+            if self.masked[q.c] == "?" and toks[j][0].casefold() in ANSWER_VERBS:
+                return None  # "“…?” Mr Milburn replied that …": the question was put to him, not asked by him
             r = self.speaker_from(toks, np, q.o)
             if r is None:
                 return None
@@ -625,10 +643,15 @@ class Attributor:
 
     def pronoun(self, tok: Tok, pos: int) -> Attribution | None:
         """The person "he" or "she" refers to, from the few sentences before it."""
+        if not self.has_person:
+            return None  # nobody the article names could be "he" or "she"
         gender = "m" if tok[0].casefold() == "he" else "f"
-        lo = max(0, tok[1] - 600)
-        # where each earlier sentence starts, nearest first
-        starts = [lo] + [m.end() for m in BOUND.finditer(self.masked, lo, tok[1]) if self._valid_bound(m)]
+        # where each of the five earlier sentences starts: look 200 characters back first, 600 if that holds fewer
+        for back in (200, 600):
+            lo = max(0, tok[1] - back)
+            starts = [lo] + [m.end() for m in BOUND.finditer(self.masked, lo, tok[1]) if self._valid_bound(m)]
+            if len(starts) > 5 or lo == 0:
+                break
         ends = starts[1:] + [tok[1]]
         for s, e in list(zip(starts, ends, strict=True))[::-1][:5]:
             seg = self.toks(s, e)

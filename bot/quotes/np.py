@@ -106,7 +106,7 @@ def np_forward(toks: list[Tok], i: int) -> tuple[int, int] | None:
         if lk in CUE_VERBS or lk in AUX or lk in STOP_CAPS or lk in INTRO or k - j >= 2:
             break
         k += 1
-        if k < n and is_cap(toks[k][0]) and is_word(toks[k][0]) and j > i and lk in PERSON_NOUNS:
+        if k < n and is_cap(toks[k][0]) and is_word(toks[k][0]) and j > i and (lk in PERSON_NOUNS or lk in TITLES):
             end = cap_run_end(toks, k)
             return (start, end - 1)  # "Ulster man Humphreys"
         if j > i and (k >= n or not is_word(toks[k][0])):
