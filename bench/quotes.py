@@ -36,7 +36,7 @@ def pathological() -> dict[str, str]:
         "mismatched curly/straight": ('“a" ”b“ "c said he ' * 5_000),
         "many tiny paragraphs": '"Yes," he said.\n' * 60_000,
         "tiny paragraphs, a named 'he'": "John Smith arrived. " + '"Yes," he said.\n' * 60_000,
-        "titles, initials, asides, sign-offs": ('“No,” Sen. J. R. Lee (D-Ohio) said. “Yes.” ― Ann B. Cole\n' * 20_000),
+        "titles, initials, asides, sign-offs": ("“No,” Sen. J. R. Lee (D-Ohio) said. “Yes.” ― Ann B. Cole\n" * 20_000),
         "transcript labels": ('"LEE: Yes.\n' * 60_000),
         "one huge unclosed quote": "“" + "he said that " * 80_000,
     }

@@ -20,6 +20,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row, tuple_row
 
 from bot.domain import Document, Passage
+from bot.quotes import speaker_key
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -30,7 +31,7 @@ from bot.store.base import (
     quote_row,
 )
 from bot.store.postgres_ops import MIGRATIONS, PostgresOpsMixin
-from bot.store.sqlite import now, speaker_key
+from bot.store.sqlite import now
 
 PgConn = psycopg.Connection[DictRow]
 

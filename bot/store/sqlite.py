@@ -5,7 +5,6 @@ One connection per thread (the scheduler and chat adapters call in from their ow
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import Document, Passage
+from bot.quotes import speaker_key
 from bot.store.base import (
     Conflict,
     DocumentRow,
@@ -39,14 +39,6 @@ def path_from_url(url: str) -> str:
 def now() -> str:
     """UTC now as ISO 8601 (seconds)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def speaker_key(name: str) -> str:
-    """A speaker name folded for look-ups: case, apostrophes, a leading 'the'."""
-    k = name.casefold().replace("’", "'").replace("‘", "'")
-    k = re.sub(r"[^\w' -]+", " ", k)
-    k = re.sub(r"\s+", " ", k).strip()
-    return k.removeprefix("the ")
 
 
 NEAR_CANDIDATES = 20  # templated articles share sketch values with many others: compare the closest few
