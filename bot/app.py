@@ -118,7 +118,8 @@ class App:
         from bot.answer import Answerer
 
         want = backend or ("openai" if self.settings.use_openai else "extractive")
-        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=self.secrets())
+        return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=self.secrets(),
+                        dense=self.dense_index())
 
     def llm_backend(self) -> Backend:
         """The OpenAI-compatible backend built from settings."""

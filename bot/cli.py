@@ -345,20 +345,34 @@ def cmd_ask(a: argparse.Namespace) -> int:
 
 
 def cmd_chat(a: argparse.Namespace) -> int:
+    """A conversation in the terminal: follow-ups ("Who is he?", "And Russia?") read in the light of the turns
+    before. With --json: one question a line on stdin, one answer object a line on stdout."""
+    from bot.conversation import Turn
+
     app = _app()
     answerer = app.answerer(a.backend)
+    turns: list[Turn] = []
     c = _console()
-    c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; empty line or "
-            "Ctrl-D to quit.")
+    if not a.json:
+        c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "
+                "the conversation. Empty line or Ctrl-D to quit.")
     try:
         while True:
             try:
-                line = input("you> ").strip()
+                line = input("" if a.json else "you> ").strip()
             except EOFError:
                 break
-            if not line or line in {"quit", "exit"}:
+            if not line and a.json:
+                continue
+            if not line or (not a.json and line in {"quit", "exit"}):
                 break
-            _render_answer(answerer.ask(line))
+            ans = answerer.ask(line, sources=a.source, turns=turns)
+            if answerer.last_turn is not None:
+                turns = (turns + [answerer.last_turn])[-20:]
+            if a.json:
+                print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+            else:
+                _render_answer(ans)
     finally:
         app.close()
     return 0
@@ -567,7 +581,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
     s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
+    s.add_argument("--no-embed", action="store_true", help="do not embed the new passages afterwards")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")
+    s.add_argument("--limit", type=int, help="embed at most this many passages")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_embed)
+
+    s = sub.add_parser("doctor", help="what is configured and active: database, answer backend, embedder")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("sources", help="register sources polled on a schedule")
     ss = s.add_subparsers(dest="action", metavar="ACTION")
@@ -581,17 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = ss.add_parser("list", help="list sources")
     ls.add_argument("--json", action="store_true")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--no-embed", action="store_true", help="do not embed the new passages afterwards")
     s.set_defaults(func=cmd_sources, action="list")
-
-    s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")
-    s.add_argument("--limit", type=int, help="embed at most this many passages")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_embed)
-
-    s = sub.add_parser("doctor", help="what is configured and active: database, answer backend, embedder")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("docs", help="list stored documents")
     s.add_argument("--source", help="only documents whose location contains this")
@@ -622,6 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--since", help="only documents published or fetched since (ISO date)")
             s.set_defaults(func=cmd_ask)
         else:
+            s.add_argument("--json", action="store_true", help="one question a line on stdin, one answer object a line")
+            s.add_argument("--source", action="append", help="only cite documents whose location contains this")
             s.set_defaults(func=cmd_chat)
         s.add_argument("--backend", choices=["extractive", "openai"],
                        help="answering backend (default: openai when OPENAI_API_KEY/OPENAI_BASE_URL is set)")

@@ -1,106 +1,142 @@
-"""Question analysis: what kind of question, which speaker and topic, which words and names matter.
+"""Question analysis: what a question asks (its intent), about whom and what, computed once.
 
-Pure text functions; no store, no network.
+Pure text functions; no store, no network. Names the store knows are passed in as a lexicon, so
+"navaro" is recognised as Navarro without trusting capital letters.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "say", "said", "says", "saying", "tell", "told", "think", "thought", "happen", "happened", "know", "get", "got", "make", "made", "mr", "mrs", "ms", "dr", "new", "news", "article", "articles", "story", "stories", "anything", "something", "there's", "what's", "who's", "please", "give", "me", "us", "show", "find", "explain", "describe", "describes", "described", "react", "reacted", "respond", "responded", "comment", "commented", "view", "views", "stance", "position", "opinion", "much", "many"])
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "say", "said", "says", "saying", "tell", "told", "think", "thought", "happen", "happened", "know", "get", "got", "make", "made", "mr", "mrs", "ms", "dr", "new", "news", "article", "articles", "story", "stories", "anything", "something", "there's", "what's", "who's", "please", "give", "me", "us", "show", "find", "explain", "describe", "describes", "described", "react", "reacted", "respond", "responded", "comment", "commented", "view", "views", "stance", "position", "opinion", "much", "many", "even", "really", "actually", "supposed", "gonna", "going", "want", "wanna", "let", "else", "coverage", "detail", "details", "quick", "bit", "thing", "things", "kind", "sort", "guys", "anyone", "someone", "somebody", "ever", "still", "one", "ones"])
 
-# "what did X say about Y", "what has X said on Y", "how did X describe Y", "how did X react to Y"
-_QUOTE_PATTERNS = [
-    re.compile(r"^(?:what|which)\s+(?:did|does|has|have|had|do)\s+(?P<who>.+?)\s+"
-               r"(?:say|said|tell|told|think|thought|write|wrote|claim|claimed|argue|argued|warn|warned|"
-               r"mean|declare|declared|state|stated|note|noted)"
-               r"(?:\s+(?:about|of|on|regarding|concerning|to|in|at)\s+(?P<topic>.+?))?\s*\??$", re.I),
-    re.compile(r"^how\s+(?:did|does|has|have|do)\s+(?P<who>.+?)\s+"
-               r"(?:describe|characterize|characterise|see|view|call|react|reacted|respond|responded|feel)"
-               r"(?:\s+(?:to|about|on|at)?\s*(?P<topic>.+?))?\s*\??$", re.I),
-    re.compile(r"^(?:what\s+(?:is|was|are|were)\s+)?(?P<who>.+?)['’]s?\s+"
-               r"(?:comments?|remarks?|words?|statements?|reaction|response|view|quotes?)"
-               r"(?:\s+(?:about|on|to|regarding)\s+(?P<topic>.+?))?\s*\??$", re.I),
-    re.compile(r"^(?:quotes?|statements?)\s+(?:from|by)\s+(?P<who>.+?)"
-               r"(?:\s+(?:about|on|regarding)\s+(?P<topic>.+?))?\s*\??$", re.I),
-]
-_WHO_IS = re.compile(r"^who\s+(?:is|was|are|were)\s+(?P<who>.+?)\s*\??$", re.I)
-_WHO_SAID = re.compile(r"^who\s+(?:said|says|called|described|warned|claimed|declared|stated)\s+(?P<topic>.+?)\s*\??$",
-                       re.I)
-_WHEN = re.compile(r"^(?:when|what\s+(?:year|date|day|month|time))\b", re.I)
-_HOW_MANY = re.compile(r"^(?:how\s+(?:many|much|long|far|big|large|often|old)|what\s+(?:percentage|share|number|"
-                       r"amount|price|cost))\b", re.I)
-_WHERE = re.compile(r"^where\b", re.I)
-_MONEY_WORDS = re.compile(r"\b(?:cost|costs|price|pay|paid|spend|spent|worth|budget|fund|funding|charge|fee|fine|"
-                          r"salary|sell|sold|buy|bought|raise|raised|invest|invested)\b", re.I)
-_NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:[A-Z][\w’'\-]*|(?:de|van|von|bin|al)\b))*")
+# chat spellings -> words, applied to whole tokens before anything else
+CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what", "wot": "what", "wen": "when",
+              "whn": "when", "whats": "what is", "wats": "what is", "hows": "how is", "whos": "who is",
+              "wheres": "where is", "whens": "when is", "whys": "why is", "n": "and", "abt": "about",
+              "bc": "because", "cuz": "because", "coz": "because", "pls": "please", "plz": "please",
+              "thx": "thanks", "ty": "thanks", "tho": "though", "govt": "government", "gonna": "going to",
+              "wanna": "want to", "dunno": "don't know", "y": "why", "w/": "with", "b4": "before", "2day": "today",
+              "im": "i am", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't", "wasnt": "wasn't",
+              "wont": "won't", "cant": "can't", "pres": "president", "vs": "versus", "thru": "through"}
+# words that carry tone, not content, when they open a question or stand alone
+FILLERS = frozenset(["lol", "lmao", "rofl", "yo", "hey", "wait", "ok", "okay", "so", "um", "uhm", "uh", "hmm",
+                     "btw", "please", "ah", "oh", "hi", "hello", "quick", "question", "q", "guys", "folks",
+                     "honestly", "seriously", "like", "just", "also", "ugh", "idk", "tbh", "fyi", "anyway",
+                     "anyways", "alright", "right", "well"])
+# the question words themselves, for typo repair ("wht", "whta", "summarise")
+_INTENT_VOCAB = ["what", "when", "where", "which", "who", "whom", "whose", "why", "how", "summarize", "summarise",
+                 "summary", "gist", "recap", "overview"]
+
 _WORD = re.compile(r"[\w][\w\-’']*")
-_QUOTED = re.compile(r"(?:(?<=\s)|^)[\"“‘']([^\"”’']{2,120})[\"”’'](?=\W|$)")
-_LEADING_ROLE = re.compile(
-    r"^(?:the\s+)?(?:(?:us|u\.s\.|uk|former|chinese|russian|american|british|french|japanese|korean|north korean|"
-    r"south korean|indian)\s+)?(?:president|prime minister|premier|chancellor|minister|foreign minister|"
-    r"secretary|leader|chairman|chief|ceo|director|general|senator|governor|mayor|king|queen|pope|"
-    r"mr|mrs|ms|dr|lord|lady|sir)\.?\s+", re.I)
+_QUOTED = re.compile(r"(?:(?<=\s)|^)[\"“‘'«]([^\"”’'»]{2,160})[\"”’'»](?=\W|$)")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'\-.]*(?:\s+(?:[A-Z][\w’'\-.]*|(?:de|van|von|bin|al|da|di|del|le|la)\b))*")
+_TITLES = re.compile(r"^(?:(?:the|us|u\.s\.|uk|former|chinese|russian|american|british|french|japanese|korean|"
+                     r"north korean|south korean|indian)\s+)*(?:president|prime minister|premier|chancellor|minister|"
+                     r"foreign minister|secretary|leader|chairman|chief|ceo|director|general|senator|sen\.?|rep\.?|"
+                     r"gov\.?|governor|mayor|king|queen|pope|mr|mrs|ms|dr|lord|lady|sir)\.?\s+", re.I)
+
+# words that name roles and bodies, not people: never a name on their own
+ROLE_WORDS = frozenset(["government", "ministry", "minister", "president", "prime", "party", "council", "office",
+                        "police", "department", "committee", "board", "union", "agency", "court", "army", "state",
+                        "national", "federal", "chief", "secretary", "spokesman", "spokeswoman", "spokesperson",
+                        "officials", "official", "foreign", "general", "director", "leader", "chairman", "lord",
+                        "lady", "sir", "senator", "governor", "mayor", "king", "queen", "prince", "princess",
+                        "deputy", "former", "news", "agency", "house", "white", "north", "south", "east", "west",
+                        "new", "united", "royal", "labour", "conservative", "liberal", "democrats", "republican",
+                        "democratic", "people", "group", "company", "bank", "university", "institute", "center",
+                        "centre", "times", "post", "daily", "ministry's", "service", "services", "association"])
+
+# -- intents -------------------------------------------------------------------------------
+_HELP = re.compile(r"^(?:help|\?+|commands|usage|what can you do|what do you do|how do (?:i|you) use (?:you|this|it)|"
+                   r"how does this work|who are you|what are you)\W*$")
+_SMALLTALK = re.compile(r"^(?:(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thank u|thanks a lot|many thanks|"
+                        r"cheers|great|cool|nice|awesome|perfect|ok|okay|got it|good bot|bad bot|lol|haha|bye|"
+                        r"goodbye|good (?:morning|afternoon|evening|night)|morning|gm|sup|what'?s up|how are you|"
+                        r"appreciate it|no worries|np)(?:\s+(?:there|bot|briefbot|so much|a lot|again|mate|all|"
+                        r"guys|everyone|folks))*)\W*$")
+_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|recap|catch (?:me|us) up|overview|"
+                      r"tl;?dr|rundown|run-down|brief me|low-?down|what'?s the story|what is the story|"
+                      r"what'?s going on|what is going on|what'?s happening|what is happening|any (?:news|update|"
+                      r"updates|word) (?:on|about)|latest (?:on|about)|quick history|history of|background on|"
+                      r"the big picture|in a nutshell|main points|key points|fill me in)\b")
+_MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|"
+                    r"articles|reports|media|publications|coverage)|do (?:the )?(?:articles|reports|outlets|sources|"
+                    r"papers|stories) (?:agree|differ|disagree)|how (?:do|does) (?:the )?(?:articles|reports|outlets|"
+                    r"sources|papers|stories|coverage) (?:differ|compare|disagree|agree|vary)|(?:articles|reports|"
+                    r"outlets|sources) (?:differ|disagree)|across (?:outlets|sources|articles)|(?:differ|difference|"
+                    r"differences|disagree|contradict)\w*)\b")
+_WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
+                  r"what (?:made|makes|caused|causes|led|drove|drives))\b")
+_HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+")
+_WHEN = re.compile(r"^(?:when|what (?:year|date|day|month|time)|since when|by when|how long ago)\b")
+_HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|what (?:percentage|"
+                       r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"
+                       r"cost)|what is the (?:size|number|amount|price|cost))\b")
+_WHERE = re.compile(r"^where\b")
+_WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
+_MONEY_WORDS = re.compile(r"\b(?:cost|costs|price|pay|paid|spend|spent|worth|budget|fund|funding|charge|fee|fine|"
+                          r"bill|salary|sell|sold|buy|bought|raise|raised|invest|invested|money|cash)\b")
+_SPEECH_VERB = (r"(?:say|says|said|saying|tell|told|call|called|calls|calling|describe|described|describes|warn|warned|"
+                r"warns|claim|claimed|claims|declare|declared|state|stated|note|noted|argue|argued|argues|insist|"
+                r"insisted|insists|greet|greeted|bill|billed|dub|dubbed|label|labelled|labeled|brand|branded|term|"
+                r"termed|coin|coined|praise|praised|criticise|criticised|criticize|criticized|accuse|accused|"
+                r"compare|compared|talk|talked|talks|speak|spoke|speaks|mention|mentioned|quip|quipped|joke|joked|"
+                r"suggest|suggested|predict|predicted|promise|promised|vow|vowed|admit|admitted|deny|denied|"
+                r"refer|referred|keep saying|keeps saying|came up with|come up with|wrote|write|writes|tweet|tweeted)")
+_WHO_SAID = re.compile(r"^who(?: else)?\s+(?:\w+\s+){0,1}" + _SPEECH_VERB + r"\b\s*(?P<topic>.*)$")
+_QUOTE_PATTERNS = [
+    re.compile(r"^(?:what|which)\s+(?:did|does|has|have|had|do|is|was)\s+(?P<who>.+?)\s+(?:\w+ly\s+)?"
+               r"(?:say|said|saying|tell|told|think|thought|write|wrote|claim|claimed|argue|argued|warn|warned|"
+               r"mean|declare|declared|state|stated|note|noted|make|made|feel|felt|reckon|tweet|tweeted|"
+               r"have to say|had to say|got to say)"
+               r"(?:\s+(?:about|of|on|regarding|concerning|to|in|at|re)\s+(?P<topic>.+?))?\s*$"),
+    re.compile(r"^how\s+(?:did|does|has|have|do|is|was)\s+(?P<who>.+?)\s+"
+               r"(?:describe|characteri[sz]e|see|view|call|react|reacted|reacting|respond|responded|feel|take|"
+               r"comment|commented)"
+               r"(?:\s+(?:to|about|on|at)?\s*(?P<topic>.+?))?\s*$"),
+    re.compile(r"^(?:what (?:is|was|are|were) |what'?s |any(?:thing)? )?(?P<who>.+?)'s?\s+"
+               r"(?:comments?|remarks?|words?|statements?|reaction|response|view|views|take|quotes?|position|"
+               r"stance|opinion)"
+               r"(?:\s+(?:about|on|to|regarding|re)\s+(?P<topic>.+?))?\s*$"),
+    re.compile(r"^(?:any |the )?(?:quotes?|statements?|comments?|remarks?|words?)\s+(?:from|by)\s+(?P<who>.+?)"
+               r"(?:\s+(?:about|on|regarding|re)\s+(?P<topic>.+?))?\s*$"),
+    re.compile(r"^did\s+(?P<who>.+?)\s+(?:say|comment|speak|talk)\s+(?:anything|something)?\s*"
+               r"(?:about|on|regarding|re)?\s*(?P<topic>.*?)\s*$"),
+]
+_WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$|^who'?s\s+(?P<who2>.+?)\s*$")
+_ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does|what did)\s+(?P<who>.+?)(?:'s)?\s+"
+                      r"(?:job|role|title|position|post|do for a living|do|work as|background)\s*$|"
+                      r"^where\s+(?:does|did|do)\s+(?P<who2>.+?)\s+work\s*$|"
+                      r"^(?:tell me|more)?\s*(?:more\s+)?about\s+(?P<who3>.+?)'s?\s+(?:background|job|career|role)\s*$")
+
+INTENTS = ("quote", "who_said", "who_is", "fact", "why", "summary", "multi", "help", "smalltalk")
 
 
-# Words a news sentence uses for what a question asks with another word ("how did X travel" is
-# answered by "arrived aboard a train"). Small and general on purpose: event verbs, not topics.
-EXPANSIONS: dict[str, tuple[str, ...]] = {
-    "travel": ("arrive", "arrival", "arrived", "journey", "trip", "aboard", "flew", "fly", "drove", "train",
-               "plane", "crossed", "visit"),
-    "go": ("went", "travel", "arrive", "visit"),
-    "come": ("came", "arrive", "arrived"),
-    "die": ("died", "death", "dead", "killed"),
-    "kill": ("killed", "dead", "death"),
-    "win": ("won", "victory", "beat", "winner"),
-    "lose": ("lost", "defeat", "defeated"),
-    "buy": ("bought", "acquire", "acquired", "acquisition", "purchase", "takeover"),
-    "sell": ("sold", "sale"),
-    "pay": ("paid", "cost", "fee", "price"),
-    "cost": ("price", "paid", "worth", "budget"),
-    "start": ("began", "begin", "launch", "launched", "opened"),
-    "end": ("ended", "finish", "finished", "concluded", "last"),
-    "react": ("reaction", "response", "responded", "said", "urged", "warned", "criticised", "criticized"),
-    "respond": ("response", "reacted", "reaction", "said"),
-    "sign": ("signed", "agreement", "deal", "pact"),
-    "agree": ("agreed", "agreement", "deal", "pact"),
-    "meet": ("met", "meeting", "talks", "summit"),
-    "earn": ("earned", "profit", "revenue", "income"),
-    "grow": ("grew", "growth", "rose", "increase"),
-    "fall": ("fell", "drop", "dropped", "decline"),
-    "rise": ("rose", "increase", "jump", "jumped"),
-    "hire": ("hired", "appointed", "named"),
-    "resign": ("resigned", "quit", "stepped"),
-    "attend": ("attended", "present", "joined"),
-}
-
-
-@dataclass
+@dataclass(frozen=True)
 class Query:
-    """What a question asks for."""
+    """What a question asks for: computed once, read by every later stage, never changed."""
 
-    text: str
-    kind: str  # quote | who_is | who_said | fact
+    text: str  # as asked
+    kind: str  # one of INTENTS
+    clean: str = ""  # normalised: chat words expanded, fillers dropped
     speaker: str | None = None
     topic: str | None = None
-    answer_type: str | None = None  # when | number | where | None
-    terms: list[str] = field(default_factory=list)  # content words, lower case, in order
-    names: list[str] = field(default_factory=list)  # capitalised names in the question
-    phrases: list[str] = field(default_factory=list)  # quoted phrases in the question
-
-    @property
-    def expansions(self) -> dict[str, tuple[str, ...]]:
-        """For each question word with known alternatives, the words that may stand for it."""
-        out = {}
-        for t in self.terms:
-            alt = EXPANSIONS.get(t) or EXPANSIONS.get(stem(t))
-            if alt:
-                out[t] = alt
-        return out
+    answer_type: str | None = None  # when | number | money | where | who | why | how | None
+    terms: tuple[str, ...] = ()  # content words, lower case, in order
+    names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
+    phrases: tuple[str, ...] = ()  # quoted phrases
+    years: tuple[str, ...] = ()  # years and numbers the answer must hold
+    context: tuple[str, ...] = ()  # words carried over from earlier turns (lower weight)
+    notes: tuple[str, ...] = field(default=())  # how the question was read, for logs and not-found replies
 
     @property
     def topic_terms(self) -> list[str]:
@@ -114,7 +150,7 @@ def _content_terms(text: str) -> tuple[str, ...]:
         w = w.lower().strip("'-")
         if w.endswith("'s"):
             w = w[:-2]
-        if len(w) > 1 and w not in STOPWORDS and w not in out:
+        if len(w) > 1 and w not in STOPWORDS and w not in FILLERS and w not in out:
             out.append(w)
     return tuple(out)
 
@@ -130,63 +166,250 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 @lru_cache(maxsize=131072)
 def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of a word, the same on questions and sentences: "crossed" and
-    "cross", "places" and "place", "travelled" and "travel" meet."""
+    """The Snowball (Porter 2) stem of a word, the same on questions and sentences."""
     return str(_STEMMER.stemWord(word.lower()))
 
 
-def _strip_role(name: str) -> str:
+def normalise(question: str) -> str:
+    """Chat spellings expanded, fillers at the start dropped, spacing and apostrophes unified; case kept."""
+    q = question.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    q = re.sub(r"[\u200b-\u200f\ufe0f]", "", q)  # zero-width and emoji variation selectors
+    q = re.sub(r"\s+", " ", q).strip()
+    out: list[str] = []
+    for tok in q.split(" "):
+        core = tok.strip("?!.,;:")
+        low = core.lower()
+        if low.endswith("'s") and low[:-2] in CHAT_WORDS and low[:-2] not in {"u", "r", "n", "y"}:
+            tok = tok.replace(core, CHAT_WORDS[low[:-2]] + " is", 1)
+        elif low in CHAT_WORDS and not (core[:1].isupper() and len(core) <= 2 and core.isupper()):
+            rep = CHAT_WORDS[low]
+            tok = tok.replace(core, rep if not core[:1].isupper() else rep.capitalize(), 1)
+        elif low not in FILLERS and (low in _TYPO_CACHE or (low not in _KNOWN_QWORDS and 3 <= len(low) <= 9 and not out
+                                                          and low.isalpha())):
+            fixed = _fix_question_word(low)
+            if fixed != low:
+                tok = tok.replace(core, fixed, 1)
+        out.append(tok)
+    # fillers at the start ("wait", "yo", "lol ok so") and "lol" anywhere
+    while out and out[0].strip("?!.,;:").lower() in FILLERS and len(out) > 1:
+        out.pop(0)
+    out = [t for t in out if t.strip("?!.,;:").lower() not in {"lol", "lmao", "rofl", "haha", "pls", "plz", "please"}]
+    text = " ".join(out).strip()
+    text = re.sub(r"\?{2,}|!{2,}", "?", text)
+    return text
+
+
+_KNOWN_QWORDS = frozenset(_INTENT_VOCAB) | STOPWORDS
+_TYPO_CACHE: dict[str, str] = {}
+
+
+def _fix_question_word(word: str) -> str:
+    """A misspelt question word at the start ('wht', 'whta', 'summarise') -> the word; else unchanged."""
+    if word in _TYPO_CACHE:
+        return _TYPO_CACHE[word]
+    best = difflib.get_close_matches(word, _INTENT_VOCAB, n=1, cutoff=0.75)
+    fixed = best[0] if best and word[:1] == best[0][:1] else word
+    if len(_TYPO_CACHE) < 10_000:
+        _TYPO_CACHE[word] = fixed
+    return fixed
+
+
+def strip_title(name: str) -> str:
+    """'President Xi Jinping' -> 'Xi Jinping'; 'the senator' stays (no name follows)."""
     prev = None
     while prev != name:
         prev = name
-        name = _LEADING_ROLE.sub("", name).strip()
+        stripped = _TITLES.sub("", name).strip()
+        name = stripped if stripped else name
     return name
 
 
-_TAIL_NAME = re.compile(r"(?:^|\s)[a-z][\w’'\-]*\s+((?:[A-Z][\w’'\-]*\s+)*[A-Z][\w’'\-]*)$")
+class NameLexicon:
+    """The names a store knows (speakers and their words), for recognising names in any case and with typos."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.full: dict[str, str] = {}  # casefolded full name -> name
+        self.words: dict[str, str] = {}  # casefolded name word (3+ letters) -> a full name holding it
+        for n in names:
+            n = (n or "").strip()
+            if not n or len(n) > 80:
+                continue
+            self.full.setdefault(n.casefold(), n)
+            caps = [w.strip(".,'’") for w in n.split() if w[:1].isupper()]
+            if len(caps) < 2:
+                continue  # "Lawmakers", "Government": a one-word speaker is no proof that a word is a name
+            for w in caps:
+                if len(w) >= 3 and w.casefold() not in STOPWORDS and w.casefold() not in ROLE_WORDS:
+                    self.words.setdefault(w.casefold(), n)
+        self._keys = sorted(self.words)
+
+    def match_word(self, word: str, is_word: Callable[[str], bool] | None = None,
+                   is_common: Callable[[str], bool] | None = None) -> str | None:
+        """The known name word a question word is: exactly, or (for a word the articles never use) one or
+        two typos away in a long word ("navaro" -> "navarro", but "spoke" is not "Spike")."""
+        w = word.casefold().strip(".,'’")
+        if len(w) < 3 or w in STOPWORDS:
+            return None
+        if w in self.words:
+            # a word the articles use a lot ("run", "government") is a word, even if someone is called that
+            return w if is_common is None or not is_common(w) else None
+        if len(w) < 6 or (is_word is not None and is_word(w)):
+            return None
+        cands = [k for k in self._keys if k[:1] == w[:1] and abs(len(k) - len(w)) <= 2]
+        best = difflib.get_close_matches(w, cands, n=1, cutoff=0.85 if len(w) < 8 else 0.8)
+        return best[0] if best else None
 
 
-def _clean_speaker(who: str) -> str:
-    who = who.strip(" ?.,!\"“”")
-    who = re.sub(r"^(?:the\s+)", "", who, flags=re.I)
+def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
+              is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None
+              ) -> list[str]:
+    """Names in a question: capitalised runs (not a question word opening it) and words the lexicon knows."""
+    names: list[str] = []
+    for m in _NAME_RUN.finditer(original):
+        run = m.group(0).strip(" .")
+        run = re.sub(r"'s?$", "", run)
+        words = run.split()
+        # a capitalised question or chat word is not a name ("Summarize", "What", "Give", "Wait")
+        while words and (words[0].lower() in STOPWORDS or words[0].lower() in FILLERS or words[0].lower() in drop
+                         or words[0].lower() in _KNOWN_QWORDS):
+            words.pop(0)
+        if not words:
+            continue
+        name = strip_title(" ".join(words))
+        if m.start() == 0 and len(words) == 1 and lexicon is not None and lexicon.match_word(name) is None \
+                and name.lower() in _COMMON_OPENERS:
+            continue
+        names.append(name)
+    if lexicon is not None:
+        have = {w.casefold() for n in names for w in n.split()}
+        for w in _WORD.findall(original):
+            if w[:1].isupper() or w.casefold() in have:
+                continue
+            hit = lexicon.match_word(w, is_word, is_common)
+            if hit and hit not in have:
+                full = lexicon.words[hit]
+                # "navaro" -> the stored spelling of that word, so retrieval and checks use it
+                word = next((x.strip(".,'’") for x in full.split() if x.strip(".,'’").casefold() == hit), hit)
+                names.append(word)
+                have.add(hit)
+    out: list[str] = []
+    for n in names:
+        if n and n not in out and n.lower() not in STOPWORDS:
+            out.append(n)
+    return out
+
+
+_COMMON_OPENERS = frozenset(["give", "tell", "show", "list", "summarize", "summarise", "sum", "explain", "describe",
+                             "catch", "any", "did", "does", "do", "is", "are", "was", "were", "has", "have", "can",
+                             "could", "would", "will", "should", "and", "but", "also", "what", "who", "why", "how",
+                             "when", "where", "which", "totally", "unrelated", "different", "new", "another",
+                             "more", "other", "okay", "ok", "so", "now", "then", "next", "last", "recap", "gist",
+                             "brief", "quick", "latest", "update", "news", "history", "background"])
+
+
+def _speaker_like(who: str, original: str, lexicon: NameLexicon | None) -> str | None:
+    """The speaker a quote question names, or None when the subject is not a person or body."""
+    who = who.strip(" ?.,!\"")
+    who = re.sub(r"^(?:the)\s+", "", who, flags=re.I)
+    if not who or len(who) > 80:
+        return None
     # "the union's general secretary Marta Quinlan": the name is the capitalised tail
-    m = _TAIL_NAME.search(who)
-    if m and len(m.group(1).split()) >= 1 and not who.endswith(("'s", "’s")):
-        return m.group(1)
-    return _strip_role(who) or who
+    tail = re.search(r"(?:^|\s)[a-z][\w'\-]*\s+((?:[A-Z][\w'\-]*\s+)*[A-Z][\w'\-]*)$", who)
+    if tail and not who.endswith("'s"):
+        return tail.group(1)
+    stripped = strip_title(who)
+    if stripped[:1].isupper():
+        return stripped
+    if lexicon is not None:
+        words = [lexicon.match_word(w) for w in stripped.split()]
+        if words and any(words):
+            return " ".join(next((x for x in lexicon.words[k].split() if x.casefold() == k), k)
+                            if k else w for k, w in zip(words, stripped.split(), strict=True))
+    # organisations and roles written in lower case still count ("japan's government", "russia's president")
+    if re.search(r"\b(?:government|ministry|office|officials?|spokes\w+|president|minister|leader|police|"
+                 r"party|union|company|department|agency|council|committee|board|army|military|court)\b", who, re.I):
+        return who
+    return None
 
 
-def analyse(question: str) -> Query:
-    """Classify a question and pull out its speaker, topic, names and content words."""
-    q = re.sub(r"\s+", " ", question.strip().replace("’", "'"))
-    names = [re.sub(r"'s?$", "", m.group(0).strip()) for m in _NAME.finditer(q)]
-    names = [n for n in names if n.lower() not in STOPWORDS]
-    names = [_strip_role(n) for n in names]
-    names = [n for n in names if n and n.split()[0].lower() not in STOPWORDS]
-    phrases = [m.group(1) for m in _QUOTED.finditer(question)]
-    query = Query(text=question, kind="fact", terms=content_terms(q), names=names, phrases=phrases)
-    if _WHEN.search(q):
-        query.answer_type = "when"
-    elif _HOW_MANY.search(q):
-        query.answer_type = "money" if _MONEY_WORDS.search(q) else "number"
-    elif _WHERE.search(q):
-        query.answer_type = "where"
-    m = _WHO_IS.match(q)
+def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
+            is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None) -> Query:
+    """Read a question: its intent, speaker, topic, names, content words and key constraints.
+
+    `lexicon` holds the names the articles know; `is_word(w)` says whether the articles use a word
+    (a word they use is never "corrected" into a name); `is_common(w)` whether they use it a lot (then a
+    lower-case word is a word, not a name)."""
+    original = normalise(question)[:2000]
+    low = original.lower().rstrip(" ?!.")
+    low = re.sub(r"\s+", " ", low)
+    phrases = tuple(m.group(1).strip() for m in _QUOTED.finditer(original))
+    years = tuple(dict.fromkeys(_YEAR.findall(original)))
+    base = dict(text=question, clean=original, phrases=phrases, years=years, context=tuple(context))
+    raw = re.sub(r"\s+", " ", question.strip().lower().replace("’", "'"))[:200].rstrip(" ?!.")
+    if not low or _HELP.match(low) or _HELP.match(raw):
+        return Query(kind="help", **base)  # type: ignore[arg-type]
+    if _SMALLTALK.match(low) or _SMALLTALK.match(raw):
+        return Query(kind="smalltalk", **base)  # type: ignore[arg-type]
+    intent_words = {"summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr"}
+    names = tuple(_names_in(original, lexicon, intent_words, is_word, is_common))
+    terms = tuple(t for t in content_terms(original) if t not in intent_words and t not in {"tl", "dr"})
+    answer_type: str | None = None
+    if _WHY.match(low):
+        answer_type = "why"
+    elif _WHEN.match(low):
+        answer_type = "when"
+    elif _HOW_MANY.match(low):
+        answer_type = "money" if _MONEY_WORDS.search(low) else "number"
+    elif _WHERE.match(low):
+        answer_type = "where"
+    elif _HOW.match(low):
+        answer_type = "how"
+    elif _WHO_FACT.match(low):
+        answer_type = "who"
+    q = dict(base, names=names, terms=terms, answer_type=answer_type)
+    m = _ROLE_OF.match(low)
     if m:
-        query.kind, query.speaker = "who_is", _clean_speaker(m.group("who"))
-        return query
-    m = _WHO_SAID.match(q)
+        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3"), original, lexicon)
+        if who:
+            return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
+    m = _WHO_IS.match(low)
     if m:
-        query.kind, query.topic = "who_said", m.group("topic").strip(" ?\"“”")
-        return query
+        raw = _orig(original, low, m, "who", "who2")
+        who = _speaker_like(raw, original, lexicon)
+        # "who is Choe Son Hui" asks about a person; "who is the deputy leader of Veritas" asks a fact
+        if who and (who == strip_title(raw.strip(" ?.,!\"")) or len(raw.split()) <= 4) \
+                and not re.search(r"\b(?:of|in|at|for|behind|running|leading)\b", raw, re.I):
+            return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
+    m = _WHO_SAID.match(low)
+    if m and (phrases or m.group("topic")):
+        topic = _orig(original, low, m, "topic").strip(" ?\"") or " ".join(phrases)
+        return Query(kind="who_said", topic=topic, **q)  # type: ignore[arg-type]
+    if low.startswith("who") and phrases:
+        return Query(kind="who_said", topic=" ".join(phrases), **q)  # type: ignore[arg-type]
+    if _SUMMARY.search(low):
+        return Query(kind="summary", **q)  # type: ignore[arg-type]
+    if _MULTI.search(low):
+        return Query(kind="multi", **q)  # type: ignore[arg-type]
     for pat in _QUOTE_PATTERNS:
-        m = pat.match(q)
+        m = pat.match(low)
         if m:
-            who = _clean_speaker(m.group("who"))
-            # "what did the summit agree" is not a speaker question: the subject must look like a name/org
-            if who and (who[0].isupper() or re.search(r"\b(?:government|ministry|office|officials?|spokes\w+)\b",
-                                                      who, re.I)):
-                query.kind, query.speaker = "quote", who
-                query.topic = (m.group("topic") or "").strip(" ?") or None
-                return query
-    return query
+            who = _speaker_like(_orig(original, low, m, "who"), original, lexicon)
+            if who:
+                about = (_orig(original, low, m, "topic") if m.group("topic") else "").strip(" ?") or None
+                return Query(kind="quote", speaker=who, topic=about, **q)  # type: ignore[arg-type]
+    if answer_type in {"why", "how"}:
+        return Query(kind="why", **q)  # type: ignore[arg-type]
+    return Query(kind="fact", **q)  # type: ignore[arg-type]
+
+
+def _orig(original: str, low: str, m: re.Match[str], *groups: str) -> str:
+    """The original-case text of the first named group that matched (the match ran on a lower-cased copy)."""
+    for g in groups:
+        try:
+            a, b = m.span(g)
+        except IndexError:
+            continue
+        if a >= 0:
+            # `low` is `original` lower-cased with trailing punctuation cut: offsets agree
+            return original[a:b]
+    return ""

@@ -36,6 +36,8 @@ class Span:
     outlet: str | None
     passage: int | None = None
     cover: float = 0.0  # share of the question's weighted words the sentence (in its article) holds
+    own: float = 0.0  # the same share in the sentence's own words
+    dense: float = 0.0  # cosine to the question (0 when no embedder)
 
 
 def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -78,6 +80,11 @@ class Retriever:
             self._n, self._df = n, {}
             self._passages = max(1, self.store.count_passages())
 
+    @property
+    def passage_count(self) -> int:
+        """Passages stored (as of the last refresh)."""
+        return self._passages
+
     def doc_freq(self, term: str) -> int:
         """How many passages contain a term (FTS5's own tokenizer and stemmer)."""
         if term not in self._df:
@@ -91,13 +98,13 @@ class Retriever:
         return math.log((self._passages + 1) / (self.doc_freq(term) + 0.5))
 
     def passages(self, query: Query, limit: int = 24, sources: list[str] | None = None,
-                 since: str | None = None) -> list[PassageHit]:
-        """BM25 passages for the question's content words."""
+                 since: str | None = None, extra: list[str] | None = None) -> list[PassageHit]:
+        """BM25 passages for the question's content words (words no passage holds are left out)."""
         if self._n < 0:  # the Answerer refreshes once per question; a bare Retriever does it here
             self.refresh()
-        terms = query.terms + [w for p in query.phrases for w in content_terms(p)]
-        terms += [w for alts in query.expansions.values() for w in alts]
-        terms = sorted(dict.fromkeys(terms), key=self.doc_freq)
+        terms = list(query.terms) + [w for p in query.phrases for w in content_terms(p)] + list(extra or [])
+        terms = [t for t in dict.fromkeys(terms) if self.doc_freq(t) > 0]
+        terms.sort(key=self.doc_freq)
         # The OR query costs what its posting lists hold, and BM25 ranks by the rare words anyway:
         # take the rarest words up to a postings budget (always two), never one in a fifth of passages.
         chosen: list[str] = []
@@ -111,13 +118,21 @@ class Retriever:
         expr = fts_expression(chosen)
         return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
 
-    def sentences(self, query: Query, hits: list[PassageHit], terms: list[str] | None = None,
-                  require: list[str] | None = None) -> list[Span]:
+    def weights(self, query: Query, context_weight: float = 0.4) -> dict[str, float]:
+        """IDF weight of each question stem (context words from earlier turns count less; unknown words nothing)."""
+        out: dict[str, float] = {}
+        for t in list(query.terms) + [w for p in query.phrases for w in content_terms(p)]:
+            if self.doc_freq(t) > 0:
+                out[stem(t)] = max(out.get(stem(t), 0.0), self.idf(t))
+        for t in query.context:
+            if self.doc_freq(t) > 0 and stem(t) not in out:
+                out[stem(t)] = context_weight * self.idf(t)
+        return out
+
+    def sentences(self, query: Query, hits: list[PassageHit], require: list[str] | None = None,
+                  weights: dict[str, float] | None = None) -> list[Span]:
         """Sentences of the hit passages, scored by IDF-weighted coverage of the question's words."""
-        terms = terms if terms is not None else query.terms
-        weights = {stem(t): self.idf(t) for t in terms}
-        # an alternative word ("arrived" for "travel") stands for its question word
-        alias = {stem(a): stem(t) for t, alts in query.expansions.items() if t in terms for a in alts}
+        weights = weights if weights is not None else self.weights(query)
         total = sum(weights.values()) or 1.0
         need = [n.casefold() for n in (require or [])]
         spans: list[Span] = []
@@ -130,20 +145,15 @@ class Retriever:
                 if need and not all(n in low for n in need):
                     continue
                 stems = {stem(w) for w in content_terms(sent)}
-                alias_hits = sum(1 for x in stems if x in alias)
-                stems |= {alias[x] for x in stems if x in alias}
                 own = sum(w for s, w in weights.items() if s in stems) / total
-                if own == 0:
-                    continue
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
-                score = own + 0.1 * cover + 0.02 / (1 + rank) + _type_bonus(query.answer_type, sent)
-                score += 0.06 * min(3, alias_hits)  # "aboard ... train" tells how; "traveled" restates the question
+                score = own + 0.1 * cover + 0.02 / (1 + rank) + type_bonus(query.answer_type, sent)
                 score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little
                 spans.append(Span(h.doc_id, a, b, sent, score, h.location, h.title, h.url, h.outlet, h.ordinal,
-                                  cover))
+                                  cover, own))
         spans.sort(key=lambda s: -s.score)
         return spans
 
@@ -224,7 +234,26 @@ _MONEY = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s+(?:
                     r"(?:euros?|dollars?|pounds?|yen|yuan|rupees?|francs?)\b", re.I)
 
 
-def _type_bonus(answer_type: str | None, sent: str) -> float:
+_CAUSE = re.compile(r"\b(?:because|since|due to|owing to|as a result|so that|in order to|aims? to|aimed at|"
+                    r"reason|why|after|amid|led to|leading to|caus\w+|fears?|concerns?|worr\w+|to avoid|to prevent|"
+                    r"to ensure|so as to|thanks to|given|means|help\w*)\b", re.I)
+_PERSON = re.compile(r"(?<=[a-z,] )(?:(?:Mr|Mrs|Ms|Dr|Lord|Lady|Sir)\.? )?[A-Z][a-z]+(?: [A-Z][a-z'\-]+)+")
+_MEANS = re.compile(r"\b(?:by|via|through|aboard|using|with|on board|by way of)\b", re.I)
+
+
+def type_bonus(answer_type: str | None, sent: str) -> float:
+    """How much a sentence looks like the kind of answer asked for (a date, an amount, a reason)."""
+    bonus, cues = _TYPE_CUES.get(answer_type or "", (0.0, ()))
+    return bonus if any(c.search(sent) for c in cues) else 0.0
+
+
+# answer type -> (bonus, patterns any of which marks a sentence as that kind of answer)
+_TYPE_CUES: dict[str, tuple[float, tuple[re.Pattern[str], ...]]] = {
+    "why": (0.12, (_CAUSE,)), "how": (0.06, (_MEANS, _CAUSE)), "who": (0.1, (_PERSON,)),
+    "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
+}6 if _MEANS.search(sent) or _CAUSE.search(sent) else 0.0
+    if answer_type == "who":
+        return 0.1 if _PERSON.search(sent) else 0.0
     if answer_type == "money":
         return 0.35 if _MONEY.search(sent) else 0.0
     if answer_type == "when":

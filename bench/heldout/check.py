@@ -92,7 +92,7 @@ def main():
     docs = load_corpus(Path(args.corpus))
     errors = []
 
-    qa = [json.loads(l) for l in open(HERE / "qa_heldout.jsonl", encoding="utf-8") if l.strip()]
+    qa = [json.loads(x) for x in Path(HERE / "qa_heldout.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     for i, case in enumerate(qa, 1):
         if case["id"] != f"ho-{i:02d}":
             errors.append(f"{case['id']}: expected id ho-{i:02d}")
@@ -107,7 +107,7 @@ def main():
     if dict(styles) != QA_STYLES:
         errors.append(f"qa style counts {dict(styles)} != {QA_STYLES}")
 
-    chats = [json.loads(l) for l in open(HERE / "chat_heldout.jsonl", encoding="utf-8") if l.strip()]
+    chats = [json.loads(x) for x in Path(HERE / "chat_heldout.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     for i, conv in enumerate(chats, 1):
         if conv["id"] != f"hc-{i:02d}":
             errors.append(f"{conv['id']}: expected id hc-{i:02d}")

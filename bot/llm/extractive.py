@@ -13,6 +13,7 @@ from bot.llm.base import Draft, Evidence, QuoteEvidence, citation_for
 from bot.search import Span
 
 MAX_CHARS = 900  # chat replies stay short; the referee's ceiling is 1,200
+MAX_CHARS_LONG = 1150  # a brief or an across-outlets answer may use the whole reply
 
 
 def _where(span: Span) -> str:
@@ -45,6 +46,10 @@ class ExtractiveBackend:
         q = evidence.query
         if q.kind in {"quote", "who_said"} and evidence.quotes:
             return self._from_quotes(evidence)
+        if evidence.sentences and q.kind == "summary":
+            return self._points(evidence, headline=True)
+        if evidence.sentences and q.kind == "multi":
+            return self._points(evidence, headline=False)
         if evidence.sentences:
             return self._from_sentences(evidence)
         return Draft(text="", found=False, citations=[], why=evidence.searched)
@@ -72,14 +77,39 @@ class ExtractiveBackend:
     def _from_sentences(self, ev: Evidence) -> Draft:
         parts: list[str] = []
         cites: list[Citation] = []
-        for s in ev.sentences[:3]:
-            if parts and (s.score < ev.sentences[0].score * 0.75 or len(parts) >= 2):
-                break
+        for s in ev.sentences[:4]:
             if any(s.text in p or p.split(" [")[0] in s.text for p in parts):
                 continue
-            if sum(len(p) for p in parts) + len(s.text) > MAX_CHARS and parts:
+            if sum(len(p) + 1 for p in parts) + len(s.text) + 5 > MAX_CHARS and parts:
                 break
             n = len(cites) + 1
             parts.append(f"{s.text} [{n}]")
             cites.append(citation_for(n, s))
         return Draft(text=" ".join(parts), found=True, citations=cites)
+
+    def _points(self, ev: Evidence, headline: bool) -> Draft:
+        """A short brief (headline, then cited points) or, across outlets, one point per article by outlet."""
+        lines: list[str] = []
+        cites: list[Citation] = []
+        if headline:
+            lines.append(f"{ev.sentences[0].title.strip()[:140]}:")
+        size = sum(len(x) + 1 for x in lines)
+        for s in ev.sentences[:5]:
+            n = len(cites) + 1
+            line = f"• {s.text} [{n}]" if headline else f"• {_outlet(s)}: {s.text} [{n}]"
+            if size + len(line) + 1 > MAX_CHARS_LONG:
+                if cites:
+                    continue
+                line = line[: MAX_CHARS_LONG - size - 1]  # never: selection keeps sentences short enough
+            lines.append(line)
+            size += len(line) + 1
+            cites.append(citation_for(n, s))
+        return Draft(text="\n".join(lines), found=True, citations=cites)
+
+
+def _outlet(span: Span) -> str:
+    """How an answer names an article's outlet: its outlet, else its file or site name."""
+    if span.outlet:
+        return span.outlet
+    name = PurePath(span.location).name if "://" not in span.location else span.location.split("/")[2]
+    return f"{span.title.strip()[:80]} ({name})"

@@ -1,0 +1,180 @@
+"""Conversation: read a follow-up in the light of the turns before it ("Who is he?", "And Russia?", "More detail").
+
+Pure functions over plain turn records; where turns are kept (a store table, memory) is the caller's business.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.question import Query, content_terms
+
+MAX_TURNS = 8  # turns a follow-up may look back on: a 500-turn thread costs what an 8-turn one does
+MAX_STORED_TEXT = 2000
+
+_SWITCH = re.compile(r"^(?:(?:ok(?:ay)?|so|right|alright)[,.]?\s+)?(?:(?:a\s+)?(?:totally|completely|entirely)?\s*"
+                     r"(?:different|unrelated|new|separate|other|another|random)\s+(?:question|topic|subject|thing|"
+                     r"one)|unrelated|new topic|changing (?:the )?(?:subject|topic)|change of (?:subject|topic)|"
+                     r"switching (?:gears|topics?)|on (?:a|an) (?:different|unrelated|other|another) (?:note|topic)|"
+                     r"different topic|separately|by the way|btw|also unrelated|unrelated(?:ly)?(?:,? but)?)"
+                     r"\s*(?:[:,;.!?-]+)?\s*(?:but\b)?\s*", re.I)
+_MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:give me |tell me |show me )?(?:some |a bit |a little )?"
+                   r"(?:more|further|extra)(?: detail(?:s)?| info(?:rmation)?| context| on (?:that|this|it))?|"
+                   r"go on|continue|keep going|elaborate|expand(?: on that| on it)?|details?|what else|anything else|"
+                   r"and then what|then what|and\??|more please|say more)\b\s*(?:please)?\s*"
+                   r"(?:[:,;.!?-]+\s*|\s*(?=(?:about|on|regarding|re)\b)|$)", re.I)
+_ELLIPSIS = re.compile(r"^(?:and|but|also|so)?\s*(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$|"
+                       r"^(?:and|but|also)\s+(?:for\s+|with\s+|in\s+)?(?P<y>[^?]+?)\s*\??$|"
+                       r"^(?:same|the same)\s+(?:for|with|about)\s+(?P<z>.+?)\s*\??$", re.I)
+_SOURCE_OF = re.compile(r"\b(?:which|what|who|whose)\s+(?:\w+\s+){0,2}(?:outlets?|papers?|newspapers?|agenc(?:y|ies)|"
+                        r"sources?|sites?|websites?|publications?|networks?|channels?|correspondents?|reporters?|"
+                        r"journalists?|media|broadcasters?|wire)\b.*\b(?:that|this|it|so|those|these)\b", re.I)
+_LEADING_AND = re.compile(r"^(?:and|also|so|but|ok(?:ay)?|then)\s*[,]?\s+", re.I)
+_PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
+_THING_PRONOUN = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|there|the same)\b", re.I)
+_QWORD = re.compile(r"\b(?:who|what|when|where|why|how|which|whose|whom|did|does|do|is|are|was|were|has|have|"
+                    r"can|could|would|will|should)\b", re.I)
+_NOUNISH_AFTER_HER = re.compile(r"\bher\s+(?!(?:to|about|on|at|in|for|with|from|by|as|and|or|but|if|that|when|"
+                                r"where|why|how|say|said|tell|told|[.?!,]|$))", re.I)
+
+
+@dataclass
+class Turn:
+    """One question and what the bot answered, as a follow-up needs it."""
+
+    question: str
+    resolved: str  # the standalone reading the bot answered
+    kind: str
+    subject: str | None = None  # the person or thing the turn was about
+    person: bool = False  # whether the subject is a person
+    names: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    doc_ids: list[int] = field(default_factory=list)  # documents the answer cited
+    shown: list[list[int]] = field(default_factory=list)  # [doc_id, start, end] of every cited span
+    found: bool = True
+    answer_names: list[str] = field(default_factory=list)  # names in the cited passages ("that think tank")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Turn:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in keys})
+
+
+@dataclass
+class Reading:
+    """How to answer a message given the conversation: the question to analyse and what it carries over."""
+
+    question: str
+    context: list[str] = field(default_factory=list)  # words from earlier turns, weighted lower
+    prefer_docs: list[int] = field(default_factory=list)  # where the conversation has been
+    exclude: list[tuple[int, int, int]] = field(default_factory=list)  # (doc_id, start, end) already shown
+    follow_up: bool = False
+    more: bool = False
+    near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
+    note: str = ""
+
+
+def _subject(turns: list[Turn], person: bool) -> str | None:
+    """The most recent subject a pronoun can stand for (a person for he/she; anything for it/its)."""
+    for t in reversed(turns):
+        if t.subject and (t.person or not person):
+            return t.subject
+    if person:  # no known person: the last named thing is the best guess
+        for t in reversed(turns):
+            if t.subject:
+                return t.subject
+    return None
+
+
+def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
+    """'Where does she work?' -> 'Where does Jenny Town work?'; 'its deputy leader' -> 'Veritas's deputy leader'."""
+    changed = False
+    person = _subject(turns, person=True)
+    if person and _PERSON_PRONOUN.search(text):
+        def poss(m: re.Match[str]) -> str:
+            return f"{person}'s "
+        new = re.sub(r"\b(?:his|hers)\b\s*", poss, text, flags=re.I)
+        new = _NOUNISH_AFTER_HER.sub(poss, new)
+        new = re.sub(r"\b(?:he|she|him|her|himself|herself)\b", person, new, flags=re.I)
+        changed = new != text
+        text = new
+    thing = _subject(turns, person=False)
+    if thing and re.search(r"\bits\b", text, re.I):
+        text = re.sub(r"\bits\b", f"{thing}'s", text, flags=re.I)
+        changed = True
+    return text, changed
+
+
+def _replace_subject(prev: Turn, new: str) -> str:
+    """The previous question with its subject swapped for a new one ('And Russia?')."""
+    q = prev.resolved
+    for old in ([prev.subject] if prev.subject else []) + prev.names:
+        if old and re.search(re.escape(old), q, re.I):
+            return re.sub(re.escape(old), new, q, count=1, flags=re.I)
+    return f"{q.rstrip(' ?')} — {new}?"
+
+
+def read(message: str, turns: list[Turn]) -> Reading:
+    """The standalone question a message asks, given the earlier turns (most recent last)."""
+    text = re.sub(r"\s+", " ", (message or "").strip())
+    turns = [t for t in turns[-MAX_TURNS:]]
+    m = _SWITCH.match(text)
+    if m and m.end() < len(text):
+        return Reading(text[m.end():].strip() or text, note="new subject")
+    if not turns:
+        return Reading(text)
+    prev = next((t for t in reversed(turns) if t.found), turns[-1])
+    context = list(dict.fromkeys(w for n in prev.names + prev.terms + prev.answer_names for w in content_terms(n)))[:16]
+    docs = list(dict.fromkeys(d for t in reversed(turns[-3:]) for d in t.doc_ids))[:12]
+    shown = [(s[0], s[1], s[2]) for t in turns[-3:] for s in t.shown if len(s) == 3]
+    if _SOURCE_OF.search(text):
+        near = [(s[0], s[1], s[2]) for s in prev.shown if len(s) == 3]
+        return Reading(_replace_pronouns(text, turns)[0], context, docs, near=near, follow_up=True,
+                       note="the source of the last answer")
+    m = _MORE.match(text)
+    if m:
+        rest = text[m.end():].strip()
+        rest = re.sub(r"^(?:about|on|regarding|re)\s+", "", rest, flags=re.I)
+        if not rest:
+            return Reading(prev.resolved, context, docs, shown, follow_up=True, more=True, note="more on the last answer")
+        asks = bool(_QWORD.match(rest))  # "more detail: why wouldn't they back it?" is a question of its own
+        rest, _ = _replace_pronouns(rest, turns)
+        return Reading(rest, context, docs, [] if asks else shown, follow_up=True, more=not asks, note="more detail")
+    e = _ELLIPSIS.match(text)
+    if e:
+        x = (e.group("x") or e.group("y") or e.group("z") or "").strip()
+        if x and len(x.split()) <= 6 and not _QWORD.search(x) and not _THING_PRONOUN.fullmatch(x):
+            x, _ = _replace_pronouns(x, turns)
+            old = {w.casefold() for n in ([prev.subject] if prev.subject else []) + prev.names[:1] for w in n.split()}
+            context = [c for c in context if c.casefold() not in old]  # "And Russia?" is no longer about China
+            return Reading(_replace_subject(prev, x), context, docs, follow_up=True, note=f"the same about {x}")
+    rest = _LEADING_AND.sub("", text)
+    started_with_link = rest != text
+    resolved, changed = _replace_pronouns(rest, turns)
+    has_thing_ref = bool(_THING_PRONOUN.search(rest)) or bool(re.search(r"\b(?:else|again|too|also)\b", rest, re.I))
+    own_names = [w for w in re.findall(r"\b[A-Z][\w'-]+", rest[1:] if rest else "")]
+    short = len(content_terms(rest)) <= 3
+    if changed or has_thing_ref or started_with_link or (short and not own_names):
+        return Reading(resolved, context, docs, shown if re.search(r"\belse\b", rest, re.I) else [],
+                       follow_up=True, note="follow-up")
+    return Reading(text)
+
+
+_CAPS_RUN = re.compile(r"(?<=[a-z,;:(] )[A-Z][\w'’\-]+(?: (?:of |the |de |van )?[A-Z][\w'’\-]+)+")
+
+
+def turn_of(message: str, reading: Reading, query: Query, cited: list[tuple[int, int, int]], found: bool,
+            cited_text: str = "") -> Turn:
+    """The record a later follow-up needs from this turn."""
+    subject = query.speaker or (query.names[0] if query.names else None)
+    person = bool(query.speaker) or bool(subject and len(subject.split()) >= 2 and subject[:1].isupper())
+    return Turn(question=message[:MAX_STORED_TEXT], resolved=reading.question[:MAX_STORED_TEXT], kind=query.kind,
+                subject=subject, person=person, names=list(query.names)[:8], terms=list(query.terms)[:12],
+                doc_ids=list(dict.fromkeys(d for d, _, _ in cited))[:12], shown=[list(c) for c in cited][:12],
+                found=found, answer_names=[n for n in dict.fromkeys(_CAPS_RUN.findall(cited_text[:4000]))
+                                           if n != subject][:8])

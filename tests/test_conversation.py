@@ -1,0 +1,143 @@
+"""Follow-ups read in the light of the conversation: pronouns, ellipsis, "more detail", "which paper said that",
+a change of subject; and the same end to end through `briefbot chat --json` on the bundled samples."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.conversation import MAX_TURNS, Turn, read
+from bot.ingest.pipeline import Ingester
+from bot.quotes import extract_quotes
+from bot.store import open_store
+from tests.conftest import ROOT
+
+SAMPLES = ROOT / "bot" / "samples"
+
+VALE = Turn(question="What did Henrik Vale say about the strike?", resolved="What did Henrik Vale say about the strike?",
+            kind="quote", subject="Henrik Vale", person=True, names=["Henrik Vale"], terms=["henrik", "vale", "strike"],
+            doc_ids=[1], shown=[[1, 100, 220]], answer_names=["Aldmere Dockworkers"])
+TRAM = Turn(question="How much will the tram line cost?", resolved="How much will the tram line cost?", kind="fact",
+            subject=None, names=[], terms=["tram", "line", "cost"], doc_ids=[3], shown=[[3, 10, 90]])
+RIVERSIDE = Turn(question="What does the Riverside plan give Aldmere?", resolved="What does the Riverside plan give Aldmere?",
+                 kind="fact", subject="Riverside", names=["Riverside", "Aldmere"], terms=["riverside", "plan", "aldmere"],
+                 doc_ids=[3], shown=[[3, 10, 90]])
+
+
+def test_a_first_question_is_read_as_asked() -> None:
+    r = read("Who is Marta Quinlan?", [])
+    assert r.question == "Who is Marta Quinlan?" and not r.follow_up
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("Who is he?", "Who is Henrik Vale?"),
+    ("where does he work", "where does Henrik Vale work"),
+    ("What's his job?", "What's Henrik Vale's job?"),
+    ("what did she say next", "what did Henrik Vale say next"),
+])
+def test_pronouns_stand_for_the_person_talked_about(message: str, expected: str) -> None:
+    r = read(message, [VALE])
+    assert r.question == expected and r.follow_up
+    assert 1 in r.prefer_docs
+
+
+def test_a_pronoun_looks_past_a_turn_about_something_else() -> None:
+    r = read("And what did he want?", [VALE, TRAM])
+    assert "Henrik Vale" in r.question
+
+
+def test_ellipsis_swaps_the_subject_of_the_last_question() -> None:
+    r = read("And Lisbon?", [RIVERSIDE])
+    assert r.question == "What does the Lisbon plan give Aldmere?"
+    assert "riverside" not in r.context  # the old subject is not carried over
+    r = read("what about the university", [RIVERSIDE])
+    assert "the university" in r.question
+
+
+def test_more_detail_repeats_the_question_and_skips_what_was_shown() -> None:
+    r = read("more detail please", [TRAM])
+    assert r.question == TRAM.resolved and r.more and r.exclude == [(3, 10, 90)]
+    r = read("Tell me more about the bridges", [TRAM])
+    assert r.question == "the bridges" and r.follow_up and "tram" in r.context
+    r = read("Give me more detail: why did the council vote for it?", [TRAM])
+    assert r.question.startswith("why did the council") and not r.exclude  # a question of its own
+
+
+def test_which_paper_said_that_points_at_the_last_answer() -> None:
+    r = read("Which paper reported that?", [TRAM])
+    assert r.near == [(3, 10, 90)] and r.follow_up
+
+
+@pytest.mark.parametrize("message", ["Totally different question: who won the cup?", "unrelated, but who won the cup?",
+                                     "btw who won the cup?", "New topic - who won the cup?"])
+def test_a_change_of_subject_is_answered_on_its_own(message: str) -> None:
+    r = read(message, [VALE])
+    assert r.question == "who won the cup?" and not r.follow_up and not r.context
+
+
+def test_a_new_question_with_its_own_names_is_not_a_follow_up() -> None:
+    r = read("What did Paul Brandt say about the bridges?", [VALE])
+    assert not r.follow_up
+
+
+def test_a_long_conversation_costs_what_a_short_one_does() -> None:
+    turns = [TRAM] * 500 + [VALE]
+    r = read("Who is he?", turns)
+    assert r.question == "Who is Henrik Vale?"
+    assert len(r.prefer_docs) <= MAX_TURNS * 2
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> object:
+    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('db')}/c.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(SAMPLES)])
+    return s
+
+
+def converse(store: object, *messages: str) -> list[object]:
+    a = Answerer(store)  # type: ignore[arg-type]
+    turns: list[Turn] = []
+    out = []
+    for m in messages:
+        out.append(a.ask(m, turns=turns))
+        if a.last_turn is not None:  # small talk and help leave the conversation as it was
+            turns.append(a.last_turn)
+    return out
+
+
+def test_follow_ups_on_the_samples(store: object) -> None:
+    first, job, more = converse(store, "What did Quinlan say about the guarantee?", "What's her job?",
+                                "And what did Vale say?")
+    assert first.found and "slideshow" in first.text  # type: ignore[attr-defined]
+    assert job.found and "general secretary" in job.text  # type: ignore[attr-defined]
+    assert more.found and "Vale" in more.text  # type: ignore[attr-defined]
+
+
+def test_small_talk_and_help_in_a_thread_search_nothing(store: object) -> None:
+    _, thanks, help_ = converse(store, "How much will the tram line cost?", "thanks!", "help")
+    assert not thanks.found and "welcome" in thanks.text and not thanks.citations  # type: ignore[attr-defined]
+    assert "/brief" in help_.text and not help_.citations  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_chat_json_keeps_the_conversation(tmp_path: Path) -> None:
+    env = dict(os.environ, BRIEFBOT_DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", BRIEFBOT_EMBEDDER="none")
+    subprocess.run([sys.executable, "-m", "bot", "ingest", str(SAMPLES)], env=env, check=True, capture_output=True,
+                   cwd=ROOT, timeout=120)
+    lines = "Who is Henrik Vale?\n\nWhat did he say about retraining?\nthanks\n"
+    p = subprocess.run([sys.executable, "-m", "bot", "chat", "--json"], input=lines, env=env, capture_output=True,
+                       text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr
+    answers = [json.loads(x) for x in p.stdout.splitlines()]
+    assert len(answers) == 3  # an empty line is skipped, not answered
+    assert answers[0]["found"] and "Port director" in answers[0]["answer"]
+    assert answers[1]["found"] and "retraining for every single worker" in answers[1]["answer"]
+    assert answers[1]["citations"] and answers[1]["citations"][0]["source"].endswith("harbour-strike-courier.txt") \
+        or answers[1]["citations"][0]["source"].endswith("harbour-strike-gazette.txt")
+    assert not answers[2]["found"] and not answers[2]["citations"]

@@ -1,0 +1,112 @@
+"""Reading questions the way people type them: intents, chat spellings and typos, names the store knows."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.question import NameLexicon, analyse, normalise
+
+LEXICON = NameLexicon(["Peter Navarro", "Henrik Vale", "Marta Quinlan", "Vladimir Putin", "Kim Jong Un",
+                       "Lawmakers", "the Japanese Government", "Run DMC"])
+COMMON = {"run", "government", "port", "strike", "said"}
+
+
+def read(q: str) -> object:
+    return analyse(q, LEXICON, is_word=lambda w: w in COMMON or w in LEXICON.words,
+                   is_common=lambda w: w in COMMON)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What did Vale say about the strike?", "quote"),
+    ("what has marta quinlan said on the cranes", "quote"),
+    ("did Navarro say anything about tariffs", "quote"),
+    ("Quinlan's take on the offer?", "quote"),
+    ("Who called the offer 'an insult'?", "who_said"),
+    ("who came up with the phrase 'harbour of shame'", "who_said"),
+    ("who keeps saying the port is safe", "who_said"),
+    ("Who is Henrik Vale?", "who_is"),
+    ("whats his job", "fact"),
+    ("What's Marta Quinlan's job?", "who_is"),
+    ("where does Marta Quinlan work", "who_is"),
+    ("Who is the director of the port?", "fact"),
+    ("Summarize the strike", "summary"),
+    ("give me the gist of the tram plan", "summary"),
+    ("catch me up on the harbour dispute", "summary"),
+    ("tl;dr on the tram", "summary"),
+    ("what's the story with the cranes?", "summary"),
+    ("any news on the strike?", "summary"),
+    ("How do the reports differ on the strike?", "multi"),
+    ("Which outlets covered the tram plan?", "multi"),
+    ("do the articles agree on the cost?", "multi"),
+    ("Why did the dockers walk out?", "why"),
+    ("how come the trams are late", "why"),
+    ("How will the city pay for it?", "why"),
+    ("How much will the tram line cost?", "fact"),
+    ("When should the first trams run?", "fact"),
+    ("help", "help"),
+    ("what can you do?", "help"),
+    ("thanks!", "smalltalk"),
+    ("thank you so much", "smalltalk"),
+    ("hi there", "smalltalk"),
+    ("", "help"),
+])
+def test_intents(question: str, kind: str) -> None:
+    assert read(question).kind == kind  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("question, answer_type", [
+    ("wen's the tram opening", "when"),
+    ("how many r waiting to berth lol", "number"),
+    ("how much did the cranes cost", "money"),
+    ("where is the new depot", "where"),
+    ("why did they strike", "why"),
+    ("who plays the lead", "who"),
+])
+def test_answer_types_survive_chat_spelling(question: str, answer_type: str) -> None:
+    assert read(question).answer_type == answer_type  # type: ignore[attr-defined]
+
+
+def test_chat_words_and_fillers_are_normalised() -> None:
+    assert normalise("yo wat r the dockers gonna do lol") == "what are the dockers going to do"
+    assert normalise("wait whats the cost??") == "what is the cost?"
+    assert normalise("wht did vale say") .startswith("what did")
+
+
+def test_a_question_word_in_capitals_is_not_a_name() -> None:
+    q = read("Summarize the harbour strike")
+    assert q.names == ()  # type: ignore[attr-defined]
+    q = read("Give me the gist of the Riverside tram plan")
+    assert q.names == ("Riverside",)  # type: ignore[attr-defined]
+
+
+def test_names_are_recognised_in_lower_case_and_with_typos() -> None:
+    q = read("what did navaro say about modi")
+    assert q.kind == "quote" and q.speaker == "Navarro"  # type: ignore[attr-defined]
+    q = read("wat r putin n kim gonna talk about")
+    assert set(q.names) >= {"Putin", "Kim"}  # type: ignore[attr-defined]
+
+
+def test_a_common_word_is_never_turned_into_a_name() -> None:
+    # "run" is a word the articles use a lot, even if a band is called Run DMC; "spoke" is no typo of a name
+    assert read("which way would the pipeline run").names == ()  # type: ignore[attr-defined]
+    assert read("who spoke for the government").names == ()  # type: ignore[attr-defined]
+
+
+def test_roles_and_bodies_can_be_speakers_in_lower_case() -> None:
+    q = read("what did japan's government say about the parade")
+    assert q.kind == "quote" and q.speaker and "government" in q.speaker  # type: ignore[attr-defined]
+
+
+def test_key_constraints_and_phrases() -> None:
+    q = read("What happened at the port in 2031?")
+    assert q.years == ("2031",)  # type: ignore[attr-defined]
+    q = read("Who called it a 'harbour of shame'?")
+    assert q.phrases == ("harbour of shame",)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("question", ["x" * 100_000, "🙂🙂🙂", "¿Qué dijo Vale?", "陳述は何ですか", "\u200b\u200b",
+                                      "'''''''", "\"" * 5000, "what did ' say"])
+def test_hostile_questions_are_read_without_error(question: str) -> None:
+    q = read(question)
+    assert q.kind in {"quote", "who_said", "who_is", "fact", "why", "summary", "multi", "help",  # type: ignore[attr-defined]
+                      "smalltalk"}
