@@ -251,13 +251,4 @@ def type_bonus(answer_type: str | None, sent: str) -> float:
 _TYPE_CUES: dict[str, tuple[float, tuple[re.Pattern[str], ...]]] = {
     "why": (0.12, (_CAUSE,)), "how": (0.06, (_MEANS, _CAUSE)), "who": (0.1, (_PERSON,)),
     "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
-}6 if _MEANS.search(sent) or _CAUSE.search(sent) else 0.0
-    if answer_type == "who":
-        return 0.1 if _PERSON.search(sent) else 0.0
-    if answer_type == "money":
-        return 0.35 if _MONEY.search(sent) else 0.0
-    if answer_type == "when":
-        return 0.25 if _YEAR.search(sent) or _DATE.search(sent) else 0.0
-    if answer_type == "number":
-        return 0.2 if _NUMBER.search(sent) else 0.0
-    return 0.0
+}
