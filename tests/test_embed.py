@@ -193,9 +193,9 @@ def test_new_version_of_a_document_gets_new_vectors(store: Any) -> None:
     assert store.vector_state(e.name)[0] == 0
     assert embed_pending(store, e) == 3
     vecs = store.passage_vectors(e.name)
-    assert [(r[2], r[3]) for r in vecs] == [(doc_id, 0), (doc_id, 1), (doc_id, 2)]
+    assert sorted((r[2], r[3]) for r in vecs) == [(doc_id, 0), (doc_id, 1), (doc_id, 2)]
     assert store.vector_state(e.name) != before
-    assert e.texts[-3:] == ["Harbour strike ends", "Ships berth again.", "Talks succeeded."]
+    assert sorted(e.texts[-3:]) == ["Harbour strike ends", "Ships berth again.", "Talks succeeded."]
 
 
 def test_a_vector_computed_from_text_that_changed_meanwhile_is_not_stored(store: Any) -> None:
