@@ -96,7 +96,7 @@ _WHO_SAID = re.compile(r"^who(?: else)?\s+(?:\w+\s+){0,1}" + _SPEECH_VERB + r"\b
 _QUOTE_PATTERNS = [
     re.compile(r"^(?:what|which)\s+(?:did|does|has|have|had|do|is|was)\s+(?P<who>.+?)\s+(?:\w+ly\s+)?"
                r"(?:say|said|saying|tell|told|think|thought|write|wrote|claim|claimed|argue|argued|warn|warned|"
-               r"mean|declare|declared|state|stated|note|noted|make|made|feel|felt|reckon|tweet|tweeted|"
+               r"declare|declared|state|stated|note|noted|make|made|feel|felt|reckon|tweet|tweeted|"
                r"have to say|had to say|got to say)"
                r"(?:\s+(?:about|of|on|regarding|concerning|to|in|at|re)\s+(?P<topic>.+?))?\s*$"),
     re.compile(r"^how\s+(?:did|does|has|have|do|is|was)\s+(?P<who>.+?)\s+"
@@ -146,12 +146,13 @@ class Query:
 @lru_cache(maxsize=65536)
 def _content_terms(text: str) -> tuple[str, ...]:
     out: list[str] = []
-    for w in _WORD.findall(text.replace("’", "'")):
-        w = w.lower().strip("'-")
-        if w.endswith("'s"):
-            w = w[:-2]
-        if len(w) > 1 and w not in STOPWORDS and w not in FILLERS and w not in out:
-            out.append(w)
+    for word in _WORD.findall(text.replace("’", "'")):
+        word = word.lower().strip("'-")
+        if word.endswith("'s"):
+            word = word[:-2]
+        for w in word.split("-") if "-" in word else (word,):  # "Moscow-Beijing" is two names, as FTS reads it
+            if len(w) > 1 and w not in STOPWORDS and w not in FILLERS and w not in out:
+                out.append(w)
     return tuple(out)
 
 
@@ -322,7 +323,8 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None) -> str |
         return stripped
     if lexicon is not None:
         words = [lexicon.match_word(w) for w in stripped.split()]
-        if words and any(words):
+        # a lower-case subject is a speaker only when every word of it is a known name ("navaro", "kim jong un")
+        if words and all(words):
             return " ".join(next((x for x in lexicon.words[k].split() if x.casefold() == k), k)
                             if k else w for k, w in zip(words, stripped.split(), strict=True))
     # organisations and roles written in lower case still count ("japan's government", "russia's president")

@@ -38,6 +38,7 @@ class Span:
     cover: float = 0.0  # share of the question's weighted words the sentence (in its article) holds
     own: float = 0.0  # the same share in the sentence's own words
     dense: float = 0.0  # cosine to the question (0 when no embedder)
+    lexical: float = 0.0  # the word-based part of the score
 
 
 def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -153,7 +154,7 @@ class Retriever:
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little
                 spans.append(Span(h.doc_id, a, b, sent, score, h.location, h.title, h.url, h.outlet, h.ordinal,
-                                  cover, own))
+                                  cover, own, 0.0, score))
         spans.sort(key=lambda s: -s.score)
         return spans
 
@@ -238,7 +239,9 @@ _CAUSE = re.compile(r"\b(?:because|since|due to|owing to|as a result|so that|in 
                     r"reason|why|after|amid|led to|leading to|caus\w+|fears?|concerns?|worr\w+|to avoid|to prevent|"
                     r"to ensure|so as to|thanks to|given|means|help\w*)\b", re.I)
 _PERSON = re.compile(r"(?<=[a-z,] )(?:(?:Mr|Mrs|Ms|Dr|Lord|Lady|Sir)\.? )?[A-Z][a-z]+(?: [A-Z][a-z'\-]+)+")
-_MEANS = re.compile(r"\b(?:by|via|through|aboard|using|with|on board|by way of)\b", re.I)
+_MEANS = re.compile(r"\b(?:via|aboard|on board|on foot|by (?:train|plane|air|car|road|rail|sea|boat|bus|ship|helicopter|"
+                    r"jet|land|means of|way of)|using|through|thanks to|in (?:a|an|his|her|their) (?:\w+ )?(?:train|"
+                    r"plane|car|jet|convoy|motorcade))\b", re.I)
 
 
 def type_bonus(answer_type: str | None, sent: str) -> float:
@@ -249,6 +252,6 @@ def type_bonus(answer_type: str | None, sent: str) -> float:
 
 # answer type -> (bonus, patterns any of which marks a sentence as that kind of answer)
 _TYPE_CUES: dict[str, tuple[float, tuple[re.Pattern[str], ...]]] = {
-    "why": (0.12, (_CAUSE,)), "how": (0.06, (_MEANS, _CAUSE)), "who": (0.1, (_PERSON,)),
+    "why": (0.12, (_CAUSE,)), "how": (0.15, (_MEANS,)), "who": (0.1, (_PERSON,)),
     "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
 }

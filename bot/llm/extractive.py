@@ -98,12 +98,12 @@ class ExtractiveBackend:
             n = len(cites) + 1
             line = f"• {s.text} [{n}]" if headline else f"• {_outlet(s)}: {s.text} [{n}]"
             if size + len(line) + 1 > MAX_CHARS_LONG:
-                if cites:
-                    continue
-                line = line[: MAX_CHARS_LONG - size - 1]  # never: selection keeps sentences short enough
+                continue  # a point is whole or absent: a cut sentence could cut a quotation
             lines.append(line)
             size += len(line) + 1
             cites.append(citation_for(n, s))
+        if not cites:
+            return Draft(text="", found=False, citations=[], why="every point was too long for a chat reply")
         return Draft(text="\n".join(lines), found=True, citations=cites)
 
 

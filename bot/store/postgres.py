@@ -339,6 +339,16 @@ class PostgresStore(PostgresOpsMixin):
         return int(_scalar(self._conn().execute(f"SELECT count(*) FROM documents WHERE {where}",
                                                 ["%" + _like(p) + "%" for p in sources]).fetchone()))
 
+    def terms_like(self, prefix: str, limit: int = 2000) -> list[str] | None:
+        """The articles' vocabulary by prefix: not kept on Postgres (ts_stat reads every document), so unknown."""
+        return None
+
+    def speaker_names(self, limit: int = 50_000) -> list[str]:
+        """Distinct speaker names in the quote index (the names questions are read against)."""
+        rows = self._conn().execute("SELECT DISTINCT speaker FROM quotes WHERE speaker IS NOT NULL LIMIT %s",
+                                    (limit,)).fetchall()
+        return [str(r["speaker"]) for r in rows]
+
     def names_a_source(self, name: str) -> bool:
         """True when some document's location or outlet contains `name` (case-insensitive)."""
         pat = "%" + _like(name) + "%"

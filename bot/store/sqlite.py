@@ -455,6 +455,24 @@ class SQLiteStore(SQLiteOpsMixin):
         return int(self._conn().execute(f"SELECT COUNT(*) FROM documents WHERE {where}",
                                         ["%" + _like(p) + "%" for p in sources]).fetchone()[0])
 
+    def terms_like(self, prefix: str, limit: int = 2000) -> list[str] | None:
+        """Indexed words (Porter stems) starting with `prefix`: the articles' vocabulary, for telling a typo
+        from a word they never use."""
+        conn = self._conn()
+        try:
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, row)")
+            rows = conn.execute("SELECT term FROM temp.passages_vocab WHERE term >= ? AND term < ? LIMIT ?",
+                                (prefix, prefix + "\uffff", limit)).fetchall()
+        except sqlite3.Error:
+            return None
+        return [str(r[0]) for r in rows]
+
+    def speaker_names(self, limit: int = 50_000) -> list[str]:
+        """Distinct speaker names in the quote index (the names questions are read against)."""
+        rows = self._conn().execute("SELECT DISTINCT speaker FROM quotes WHERE speaker IS NOT NULL LIMIT ?",
+                                    (limit,)).fetchall()
+        return [str(r[0]) for r in rows]
+
     def names_a_source(self, name: str) -> bool:
         """True when some document's location or outlet contains `name` (case-insensitive)."""
         pat = "%" + _like(name) + "%"
