@@ -31,6 +31,9 @@ QUOTE_CANDIDATES = 12
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are fused
 CANDIDATES = 30  # passages fused from each retriever
 DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (tried 0.45-1.2 on our questions)
+ANSWER_BUDGET = 880  # characters of cited text in a fact answer (the extractive composer's ceiling is 900)
+QUOTE_FIT = 0.45  # a quote answers "what did X say about Y" when it holds that much of Y (words or meaning)
+FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each on one core)
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
@@ -211,11 +214,14 @@ class Answerer:
         if q.kind == "quote" and q.speaker:
             if q.speaker in ev.missing:
                 return ev
-            ev.quotes = self._speaker_quotes(q, sources)
-            if ev.quotes:
-                return ev
-            # reported speech: sentences naming the speaker
-            ev.sentences = self._select(q, reading, sources, since, require=[q.speaker.split()[-1]])
+            quotes = self._speaker_quotes(q, sources)
+            # reported speech ("X said the days of apologising are over") answers as well as a quotation does
+            told = self._select(q, reading, sources, since, require=[q.speaker.split()[-1]]) \
+                if q.topic or not quotes else []
+            if quotes and (not told or not q.topic or quotes[0].fit >= QUOTE_FIT):
+                ev.quotes = quotes
+            else:
+                ev.sentences = told
             return ev
         if ev.missing:
             return ev
@@ -287,12 +293,13 @@ class Answerer:
                 require: list[str] | None = None) -> list[Span]:
         """The sentences that answer, best first; [] when none answers with enough confidence."""
         prefer = set(reading.prefer_docs)
-        if reading.follow_up and prefer:
-            # a follow-up is first answered where the conversation has been, then anywhere
-            sents = self._score(q, reading, sources, since, require, prefer)
-            if sents and self._confident(q, sents[0]):
-                return self._finish(q, reading, sents)
         sents = self._score(q, reading, sources, since, require, None)
+        if reading.follow_up and prefer:
+            # a follow-up is answered where the conversation has been, unless another article answers clearly better
+            local = self._score(q, reading, sources, since, require, prefer)
+            if local and self._confident(q, local[0]) and (
+                    not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
+                return self._finish(q, reading, local)
         if not sents or not self._confident(q, sents[0]):
             return []
         return self._finish(q, reading, sents)
@@ -399,7 +406,16 @@ class Answerer:
             keep = [s for s in sents[:6] if s.score >= share * best][:3]
             keep = _dedupe(keep)[:2]
         if q.kind not in {"summary", "multi"}:
-            keep = [self._with_neighbour(q, s) for s in keep]
+            # neighbours only while the reply stays short: every chosen sentence comes first
+            room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
+            widened = []
+            for s in keep:
+                w = self._with_neighbour(q, s)
+                if len(w.text) - len(s.text) <= room:
+                    room -= len(w.text) - len(s.text)
+                    s = w
+                widened.append(s)
+            keep = widened
         return keep
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool) -> list[Span]:
@@ -526,12 +542,14 @@ class Answerer:
         for row in ranked:
             span = self._quote_span(row)
             score = first_pass(row) + (self.retriever.coverage(span.text, topic) if topic else 0.0)
-            out.append(QuoteEvidence(row, span, score))
+            out.append(QuoteEvidence(row, span, score, fit=self.retriever.coverage(span.text, topic) if topic else 1.0))
         if topic and self.dense is not None and out:
             try:
                 vecs = self.dense.embed_texts([q.topic or ""] + [e.span.text[:2000] for e in out])
                 for e, v in zip(out, vecs[1:], strict=False):
-                    e.score += 0.8 * float(v @ vecs[0])
+                    cos = float(v @ vecs[0])
+                    e.score += 0.8 * cos
+                    e.fit = max(e.fit, cos)
             except Exception:
                 log.exception("quote embedding failed; ranking by words")
         out.sort(key=lambda e: -e.score)

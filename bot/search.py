@@ -252,6 +252,6 @@ def type_bonus(answer_type: str | None, sent: str) -> float:
 
 # answer type -> (bonus, patterns any of which marks a sentence as that kind of answer)
 _TYPE_CUES: dict[str, tuple[float, tuple[re.Pattern[str], ...]]] = {
-    "why": (0.12, (_CAUSE,)), "how": (0.15, (_MEANS,)), "who": (0.1, (_PERSON,)),
+    "why": (0.12, (_CAUSE,)), "how": (0.3, (_MEANS,)), "who": (0.1, (_PERSON,)),
     "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
 }

@@ -22,6 +22,7 @@ class QuoteEvidence:
     row: QuoteRow
     span: Span
     score: float
+    fit: float = 1.0  # how well it is on the question's topic (share of its words, or cosine)
 
 
 @dataclass
