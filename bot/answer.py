@@ -42,6 +42,9 @@ SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.50
 FOUND_DENSE_MIN_LEXICAL = 0.12
+_NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
+_NOT_NAME_START = frozenset(["the", "a", "an", "in", "on", "at", "but", "and", "as", "when", "while", "after", "before",
+                             "president", "leader", "mr", "mrs", "ms", "dr", "north", "south", "east", "west"])
 _ATTRIBUTION = re.compile(r"\b(?:reported|reports|according to|told|said|says|wrote|writes|cited|quoted|"
                           r"commented|correspondent|agency|newspaper)\b", re.I)
 _ROLE_HINT = re.compile(r"\b(?:minister|president|leader|director|secretary|chief|head|analyst|expert|professor|"
@@ -237,7 +240,28 @@ class Answerer:
             if ev.sentences:
                 return ev
         ev.sentences = self._select(q, reading, sources, since)
+        if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
+            ev.lead = self._person_in(q, ev.sentences[0])
         return ev
+
+    def _person_in(self, q: Query, s: Span) -> str:
+        """The person a sentence answers a who-question with, by the fullest name its article gives them
+        ("Kim, who arrived ..." -> "Kim Jong Un"); '' when the sentence names no one new."""
+        asked = {w.casefold() for n in q.names for w in n.split()}
+        runs = [r for r in _NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked]
+        if not runs:
+            return ""
+        first = runs[0].split()
+        if len(first) > 1:
+            return ""  # the sentence already names them in full
+        text = self.store.document_text(s.doc_id)
+        token = first[0]
+        fuller = re.findall(rf"\b(?:[A-Z][\w'’-]+ ){{0,2}}{re.escape(token)}(?: [A-Z][\w'’-]+){{1,2}}\b|"
+                            rf"\b(?:[A-Z][\w'’-]+ ){{1,2}}{re.escape(token)}\b", text)
+        fuller = [f for f in fuller if f.split()[0].casefold() not in _NOT_NAME_START]
+        if not fuller:
+            return ""
+        return str(max(set(fuller), key=lambda f: (fuller.count(f), len(f))))
 
     # -- candidates: BM25 and vectors, fused -------------------------------------------------
     def candidates(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
@@ -334,6 +358,9 @@ class Answerer:
     def _rescore(sents: list[Span], fused: dict[tuple[int, int], float], reading: Reading) -> None:
         for s in sents:
             s.score = s.lexical + DENSE_WEIGHT * s.dense + 0.1 * fused.get((s.doc_id, s.passage or 0), 0.0)
+            if reading.instead and not any(stem(t) in {stem(x) for x in content_terms(s.text)} for t in reading.instead):
+                # "And Europeans?" is about the Europeans; a sentence about the Britons answered the last question
+                s.score -= 0.6 + (0.3 if any(re.search(rf"\b{re.escape(w)}", s.text, re.I) for w in reading.avoid) else 0)
             if reading.near and any(d == s.doc_id and a - 400 <= s.start <= b + 200 for d, a, b in reading.near):
                 # "which agency reported that?": the answer is at what was shown, where it names its source
                 s.score += 0.3 + (0.15 if _ATTRIBUTION.search(s.text) else 0.0)
@@ -477,11 +504,28 @@ class Answerer:
                 s.score += 0.2  # "X, the ...", "X is ..."
             if idx > 0 and re.search(r"[a-z]\w*\s+$", s.text[:idx]) and _ROLE_HINT.search(s.text[max(0, idx - 60):idx]):
                 s.score += 0.15  # "trade adviser Peter Navarro"
-        if reading.exclude:
-            sents = [s for s in sents if not _shown(s, reading.exclude)]
         sents.sort(key=lambda s: -s.score)
-        out = _dedupe(sents[:4])[:2]
-        return [self._with_neighbour(q, s) for s in out] if reading.more else out
+        if reading.exclude:
+            # "tell me more about her": what the article goes on to say after what was shown ("She now ...")
+            more = [c for s in sents[:6] if (c := self._continuation(s, reading.exclude)) is not None]
+            sents = _dedupe(more + [s for s in sents if not _shown(s, reading.exclude)])
+            return sents[:2]
+        return _dedupe(sents[:4])[:2]
+
+    def _continuation(self, s: Span, shown: list[tuple[int, int, int]]) -> Span | None:
+        """The sentence after `s` in its paragraph (or after the shown span holding it), if not shown yet."""
+        text = self.store.document_text(s.doc_id)
+        end = max([b for d, a, b in shown if d == s.doc_id and a <= s.start < b] + [s.end])
+        p_end = text.find("\n", end)
+        p_end = len(text) if p_end < 0 else p_end
+        nxt = sentences_in(text, end, p_end)
+        nxt = [(a, b) for a, b in nxt if text[a:b].strip()]
+        if not nxt:
+            return None
+        a = nxt[0][0] + (len(text[nxt[0][0]:nxt[0][1]]) - len(text[nxt[0][0]:nxt[0][1]].lstrip()))
+        b = nxt[min(1, len(nxt) - 1)][1] if nxt[0][1] - a < 200 else nxt[0][1]
+        span = Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage)
+        return None if _shown(span, shown) else span
 
     def _unknown_names(self, q: Query) -> list[str]:
         """In a question typed all in lower case, words no article uses and that are no typo of a word they

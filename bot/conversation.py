@@ -76,6 +76,8 @@ class Reading:
     follow_up: bool = False
     more: bool = False
     near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
+    avoid: list[str] = field(default_factory=list)  # "And Russia?": words of the subject it replaced...
+    instead: list[str] = field(default_factory=list)  # ...and of the new one
     note: str = ""
 
 
@@ -152,7 +154,9 @@ def read(message: str, turns: list[Turn]) -> Reading:
             x, _ = _replace_pronouns(x, turns)
             old = {w.casefold() for n in ([prev.subject] if prev.subject else []) + prev.names[:1] for w in n.split()}
             context = [c for c in context if c.casefold() not in old]  # "And Russia?" is no longer about China
-            return Reading(_replace_subject(prev, x), context, docs, follow_up=True, note=f"the same about {x}")
+            return Reading(_replace_subject(prev, x), context, docs, follow_up=True, note=f"the same about {x}",
+                           avoid=[w for w in old if w not in {c.casefold() for c in content_terms(x)}],
+                           instead=content_terms(x))
     rest = _LEADING_AND.sub("", text)
     started_with_link = rest != text
     resolved, changed = _replace_pronouns(rest, turns)

@@ -116,7 +116,8 @@ _WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$
 _ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does|what did)\s+(?P<who>.+?)(?:'s)?\s+"
                       r"(?:job|role|title|position|post|do for a living|do|work as|background)\s*$|"
                       r"^where\s+(?:does|did|do)\s+(?P<who2>.+?)\s+work\s*$|"
-                      r"^(?:tell me|more)?\s*(?:more\s+)?about\s+(?P<who3>.+?)'s?\s+(?:background|job|career|role)\s*$")
+                      r"^(?:tell me|more)?\s*(?:more\s+)?about\s+(?P<who3>.+?)'s?\s+(?:background|job|career|role)\s*$|"
+                      r"^(?P<who4>[^ ].+?)'s?\s+(?:background|career|biography|bio|job|role|past|history)\s*$")
 
 INTENTS = ("quote", "who_said", "who_is", "fact", "why", "summary", "multi", "help", "smalltalk")
 
@@ -371,7 +372,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     q = dict(base, names=names, terms=terms, answer_type=answer_type)
     m = _ROLE_OF.match(low)
     if m:
-        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3"), original, lexicon)
+        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon)
         if who:
             return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
     m = _WHO_IS.match(low)

@@ -35,6 +35,7 @@ class Evidence:
     searched: str = ""  # human description of what was searched, for not-found replies
     missing: list[str] = field(default_factory=list)  # names the corpus never mentions
     documents: int = 0
+    lead: str = ""  # for a who-question: the person the best sentence names, as fully as its article does
 
 
 @dataclass

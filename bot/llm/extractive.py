@@ -85,7 +85,8 @@ class ExtractiveBackend:
             n = len(cites) + 1
             parts.append(f"{s.text} [{n}]")
             cites.append(citation_for(n, s))
-        return Draft(text=" ".join(parts), found=True, citations=cites)
+        lead = f"{ev.lead}: " if ev.lead and ev.lead not in " ".join(parts) else ""
+        return Draft(text=lead + " ".join(parts), found=True, citations=cites)
 
     def _points(self, ev: Evidence, headline: bool) -> Draft:
         """A short brief (headline, then cited points) or, across outlets, one point per article by outlet."""
