@@ -42,6 +42,7 @@ SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.50
 FOUND_DENSE_MIN_LEXICAL = 0.12
+_QUOTE_MARKS = re.compile(r"[\"“”]")
 _NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
 _NOT_NAME_START = frozenset(["the", "a", "an", "in", "on", "at", "but", "and", "as", "when", "while", "after", "before",
                              "president", "leader", "mr", "mrs", "ms", "dr", "north", "south", "east", "west"])
@@ -139,8 +140,10 @@ class Answerer:
                 ans = Answer(question, text, True, cites, why=fallback_why, backend=backend_name, usage=draft.usage)
                 ans.quotes = [(qe.row.quote, c) for qe, c in zip(draft.quotes, cites, strict=False)]
         st.lap("composition")
-        self.last_turn = turn_of(question, reading, q, [(c.doc_id, c.start, c.end) for c in ans.citations],
-                                 ans.found, " ".join(c.text for c in ans.citations))
+        turn = turn_of(question, reading, q, [(c.doc_id, c.start, c.end) for c in ans.citations], ans.found,
+                       " ".join(c.text for c in ans.citations))
+        ans.turn = turn.to_json()
+        self.last_turn = turn
         log.debug("question read as %s (%s): %s; stages %s", q.kind, reading.note or "standalone", reading.question,
                   {k: round(v, 1) for k, v in st.ms.items()})
         return ans
@@ -424,6 +427,7 @@ class Answerer:
 
     def _finish(self, q: Query, reading: Reading, sents: list[Span]) -> list[Span]:
         """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order."""
+        sents = [b for s in sents[:40] if (b := self._balanced(s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"))
@@ -444,6 +448,28 @@ class Answerer:
                 widened.append(s)
             keep = widened
         return keep
+
+    def _balanced(self, s: Span) -> Span | None:
+        """A sentence cut inside a quotation, widened to the whole quotation (None when that is too long): a
+        lone quote mark would pair with one in the next sentence of the answer and misquote someone."""
+        if _QUOTE_MARKS.findall(s.text).__len__() % 2 == 0 and s.text.count("“") == s.text.count("”"):
+            return s
+        text = self.store.document_text(s.doc_id)
+        p_start = text.rfind("\n", 0, s.start) + 1
+        p_end = text.find("\n", s.end)
+        p_end = len(text) if p_end < 0 else p_end
+        spans = sentences_in(text, p_start, p_end)
+        idx = next((i for i, (a, _) in enumerate(spans) if a <= s.start < _), None)
+        if idx is None:
+            return None
+        for lo in range(idx, max(-1, idx - 4), -1):
+            for hi in range(idx, min(len(spans), idx + 4)):
+                a, b = spans[lo][0], spans[hi][1]
+                t = text[a:b]
+                if b - a <= 700 and len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”"):
+                    return Span(s.doc_id, a, b, t, s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
+                                s.own, s.dense, s.lexical)
+        return None
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic."""

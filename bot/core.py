@@ -5,6 +5,7 @@ Synchronous; owns no I/O beyond the store it is given. Backends are injected.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
+from bot.conversation import MAX_TURNS, Turn
 from bot.domain import Answer, Brief, Channel, Subscription
 from bot.store.base import SourceRow, Store
 
@@ -66,8 +68,15 @@ class Core:
         return self.store.count_documents(self.scope(channel))
 
     def ask(self, question: str, channel: Channel | None = None,
-            on_partial: Callable[[str], None] | None = None) -> Answer:
-        ans = self.answerer.ask(question, sources=self.scope(channel), on_partial=on_partial)
+            on_partial: Callable[[str], None] | None = None, conversation: str | None = None) -> Answer:
+        """Answer a question; in a `conversation` (a thread, a DM) follow-ups read the turns stored before."""
+        turns = self.turns(conversation) if conversation else []
+        ans = self.answerer.ask(question, sources=self.scope(channel), on_partial=on_partial, turns=turns)
+        if conversation and ans.turn is not None:
+            try:
+                self.store.add_turn(conversation, json.dumps(ans.turn))
+            except Exception:  # losing the context must not lose the answer
+                log.exception("could not store a turn of conversation %s", conversation[:80])
         ans.id = uuid.uuid4().hex[:12]
         try:
             self.store.save_answer(ans, channel)
@@ -75,6 +84,29 @@ class Core:
             log.exception("could not save answer %s", ans.id)
         log.info("answered %s: found=%s backend=%s citations=%d", ans.id, ans.found, ans.backend, len(ans.citations))
         return ans
+
+    def turns(self, conversation: str) -> list[Turn]:
+        """The recent turns of a conversation (bounded: a 500-turn thread reads what an 8-turn one does)."""
+        try:
+            rows = self.store.recent_turns(conversation, MAX_TURNS)
+        except Exception:
+            log.exception("could not read conversation %s; answering without it", conversation[:80])
+            return []
+        out = []
+        for r in rows:
+            try:
+                out.append(Turn.from_json(json.loads(r)))
+            except (ValueError, TypeError):
+                log.warning("skipping an unreadable turn of conversation %s", conversation[:80])
+        return out
+
+    def in_conversation(self, conversation: str) -> bool:
+        """Whether the bot has answered in this conversation before (a thread it should keep following)."""
+        try:
+            return bool(self.store.recent_turns(conversation, 1))
+        except Exception:
+            log.exception("could not read conversation %s", conversation[:80])
+            return False
 
     def brief(self, topic: str | None = None, channel: Channel | None = None, since: str | None = None) -> Brief:
         if self.brief_builder is None:

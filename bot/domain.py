@@ -122,6 +122,7 @@ class Answer:
     usage: dict[str, Any] = field(default_factory=dict)
     id: str = ""  # set when stored, so feedback can point at it
     quotes: list[tuple[Quote, Citation]] = field(default_factory=list)  # speakers' words used in the answer
+    turn: dict[str, Any] | None = None  # what a follow-up needs from this answer (bot.conversation.Turn as JSON)
 
     def to_json(self) -> dict[str, Any]:
         return {

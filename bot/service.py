@@ -20,8 +20,13 @@ class Service(Protocol):
         ...
 
     def ask(self, question: str, channel: Channel | None = None,
-            on_partial: Callable[[str], None] | None = None) -> Answer:
-        """Answer from stored documents; every claim cited and verified. Never raises for bad input."""
+            on_partial: Callable[[str], None] | None = None, conversation: str | None = None) -> Answer:
+        """Answer from stored documents; every claim cited and verified. Never raises for bad input.
+        In a `conversation` (a thread, a DM), follow-ups are read in the light of its earlier turns."""
+        ...
+
+    def in_conversation(self, conversation: str) -> bool:
+        """Whether the bot has answered in this conversation before."""
         ...
 
     def brief(self, topic: str | None = None, channel: Channel | None = None,

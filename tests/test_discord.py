@@ -244,6 +244,10 @@ class RecordingService:
         self.fail = False
         self.gate: threading.Event | None = None  # when set, ask() waits on it (a slow model)
         self.brief_stories = 2
+        self.conversations: list[str | None] = []
+
+    def in_conversation(self, conversation: str) -> bool:
+        return False
 
     def _record(self, name: str, arg: Any, channel: Channel | None) -> None:
         self.calls.append((name, arg, channel, threading.current_thread().name))
@@ -253,8 +257,10 @@ class RecordingService:
     def document_count(self, channel: Channel | None = None) -> int:
         return 3
 
-    def ask(self, question: str, channel: Channel | None = None, on_partial: Any = None) -> Answer:
+    def ask(self, question: str, channel: Channel | None = None, on_partial: Any = None,
+            conversation: str | None = None) -> Answer:
         self._record("ask", question, channel)
+        self.conversations.append(conversation)
         if self.gate is not None:
             assert self.gate.wait(10)
         return answer(question=question)
@@ -522,6 +528,7 @@ def test_dm_is_answered(fake: fd.FakeDiscord, bot: DiscordRunner, service: Recor
     [post] = fake.wait_request("POST", f"/channels/{fd.DM_CHANNEL_ID}/messages")
     assert str(post.body["message_reference"]["message_id"]) == m["id"]
     assert service.calls[0][2] == Channel("discord", str(fd.DM_CHANNEL_ID), str(fd.USER_ID))
+    assert service.conversations == [f"discord:{fd.DM_CHANNEL_ID}:{fd.USER_ID}"]  # follow-ups keep the context
 
 
 def test_bots_itself_and_unmentioned_messages_are_ignored(fake: fd.FakeDiscord, bot: DiscordRunner,

@@ -82,6 +82,11 @@ class RecordingService:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.subs: list[Subscription] = []
         self.asked = threading.Event()
+        self.conversations: list[str | None] = []
+        self.known_conversations: set[str] = set()  # threads "another replica" answered in
+
+    def in_conversation(self, conversation: str) -> bool:
+        return conversation in self.known_conversations
 
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]
@@ -91,8 +96,9 @@ class RecordingService:
         return 42
 
     def ask(self, question: str, channel: Channel | None = None,
-            on_partial: Callable[[str], None] | None = None) -> Answer:
+            on_partial: Callable[[str], None] | None = None, conversation: str | None = None) -> Answer:
         self.calls.append(("ask", (question, channel)))
+        self.conversations.append(conversation)
         time.sleep(self.delay)
         for at, text in self.partials:
             if self.clock is not None:
@@ -277,6 +283,27 @@ def test_thread_follow_up_without_mention_is_answered(
     assert [c[1][0] for c in service.calls if c[0] == "ask"] == ["what happened at the harbour?",
                                                                   "and who leads the union?"]
     assert [c.body["thread_ts"] for c in fake.of("chat.postMessage")] == ["100.1", "100.1"]
+    # both turns belong to the thread's conversation, so the follow-up is read in the light of the first
+    assert service.conversations == ["slack:C1:100.1", "slack:C1:100.1"]
+
+
+def test_a_thread_another_replica_answered_in_is_followed(
+        http: str, fake: FakeSlack, bot: SlackBot, service: RecordingService) -> None:
+    service.known_conversations.add("slack:C1:555.5")  # stored by another replica, or before a restart
+    send_event(http, message("and who leads the union?", ts="556.0", thread_ts="555.5"))
+    fake.wait_for("chat.update")
+    send_event(http, message("never joined", ts="601.0", thread_ts="600.0"))
+    assert bot.drain(5)
+    assert [c[1][0] for c in service.calls if c[0] == "ask"] == ["and who leads the union?"]
+    assert service.conversations == ["slack:C1:555.5"]
+
+
+def test_a_dm_is_one_conversation(http: str, fake: FakeSlack, bot: SlackBot, service: RecordingService) -> None:
+    send_event(http, message("who is striking?", channel="D1", channel_type="im", ts="1.0"))
+    fake.wait_for("chat.update")
+    send_event(http, message("and why?", channel="D1", channel_type="im", ts="2.0"))
+    fake.wait_for("chat.update", 2)
+    assert service.conversations == ["slack:D1", "slack:D1"]
 
 
 @pytest.mark.parametrize("ev", [
@@ -661,6 +688,37 @@ def test_real_core_answers_a_mention_with_cited_blocks(fake: FakeSlack, tmp_path
     assert bot.handle_http(form.encode(), signed(form, "application/x-www-form-urlencoded"))[0] == 200
     assert fake.wait_for("chat.postEphemeral")[0].body["text"] == render.THANKS
     bot.close(10)
+    store.close()
+
+
+def test_real_core_follows_up_in_a_thread_after_a_restart(fake: FakeSlack, tmp_path: Any) -> None:
+    from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.core import Core
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+
+    url = f"sqlite:///{tmp_path}/thread.db"
+    store = open_store(url)
+    samples = Path(__file__).resolve().parent.parent / "bot" / "samples"
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(samples)])
+    first = SlackBot(Core(store, Answerer(store), BriefBuilder(store)), bot_token=TOKEN, signing_secret=SECRET,
+                     api_url=fake.url)
+    body = event(mention(f"<@{BOT_USER}> Who is Marta Quinlan?", ts="300.1"))
+    assert first.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
+    assert "general secretary" in fake.wait_for("chat.update", timeout=30)[0].body["text"]
+    first.close(10)
+    store.close()
+    # a new process (or another replica) on the same database: the thread and its subject carry over
+    store = open_store(url)
+    second = SlackBot(Core(store, Answerer(store), BriefBuilder(store)), bot_token=TOKEN, signing_secret=SECRET,
+                      api_url=fake.url)
+    body = event(message("What did she say about the guarantee?", ts="301.0", thread_ts="300.1"))
+    assert second.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
+    text = fake.wait_for("chat.update", 2, timeout=30)[1].body["text"]
+    assert "slideshow" in text and "Quinlan" in text
+    second.close(10)
     store.close()
 
 

@@ -395,7 +395,9 @@ class DiscordBot(discord.Client):
         channel = Channel(platform="discord", channel=str(message.channel.id), user=str(message.author.id))
         try:
             async with message.channel.typing():
-                answer = await self.call(self.service.ask, question, channel)
+                # a thread or DM is one conversation; in a busy channel each person has their own
+                answer = await self.call(self.service.ask, question, channel,
+                                         conversation=f"discord:{channel.channel}:{channel.user}")
         except Exception:
             log.exception("discord: answering a message in channel %s failed (question %r)",
                           channel.channel, question[:200])

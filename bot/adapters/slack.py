@@ -83,6 +83,11 @@ class _Seen:
             return key in self._keys
 
 
+def conversation_key(channel_id: str, thread_ts: str | None) -> str:
+    """A Slack conversation: a thread, or a DM's top level."""
+    return f"slack:{channel_id}:{thread_ts}" if thread_ts else f"slack:{channel_id}"
+
+
 class _Throttle:
     """Forwards streamed text at most once per interval; silent after finish()."""
 
@@ -274,8 +279,13 @@ class SlackBot:
         text = event.get("text", "")
         if event.get("channel_type") == "im":
             pass
-        elif not thread_ts or (channel_id, thread_ts) not in self._threads:
+        elif not thread_ts:
             return
+        elif (channel_id, thread_ts) not in self._threads:
+            # a thread this replica has not seen may still be one the bot answered in (another replica, a restart)
+            if not self.service.in_conversation(conversation_key(channel_id, thread_ts)):
+                return
+            self._threads((channel_id, thread_ts))
         elif context.bot_user_id and f"<@{context.bot_user_id}" in text:
             return  # the app_mention event answers this one
         if not self._fresh(body):
@@ -295,7 +305,8 @@ class SlackBot:
                 self.client.chat_update(channel=channel_id, ts=ts, **render.render_partial(text))
 
             partial = _Throttle(push, self._clock, self._interval)
-            answer = self.service.ask(question, where, on_partial=partial)
+            answer = self.service.ask(question, where, on_partial=partial,
+                                      conversation=conversation_key(channel_id, thread_ts))
             partial.finish()
             self.client.chat_update(channel=channel_id, ts=ts, **render.render_answer(answer))
         except Exception:

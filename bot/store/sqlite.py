@@ -184,6 +184,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX passage_vectors_model ON passage_vectors(model, passage_id);
     """,
+    # 7: conversation turns (a Slack or Discord thread, a DM, a CLI chat), so follow-ups survive a restart and
+    #    reach another replica; ids order them, so two replicas answering in one thread both append
+    """
+    CREATE TABLE conversation_turns (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation TEXT NOT NULL, at TEXT NOT NULL, turn TEXT NOT NULL
+    );
+    CREATE INDEX conversation_turns_conv ON conversation_turns(conversation, id);
+    """,
 ]
 
 

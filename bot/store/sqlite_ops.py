@@ -205,6 +205,24 @@ class SQLiteOpsMixin(StoryRecords, VectorRecords):
         with self._tx() as tx:
             return tx.execute("DELETE FROM events_seen WHERE at < ?", (before,)).rowcount
 
+    # -- conversations -----------------------------------------------------------------------
+    def add_turn(self, conversation: str, turn: str) -> None:
+        """Append one turn (JSON) to a conversation."""
+        with self._tx() as tx:
+            tx.execute("INSERT INTO conversation_turns (conversation, at, turn) VALUES (?, ?, ?)",
+                       (conversation, _now().isoformat(), turn))
+
+    def recent_turns(self, conversation: str, limit: int) -> list[str]:
+        """The last `limit` turns of a conversation, oldest first."""
+        rows = self._conn().execute("SELECT turn FROM conversation_turns WHERE conversation = ?"
+                                    " ORDER BY id DESC LIMIT ?", (conversation, limit)).fetchall()
+        return [str(r[0]) for r in reversed(rows)]
+
+    def prune_turns(self, before: str) -> int:
+        """Forget conversation turns older than an ISO time."""
+        with self._tx() as tx:
+            return tx.execute("DELETE FROM conversation_turns WHERE at < ?", (before,)).rowcount
+
     # -- per-channel source scoping ----------------------------------------------------------
     def set_channel_sources(self, platform: str, channel: str, patterns: list[str]) -> None:
         """Limit a channel's answers and briefs to sources whose location contains one of the patterns."""
