@@ -347,11 +347,14 @@ def cmd_ask(a: argparse.Namespace) -> int:
 def cmd_chat(a: argparse.Namespace) -> int:
     """A conversation in the terminal: follow-ups ("Who is he?", "And Russia?") read in the light of the turns
     before. With --json: one question a line on stdin, one answer object a line on stdout."""
-    from bot.conversation import Turn
+    import uuid
+
+    from bot.conversation import MAX_TURNS, Turn
 
     app = _app()
     answerer = app.answerer(a.backend)
-    turns: list[Turn] = []
+    key = f"cli:{a.conversation or uuid.uuid4().hex[:12]}"
+    turns: list[Turn] = [Turn.from_json(json.loads(t)) for t in app.store.recent_turns(key, MAX_TURNS)]
     c = _console()
     if not a.json:
         c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "
@@ -367,8 +370,9 @@ def cmd_chat(a: argparse.Namespace) -> int:
             if not line or (not a.json and line in {"quit", "exit"}):
                 break
             ans = answerer.ask(line, sources=a.source, turns=turns)
-            if answerer.last_turn is not None:
-                turns = (turns + [answerer.last_turn])[-20:]
+            if ans.turn is not None:
+                turns = (turns + [Turn.from_json(ans.turn)])[-MAX_TURNS:]
+                app.store.add_turn(key, json.dumps(ans.turn))
             if a.json:
                 print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
             else:
@@ -637,6 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
             s.set_defaults(func=cmd_ask)
         else:
             s.add_argument("--json", action="store_true", help="one question a line on stdin, one answer object a line")
+            s.add_argument("--conversation", metavar="NAME", help="continue (or start) a named conversation")
             s.add_argument("--source", action="append", help="only cite documents whose location contains this")
             s.set_defaults(func=cmd_chat)
         s.add_argument("--backend", choices=["extractive", "openai"],
