@@ -20,7 +20,7 @@ from bot.domain import Answer, Document
 from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
 from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
-from bot.search import Retriever, Span, sentences_in
+from bot.search import Retriever, Span, sentences_in, type_bonus
 from bot.store.base import PassageHit, QuoteRow, Store
 
 log = logging.getLogger("briefbot.answer")
@@ -436,6 +436,11 @@ class Answerer:
             share = 0.7 if q.answer_type in {"why", "how"} else 0.8
             keep = [s for s in sents[:6] if s.score >= share * best][:3]
             keep = _dedupe(keep)[:2]
+            if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
+                # "when is it opening?": the date is often in another sentence of the same article
+                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
+                         and s.score >= 0.5 * best and len(_dedupe([keep[0], s])) == 2]
+                keep = _dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
