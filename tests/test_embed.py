@@ -251,6 +251,19 @@ def test_dense_index_search_filters_and_follows_the_store(store: Any) -> None:
     assert index.search("brand new harbour story", k=1)[0][0] == more
 
 
+def test_dense_index_finds_the_best_among_few_candidates(store: Any) -> None:
+    e = HashEmbedder()
+    ids = seed(store, n_docs=10, per_doc=4)
+    embed_pending(store, e)
+    index = DenseIndex(store, e, refresh_seconds=0, candidates=3)  # the 1-bit codes pick 3 of 40 to re-score
+    for d, o in ((ids[7], 2), (ids[0], 0), (ids[9], 3)):
+        text = f"story {d - ids[0]} paragraph {o} about topic{d - ids[0]} and item{o}"
+        hits = index.search(text, k=2)
+        assert len(hits) == 2 and hits[0][:2] == (d, o) and hits[0][2] == pytest.approx(1.0, abs=0.02)
+    exact = DenseIndex(store, e, refresh_seconds=0, candidates=1000).search("topic3 item1 paragraph", k=5)
+    assert index.search("topic3 item1 paragraph", k=5)[0] == exact[0]
+
+
 def test_dense_index_checks_the_store_at_most_every_refresh_seconds(store: Any) -> None:
     e = HashEmbedder()
     seed(store, n_docs=2, per_doc=2)
@@ -349,7 +362,7 @@ def test_unreachable_server_does_not_crash_loading() -> None:
 
 # -- the command line -----------------------------------------------------------------------------
 def test_cli_embed_then_doctor(tmp_path: Path) -> None:
-    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "BRIEFBOT_EMBEDDER": "auto"}
     folder = tmp_path / "news"
     folder.mkdir()
     (folder / "a.txt").write_text("Harbour reopens\n\nThe harbour reopened on Friday after the strike ended.\n"
@@ -372,7 +385,7 @@ def test_cli_embed_then_doctor(tmp_path: Path) -> None:
 
 
 def test_cli_ingest_embeds_what_it_stored(tmp_path: Path) -> None:
-    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "BRIEFBOT_EMBEDDER": "auto"}
     folder = tmp_path / "news"
     folder.mkdir()
     (folder / "a.txt").write_text("Harbour reopens\n\nThe harbour reopened on Friday.\n\nShips queued outside.\n",
@@ -428,3 +441,18 @@ def test_run_embeds_what_polls_store_in_the_background(tmp_path: Path) -> None:
         assert off.embedder() is None and off.dense_index() is None and embed_stored(off) == 0
     finally:
         off.close()
+
+
+def test_embedder_settings_and_the_core_imports_no_openai() -> None:
+    import subprocess
+
+    from bot.config import ConfigError, Settings
+
+    assert Settings.from_env({}).embedder == "auto"
+    s = Settings.from_env({"BRIEFBOT_EMBEDDER": " OpenAI ", "BRIEFBOT_EMBED_MODEL": "nomic-embed-text"})
+    assert (s.embedder, s.embed_model) == ("openai", "nomic-embed-text")
+    with pytest.raises(ConfigError, match="BRIEFBOT_EMBEDDER='torch'"):
+        Settings.from_env({"BRIEFBOT_EMBEDDER": "torch"})
+    code = "import sys, bot.embed; print('openai' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent).stdout.strip() == "False"

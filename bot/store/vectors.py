@@ -59,6 +59,21 @@ class VectorRecords:
         rows = self._conn().execute(self._q(_VECTORS), (model, after, limit)).fetchall()
         return [(int(r[0]), int(r[1]), int(r[2]), int(r[3]), bytes(r[4])) for r in map(_tuple, rows)]
 
+    def vectors_for(self, model: str, passage_ids: list[int]) -> list[tuple[int, int, int, bytes]]:
+        """`model`'s vectors of these passages (those that have one): (passage id, doc id, ordinal, vector bytes)."""
+        out: list[tuple[int, int, int, bytes]] = []
+        for i in range(0, len(passage_ids), 5_000):  # SQLite allows 32,766 parameters a statement
+            chunk = list(passage_ids[i:i + 5_000])
+            rows = self._conn().execute(
+                "SELECT v.passage_id, p.doc_id, p.ordinal, v.vec FROM passage_vectors v JOIN passages p"
+                f" ON p.id = v.passage_id WHERE v.model = {self.MARK} AND v.passage_id IN ({self._marks(len(chunk))})",
+                (model, *chunk)).fetchall()
+            out.extend((int(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in map(_tuple, rows))
+        return out
+
+    def _marks(self, n: int) -> str:
+        return ",".join([self.MARK] * n)
+
     def vector_seqs(self, model: str) -> list[int]:
         """The write numbers of every stored `model` vector (to tell which loaded ones were deleted since)."""
         return [int(_tuple(r)[0]) for r in self._conn().execute(self._q(_SEQS), (model,)).fetchall()]
