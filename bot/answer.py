@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.citations import renumber, verify
@@ -34,6 +34,7 @@ DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (
 ANSWER_BUDGET = 880  # characters of cited text in a fact answer (the extractive composer's ceiling is 900)
 QUOTE_FIT = 0.45  # a quote answers "what did X say about Y" when it holds that much of Y (words or meaning)
 FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
+STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each on one core)
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
@@ -101,6 +102,8 @@ class Answerer:
         self._lexicon_n = -1
         self.last_stages = Stages()
         self.last_turn: Turn | None = None
+        self._story_of: dict[int, int] = {}
+        self._stories_n = -1
 
     # -- the entry point ---------------------------------------------------------------------
     def ask(self, question: str, sources: list[str] | None = None, since: str | None = None,
@@ -312,6 +315,16 @@ class Answerer:
             h = hits[key]
             h.score = fused[key]
             out.append(h)
+        if doc_ids and len(doc_ids) <= STORY_READ_WHOLE:
+            # a handful of articles (a story, a conversation) is read whole: what the question asks may share
+            # neither words nor meaning with it ("which outlets do they cite?")
+            have = {(h.doc_id, h.ordinal) for h in out}
+            for doc in self.store.documents_by_id(sorted(doc_ids)).values():
+                for p in doc.passages[:200]:
+                    if (doc.id, p.ordinal) not in have:
+                        extra_hit = _hit(doc, p.ordinal, sources, since)
+                        if extra_hit is not None:
+                            out.append(extra_hit)
         st.lap("fusion")
         return out, cos
 
@@ -321,6 +334,15 @@ class Answerer:
         """The sentences that answer, best first; [] when none answers with enough confidence."""
         prefer = set(reading.prefer_docs)
         sents = self._score(q, reading, sources, since, require, None)
+        if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
+            # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
+            story = self._story_docs(sents[0].doc_id)
+            if len(story) >= 2:
+                # across outlets, compare on what sets the articles apart; a summary keeps the whole question
+                asked = self._within_story(q, story) if q.kind == "multi" else q
+                within = self._score(asked, reading, sources, since, require, story)
+                if within:
+                    return self._finish(q, reading, within)
         if reading.follow_up and prefer:
             # a follow-up is answered where the conversation has been, unless another article answers clearly better
             local = self._score(q, reading, sources, since, require, prefer)
@@ -330,6 +352,27 @@ class Answerer:
         if not sents or not self._confident(q, sents[0]):
             return []
         return self._finish(q, reading, sents)
+
+    def _within_story(self, q: Query, story: set[int]) -> Query:
+        """The question inside one story: words every article of the story holds ("summit") tell nothing there."""
+        docs = self.store.documents_by_id(sorted(story))
+        stems = [{stem(w) for w in content_terms(d.title + "\n" + d.text[:20_000])} for d in docs.values()]
+        telling = tuple(t for t in q.terms if sum(stem(t) in x for x in stems) < len(stems))
+        return replace(q, terms=telling)
+
+    def _story_docs(self, doc_id: int) -> set[int]:
+        """The articles of the story a document belongs to (empty when stories are not assigned yet)."""
+        n = self.retriever.passage_count
+        if self._stories_n != n:
+            try:
+                members = self.store.memberships()
+            except Exception:
+                log.exception("could not read stories")
+                members = []
+            self._story_of = {m.doc_id: m.story_id for m in members}
+            self._stories_n = n
+        story = self._story_of.get(doc_id)
+        return {d for d, s in self._story_of.items() if s == story} if story is not None else set()
 
     def _score(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
                require: list[str] | None, doc_ids: set[int] | None) -> list[Span]:
@@ -483,9 +526,23 @@ class Answerer:
         seen_docs: set[int] = set()
         seen_passages: set[tuple[int, int]] = set()
         words: list[set[str]] = []
-        for s in sents:
-            if len(out) >= 5 or s.score < (0.6 if per_doc else 0.45) * best:
-                break
+        # "what Xi, Putin and Kim each got": the best point about each name first, then the best of the rest
+        firsts = []
+        if len(q.names) >= 2 and not per_doc:
+            for name in q.names[:4]:
+                last = name.split()[-1].casefold()
+                hit = next((s for s in sents[:60] if re.search(rf"\b{re.escape(last)}\b", s.text, re.I)
+                            and s.score >= 0.45 * best and s not in firsts), None)
+                if hit is not None:
+                    firsts.append(hit)
+        for s in firsts + [s for s in sents if s not in firsts]:
+            off_topic = s.own < 0.3 and s.dense < 0.45 and not type_bonus(q.answer_type, s.text)
+            if len(out) >= 5 or s.score < 0.45 * best or (per_doc and off_topic):
+                if s in firsts:
+                    continue
+                if len(out) >= 5 or s.score < 0.45 * best:
+                    break
+                continue
             key = (s.doc_id, s.passage or 0)
             if key in seen_passages or (per_doc and s.doc_id in seen_docs) or len(s.text) < 40:
                 continue

@@ -75,6 +75,8 @@ def cmd_ingest(a: argparse.Namespace) -> int:
                     c.print(f"{i.outcome:>14}  {i.location}" + (f"  ({i.reason})" if i.reason else ""))
             c.print(report.summary())
         sys.stdout.flush()
+        # stories now (about 2 s for 2,000 articles), so answers across outlets and briefs find them grouped
+        app.brief_builder("extractive").catch_up()
         # a separate step after the documents are committed: Ctrl-C here loses no article, `briefbot embed` goes on
         return 0 if a.no_embed else _embed_pending(app, None, quiet=False)
     finally:

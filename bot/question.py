@@ -68,12 +68,16 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|rec
                       r"what'?s going on|what is going on|what'?s happening|what is happening|any (?:news|update|"
                       r"updates|word) (?:on|about)|latest (?:on|about)|quick history|history of|background on|"
                       r"the big picture|in a nutshell|main points|key points|fill me in)\b")
-_MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|"
-                    r"articles|reports|media|publications|coverage)|do (?:the )?(?:articles|reports|outlets|sources|"
-                    r"papers|stories) (?:agree|differ|disagree)|how (?:do|does) (?:the )?(?:articles|reports|outlets|"
-                    r"sources|papers|stories|coverage) (?:differ|compare|disagree|agree|vary)|(?:articles|reports|"
-                    r"outlets|sources) (?:differ|disagree)|across (?:outlets|sources|articles)|(?:differ|difference|"
-                    r"differences|disagree|contradict)\w*)\b")
+_COVERAGE = r"(?:articles|reports|outlets|sources|papers|stories|pieces|accounts|coverage|media|newspapers)"
+_MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|articles|"
+                    r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?(?:\w+ )?" + _COVERAGE +
+                    r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?(?:\w+ )?" + _COVERAGE +
+                    r" (?:differ|compare|disagree|agree|vary|see|describe|cover|treat)|" + _COVERAGE +
+                    r" (?:differ|disagree)|across (?:outlets|sources|articles)|(?:differ|difference|differences|"
+                    r"disagree|contradict)\w*)\b")
+_ASKS_OUTLETS = re.compile(r"\b(?:which|what) (?:\w+ )?(?:outlets|agencies|agency|papers|newspapers|media|wires?|"
+                          r"broadcasters|networks)\b.*\b(?:cite|cited|quote|quoted|rely|relied|lean|source|sourced|"
+                          r"credit|credited|name|named|mention|mentioned|use|used)|\b(?:lean|rely|draw) on (?:which|what)")
 _WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
                   r"what (?:made|makes|caused|causes|led|drove|drives))\b")
 _HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+")
@@ -131,7 +135,7 @@ class Query:
     clean: str = ""  # normalised: chat words expanded, fillers dropped
     speaker: str | None = None
     topic: str | None = None
-    answer_type: str | None = None  # when | number | money | where | who | why | how | None
+    answer_type: str | None = None  # when | number | money | where | who | why | how | outlets | None
     terms: tuple[str, ...] = ()  # content words, lower case, in order
     names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
     phrases: tuple[str, ...] = ()  # quoted phrases
@@ -390,9 +394,11 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     if low.startswith("who") and phrases:
         return Query(kind="who_said", topic=" ".join(phrases), **q)  # type: ignore[arg-type]
     if _SUMMARY.search(low):
-        return Query(kind="summary", **q)  # type: ignore[arg-type]
+        return Query(kind="summary", **_without_meta(q))  # type: ignore[arg-type]
     if _MULTI.search(low):
-        return Query(kind="multi", **q)  # type: ignore[arg-type]
+        if _ASKS_OUTLETS.search(low):  # "which outlets do the articles cite?": the news organisations they name
+            q = dict(q, answer_type="outlets")
+        return Query(kind="multi", **_without_meta(q))  # type: ignore[arg-type]
     for pat in _QUOTE_PATTERNS:
         m = pat.match(low)
         if m:
@@ -403,6 +409,24 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     if answer_type in {"why", "how"}:
         return Query(kind="why", **q)  # type: ignore[arg-type]
     return Query(kind="fact", **q)  # type: ignore[arg-type]
+
+
+# words about the coverage itself, not its subject ("do the pieces agree on ...", "which articles bring up ...")
+META_WORDS = frozenset(["articles", "article", "pieces", "piece", "reports", "report", "outlets", "outlet", "coverage",
+                        "sources", "source", "papers", "paper", "newspapers", "publications", "media", "agree",
+                        "agrees", "disagree", "differ", "differs", "difference", "differences", "different", "compare",
+                        "comparison", "context", "cite", "cites", "cited", "bring", "brings", "lean", "leans",
+                        "mention", "mentions", "mentioned", "talk", "talks", "think", "sum", "history", "quick",
+                        "latest", "update", "updates", "story", "whether", "each", "vary", "contradict", "covered",
+                        "cover", "covers", "catch", "gist", "points", "point", "key", "main", "big", "picture"])
+
+
+def _without_meta(q: dict[str, object]) -> dict[str, object]:
+    """A summary or across-outlets question's fields with the words about the coverage dropped from its terms."""
+    terms = q["terms"]
+    assert isinstance(terms, tuple)
+    kept = tuple(t for t in terms if t not in META_WORDS)
+    return dict(q, terms=kept or terms)
 
 
 def _orig(original: str, low: str, m: re.Match[str], *groups: str) -> str:

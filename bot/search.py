@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.question import Query, content_terms, stem
 from bot.store.base import PassageHit, QuoteRow, Store
@@ -250,8 +251,25 @@ def type_bonus(answer_type: str | None, sent: str) -> float:
     return bonus if any(c.search(sent) for c in cues) else 0.0
 
 
+# a news organisation credited in a sentence ("according to Reuters", "the New York Times reported")
+_OUTLET = re.compile(r"\b(?:(?:[A-Z][\w.’']*\s){0,3}(?:News|Times|Post|Agency|Journal|Herald|Telegraph|Guardian|Press|"
+                     r"Tribune|Gazette|Sinmun|Daily|Broadcasting|Television|Radio)\b|Reuters|Bloomberg|Xinhua|TASS|"
+                     r"KCNA|Yonhap|AFP|BBC|CNN|NHK|Interfax|Kyodo)")
+_CREDIT = re.compile(r"\b(?:according to|reported|reports|reporting|told|said|cited|citing|quoted|quoting|"
+                     r"confirmed|wrote|published)\b", re.I)
+
+
+class _Credit:
+    """Matches a sentence that credits a news organisation (both an outlet name and a reporting verb)."""
+
+    @staticmethod
+    def search(sent: str) -> bool:
+        return bool(_OUTLET.search(sent) and _CREDIT.search(sent))
+
+
 # answer type -> (bonus, patterns any of which marks a sentence as that kind of answer)
-_TYPE_CUES: dict[str, tuple[float, tuple[re.Pattern[str], ...]]] = {
+_TYPE_CUES: dict[str, tuple[float, tuple[Any, ...]]] = {
+    "outlets": (0.6, (_Credit,)),
     "why": (0.12, (_CAUSE,)), "how": (0.3, (_MEANS,)), "who": (0.1, (_PERSON,)),
     "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
 }
