@@ -86,6 +86,7 @@ def cmd_ingest(a: argparse.Namespace) -> int:
 # -- embeddings -----------------------------------------------------------------------------
 def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
     """Embed what has no vector yet, with a progress bar on a terminal and a line on stderr; 130 on Ctrl-C."""
+    import os
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -106,7 +107,9 @@ def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
                 done[0] = n
                 progress.update(task, completed=n, total=total)
 
-            done[0] = embed_pending(app.store, embedder, limit=limit, progress=on_batch)
+            # in the foreground both cores; `briefbot run` embeds with one, beside the chat it answers
+            done[0] = embed_pending(app.store, embedder, limit=limit, progress=on_batch,
+                                    workers=min(2, os.cpu_count() or 1))
     except KeyboardInterrupt:
         err.print(f"embedding interrupted after {done[0]:,} passages; `briefbot embed` goes on from there")
         return 130

@@ -8,8 +8,9 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -236,36 +237,56 @@ def decode_vectors(blobs: list[bytes], dim: int) -> tuple[npt.NDArray[np.int8], 
 
 
 def embed_pending(store: Store, embedder: Embedder, batch: int = 32, limit: int | None = None,
-                  progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None) -> int:
+                  progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+                  workers: int = 1) -> int:
     """Embed passages that have no vector of this embedder's model yet, committing each batch; returns how many.
 
-    Killed or interrupted, it loses at most the batch in hand: the next run starts where this one stopped.
-    progress(done, total) is called after every batch; `stop` ends it between batches. EmbedError propagates
-    (after the batches already committed).
+    Killed or interrupted, it loses at most the batches in hand: the next run starts where this one stopped.
+    progress(done, total) is called after every batch; `stop` ends it between batches. With workers > 1,
+    that many batches are embedded at once (onnxruntime and HTTP release the GIL; on two idle cores two
+    workers made ~1.5x the passages a second of one); they are still written in order. EmbedError
+    propagates after the batches before it are written.
     """
     total = store.count_unembedded(embedder.name)
     if limit is not None:
         total = min(total, limit)
     done, after, page_size = 0, 0, max(batch * 16, 256)
-    while done < total and not (stop is not None and stop.is_set()):
-        page = store.unembedded_passages(embedder.name, min(page_size, total - done), after=after)
-        if not page:
-            break
-        after = page[-1][0]
-        page.sort(key=lambda r: len(r[1]))  # batches of like lengths pad little
-        for i in range(0, len(page), batch):
-            rows = page[i:i + batch]
-            texts = [t for _, t in rows]
-            vecs = embedder.embed(texts)
-            written = store.put_vectors(embedder.name, list(zip([p for p, _ in rows], encode_vectors(vecs),
-                                                               strict=True)), texts=texts)
-            done += len(rows)
-            if written < len(rows):
-                log.info("%d passage(s) changed while being embedded: left for the next run", len(rows) - written)
-            if progress is not None:
-                progress(done, total)
-            if stop is not None and stop.is_set():
-                return done
+
+    def write(rows: list[tuple[int, str]], vecs: Vectors) -> None:
+        nonlocal done
+        texts = [t for _, t in rows]
+        written = store.put_vectors(embedder.name, list(zip([p for p, _ in rows], encode_vectors(vecs), strict=True)),
+                                    texts=texts)
+        done += len(rows)
+        if written < len(rows):
+            log.info("%d passage(s) changed while being embedded: left for the next run", len(rows) - written)
+        if progress is not None:
+            progress(done, total)
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="embed") as pool:
+        while done < total and not (stop is not None and stop.is_set()):
+            page = store.unembedded_passages(embedder.name, min(page_size, total - done), after=after)
+            if not page:
+                break
+            after = page[-1][0]
+            page.sort(key=lambda r: len(r[1]))  # batches of like lengths pad little
+            in_hand: deque[tuple[list[tuple[int, str]], Future[Vectors]]] = deque()
+            try:
+                for i in range(0, len(page), batch):
+                    rows = page[i:i + batch]
+                    in_hand.append((rows, pool.submit(embedder.embed, [t for _, t in rows])))
+                    if len(in_hand) >= max(1, workers):
+                        rows, fut = in_hand.popleft()
+                        write(rows, fut.result())
+                        if stop is not None and stop.is_set():
+                            return done
+                while in_hand:
+                    rows, fut = in_hand.popleft()
+                    write(rows, fut.result())
+            finally:
+                for _, fut in in_hand:
+                    fut.cancel()
+    return done
     return done
 
 
@@ -274,8 +295,9 @@ class DenseIndex:
 
     In memory each passage is a 1-bit code (the signs of its vector: 48 bytes for 384 dimensions), so
     100,000 articles (~540,000 passages) take ~40 MB. A search ranks every code by Hamming distance to
-    the query's, then re-scores the closest `candidates` with their stored int8 vectors read from the
-    store by id: on BBC passages 1,000 candidates found every one of the exact top 50.
+    the query's, then re-scores the closest `candidates` (1% of the index when that is more) with their
+    stored int8 vectors read from the store by id. On BBC (11,229 passages, 40 natural questions) 2,000
+    candidates kept 99.8% of the exact top 50 and all of the top 10.
 
     Kept current cheaply: at most every `refresh_seconds` it compares the store's (count, last write) with
     what it loaded; new vectors are appended, deleted ones masked, and it is rebuilt when a quarter is dead.
@@ -416,7 +438,8 @@ class DenseIndex:
         if k <= 0 or (doc_ids is not None and not doc_ids):
             return []
         q = np.asarray(q, dtype=np.float32).reshape(-1)
-        pids = self._closest_codes(np.packbits(q > 0), max(k, self.candidates), doc_ids)
+        # a bigger index has more near misses between the codes' ranking and the true one: 1% of it at least
+        pids = self._closest_codes(np.packbits(q > 0), max(k, self.candidates, self._live // 100), doc_ids)
         if not len(pids):
             return []
         rows = self.store.vectors_for(self.model, [int(p) for p in pids])

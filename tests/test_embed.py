@@ -172,6 +172,18 @@ def test_embed_pending_embeds_everything_once_and_resumes_after_a_failure(store:
     assert embed_pending(store, resumed) == 0  # nothing left: nothing embedded twice
 
 
+def test_embed_pending_with_two_workers_writes_in_order_and_resumes(store: Any) -> None:
+    seed(store)
+    flaky = HashEmbedder(fail_on_call=3)
+    with pytest.raises(EmbedError):
+        embed_pending(store, flaky, batch=3, workers=2)
+    committed = 20 - store.count_unembedded(flaky.name)
+    assert committed in (6, 9)  # the batches before the failing one, never a later one alone
+    resumed = HashEmbedder()
+    assert embed_pending(store, resumed, batch=3, workers=2) == 20 - committed
+    assert store.count_unembedded(resumed.name) == 0 and len(store.vector_seqs(resumed.name)) == 20
+
+
 def test_embed_pending_limit_and_stop(store: Any) -> None:
     seed(store)
     e = HashEmbedder()
