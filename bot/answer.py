@@ -33,6 +33,7 @@ CANDIDATES = 30  # passages fused from each retriever
 DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (tried 0.45-1.2 on our questions)
 ANSWER_BUDGET = 880  # characters of cited text in a fact answer (the extractive composer's ceiling is 900)
 QUOTE_FIT = 0.45  # a quote answers "what did X say about Y" when it holds that much of Y (words or meaning)
+FOLLOW_UP_EVIDENCE = 0.6  # share of the usual evidence a follow-up needs inside the conversation's articles
 FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
@@ -244,6 +245,7 @@ class Answerer:
         if q.kind == "who_is" and q.speaker:
             ev.sentences = self._who_is(q, reading, sources, since)
             if ev.sentences:
+                ev.lead = q.speaker  # shown only when the sentences do not name them ("she now occupies ...")
                 return ev
         ev.sentences = self._select(q, reading, sources, since)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
@@ -344,10 +346,11 @@ class Answerer:
                 if within:
                     return self._finish(q, reading, within)
         if reading.follow_up and prefer:
-            # a follow-up is answered where the conversation has been, unless another article answers clearly better
+            # a follow-up is answered where the conversation has been, unless another article answers clearly
+            # better; there, less evidence is needed (the conversation already chose those articles)
             local = self._score(q, reading, sources, since, require, prefer)
-            if local and self._confident(q, local[0]) and (
-                    not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
+            if local and self._confident(q, local[0], in_context=True) and (
+                    reading.more or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
         if not sents or not self._confident(q, sents[0]):
             return []
@@ -404,6 +407,9 @@ class Answerer:
     def _rescore(sents: list[Span], fused: dict[tuple[int, int], float], reading: Reading) -> None:
         for s in sents:
             s.score = s.lexical + DENSE_WEIGHT * s.dense + 0.1 * fused.get((s.doc_id, s.passage or 0), 0.0)
+            if reading.avoid and not reading.instead and any(re.search(rf"\b{re.escape(w)}\b", s.text, re.I)
+                                                             for w in reading.avoid):
+                s.score -= 0.5  # "who else ...?": someone other than the one the last answer was about
             if reading.instead and not any(stem(t) in {stem(x) for x in content_terms(s.text)} for t in reading.instead):
                 # "And Europeans?" is about the Europeans; a sentence about the Britons answered the last question
                 s.score -= 0.6 + (0.3 if any(re.search(rf"\b{re.escape(w)}", s.text, re.I) for w in reading.avoid) else 0)
@@ -452,11 +458,13 @@ class Answerer:
             s.dense = max(s.dense, float(v @ qv))
         return True
 
-    def _confident(self, q: Query, best: Span) -> bool:
-        """Whether the best sentence answers: enough of the question's words, or the same meaning."""
-        if best.own >= FOUND_LEXICAL or best.cover >= FOUND_LEXICAL + 0.1:
+    def _confident(self, q: Query, best: Span, in_context: bool = False) -> bool:
+        """Whether the best sentence answers: enough of the question's words, or the same meaning (less of
+        either inside the articles a conversation is about)."""
+        scale = FOLLOW_UP_EVIDENCE if in_context else 1.0
+        if best.own >= FOUND_LEXICAL * scale or best.cover >= (FOUND_LEXICAL + 0.1) * scale:
             return self._constraints_hold(q, best)
-        if self.dense is not None and best.dense >= FOUND_DENSE and best.cover >= FOUND_DENSE_MIN_LEXICAL:
+        if self.dense is not None and best.dense >= FOUND_DENSE * scale and best.cover >= FOUND_DENSE_MIN_LEXICAL:
             return self._constraints_hold(q, best)
         return False
 

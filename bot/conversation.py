@@ -109,6 +109,9 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     if thing and re.search(r"\bits\b", text, re.I):
         text = re.sub(r"\bits\b", f"{thing}'s", text, flags=re.I)
         changed = True
+    if thing and re.search(r"\b\w+\s+it\s*[?.!]*$", text, re.I):  # "who directed it?" (an object, not "is it")
+        text = re.sub(r"\bit(\s*[?.!]*)$", lambda m: thing + m.group(1), text, flags=re.I)
+        changed = True
     return text, changed
 
 
@@ -164,8 +167,10 @@ def read(message: str, turns: list[Turn]) -> Reading:
     own_names = [w for w in re.findall(r"\b[A-Z][\w'-]+", rest[1:] if rest else "")]
     short = len(content_terms(rest)) <= 3
     if changed or has_thing_ref or started_with_link or (short and not own_names):
-        return Reading(resolved, context, docs, shown if re.search(r"\belse\b", rest, re.I) else [],
-                       follow_up=True, note="follow-up")
+        other = bool(re.search(r"\b(?:else|other|another)\b", rest, re.I))  # "who else ...": not the one before
+        avoid = [w.casefold() for w in (prev.subject or "").split() if len(w) > 2] if other else []
+        return Reading(resolved, context, docs, shown if other else [], follow_up=True, note="follow-up",
+                       avoid=avoid)
     return Reading(text)
 
 

@@ -69,6 +69,20 @@ def test_more_detail_repeats_the_question_and_skips_what_was_shown() -> None:
     assert r.question.startswith("why did the council") and not r.exclude  # a question of its own
 
 
+def test_it_as_an_object_is_the_thing_talked_about() -> None:
+    poppins = Turn(question="Who plays Mary Poppins in the musical?", resolved="Who plays Mary Poppins in the musical?",
+                   kind="fact", subject="Mary Poppins", person=True, names=["Mary Poppins"], doc_ids=[5],
+                   shown=[[5, 0, 50]])
+    assert read("And who directed it?", [poppins]).question == "who directed Mary Poppins?"
+    assert read("is it true?", [poppins]).question == "is it true?"  # "is it" is no object
+
+
+def test_who_else_looks_past_the_last_subject() -> None:
+    r = read("Who else from that union gets quoted?", [VALE])
+    assert r.follow_up and r.avoid == ["henrik", "vale"]
+    assert "aldmere" in r.context  # a name the last answer cited ("that union")
+
+
 def test_which_paper_said_that_points_at_the_last_answer() -> None:
     r = read("Which paper reported that?", [TRAM])
     assert r.near == [(3, 10, 90)] and r.follow_up
