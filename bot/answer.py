@@ -7,11 +7,14 @@ The only place an answer is assembled; the backends only draft, and nothing unve
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.citations import renumber, verify
@@ -44,6 +47,22 @@ SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.50
 FOUND_DENSE_MIN_LEXICAL = 0.12
+# an English word's ending: a word like that is not taken for a name even when no article uses it ("stevedores")
+_ENGLISH_SUFFIX = re.compile(r"(?:s|ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|able|ible|al|er|ist|ism|ful|less|ise|"
+                             r"ize|ship|hood|ward|wise|age|ance|ence|ure|ery|ory)$")
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Whole English words of the embedding model's word-piece vocabulary (30,000 pieces, shipped in the package):
+    a word there is a word, not a name, even when no stored article uses it ("price" in a three-article store)."""
+    path = Path(__file__).parent / "assets" / "minilm" / "tokenizer.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("no word list at %s: lower-case words no article uses are not taken for names", path)
+        return frozenset(["*"])
+    return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
 _NOT_NAME_START = frozenset(["the", "a", "an", "in", "on", "at", "but", "and", "as", "when", "while", "after", "before",
@@ -628,9 +647,12 @@ class Answerer:
         use: names the articles never mention ("what did zelensky say"), so the honest answer is not found."""
         if any(c.isupper() for c in q.clean) or q.kind not in {"fact", "why", "quote", "who_is", "summary"}:
             return []
+        if "*" in common_words():
+            return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0:
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
+                    or t in common_words():
                 continue
             vocab = self.store.terms_like(t[:2])
             if vocab is None:

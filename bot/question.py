@@ -87,8 +87,8 @@ _HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|
                        r"cost)|what is the (?:size|number|amount|price|cost))\b")
 _WHERE = re.compile(r"^where\b")
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
-_MONEY_WORDS = re.compile(r"\b(?:cost|costs|price|pay|paid|spend|spent|worth|budget|fund|funding|charge|fee|fine|"
-                          r"bill|salary|sell|sold|buy|bought|raise|raised|invest|invested|money|cash)\b")
+_MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
+                          r"buy|bought|raise|invest|money|cash|earn|profit|revenue)\w*")
 _SPEECH_VERB = (r"(?:say|says|said|saying|tell|told|call|called|calls|calling|describe|described|describes|warn|warned|"
                 r"warns|claim|claimed|claims|declare|declared|state|stated|note|noted|argue|argued|argues|insist|"
                 r"insisted|insists|greet|greeted|bill|billed|dub|dubbed|label|labelled|labeled|brand|branded|term|"

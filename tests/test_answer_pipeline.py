@@ -1,0 +1,146 @@
+"""The answering pipeline on the bundled samples, with the real offline embedder and without it: intents
+answered the way they ask, paraphrases found by meaning, honest not-found, summaries and across-outlet answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Answerer
+from bot.citations import fold, markers
+from bot.ingest.pipeline import Ingester
+from bot.quotes import extract_quotes
+from bot.store import open_store
+from bot.store.base import Store
+from tests.conftest import ROOT
+
+SAMPLES = ROOT / "bot" / "samples"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('db')}/p.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(SAMPLES)])
+    from bot.brief import BriefBuilder
+
+    BriefBuilder(s).catch_up()  # stories, as `briefbot ingest` assigns them
+    return s
+
+
+@pytest.fixture(scope="module")
+def dense(store: Store) -> object:
+    embed = pytest.importorskip("bot.embed")
+    embedder = embed.load_embedder("local")
+    if embedder is None:
+        pytest.skip("the offline embedding model is not installed")
+    embed.embed_pending(store, embedder)
+    return embed.DenseIndex(store, embedder)
+
+
+def verbatim(store: Store, ans: object) -> None:
+    for c in ans.citations:  # type: ignore[attr-defined]
+        doc = store.get_document(str(c.doc_id))
+        assert doc is not None and doc.text[c.start:c.end] == c.text
+    assert all(m <= len(ans.citations) for m in markers(ans.text))  # type: ignore[attr-defined]
+    assert len(ans.text) <= 1200  # type: ignore[attr-defined]
+
+
+def test_a_paraphrase_sharing_no_key_word_is_found_by_meaning(store: Store, dense: object) -> None:
+    # "boats" / "ships", "stuck" / "queued": the words point elsewhere, the meaning does not
+    question = "how many boats were stuck outside the harbour"
+    with_meaning = Answerer(store, dense=dense).ask(question)  # type: ignore[arg-type]
+    assert with_meaning.found and "14 vessels" in with_meaning.text
+    verbatim(store, with_meaning)
+
+
+def test_an_english_word_no_article_uses_is_no_name(store: Store) -> None:
+    ans = Answerer(store).ask("how much money does the region lose each day of the stoppage")
+    assert "None of them mentions" not in ans.text
+
+
+def test_the_embedder_is_optional(store: Store) -> None:
+    ans = Answerer(store).ask("How many vessels were waiting to berth?")
+    assert ans.found and "14 vessels" in ans.text
+    verbatim(store, ans)
+
+
+@pytest.mark.parametrize("question, must", [
+    ("wen is the first tram gonna run", "2029"),
+    ("how much is the tram line costing lol", "410 million euros"),
+    ("what's marta quinlan's job?", "general secretary"),
+    ("why are the dockers striking", "automat"),
+])
+def test_casual_questions(store: Store, dense: object, question: str, must: str) -> None:
+    ans = Answerer(store, dense=dense).ask(question)  # type: ignore[arg-type]
+    assert ans.found, ans.text
+    assert must in ans.text
+    verbatim(store, ans)
+
+
+def test_who_said_finds_the_speaker(store: Store, dense: object) -> None:
+    ans = Answerer(store, dense=dense).ask("who called the tram 'a very expensive way to move students around'?")  # type: ignore[arg-type]
+    assert ans.found and "Brandt" in ans.text
+    verbatim(store, ans)
+
+
+def test_a_summary_is_a_short_cited_brief(store: Store, dense: object) -> None:
+    ans = Answerer(store, dense=dense).ask("catch me up on the harbour strike")  # type: ignore[arg-type]
+    assert ans.found
+    lines = ans.text.splitlines()
+    assert lines[0].endswith(":") and 2 <= len(lines) - 1 <= 5  # a headline, then cited points
+    assert all(ln.startswith("• ") and ln.rstrip().endswith("]") for ln in lines[1:])
+    verbatim(store, ans)
+
+
+def test_across_outlets_answers_per_article(store: Store, dense: object) -> None:
+    ans = Answerer(store, dense=dense).ask("how do the reports differ on the number of ships waiting?")  # type: ignore[arg-type]
+    assert ans.found
+    sources = {c.source.rsplit("/", 1)[-1] for c in ans.citations}
+    assert {"harbour-strike-courier.txt", "harbour-strike-gazette.txt"} <= sources
+    assert "14 vessels" in ans.text and "11" in ans.text
+    verbatim(store, ans)
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("What did Olaf Scholz say about the strike?", "Olaf Scholz"),
+    ("what did zelensky say about the tram", "zelensky"),
+])
+def test_a_name_no_article_mentions_is_not_found_honestly(store: Store, dense: object, question: str,
+                                                          missing: str) -> None:
+    ans = Answerer(store, dense=dense).ask(question)  # type: ignore[arg-type]
+    assert not ans.found and not ans.citations
+    assert f"None of them mentions {missing}" in ans.text
+
+
+def test_a_year_the_articles_do_not_cover_is_not_found(store: Store, dense: object) -> None:
+    ans = Answerer(store, dense=dense).ask("When will the first trams run in 2041?")  # type: ignore[arg-type]
+    assert not ans.found and "2041" in ans.text
+
+
+@pytest.mark.parametrize("message", ["help", "thanks!", "hi", "Thank you so much", "?"])
+def test_help_and_small_talk_search_nothing(store: Store, message: str) -> None:
+    ans = Answerer(store).ask(message)
+    assert not ans.found and not ans.citations and ans.backend == "none"
+    assert "/ask" in ans.text or "welcome" in ans.text.lower() or ans.text.startswith("Hi")
+
+
+@pytest.mark.parametrize("question", ["", " ", "x" * 1_000_000, "🙂" * 50, "Что сказал Вале?", "陳述は何ですか",
+                                      "' OR 1=1 --", '"' * 300, "NEAR(a b) AND * OR \"x"])
+def test_hostile_questions_get_an_answer_object(store: Store, dense: object, question: str) -> None:
+    ans = Answerer(store, dense=dense).ask(question)  # type: ignore[arg-type]
+    assert isinstance(ans.text, str) and ans.text
+    if ans.found:
+        verbatim(store, ans)
+
+
+def test_stages_are_timed(store: Store, dense: object) -> None:
+    a = Answerer(store, dense=dense)  # type: ignore[arg-type]
+    a.ask("Why did the dockworkers walk out?")
+    assert {"analysis", "bm25", "dense", "fusion", "selection", "composition"} <= set(a.last_stages.ms)
+
+
+def test_a_quote_answer_names_the_stored_speaker(store: Store, dense: object) -> None:
+    ans = Answerer(store, dense=dense).ask("What did Vale say about competitiveness?")  # type: ignore[arg-type]
+    assert ans.found and ans.quotes
+    for quote, _ in ans.quotes:
+        assert quote.speaker and quote.speaker in ans.text
+        assert fold(quote.text.strip(" ,")) in fold(ans.text)
