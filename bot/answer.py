@@ -31,6 +31,7 @@ log = logging.getLogger("briefbot.answer")
 MAX_QUESTION = 500
 MAX_ANSWER_CHARS = 1200  # a chat reply, not an essay
 QUOTE_CANDIDATES = 12
+QUOTES_EMBEDDED = 6
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are fused
 CANDIDATES = 30  # passages fused from each retriever
 DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (tried 0.45-1.2 on our questions)
@@ -40,7 +41,7 @@ FOLLOW_UP_EVIDENCE = 0.6  # share of the usual evidence a follow-up needs inside
 FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
-SENTENCES_EMBEDDED = 10  # best sentences embedded at question time (~12 ms each on one core)
+SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
@@ -244,6 +245,7 @@ class Answerer:
             if q.speaker in ev.missing:
                 return ev
             quotes = self._speaker_quotes(q, sources)
+            self.last_stages.lap("quotes")
             # reported speech ("X said the days of apologising are over") answers as well as a quotation does
             told = self._select(q, reading, sources, since, require=[q.speaker.split()[-1]]) \
                 if q.topic or not quotes else []
@@ -258,6 +260,7 @@ class Answerer:
             if reading.follow_up and reading.prefer_docs:  # "who spoke for them?": where the conversation has been
                 ev.quotes = self._topic_quotes(q, sources, set(reading.prefer_docs))
             ev.quotes = ev.quotes or self._topic_quotes(q, sources)
+            self.last_stages.lap("quotes")
             if ev.quotes:
                 return ev
             # no quote holds those words: sentences that name who did it (reported speech)
@@ -468,7 +471,7 @@ class Answerer:
         if self.dense is None or not pick:
             return False
         try:
-            vecs = self.dense.embed_texts([q.clean or q.text] + [s.text[:2000] for s in pick])
+            vecs = self.dense.embed_texts([q.clean or q.text] + [s.text[:600] for s in pick])
         except Exception:
             log.exception("sentence embedding failed; using passage similarity")
             return False
@@ -707,8 +710,10 @@ class Answerer:
             out.append(QuoteEvidence(row, span, score, fit=self.retriever.coverage(span.text, topic) if topic else 1.0))
         if topic and self.dense is not None and out:
             try:
-                vecs = self.dense.embed_texts([q.topic or ""] + [e.span.text[:2000] for e in out])
-                for e, v in zip(out, vecs[1:], strict=False):
+                # the quote's own words (not its whole paragraph), and only the best few: each costs ~10 ms
+                head = out[:QUOTES_EMBEDDED]
+                vecs = self.dense.embed_texts([q.topic or ""] + [e.row.quote.text[:400] for e in head])
+                for e, v in zip(head, vecs[1:], strict=False):
                     cos = float(v @ vecs[0])
                     e.score += 0.8 * cos
                     e.fit = max(e.fit, cos)
