@@ -25,6 +25,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if k not in _KEEP and (k.startswith(("BRIEFBOT_", "OPENAI_", "SLACK_", "DISCORD_")) or k == "TIKTOKEN_CACHE_DIR"):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("BRIEFBOT_DATABASE_URL", f"sqlite:///{tmp_path}/bot.db")
+    # embedding BBC takes minutes on 2 cores: tests of other things run lexical-only; the embedding tests
+    # (test_embed.py, test_answer_pipeline.py) ask for the model themselves
+    monkeypatch.setenv("BRIEFBOT_EMBEDDER", "none")
 
 
 @pytest.fixture
