@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.citations import renumber, verify
+from bot.citations import misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
-from bot.domain import Answer, Document
+from bot.domain import Answer, Citation, Document
 from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
 from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
@@ -210,6 +210,7 @@ class Answerer:
                 draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
             if draft.found:
                 verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
+                verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations))
                 if len(draft.text) > MAX_ANSWER_CHARS:
                     verdict.problems.append(f"the answer is {len(draft.text):,} characters, over {MAX_ANSWER_CHARS:,}")
                 if verdict.ok:
@@ -221,10 +222,22 @@ class Answerer:
         draft = self.extractive.answer(ev)
         if draft.found:
             verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
+            verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations))
             if not verdict.ok:  # should never happen: the extractive text is stored text
                 log.error("extractive answer failed verification: %s", verdict.problems)
                 return Draft("", False, [], why="no verifiable answer"), "extractive", why
         return draft, "extractive", (f"fell back to the extractive answer: {why}" if why else "")
+
+    def _stored_quotes(self, citations: list[Citation]) -> list[tuple[str, str]]:
+        """(words, speaker) of every stored quote in the cited articles, for checking who an answer quotes."""
+        ids = sorted({c.doc_id for c in citations})
+        if not ids:
+            return []
+        try:
+            return [(r.quote.text, r.quote.speaker or "") for r in self.store.quotes(doc_ids=ids)]
+        except Exception:
+            log.exception("could not read the cited articles' quotes")
+            return []
 
     # -- evidence ----------------------------------------------------------------------------
     def gather(self, q: Query, reading: Reading | None = None, sources: list[str] | None = None,

@@ -52,6 +52,31 @@ def quotations(text: str) -> list[str]:
     return [m.group(1).strip() for m in _QUOTATION.finditer(text) if len(m.group(1).strip()) >= 2]
 
 
+def misattributed(text: str, stored: list[tuple[str, str]]) -> list[str]:
+    """Quotations the text gives to someone other than their stored speaker: `stored` holds (quote words,
+    speaker) of the cited articles. "Vale said: “There was a slideshow”" fails when the article's speaker of
+    those words is Quinlan; a quotation with no stored speaker, or not named to anyone, passes."""
+    problems = []
+    speakers = {sp for _, sp in stored if sp}
+    surnames = {w for sp in speakers for w in sp.split() if len(w) > 2 and w[0].isupper()}
+    for m in _QUOTATION.finditer(text):
+        words = fold(m.group(1)).strip(" .,;:")
+        if len(words) < 8:
+            continue
+        owners = {sp for q, sp in stored if sp and words in fold(q)}
+        if not owners:
+            continue
+        # who the text names just before the quotation (back to the previous quotation or sentence end)
+        before = text[:m.start()]
+        cut = max(before.rfind("”"), before.rfind(". "), before.rfind("]"))
+        window = before[cut + 1:]
+        named = {w for w in re.findall(r"[A-Z][\w'’-]+", window) if w in surnames}
+        if named and not any(w in sp.split() for sp in owners for w in named):
+            problems.append(f"quotation “{m.group(1)[:50]}” is given to {', '.join(sorted(named))}, but the article's "
+                            f"speaker is {', '.join(sorted(owners))}")
+    return problems
+
+
 def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
     """Number citations 1..k in order of first use; drop unused ones; rewrite the markers."""
     used = [n for n in markers(text) if any(c.n == n for c in citations)]

@@ -70,6 +70,9 @@ def test_good_llm_answer_is_verified_and_returned(store: SQLiteStore, server: Fa
 @pytest.mark.parametrize("bad", [
     reply({"found": True, "answer": "Navarro said “Modi is our closest friend” [1].", "citations": [1]}),  # invented
     reply({"found": True, "answer": "Navarro criticised Modi [7].", "citations": [7]}),  # out of range
+    # Navarro's real words, given to someone else the cited article quotes
+    reply({"found": True, "answer": "Xi Jinping said it is “a shame to see Modi getting in bed with Xi Jinping and "
+                                    "Putin” [1].", "citations": [1]}),
     reply({"found": True, "answer": "Navarro criticised Modi.", "citations": []}),  # no citation
     "Sure! Here is the answer you asked for.",  # not JSON
     reply({"found": True, "answer": ""}),  # empty

@@ -144,3 +144,17 @@ def test_a_quote_answer_names_the_stored_speaker(store: Store, dense: object) ->
     for quote, _ in ans.quotes:
         assert quote.speaker and quote.speaker in ans.text
         assert fold(quote.text.strip(" ,")) in fold(ans.text)
+
+
+def test_a_quotation_given_to_the_wrong_speaker_is_caught() -> None:
+    from bot.citations import misattributed
+
+    stored = [("There was no written guarantee. There was a slideshow,", "Marta Quinlan"),
+              ("We offered retraining for every single worker.", "Henrik Vale")]
+    assert misattributed("Quinlan said: “There was a slideshow” [1]", stored) == []
+    assert misattributed("The union disputed it: “There was a slideshow” [1]", stored) == []  # named to no one
+    wrong = misattributed("Vale said: “There was no written guarantee” [1]", stored)
+    assert wrong and "Marta Quinlan" in wrong[0]
+    # each quotation is judged by the words just before it, not by an earlier sentence's speaker
+    assert misattributed("Vale said: “We offered retraining for every single worker” [1]. Quinlan replied: "
+                         "“There was a slideshow” [2]", stored) == []
