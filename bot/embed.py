@@ -98,7 +98,10 @@ class OnnxMiniLM:
             model_path = _packaged_model()
         if not model_path.is_file():
             raise EmbedderUnavailable(f"the model file {model_path} is missing (reinstall: {INSTALL_HINT})")
-        digest = file_sha256(model_path)
+        try:
+            digest = file_sha256(model_path)
+        except OSError as e:
+            raise EmbedderUnavailable(f"the model file {model_path} cannot be read ({e})") from None
         if digest != MODEL_SHA256:
             raise EmbedderUnavailable(f"the model file {model_path} is corrupt or not the pinned one (sha256 {digest[:12]}…,"
                                       f" expected {MODEL_SHA256[:12]}…): pip install --force-reinstall"
