@@ -551,6 +551,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     app = _app()
     try:
         report = _run_ingest(app, [str(SAMPLES)], a.json, trigger="demo")
+        _embed_pending(app, None, quiet=True)  # so the demo's answer uses meaning as well as words
         docs = app.store.list_documents(source=str(SAMPLES))
         quotes = app.store.quotes(source=str(SAMPLES))
         answer = app.answerer().ask(DEMO_QUESTION, sources=[str(SAMPLES)])
