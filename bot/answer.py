@@ -142,7 +142,7 @@ class Answerer:
                           f"{MAX_QUESTION} characters.", found=False, why="question too long")
         n_docs = self.store.count_documents()
         self.retriever.refresh(n_docs)  # one count per question, shared with retrieval
-        reading = read(question, turns or [])
+        reading = read(question, turns or [], self._most_similar if self.dense is not None else None)
         q = self.analyse(reading, n_docs)
         st.lap("analysis")
         if q.kind in {"help", "smalltalk"}:
@@ -171,6 +171,16 @@ class Answerer:
         log.debug("question read as %s (%s): %s; stages %s", q.kind, reading.note or "standalone", reading.question,
                   {k: round(v, 1) for k, v in st.ms.items()})
         return ans
+
+    def _most_similar(self, text: str, words: list[str]) -> int:
+        """Which of `words` means most like `text` (by the embedding model)."""
+        assert self.dense is not None
+        try:
+            vecs = self.dense.embed_texts([text] + words)
+        except Exception:
+            log.exception("word similarity failed; taking the first word")
+            return 0
+        return max(range(len(words)), key=lambda i: float(vecs[i + 1] @ vecs[0]))
 
     def analyse(self, reading: Reading, n_docs: int) -> Query:
         """The question read against what the store knows: its names, and which words its articles use."""
@@ -222,7 +232,6 @@ class Answerer:
         draft = self.extractive.answer(ev)
         if draft.found:
             verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
-            verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations))
             if not verdict.ok:  # should never happen: the extractive text is stored text
                 log.error("extractive answer failed verification: %s", verdict.problems)
                 return Draft("", False, [], why="no verifiable answer"), "extractive", why

@@ -52,6 +52,11 @@ def quotations(text: str) -> list[str]:
     return [m.group(1).strip() for m in _QUOTATION.finditer(text) if len(m.group(1).strip()) >= 2]
 
 
+_SAID_BY = re.compile(r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)(?:,[^,“”]{0,80},)?\s+(?:also\s+)?(?:said|says|told|added|"
+                      r"warned|stated|declared|wrote|noted|argued|insisted|replied|called\s+it|described\s+it\s+as)"
+                      r"\b[^“”\"]{0,60}$")
+
+
 def misattributed(text: str, stored: list[tuple[str, str]]) -> list[str]:
     """Quotations the text gives to someone other than their stored speaker: `stored` holds (quote words,
     speaker) of the cited articles. "Vale said: “There was a slideshow”" fails when the article's speaker of
@@ -70,7 +75,8 @@ def misattributed(text: str, stored: list[tuple[str, str]]) -> list[str]:
         before = text[:m.start()]
         cut = max(before.rfind("”"), before.rfind(". "), before.rfind("]"))
         window = before[cut + 1:]
-        named = {w for w in re.findall(r"[A-Z][\w'’-]+", window) if w in surnames}
+        said = _SAID_BY.search(window)  # "X said: “…”", "X, the minister, told reporters “…”"
+        named = {w for w in re.findall(r"[A-Z][\w'’-]+", said.group(1)) if w in surnames} if said else set()
         if named and not any(w in sp.split() for sp in owners for w in named):
             problems.append(f"quotation “{m.group(1)[:50]}” is given to {', '.join(sorted(named))}, but the article's "
                             f"speaker is {', '.join(sorted(owners))}")

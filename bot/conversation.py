@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from bot.question import Query, content_terms
 
+Similar = Callable[[str, list[str]], int]
 MAX_TURNS = 8  # turns a follow-up may look back on: a 500-turn thread costs what an 8-turn one does
 MAX_STORED_TEXT = 2000
 
@@ -75,6 +77,7 @@ class Reading:
     exclude: list[tuple[int, int, int]] = field(default_factory=list)  # (doc_id, start, end) already shown
     follow_up: bool = False
     more: bool = False
+    subject: str | None = None  # "And Tokyo?": what the follow-up is about, for the turn after it
     near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
     avoid: list[str] = field(default_factory=list)  # "And Russia?": words of the subject it replaced...
     instead: list[str] = field(default_factory=list)  # ...and of the new one
@@ -115,17 +118,26 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     return text, changed
 
 
-def _replace_subject(prev: Turn, new: str) -> str:
-    """The previous question with its subject swapped for a new one ('And Russia?')."""
+def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str, str]:
+    """The previous question with its subject swapped for a new one ('And Russia?'), and the words replaced.
+
+    The subject is the person or thing the last turn was about; failing that (a question typed in lower
+    case names nothing), the word of the last question most like the new one ("and tokyo?" after "how did
+    seoul react" replaces "seoul")."""
     q = prev.resolved
     for old in ([prev.subject] if prev.subject else []) + prev.names:
         if old and re.search(re.escape(old), q, re.I):
-            return re.sub(re.escape(old), new, q, count=1, flags=re.I)
-    return f"{q.rstrip(' ?')} — {new}?"
+            return re.sub(re.escape(old), new, q, count=1, flags=re.I), old
+    words = [w for w in content_terms(q) if w.isalpha() and w not in {c.casefold() for c in content_terms(new)}]
+    if words and similar is not None:
+        old = words[similar(new, words)]
+        return re.sub(rf"\b{re.escape(old)}\b", new, q, count=1, flags=re.I), old
+    return f"{new}: {q}", ""
 
 
-def read(message: str, turns: list[Turn]) -> Reading:
-    """The standalone question a message asks, given the earlier turns (most recent last)."""
+def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Reading:
+    """The standalone question a message asks, given the earlier turns (most recent last). `similar(a, words)`
+    gives the index of the word most like `a` (an embedding model's judgement), when one is at hand."""
     text = re.sub(r"\s+", " ", (message or "").strip())
     turns = [t for t in turns[-MAX_TURNS:]]
     m = _SWITCH.match(text)
@@ -155,9 +167,10 @@ def read(message: str, turns: list[Turn]) -> Reading:
         x = (e.group("x") or e.group("y") or e.group("z") or "").strip()
         if x and len(x.split()) <= 6 and not _QWORD.search(x) and not _THING_PRONOUN.fullmatch(x):
             x, _ = _replace_pronouns(x, turns)
-            old = {w.casefold() for n in ([prev.subject] if prev.subject else []) + prev.names[:1] for w in n.split()}
+            question, replaced = _replace_subject(prev, x, similar)
+            old = {w.casefold() for w in replaced.split()}
             context = [c for c in context if c.casefold() not in old]  # "And Russia?" is no longer about China
-            return Reading(_replace_subject(prev, x), context, docs, follow_up=True, note=f"the same about {x}",
+            return Reading(question, context, docs, follow_up=True, note=f"the same about {x}", subject=x,
                            avoid=[w for w in old if w not in {c.casefold() for c in content_terms(x)}],
                            instead=content_terms(x))
     rest = _LEADING_AND.sub("", text)
@@ -180,7 +193,7 @@ _CAPS_RUN = re.compile(r"(?<=[a-z,;:(] )[A-Z][\w'’\-]+(?: (?:of |the |de |van 
 def turn_of(message: str, reading: Reading, query: Query, cited: list[tuple[int, int, int]], found: bool,
             cited_text: str = "") -> Turn:
     """The record a later follow-up needs from this turn."""
-    subject = query.speaker or (query.names[0] if query.names else None)
+    subject = query.speaker or reading.subject or (query.names[0] if query.names else None)
     person = bool(query.speaker) or bool(subject and len(subject.split()) >= 2 and subject[:1].isupper())
     return Turn(question=message[:MAX_STORED_TEXT], resolved=reading.question[:MAX_STORED_TEXT], kind=query.kind,
                 subject=subject, person=person, names=list(query.names)[:8], terms=list(query.terms)[:12],

@@ -78,6 +78,8 @@ _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers
 _ASKS_OUTLETS = re.compile(r"\b(?:which|what) (?:\w+ )?(?:outlets|agencies|agency|papers|newspapers|media|wires?|"
                           r"broadcasters|networks)\b.*\b(?:cite|cited|quote|quoted|rely|relied|lean|source|sourced|"
                           r"credit|credited|name|named|mention|mentioned|use|used)|\b(?:lean|rely|draw) on (?:which|what)")
+_ASKS_OUTLET = re.compile(r"^(?:which|what|who)(?: \w+)? (?:paper|newspaper|agency|outlet|channel|network|broadcaster|"
+                         r"site|website|magazine|wire|station|publication|tabloid)s?\b")
 _WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
                   r"what (?:made|makes|caused|causes|led|drove|drives))\b")
 _HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+")
@@ -373,6 +375,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "how"
     elif _WHO_FACT.match(low):
         answer_type = "who"
+    if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
+        answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type)
     m = _ROLE_OF.match(low)
     if m:
@@ -385,7 +389,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         who = _speaker_like(raw, original, lexicon)
         # "who is Choe Son Hui" asks about a person; "who is the deputy leader of Veritas" asks a fact
         if who and (who == strip_title(raw.strip(" ?.,!\"")) or len(raw.split()) <= 4) \
-                and not re.search(r"\b(?:of|in|at|for|behind|running|leading)\b", raw, re.I):
+                and not re.search(r"\b(?:of|in|at|for|behind|running|leading)\b|'s?\s+\w", raw, re.I):
             return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
     m = _WHO_SAID.match(low)
     if m and (phrases or m.group("topic")):
