@@ -6,8 +6,8 @@ Pure functions over plain turn records; where turns are kept (a store table, mem
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.question import Query, content_terms
