@@ -468,3 +468,67 @@ def test_embedder_settings_and_the_core_imports_no_openai() -> None:
     code = "import sys, bot.embed; print('openai' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent).stdout.strip() == "False"
+
+
+def test_ctrl_c_and_kill_while_embedding_then_embed_resumes(tmp_path: Path) -> None:
+    import json
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"{i:02d}.txt").write_text(
+            f"Story {i}\n\n" + "\n\n".join(f"Paragraph {p} of story {i}: the harbour board met on day {p} and the"
+                                           f" union answered with figure {i * p} about cranes and ships."
+                                           for p in range(6)) + "\n", encoding="utf-8")
+    db = tmp_path / "cli.db"
+    env = {**os.environ, "BRIEFBOT_DATABASE_URL": f"sqlite:///{db}", "BRIEFBOT_EMBEDDER": "auto"}
+
+    def vectors() -> int:
+        try:
+            con = sqlite3.connect(db)
+            try:
+                return int(con.execute("SELECT COUNT(*) FROM passage_vectors").fetchone()[0])
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return 0
+
+    def run_until(args: list[str], sig: int, at_least: int) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while vectors() < at_least and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(60)
+        return proc
+
+    # Ctrl-C during the embedding step of an ingest: every article is stored, the step says how to go on
+    p = run_until(["ingest", str(folder)], signal.SIGINT, 32)
+    out, err = p.communicate()
+    assert p.returncode == 130, err
+    assert "40 items: 40 new" in out and "`briefbot embed` goes on" in err
+    first = vectors()
+    # killed outright mid-way: what was committed stays, nothing half-written
+    p = run_until(["embed"], signal.SIGKILL, first + 32)
+    assert p.returncode == -signal.SIGKILL
+    second = vectors()
+    con = sqlite3.connect(db)
+    try:
+        total = int(con.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+    assert 32 <= first < second < total
+    done = subprocess.run([sys.executable, "-m", "bot", "embed", "--json"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["embedded"] == total - second  # each passage embedded once
+    assert vectors() == total
