@@ -531,6 +531,10 @@ class Answerer:
             share = 0.7 if q.answer_type in {"why", "how"} else 0.8
             keep = [s for s in sents[:6] if s.score >= share * best][:3]
             keep = _dedupe(keep)[:2]
+            if q.answer_type == "how":
+                # "how did she travel?": sentences that name the means answer; one that restates the trip does not
+                means = _dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)
+                keep = _dedupe(means + keep)[:2]
             if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)

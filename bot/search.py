@@ -241,8 +241,10 @@ _CAUSE = re.compile(r"\b(?:because|since|due to|owing to|as a result|so that|in 
                     r"to ensure|so as to|thanks to|given|means|help\w*)\b", re.I)
 _PERSON = re.compile(r"(?<=[a-z,] )(?:(?:Mr|Mrs|Ms|Dr|Lord|Lady|Sir)\.? )?[A-Z][a-z]+(?: [A-Z][a-z'\-]+)+")
 _MEANS = re.compile(r"\b(?:via|aboard|on board|on foot|by (?:train|plane|air|car|road|rail|sea|boat|bus|ship|helicopter|"
-                    r"jet|land|means of|way of)|using|through|thanks to|in (?:a|an|his|her|their) (?:\w+ )?(?:train|"
-                    r"plane|car|jet|convoy|motorcade))\b", re.I)
+                    r"jet|land|means of|way of)|using|through|thanks to|(?:in|inside|on) (?:a|an|his|her|their|the) "
+                    r"(?:\w+ ){0,2}(?:train|plane|car|jet|boat|ship|bus|helicopter|convoy|motorcade)|(?:train|rail|"
+                    r"flight|plane|car|road|boat|ship|bus|helicopter|motorcade|convoy) (?:journey|ride|trip|travel))\b",
+                    re.I)
 
 
 def type_bonus(answer_type: str | None, sent: str) -> float:
