@@ -78,15 +78,17 @@ def cmd_ingest(a: argparse.Namespace) -> int:
         # stories now (about 2 s for 2,000 articles), so answers across outlets and briefs find them grouped
         app.brief_builder("extractive").catch_up()
         # a separate step after the documents are committed: Ctrl-C here loses no article, `briefbot embed` goes on
-        return 0 if a.no_embed else _embed_pending(app, None, quiet=False)
+        return 0 if a.no_embed else _embed_pending(app, None, quiet=False, budget=a.embed_budget)
     finally:
         app.close()
 
 
 # -- embeddings -----------------------------------------------------------------------------
-def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
-    """Embed what has no vector yet, with a progress bar on a terminal and a line on stderr; 130 on Ctrl-C."""
+def _embed_pending(app: App, limit: int | None, quiet: bool, budget: float | None = None) -> int:
+    """Embed what has no vector yet, with a progress bar on a terminal and a line on stderr; 130 on Ctrl-C.
+    With a `budget` (seconds), stop after it: what is left is found by BM25 until `embed` or `run` finishes it."""
     import os
+    import threading
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -108,8 +110,17 @@ def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
                 progress.update(task, completed=n, total=total)
 
             # in the foreground both cores; `briefbot run` embeds with one, beside the chat it answers
-            done[0] = embed_pending(app.store, embedder, limit=limit, progress=on_batch,
-                                    workers=min(2, os.cpu_count() or 1))
+            stop = threading.Event()
+            timer = threading.Timer(budget, stop.set) if budget else None
+            if timer is not None:
+                timer.daemon = True
+                timer.start()
+            try:
+                done[0] = embed_pending(app.store, embedder, limit=limit, progress=on_batch,
+                                        workers=min(2, os.cpu_count() or 1), stop=stop)
+            finally:
+                if timer is not None:
+                    timer.cancel()
     except KeyboardInterrupt:
         err.print(f"embedding interrupted after {done[0]:,} passages; `briefbot embed` goes on from there")
         return 130
@@ -119,6 +130,11 @@ def _embed_pending(app: App, limit: int | None, quiet: bool) -> int:
     if done[0] and not quiet:
         secs = time.monotonic() - t0
         err.print(f"embedded {done[0]:,} passage{'s' if done[0] != 1 else ''} in {secs:.1f} s ({done[0] / max(secs, 1e-9):.0f}/s, {embedder.name})")
+    if budget and time.monotonic() - t0 > budget:
+        left = app.store.count_unembedded(embedder.name)
+        if left:
+            err.print(f"stopped embedding after {budget:.0f} s with {left:,} passages to go: they are found by words "
+                      "until `briefbot embed` (or `briefbot run`, in the background) embeds them")
     return 0
 
 
@@ -592,6 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
     s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
     s.add_argument("--no-embed", action="store_true", help="do not embed the new passages afterwards")
+    s.add_argument("--embed-budget", type=float, default=480, metavar="SECONDS",
+                   help="stop embedding after this long (default 480; `briefbot embed` finishes the rest)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")

@@ -532,3 +532,24 @@ def test_ctrl_c_and_kill_while_embedding_then_embed_resumes(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["embedded"] == total - second  # each passage embedded once
     assert vectors() == total
+
+
+def test_cli_ingest_stops_embedding_at_its_budget_and_embed_finishes(tmp_path: Path) -> None:
+    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "BRIEFBOT_EMBEDDER": "auto"}
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for i in range(40):  # enough batches that a zero budget stops before the last one
+        (folder / f"{i}.txt").write_text(f"Story {i}\n\n" + "\n\n".join(f"Paragraph {j} of story {i} about ships."
+                                                                         for j in range(20)), encoding="utf-8")
+    p = run_cli("ingest", str(folder), "--embed-budget", "0.001", env=env)
+    assert p.returncode == 0, p.stderr  # the articles are stored: the run completed
+    assert "stopped embedding after" in p.stderr and "`briefbot embed`" in p.stderr
+    p = run_cli("embed", "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    from bot.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(f"{tmp_path}/cli.db")
+    try:
+        assert s.count_unembedded("all-MiniLM-L6-v2-onnx-int8") == 0
+    finally:
+        s.close()
