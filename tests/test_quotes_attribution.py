@@ -209,3 +209,29 @@ def test_bbc_style_said_after_role_and_name() -> None:
     t = '"The figures are disappointing," said Helen Marsh, chief economist at the Retail Consortium.'
     q = next(iter(extract_quotes(t)))
     assert (q.speaker, q.description) == ("Helen Marsh", "chief economist at the Retail Consortium")
+
+
+# -- single marks ('…', ‘…’): British style and headlines
+
+
+def test_single_marks_are_quotations_and_apostrophes_are_not() -> None:
+    t = ("'Harbour deal near' say dockers\n\n"
+         "'We will not back down,' said union leader Ann Cole. The workers' union didn't agree with the port's plan, "
+         "and fans of the '90s will remember ‘the long strike of the winter’, she added.")
+    quotes = {q.text.strip(" ,"): q for q in extract_quotes(t)}
+    assert quotes["We will not back down"].speaker == "Ann Cole"
+    assert "the long strike of the winter" in quotes
+    assert quotes["Harbour deal near"].speaker is None  # a headline's words are said in the body, not here
+    # no quotation made of apostrophes: workers', didn't, port's, '90s
+    assert not any(w in q for q in quotes for w in ("union didn", "port", "90s"))
+
+
+def test_a_word_or_two_in_single_marks_is_a_scare_quote() -> None:
+    t = "Mr Brown said Britain should be 'proud' of its past and its 'special relationship' with Washington."
+    assert [q.speaker for q in extract_quotes(t)] == [None, None]
+
+
+def test_single_marks_nested_in_a_double_quotation_stay_inside_it() -> None:
+    t = "“They called it 'a strike against the future', and we never agreed,” said Marta Quinlan."
+    qs = extract_quotes(t)
+    assert len(qs) == 1 and qs[0].speaker == "Marta Quinlan" and "'a strike against the future'" in qs[0].text

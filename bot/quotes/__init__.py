@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.domain import Quote
 from bot.quotes.attr import Attributor
-from bot.quotes.marks import PARA, QSpan, mask_quotes, pair_marks
+from bot.quotes.marks import PARA, QSpan, mask_quotes, pair_marks, pair_single_marks
 from bot.quotes.names import speaker_key, speaker_matches
 
 __all__ = ["extract_quotes", "speaker_key", "speaker_matches"]
@@ -25,13 +25,19 @@ def extract_quotes(text: str, passages: Sequence[tuple[int, int]] | None = None)
     for n, (ps, pe) in enumerate(paras):
         # a quotation left open at a paragraph's end runs on only if the next paragraph opens one
         runs_on = n + 1 < len(paras) and text[paras[n + 1][0] : paras[n + 1][0] + 1] in '“"„«'
+        first = len(qs)
         pair_marks(text, ps, pe, n, qs, runs_on)
+        pair_single_marks(text, ps, pe, n, qs, first)
+        qs[first:] = sorted(qs[first:], key=lambda q: q.o)
     if not qs:
         return []
     masked = mask_quotes(text, qs)
     ctx = Attributor(text, masked, qs, paras)
     for i in range(len(qs)):
         ctx.attribute(i)
+    for q in qs:
+        if q.headline:  # a headline's quoted words are the story's, said in its body: not attributed here
+            q.speaker = None
     if passages is None:
         spans = paras
     else:

@@ -61,6 +61,7 @@ class QSpan:
     sent_start: int = 0
     sent_end: int = 0
     kind: str = "direct"
+    headline: bool = False  # single-quoted in a headline, or a scare quote: nobody's words here
 
 
 def pair_marks(text: str, ps: int, pe: int, para: int, out: list[QSpan], runs_on: bool) -> None:
@@ -110,6 +111,39 @@ def pair_marks(text: str, ps: int, pe: int, para: int, out: list[QSpan], runs_on
     if open_at >= 0:
         end = pe if runs_on else first_sentence_end(text, open_at + 1, pe)
         emit_quote(text, open_at, end, False, ps, pe, para, out)
+
+
+SINGLE = re.compile(r"['‘’]")
+SINGLE_MAX = 400  # a single-quoted stretch longer than this is apostrophes, not a quotation
+
+
+def pair_single_marks(text: str, ps: int, pe: int, para: int, out: list[QSpan], first: int) -> None:
+    """Quotations in single marks ('…', ‘…’: British style, headlines), outside the double-quoted ones found
+    from out[first:]. An apostrophe inside a word (don't, Britain's) is never a mark: an opening mark follows
+    a space or the paragraph's start and precedes a letter; a closing one follows a non-space and precedes a
+    space, punctuation or the paragraph's end."""
+    taken = [(q.o, q.c) for q in out[first:]]
+    headline = para == 0 and pe - ps < 160 and not re.search(r"[.!?]['’\"”]?\s*$", text[ps:pe])
+    before = len(out)
+    open_at = -1
+    for m in SINGLE.finditer(text, ps, pe):
+        i = m.start()
+        if any(a <= i <= b for a, b in taken):
+            continue  # nested inside a double-quoted quotation
+        prev = text[i - 1] if i > ps else " "
+        nxt = text[i + 1] if i + 1 < pe else " "
+        opens = (prev.isspace() or prev in OPEN_CONTEXT or prev in "“\"") and nxt.isalnum() and m.group() != "’"
+        closes = not prev.isspace() and (nxt.isspace() or (nxt in CLOSE_CONTEXT and nxt not in "'’")) \
+            and m.group() != "‘"
+        if open_at >= 0 and closes and i - open_at <= SINGLE_MAX:
+            emit_quote(text, open_at, i, True, ps, pe, para, out)
+            open_at = -1
+        elif opens:
+            open_at = i  # a later opening before any close: the earlier mark was an apostrophe ('90s)
+    for q in out[before:]:
+        # a headline's quoted words, or a word or two in single marks ('tranquillity', 'wardrobe malfunction'),
+        # are scare quotes far more often than someone's words: found, but given to no one
+        q.headline = headline or len(text[q.start:q.end].split()) < 3
 
 
 def first_sentence_end(text: str, a: int, b: int) -> int:
