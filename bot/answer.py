@@ -585,12 +585,15 @@ class Answerer:
         # "what Xi, Putin and Kim each got": the best point about each name first, then the best of the rest
         firsts = []
         if len(q.names) >= 2 and not per_doc:
-            for name in q.names[:4]:
-                last = name.split()[-1].casefold()
-                hit = next((s for s in sents[:60] if re.search(rf"\b{re.escape(last)}\b", s.text, re.I)
-                            and s.score >= 0.45 * best and s not in firsts), None)
-                if hit is not None:
-                    firsts.append(hit)
+            lasts = [n.split()[-1] for n in q.names[:4]]
+            for last in lasts:
+                def about(s: Span, w: str) -> bool:
+                    return re.search(rf"\b{re.escape(w)}\b", s.text, re.I) is not None
+                fit = [s for s in sents[:60] if about(s, last) and s.score >= 0.45 * best and s not in firsts]
+                # a point about this one rather than all of them together, when there is one
+                alone = [s for s in fit if not any(about(s, o) for o in lasts if o != last)]
+                if alone or fit:
+                    firsts.append((alone or fit)[0])
         for s in firsts + [s for s in sents if s not in firsts]:
             off_topic = s.own < 0.3 and s.dense < 0.45 and not type_bonus(q.answer_type, s.text)
             if len(out) >= 5 or s.score < 0.45 * best or (per_doc and off_topic):
