@@ -434,10 +434,15 @@ class Answerer:
         fused = {(h.doc_id, h.ordinal): h.score / top for h in hits}
         cos = self._passage_cosines(q, hits, cos)
         doc_cover = self._doc_cover(weights, {s.doc_id for s in sents})
+        asked = {w.casefold() for n in q.names for w in n.split()}
         for s in sents:
             s.dense = 0.9 * cos.get((s.doc_id, s.passage or 0), 0.0)
             # a sentence in an article about the whole question beats one that shares words by chance
             s.lexical += DOC_WEIGHT * doc_cover.get(s.doc_id, 0.0)
+            if q.answer_type == "who" and _names_someone_else(s.text, asked):
+                s.lexical += 0.2  # "who plays Mary Poppins?" is answered by a sentence naming another person
+            if q.answer_type == "event" and (s.passage or 0) <= 2:
+                s.lexical += 0.2  # "what happened to …?": news says it first (the lead)
         self._rescore(sents, fused, reading)
         # the best by the words-and-passage score, and the best by passage meaning alone (a paraphrase shares
         # no words with its answer), get a sentence-level cosine
@@ -817,6 +822,15 @@ class Answerer:
         lines.append("Try asking more broadly" + (f", e.g. “What happened with {q.topic}?”" if q.topic else
                                                   " or with other words") + ".")
         return Answer(question, " ".join(lines), found=False, why=extra or ev.searched)
+
+
+def _names_someone_else(text: str, asked: set[str]) -> bool:
+    """Whether a sentence names a person (two or more capitalised words, not at its start) not asked about."""
+    for m in _NAME_IN_TEXT.finditer(text):
+        words = m.group(0).split()
+        if m.start() > 0 and len(words) >= 2 and not {w.casefold() for w in words} & asked:
+            return True
+    return False
 
 
 def _shown(s: Span, shown: list[tuple[int, int, int]]) -> bool:

@@ -88,6 +88,7 @@ _HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|
                        r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"
                        r"cost)|what is the (?:size|number|amount|price|cost))\b")
 _WHERE = re.compile(r"^where\b")
+_EVENT = re.compile(r"^(?:so )?what(?:'s| has| had| is)? (?:happened|happening|happens|became|came) (?:to|with|of|at|in)\b")
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
 _MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
                           r"buy|bought|raise|invest|money|cash|earn|profit|revenue)\w*")
@@ -137,7 +138,7 @@ class Query:
     clean: str = ""  # normalised: chat words expanded, fillers dropped
     speaker: str | None = None
     topic: str | None = None
-    answer_type: str | None = None  # when | number | money | where | who | why | how | outlets | None
+    answer_type: str | None = None  # when | number | money | where | who | why | how | event | outlets | None
     terms: tuple[str, ...] = ()  # content words, lower case, in order
     names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
     phrases: tuple[str, ...] = ()  # quoted phrases
@@ -375,6 +376,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "how"
     elif _WHO_FACT.match(low):
         answer_type = "who"
+    elif _EVENT.match(low):
+        answer_type = "event"
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type)
