@@ -279,8 +279,15 @@ class Answerer:
         if ev.missing:
             return ev
         if q.kind == "who_said":
-            if reading.follow_up and reading.prefer_docs:  # "who spoke for them?": where the conversation has been
+            if reading.follow_up and reading.prefer_docs:
+                # "who spoke for the government?": a quote, or else a sentence, where the conversation has been
                 ev.quotes = self._topic_quotes(q, sources, set(reading.prefer_docs))
+                if not ev.quotes:
+                    ev.sentences = self._select(q, reading, sources, since)
+                    if ev.sentences and ev.sentences[0].doc_id in reading.prefer_docs:
+                        ev.lead = self._person_in(q, ev.sentences[0])
+                        return ev
+                    ev.sentences = []
             ev.quotes = ev.quotes or self._topic_quotes(q, sources)
             self.last_stages.lap("quotes")
             if ev.quotes:
@@ -426,7 +433,8 @@ class Answerer:
         hits, cos = self.candidates(q, reading, sources, since, doc_ids)
         if not hits:
             return []
-        weights = self.retriever.weights(q)
+        # "that think tank": the words of the turns it points back to count as much as its own
+        weights = self.retriever.weights(q, context_weight=1.0 if reading.pointing else 0.4)
         sents = self.retriever.sentences(q, hits, require=require, weights=weights)
         if reading.exclude:
             sents = [s for s in sents if not _shown(s, reading.exclude)]

@@ -78,6 +78,7 @@ class Reading:
     follow_up: bool = False
     more: bool = False
     subject: str | None = None  # "And Tokyo?": what the follow-up is about, for the turn after it
+    pointing: bool = False  # "that think tank", "this report": the earlier turns name what it points at
     near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
     avoid: list[str] = field(default_factory=list)  # "And Russia?": words of the subject it replaced...
     instead: list[str] = field(default_factory=list)  # ...and of the new one
@@ -182,8 +183,10 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     if changed or has_thing_ref or started_with_link or (short and not own_names):
         other = bool(re.search(r"\b(?:else|other|another)\b", rest, re.I))  # "who else ...": not the one before
         avoid = [w.casefold() for w in (prev.subject or "").split() if len(w) > 2] if other else []
+        pointing = bool(re.search(r"\b(?:that|this|those|these|the same)\s+(?!is\b|was\b|are\b|were\b)[a-z]+",
+                                  rest, re.I))
         return Reading(resolved, context, docs, shown if other else [], follow_up=True, note="follow-up",
-                       avoid=avoid)
+                       avoid=avoid, pointing=pointing)
     return Reading(text)
 
 

@@ -79,7 +79,7 @@ def test_it_as_an_object_is_the_thing_talked_about() -> None:
 
 def test_who_else_looks_past_the_last_subject() -> None:
     r = read("Who else from that union gets quoted?", [VALE])
-    assert r.follow_up and r.avoid == ["henrik", "vale"]
+    assert r.follow_up and r.avoid == ["henrik", "vale"] and r.pointing
     assert "aldmere" in r.context  # a name the last answer cited ("that union")
 
 
