@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.citations import misattributed, renumber, verify
+from bot.citations import fold, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
@@ -780,7 +780,10 @@ class Answerer:
                 continue
             span = self._quote_span(row)
             cov = max(self.retriever.coverage(row.quote.text, terms), self.retriever.coverage(span.text, terms) * 0.9)
-            if q.phrases and any(p.casefold() in row.quote.text.casefold() for p in q.phrases):
+            has_phrase = any(fold(p).strip(" .,") in fold(row.quote.text) for p in q.phrases)
+            if q.phrases and not has_phrase:
+                continue  # "who called it 'X'?" is answered by whoever said X, or by the sentence that says it
+            if has_phrase:
                 cov += 0.5
             if cov >= 0.5:
                 out.append(QuoteEvidence(row, span, cov))
