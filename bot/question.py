@@ -98,7 +98,10 @@ _SPEECH_VERB = (r"(?:say|says|said|saying|tell|told|call|called|calls|calling|de
                 r"termed|coin|coined|praise|praised|criticise|criticised|criticize|criticized|accuse|accused|"
                 r"compare|compared|talk|talked|talks|speak|spoke|speaks|mention|mentioned|quip|quipped|joke|joked|"
                 r"suggest|suggested|predict|predicted|promise|promised|vow|vowed|admit|admitted|deny|denied|"
-                r"refer|referred|keep saying|keeps saying|came up with|come up with|wrote|write|writes|tweet|tweeted)")
+                r"refer|referred|keep saying|keeps saying|came up with|come up with|wrote|write|writes|tweet|tweeted|"
+                r"complain|complained|complains|object|objected|protest|protested|slam|slammed|slams|attack|attacked|"
+                r"condemn|condemned|hit out|blast|blasted|brand|dismiss|dismissed|defend|defended|urge|urged|"
+                r"demand|demanded|predict|vowed|pledge|pledged|apologise|apologised|apologize|apologized)")
 _WHO_SAID = re.compile(r"^who(?: else)?\s+(?:\w+\s+){0,1}" + _SPEECH_VERB + r"\b\s*(?P<topic>.*)$")
 _QUOTE_PATTERNS = [
     re.compile(r"^(?:what|which)\s+(?:did|does|has|have|had|do|is|was)\s+(?P<who>.+?)\s+(?:\w+ly\s+)?"
