@@ -155,3 +155,29 @@ def test_chat_json_keeps_the_conversation(tmp_path: Path) -> None:
     assert answers[1]["citations"] and answers[1]["citations"][0]["source"].endswith("harbour-strike-courier.txt") \
         or answers[1]["citations"][0]["source"].endswith("harbour-strike-gazette.txt")
     assert not answers[2]["found"] and not answers[2]["citations"]
+
+
+def test_two_replicas_answering_in_one_thread_both_keep_their_turns(tmp_path: object) -> None:
+    import threading
+
+    from bot.core import Core
+
+    url = f"sqlite:///{tmp_path}/replicas.db"
+    seed = open_store(url)
+    Ingester(seed, extract_quotes=extract_quotes).ingest([str(SAMPLES)])
+    seed.close()
+    stores = [open_store(url), open_store(url)]
+    cores = [Core(s, Answerer(s)) for s in stores]
+    questions = ["Who is Henrik Vale?", "Who is Marta Quinlan?"]
+    threads = [threading.Thread(target=c.ask, args=(q,), kwargs={"conversation": "slack:C1:1.0"})
+               for c, q in zip(cores, questions, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    turns = cores[0].turns("slack:C1:1.0")
+    assert sorted(t.question for t in turns) == sorted(questions)  # neither replica's turn is lost
+    follow = cores[1].ask("What did she say about the guarantee?", conversation="slack:C1:1.0")
+    assert follow.found  # the later turn is read by either replica
+    for s in stores:
+        s.close()
