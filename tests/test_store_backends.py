@@ -431,3 +431,21 @@ def test_documents_by_id_brings_each_documents_own_passages_for_any_number_of_id
         assert [(p.ordinal, p.start, p.end, p.text) for p in d.passages] == \
                [(p.ordinal, p.start, p.end, p.text) for p in one.passages]
         assert d.passages and all(d.text[p.start:p.end] == p.text for p in d.passages)
+
+
+def test_conversation_turns_in_order_bounded_and_pruned(store: Any) -> None:
+    for i in range(12):
+        store.add_turn("slack:C1:1.0", f'{{"question": "q{i}"}}')
+    store.add_turn("slack:C2:9.9", '{"question": "elsewhere"}')
+    last = store.recent_turns("slack:C1:1.0", 8)
+    assert last == [f'{{"question": "q{i}"}}' for i in range(4, 12)]  # the newest 8, oldest first
+    assert store.recent_turns("slack:nowhere", 8) == []
+    assert store.prune_turns("9999-01-01") == 13 and store.recent_turns("slack:C2:9.9", 8) == []
+
+
+def test_speaker_names_and_vocabulary(seeded: Any) -> None:
+    names = seeded.speaker_names()
+    assert any("Navarro" in n for n in names)
+    vocab = seeded.terms_like("nav")
+    # SQLite reads FTS5's vocabulary; Postgres keeps none and says so with None
+    assert vocab is None or any(t.startswith("navarro") for t in vocab)
