@@ -107,6 +107,10 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
                   next_run_time=datetime.now(UTC))
     sched.add_job(_safe(lambda: app.store.prune_events((datetime.now(UTC) - timedelta(days=2)).isoformat()),
                         "event pruning"), "interval", hours=6, id="prune-events")
+    # a thread quiet for a month starts afresh: its turns are forgotten
+    sched.add_job(_safe(lambda: app.store.prune_turns((datetime.now(UTC) - timedelta(days=CONVERSATION_DAYS))
+                                                      .isoformat()), "conversation pruning"),
+                  "interval", hours=6, id="prune-turns")
     # polls never wait for the model: what they store is embedded here, a batch at a time, stopping with us
     sched.add_job(_safe(lambda: embed_stored(app, stop), "embedding"), "interval", seconds=EMBED_TICK_SECONDS,
                   id="embed", next_run_time=datetime.now(UTC) + timedelta(seconds=2))
@@ -133,6 +137,7 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
 
 DIGEST_TICK_SECONDS = 60
 EMBED_TICK_SECONDS = 30
+CONVERSATION_DAYS = 30  # turns older than this are forgotten
 
 
 def embed_stored(app: App, stop: threading.Event | None = None) -> int:
