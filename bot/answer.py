@@ -403,6 +403,10 @@ class Answerer:
             if local and self._confident(q, local[0], in_context=True) and (
                     reading.more or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
+        if q.years and sents:
+            # "… in 2024": the best sentences with that year near them come first
+            holding = [x for x in sents[:30] if self._constraints_hold(q, x)]
+            sents = holding + [x for x in sents if x not in holding]
         if not sents or not self._confident(q, sents[0]):
             return []
         return self._finish(q, reading, sents)

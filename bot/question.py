@@ -176,10 +176,39 @@ def content_terms(text: str) -> list[str]:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+# British and American spellings of one word meet: defence/defense, organise/organize, labour/labor,
+# centre/center, analyse/analyze (applied to questions and sentences alike, so only the spelling matters)
+_SPELLING = [(re.compile(r"(?<=[a-z]{3})isation"), "ization"), (re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing)$"), r"iz\1"),
+             (re.compile(r"(?<=[a-z]{2})our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
+             (re.compile(r"(?<=[a-z]{3})ence$"), "ense"), (re.compile(r"(?<=[a-z]{3})tre(s)?$"), r"ter\1"),
+             (re.compile(r"(?<=[a-z]{3})yse(s|d)?$"), r"yze\1"), (re.compile(r"(?<=[a-z]{3})ogue(s)?$"), r"og\1")]
+
+
+def american(word: str) -> str:
+    """One spelling for British and American forms of a word (the stemmer's input)."""
+    for pat, rep in _SPELLING:
+        word = pat.sub(rep, word)
+    return word
+
+
+def spellings(word: str) -> list[str]:
+    """The word and its other spelling, for a search index that stores words as written."""
+    a = american(word)
+    if a != word:
+        return [word, a]
+    brit = re.sub(r"ization", "isation", word)
+    brit = re.sub(r"(?<=[a-z]{3})iz(e|ed|es|ing)$", r"is\1", brit)
+    brit = re.sub(r"(?<=[a-z]{3})ense$", "ence", brit)
+    brit = re.sub(r"(?<=[a-z]{3})ter(s)?$", r"tre\1", brit) if word.endswith(("center", "centers", "theater")) else brit
+    brit = re.sub(r"(?<=[a-z]{2})or$", "our", brit) if word.endswith(("labor", "color", "favor", "honor", "neighbor",
+                                                                         "behavior", "harbor", "rumor", "humor")) else brit
+    return [word] if brit == word else [word, brit]
+
+
 @lru_cache(maxsize=131072)
 def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of a word, the same on questions and sentences."""
-    return str(_STEMMER.stemWord(word.lower()))
+    """The Snowball (Porter 2) stem of a word, the same on questions and sentences (British or American)."""
+    return str(_STEMMER.stemWord(american(word.lower())))
 
 
 def normalise(question: str) -> str:

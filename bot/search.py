@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.question import Query, content_terms, stem
+from bot.question import Query, content_terms, spellings, stem
 from bot.store.base import PassageHit, QuoteRow, Store
 
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -105,6 +105,7 @@ class Retriever:
         if self._n < 0:  # the Answerer refreshes once per question; a bare Retriever does it here
             self.refresh()
         terms = list(query.terms) + [w for p in query.phrases for w in content_terms(p)] + list(extra or [])
+        terms = [v for t in terms for v in spellings(t)]  # "defence" finds "defense" too
         terms = [t for t in dict.fromkeys(terms) if self.doc_freq(t) > 0]
         terms.sort(key=self.doc_freq)
         # The OR query costs what its posting lists hold, and BM25 ranks by the rare words anyway:

@@ -110,3 +110,13 @@ def test_hostile_questions_are_read_without_error(question: str) -> None:
     q = read(question)
     assert q.kind in {"quote", "who_said", "who_is", "fact", "why", "summary", "multi", "help",  # type: ignore[attr-defined]
                       "smalltalk"}
+
+
+def test_british_and_american_spellings_meet() -> None:
+    from bot.question import spellings, stem
+
+    for a, b in [("defence", "defense"), ("organisation", "organization"), ("labour", "labor"), ("centre", "center"),
+                 ("analysed", "analyzed"), ("favourite", "favorite")]:
+        assert stem(a) == stem(b)
+    assert "defense" in spellings("defence") and "defence" in spellings("defense")
+    assert spellings("four") == ["four"] and spellings("hour") == ["hour"]
