@@ -580,11 +580,12 @@ class Answerer:
         p_end = text.find("\n", s.end)
         p_end = len(text) if p_end < 0 else p_end
         spans = sentences_in(text, p_start, p_end)
-        idx = next((i for i, (a, _) in enumerate(spans) if a <= s.start < _), None)
-        if idx is None:
+        first = next((i for i, (a, b) in enumerate(spans) if a <= s.start < b), None)
+        last = next((i for i, (a, b) in enumerate(spans) if a < s.end <= b), first)
+        if first is None or last is None:
             return None
-        for lo in range(idx, max(-1, idx - 4), -1):
-            for hi in range(idx, min(len(spans), idx + 4)):
+        for lo in range(first, max(-1, first - 4), -1):
+            for hi in range(max(first, last), min(len(spans), last + 4)):
                 a, b = spans[lo][0], spans[hi][1]
                 t = text[a:b]
                 if b - a <= 700 and len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”"):
@@ -811,7 +812,8 @@ class Answerer:
                 a -= 1
             while b < p_end and not text[b].isspace():
                 b += 1
-        return Span(row.doc_id, a, b, text[a:b], 0.0, row.location, row.title, row.url, row.outlet, q.passage)
+        span = Span(row.doc_id, a, b, text[a:b], 0.0, row.location, row.title, row.url, row.outlet, q.passage)
+        return self._balanced(span) or span  # a cited span that opens or closes a quotation halfway reads wrong
 
     # -- not found ---------------------------------------------------------------------------
     def _searched(self, q: Query, sources: list[str] | None) -> str:
