@@ -202,6 +202,9 @@ class Answerer:
 
     def _canned(self, question: str, q: Query) -> Answer:
         if q.kind == "help":
+            if not any(c.isalnum() for c in q.clean) and q.clean.strip(" ?"):
+                return Answer(question, "I couldn't read a question in that message. " + HELP_TEXT, found=False,
+                              why="no words in the message", backend="none")
             return Answer(question, HELP_TEXT, found=False, why="help", backend="none")
         low = q.clean.lower()
         key = ("thanks" if re.search(r"thank|cheers|appreciate|ty\b|no worries", low) else

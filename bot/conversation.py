@@ -144,8 +144,8 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     m = _SWITCH.match(text)
     if m and m.end() < len(text):
         return Reading(text[m.end():].strip() or text, note="new subject")
-    if not turns:
-        return Reading(text)
+    if not turns or not any(c.isalnum() for c in text):
+        return Reading(text)  # a first question, or a message with no words in it (emoji, symbols)
     prev = next((t for t in reversed(turns) if t.found), turns[-1])
     context = list(dict.fromkeys(w for n in prev.names + prev.terms + prev.answer_names for w in content_terms(n)))[:16]
     docs = list(dict.fromkeys(d for t in reversed(turns[-3:]) for d in t.doc_ids))[:12]

@@ -388,7 +388,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     years = tuple(dict.fromkeys(_YEAR.findall(original)))
     base = dict(text=question, clean=original, phrases=phrases, years=years, context=tuple(context))
     raw = re.sub(r"\s+", " ", question.strip().lower().replace("’", "'"))[:200].rstrip(" ?!.")
-    if not low or _HELP.match(low) or _HELP.match(raw):
+    if not any(c.isalnum() for c in low) or _HELP.match(low) or _HELP.match(raw):
         return Query(kind="help", **base)  # type: ignore[arg-type]
     if _SMALLTALK.match(low) or _SMALLTALK.match(raw):
         return Query(kind="smalltalk", **base)  # type: ignore[arg-type]
