@@ -77,8 +77,14 @@ def cmd_ingest(a: argparse.Namespace) -> int:
         sys.stdout.flush()
         # stories now (about 2 s for 2,000 articles), so answers across outlets and briefs find them grouped
         app.brief_builder("extractive").catch_up()
-        # a separate step after the documents are committed: Ctrl-C here loses no article, `briefbot embed` goes on
-        return 0 if a.no_embed else _embed_pending(app, None, quiet=False, budget=a.embed_budget)
+        # ingest never waits for the model: new passages are found by their words at once, and by their
+        # meaning once `briefbot embed` or `briefbot run` (a background job) has embedded them
+        if a.embed:  # a separate step after the documents are committed: Ctrl-C here loses no article
+            return _embed_pending(app, None, quiet=False, budget=a.embed_budget)
+        if (report.counts["new"] or report.counts["updated"]) and app.settings.embedder != "none" and not a.json:
+            _console(stderr=True).print("new passages are searchable by their words now; `briefbot embed` (or "
+                                        "`briefbot run`, in the background) adds search by meaning", markup=False)
+        return 0
     finally:
         app.close()
 
@@ -607,9 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
     s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
-    s.add_argument("--no-embed", action="store_true", help="do not embed the new passages afterwards")
+    s.add_argument("--embed", action="store_true", help="embed the new passages right after (else `embed` or `run` does)")
     s.add_argument("--embed-budget", type=float, default=480, metavar="SECONDS",
-                   help="stop embedding after this long (default 480; `briefbot embed` finishes the rest)")
+                   help="with --embed: stop embedding after this long (default 480; `briefbot embed` finishes the rest)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")

@@ -379,7 +379,8 @@ def test_cli_embed_then_doctor(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "a.txt").write_text("Harbour reopens\n\nThe harbour reopened on Friday after the strike ended.\n"
                                   "\nShips queued outside the port.\n", encoding="utf-8")
-    p = run_cli("ingest", str(folder), "--no-embed", env=env)
+    p = run_cli("ingest", str(folder), env=env)  # ingest never waits for the model
+    assert "`briefbot embed`" in p.stderr
     assert p.returncode == 0, p.stderr
     p = run_cli("doctor", "--json", env=env)
     assert p.returncode == 0, p.stderr
@@ -396,13 +397,13 @@ def test_cli_embed_then_doctor(tmp_path: Path) -> None:
     assert p.returncode == 0 and "lexical-only" in p.stdout and "BRIEFBOT_EMBEDDER=none" in p.stdout
 
 
-def test_cli_ingest_embeds_what_it_stored(tmp_path: Path) -> None:
+def test_cli_ingest_embeds_what_it_stored_when_asked(tmp_path: Path) -> None:
     env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "BRIEFBOT_EMBEDDER": "auto"}
     folder = tmp_path / "news"
     folder.mkdir()
     (folder / "a.txt").write_text("Harbour reopens\n\nThe harbour reopened on Friday.\n\nShips queued outside.\n",
                                   encoding="utf-8")
-    p = run_cli("ingest", str(folder), env=env)
+    p = run_cli("ingest", str(folder), "--embed", env=env)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().splitlines()[-1].startswith("1 item: 1 new")
     assert "embedded 2 passages" in p.stderr
@@ -511,7 +512,7 @@ def test_ctrl_c_and_kill_while_embedding_then_embed_resumes(tmp_path: Path) -> N
         return proc
 
     # Ctrl-C during the embedding step of an ingest: every article is stored, the step says how to go on
-    p = run_until(["ingest", str(folder)], signal.SIGINT, 32)
+    p = run_until(["ingest", str(folder), "--embed"], signal.SIGINT, 32)
     out, err = p.communicate()
     assert p.returncode == 130, err
     assert "40 items: 40 new" in out and "`briefbot embed` goes on" in err
@@ -541,7 +542,7 @@ def test_cli_ingest_stops_embedding_at_its_budget_and_embed_finishes(tmp_path: P
     for i in range(40):  # enough batches that a zero budget stops before the last one
         (folder / f"{i}.txt").write_text(f"Story {i}\n\n" + "\n\n".join(f"Paragraph {j} of story {i} about ships."
                                                                          for j in range(20)), encoding="utf-8")
-    p = run_cli("ingest", str(folder), "--embed-budget", "0.001", env=env)
+    p = run_cli("ingest", str(folder), "--embed", "--embed-budget", "0.001", env=env)
     assert p.returncode == 0, p.stderr  # the articles are stored: the run completed
     assert "stopped embedding after" in p.stderr and "`briefbot embed`" in p.stderr
     p = run_cli("embed", "--json", env=env)
