@@ -81,7 +81,6 @@ class Answerer(Selection):
         self._lexicon: NameLexicon | None = None
         self._lexicon_n = -1
         self.last_stages = Stages()
-        self.last_turn: Turn | None = None
         self._story_of: dict[int, int] = {}
         self._stories_n = -1
 
@@ -91,7 +90,6 @@ class Answerer(Selection):
         """Answer a question (a follow-up when `turns` holds the conversation so far); found=False with what
         was searched when the stored articles don't say."""
         st = self.last_stages = Stages()
-        self.last_turn = None
         question = (question or "").strip()
         if not question:
             return Answer(question, "Ask me a question about the stored articles, e.g. “What did Navarro say "
@@ -126,7 +124,6 @@ class Answerer(Selection):
         turn = turn_of(question, reading, q, [(c.doc_id, c.start, c.end) for c in ans.citations], ans.found,
                        " ".join(c.text for c in ans.citations))
         ans.turn = turn.to_json()
-        self.last_turn = turn
         log.debug("question read as %s (%s): %s; stages %s", q.kind, reading.note or "standalone", reading.question,
                   {k: round(v, 1) for k, v in st.ms.items()})
         return ans

@@ -376,12 +376,12 @@ def cmd_chat(a: argparse.Namespace) -> int:
     before. With --json: one question a line on stdin, one answer object a line on stdout."""
     import uuid
 
-    from bot.conversation import MAX_TURNS, Turn
+    from bot.conversation import MAX_TURNS, Turn, turns_from_rows
 
     app = _app()
     answerer = app.answerer(a.backend)
     key = f"cli:{a.conversation or uuid.uuid4().hex[:12]}"
-    turns: list[Turn] = [Turn.from_json(json.loads(t)) for t in app.store.recent_turns(key, MAX_TURNS)]
+    turns = turns_from_rows(app.store.recent_turns(key, MAX_TURNS))
     c = _console()
     if not a.json:
         c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "

@@ -5,6 +5,8 @@ Pure functions over plain turn records; where turns are kept (a store table, mem
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -12,6 +14,7 @@ from typing import Any
 
 from bot.question import Query, content_terms
 
+log = logging.getLogger("briefbot.conversation")
 Similar = Callable[[str, list[str]], int]
 MAX_TURNS = 8  # turns a follow-up may look back on: a 500-turn thread costs what an 8-turn one does
 MAX_STORED_TEXT = 2000
@@ -65,6 +68,17 @@ class Turn:
     def from_json(cls, d: dict[str, Any]) -> Turn:
         keys = cls.__dataclass_fields__
         return cls(**{k: v for k, v in d.items() if k in keys})
+
+
+def turns_from_rows(rows: list[str]) -> list[Turn]:
+    """Stored turns (JSON, oldest first) as Turns; an unreadable one is skipped, not fatal."""
+    out = []
+    for r in rows:
+        try:
+            out.append(Turn.from_json(json.loads(r)))
+        except (ValueError, TypeError, AttributeError):
+            log.warning("skipping an unreadable conversation turn")
+    return out
 
 
 @dataclass
@@ -140,7 +154,7 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     """The standalone question a message asks, given the earlier turns (most recent last). `similar(a, words)`
     gives the index of the word most like `a` (an embedding model's judgement), when one is at hand."""
     text = re.sub(r"\s+", " ", (message or "").strip())
-    turns = [t for t in turns[-MAX_TURNS:]]
+    turns = turns[-MAX_TURNS:]
     m = _SWITCH.match(text)
     if m and m.end() < len(text):
         return Reading(text[m.end():].strip() or text, note="new subject")

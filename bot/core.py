@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
-from bot.conversation import MAX_TURNS, Turn
+from bot.conversation import MAX_TURNS, Turn, turns_from_rows
 from bot.domain import Answer, Brief, Channel, Subscription
 from bot.store.base import SourceRow, Store
 
@@ -88,17 +88,10 @@ class Core:
     def turns(self, conversation: str) -> list[Turn]:
         """The recent turns of a conversation (bounded: a 500-turn thread reads what an 8-turn one does)."""
         try:
-            rows = self.store.recent_turns(conversation, MAX_TURNS)
+            return turns_from_rows(self.store.recent_turns(conversation, MAX_TURNS))
         except Exception:
             log.exception("could not read conversation %s; answering without it", conversation[:80])
             return []
-        out = []
-        for r in rows:
-            try:
-                out.append(Turn.from_json(json.loads(r)))
-            except (ValueError, TypeError):
-                log.warning("skipping an unreadable turn of conversation %s", conversation[:80])
-        return out
 
     def in_conversation(self, conversation: str) -> bool:
         """Whether the bot has answered in this conversation before (a thread it should keep following)."""

@@ -225,8 +225,8 @@ def normalise(question: str) -> str:
         elif low in CHAT_WORDS and not (core[:1].isupper() and len(core) <= 2 and core.isupper()):
             rep = CHAT_WORDS[low]
             tok = tok.replace(core, rep if not core[:1].isupper() else rep.capitalize(), 1)
-        elif low not in FILLERS and (low in _TYPO_CACHE or (low not in _KNOWN_QWORDS and 3 <= len(low) <= 9 and not out
-                                                          and low.isalpha())):
+        elif (low not in FILLERS and low not in _KNOWN_QWORDS and 3 <= len(low) <= 9 and low.isalpha()
+              and all(o.strip("?!.,;:").lower() in FILLERS for o in out)):  # the first word after any fillers
             fixed = _fix_question_word(low)
             if fixed != low:
                 tok = tok.replace(core, fixed, 1)
@@ -241,18 +241,13 @@ def normalise(question: str) -> str:
 
 
 _KNOWN_QWORDS = frozenset(_INTENT_VOCAB) | STOPWORDS
-_TYPO_CACHE: dict[str, str] = {}
 
 
+@lru_cache(maxsize=10_000)
 def _fix_question_word(word: str) -> str:
     """A misspelt question word at the start ('wht', 'whta', 'summarise') -> the word; else unchanged."""
-    if word in _TYPO_CACHE:
-        return _TYPO_CACHE[word]
     best = difflib.get_close_matches(word, _INTENT_VOCAB, n=1, cutoff=0.75)
-    fixed = best[0] if best and word[:1] == best[0][:1] else word
-    if len(_TYPO_CACHE) < 10_000:
-        _TYPO_CACHE[word] = fixed
-    return fixed
+    return best[0] if best and word[:1] == best[0][:1] else word
 
 
 def strip_title(name: str) -> str:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.question import Query, content_terms, spellings, stem
 from bot.store.base import PassageHit, QuoteRow, Store
@@ -250,8 +249,8 @@ _MEANS = re.compile(r"\b(?:via|aboard|on board|on foot|by (?:train|plane|air|car
 
 def type_bonus(answer_type: str | None, sent: str) -> float:
     """How much a sentence looks like the kind of answer asked for (a date, an amount, a reason)."""
-    bonus, cues = _TYPE_CUES.get(answer_type or "", (0.0, ()))
-    return bonus if any(c.search(sent) for c in cues) else 0.0
+    cue = _TYPE_CUES.get(answer_type or "")
+    return cue[0] if cue is not None and cue[1](sent) else 0.0
 
 
 # a news organisation credited in a sentence ("according to Reuters", "the New York Times reported")
@@ -261,18 +260,11 @@ _OUTLET = re.compile(r"\b(?:(?:[A-Z][\w.’']*\s){0,3}(?:News|Times|Post|Agency|
 _CREDIT = re.compile(r"\b(?:according to|reported|reports|reporting|told|said|cited|citing|quoted|quoting|"
                      r"confirmed|wrote|published)\b", re.I)
 
-
-class _Credit:
-    """Matches a sentence that credits a news organisation (both an outlet name and a reporting verb)."""
-
-    @staticmethod
-    def search(sent: str) -> bool:
-        return bool(_OUTLET.search(sent) and _CREDIT.search(sent))
-
-
-# answer type -> (bonus, patterns any of which marks a sentence as that kind of answer)
-_TYPE_CUES: dict[str, tuple[float, tuple[Any, ...]]] = {
-    "outlets": (0.6, (_Credit,)),
-    "why": (0.12, (_CAUSE,)), "how": (0.3, (_MEANS,)), "who": (0.1, (_PERSON,)),
-    "money": (0.35, (_MONEY,)), "when": (0.25, (_YEAR, _DATE)), "number": (0.2, (_NUMBER,)),
+# answer type -> (bonus, whether a sentence looks like that kind of answer)
+_TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
+    "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t))),
+    "why": (0.12, lambda t: bool(_CAUSE.search(t))), "how": (0.3, lambda t: bool(_MEANS.search(t))),
+    "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
+    "when": (0.25, lambda t: bool(_YEAR.search(t) or _DATE.search(t))),
+    "number": (0.2, lambda t: bool(_NUMBER.search(t))),
 }

@@ -119,9 +119,10 @@ def converse(store: object, *messages: str) -> list[object]:
     turns: list[Turn] = []
     out = []
     for m in messages:
-        out.append(a.ask(m, turns=turns))
-        if a.last_turn is not None:  # small talk and help leave the conversation as it was
-            turns.append(a.last_turn)
+        ans = a.ask(m, turns=turns)
+        out.append(ans)
+        if ans.turn is not None:  # small talk and help leave the conversation as it was
+            turns.append(Turn.from_json(ans.turn))
     return out
 
 
