@@ -223,7 +223,7 @@ class Answerer(Selection):
         ev.searched = self._searched(q, sources)
         self.last_stages.lap("analysis")
         if q.kind == "quote" and q.speaker:
-            if q.speaker in ev.missing:
+            if ev.missing:  # "what did Putin say in Tianjin?": no article mentions Tianjin, so none answers
                 return ev
             quotes = self._speaker_quotes(q, sources)
             self.last_stages.lap("quotes")
@@ -327,11 +327,17 @@ class Answerer(Selection):
         return len(name) > 3 and self.store.names_a_source(name)
 
     def _mentioned(self, name: str, sources: list[str] | None = None) -> bool:
-        """Whether any article the question may see mentions every word of a name."""
-        toks = [w for t in content_terms(name) for w in re.findall(r"\w+", t) if len(w) > 1]
-        if not toks:
-            return True
-        expr = " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
+        """Whether any article the question may see mentions a name: a proper name as a phrase ("Kim Yo Jong"
+        is not mentioned by an article naming Kim Jong Un and saying "yo" elsewhere), each person of a
+        hyphenated group on their own ("the Xi-Putin-Kim meeting"), a description by all its words in one passage
+        ("Russia's president")."""
+        if all(w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’]*", name)):
+            phrases = [re.findall(r"[^\W_]+", p.casefold()) for p in re.split(r"-(?=[A-Z])", name)]
+            return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
+        words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
+        return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
+
+    def _matches(self, expr: str, sources: list[str] | None) -> bool:
         if sources:  # a scoped channel must not learn what out-of-scope articles mention
             return bool(self.store.search_passages(expr, limit=1, sources=sources))
         return self.store.count_matches(expr) > 0

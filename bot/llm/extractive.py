@@ -29,12 +29,8 @@ def _quote_sentence(q: QuoteEvidence, n: int, first: bool) -> str:
     if first:
         who = speaker + (f", {quote.description}," if quote.description else "")
         return f"{who} said: “{words}” [{n}]"
-    return f"{_short(speaker)} also said: “{words}” [{n}]"
-
-
-def _short(name: str) -> str:
-    parts = name.split()
-    return parts[-1] if len(parts) > 1 and parts[0][0].isupper() and "’" not in name and "'" not in name else name
+    # the whole name again: the short form is not always the last word ("Xi Jinping" is Xi, not Jinping)
+    return f"{speaker} also said: “{words}” [{n}]"
 
 
 class ExtractiveBackend:
