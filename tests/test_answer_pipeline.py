@@ -168,3 +168,17 @@ def test_a_quotation_given_to_the_wrong_speaker_is_caught() -> None:
     # each quotation is judged by the words just before it, not by an earlier sentence's speaker
     assert misattributed("Vale said: “We offered retraining for every single worker” [1]. Quinlan replied: "
                          "“There was a slideshow” [2]", stored) == []
+
+
+def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: object) -> None:
+    # news gives the role in one paragraph and the name in the next
+    s = open_store(f"sqlite:///{tmp_path}/w.db")
+    (doc := tmp_path / "chief.txt").write_text(  # type: ignore[operator]
+        "Ministry picks harbour chief\n\n"
+        "The transport ministry has asked a former shipping executive to run the Aldmere port authority.\n\n"
+        "Clara Osei, who led Baltic Lines for a decade, has agreed to take the job from March.\n\n"
+        "The appointment still needs the approval of the regional council, which meets next week.\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    ans = Answerer(s).ask("Who will run the Aldmere port authority?")
+    assert ans.found and "Clara Osei" in ans.text, ans.text
+    verbatim(s, ans)
