@@ -328,11 +328,11 @@ class Answerer(Selection):
 
     def _mentioned(self, name: str, sources: list[str] | None = None) -> bool:
         """Whether any article the question may see mentions a name: a proper name as a phrase ("Kim Yo Jong"
-        is not mentioned by an article naming Kim Jong Un and saying "yo" elsewhere), each person of a
-        hyphenated group on their own ("the Xi-Putin-Kim meeting"), a description by all its words in one passage
-        ("Russia's president")."""
+        is not mentioned by an article naming Kim Jong Un and saying "yo" elsewhere), each part of a hyphenated
+        group or a possessive on its own ("the Xi-Putin-Kim meeting", "Glazer's Man Utd"), a description by all
+        its words in one passage ("Russia's president")."""
         if all(w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’]*", name)):
-            phrases = [re.findall(r"[^\W_]+", p.casefold()) for p in re.split(r"-(?=[A-Z])", name)]
+            phrases = [re.findall(r"[^\W_]+", p.casefold()) for p in re.split(r"-(?=[A-Z])|['’]s?\s+", name)]
             return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
