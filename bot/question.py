@@ -68,12 +68,14 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|rec
                       r"what'?s going on|what is going on|what'?s happening|what is happening|any (?:news|update|"
                       r"updates|word) (?:on|about)|latest (?:on|about)|quick history|history of|background on|"
                       r"the big picture|in a nutshell|main points|key points|fill me in)\b")
-_COVERAGE = r"(?:articles|reports|outlets|sources|papers|stories|pieces|accounts|coverage|media|newspapers)"
+_COVERAGE = r"(?:articles|reports|outlets|sources|papers|stories|pieces|accounts|coverage|media|newspapers|write-?ups)"
 _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|articles|"
                     r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?(?:\w+ )?" + _COVERAGE +
                     r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?(?:\w+ )?" + _COVERAGE +
                     r" (?:differ|compare|disagree|agree|vary|see|describe|cover|treat)|" + _COVERAGE +
-                    r" (?:differ|disagree)|across (?:outlets|sources|articles)|(?:differ|difference|differences|"
+                    r" (?:differ|disagree)|across (?:the )?(?:\w+ )?" + _COVERAGE + r"|(?:going|judging) by (?:the )?(?:\w+ )?" +
+                    _COVERAGE + r"|the (?:\w+ )?" + _COVERAGE + r" (?:quote|cite|mention|bring up|name|use|call)|"
+                    r"(?:differ|difference|differences|"
                     r"disagree|contradict)\w*)\b")
 _ASKS_OUTLETS = re.compile(r"\b(?:which|what) (?:\w+ )?(?:outlets|agencies|agency|papers|newspapers|media|wires?|"
                           r"broadcasters|networks)\b.*\b(?:cite|cited|quote|quoted|rely|relied|lean|source|sourced|"
