@@ -30,6 +30,17 @@ def test_initials_and_party_asides() -> None:
     assert speaker(t, "common ground") == "John D. Ferris"
 
 
+def test_words_before_a_name_are_not_part_of_it() -> None:
+    # a plural group word, a sentence adverb and a hyphenated description lead the run, not the name
+    t = ("Top-seeded Americans Tom Reyes and Carl Dunn survived minor scares on Tuesday. “I am through,” said Tom"
+         " Reyes. Again Dunn was calm. “It was fine,” Dunn added. “We fight on,” said Hans Ekberg.")
+    assert speaker(t, "I am through") == "Tom Reyes"
+    assert speaker(t, "It was fine") in {"Carl Dunn", "Dunn"}
+    assert speaker(t, "We fight on") == "Hans Ekberg"  # a first name that ends like a plural stays
+    t = "“We will appeal,” said Fifteen-year-old Lily Park."
+    assert speaker(t, "appeal") == "Lily Park"
+
+
 def test_mr_with_stop_after_the_quote_is_the_person_not_the_title() -> None:
     t = (
         "Senator Lamar Hollis of Tennessee backed a narrower bill.\n\n"

@@ -202,6 +202,22 @@ class Lexicon:
         return best
 
 
+# sentence adverbs a capitalised run may start with ("Again Roddick …")
+_LEAD_ADVERBS = frozenset("again still yet then there here so thus hence once twice".split())
+
+
+def _not_a_name_start(word: str) -> bool:
+    """A word before a name that is not part of it: "Again Roddick", a plural of a place or group word
+    ("Americans Andy Roddick and Andre Agassi"), a hyphenated description ("Top-seeded Andy Roddick")."""
+    b = bare(word)
+    if b in _LEAD_ADVERBS:
+        return True
+    if len(b) > 4 and b.endswith("s") and b[:-1] in NON_PERSON:
+        return True
+    parts = word.split("-")
+    return len(parts) > 1 and not parts[-1][:1].isupper()
+
+
 @functools.lru_cache(maxsize=1 << 15)
 def _analyse(words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str, str | None, str | None, bool] | None:
     """What a capitalised run says of a name, the same in every article (so cached): the index of the name's
@@ -211,6 +227,8 @@ def _analyse(words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str, str | N
     while hi > lo and words[hi - 1].lower() in PARTICLES:
         hi -= 1
     while lo < hi and (bare(words[lo]) in STOP_CAPS or bare(words[lo]) in SAY_VERBS):  # "Said Ellis"
+        lo += 1
+    while lo < hi - 1 and _not_a_name_start(words[lo]):
         lo += 1
     if lo == hi:
         return None
