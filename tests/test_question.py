@@ -129,8 +129,6 @@ def test_british_and_american_spellings_meet() -> None:
 
 def test_versus_is_no_search_word() -> None:
     # "vs" relates the two sides; searching for the word "versus" finds currency and rugby reports
-    from bot.question import analyse as read_question
-
-    q = read_question("wait when did russia even join the war vs japan")
+    q = analyse("wait when did russia even join the war vs japan")
     assert "versus" not in q.terms and "vs" not in q.terms
     assert {"russia", "japan", "war"} <= set(q.terms)
