@@ -2,7 +2,8 @@
 selection (sentences) -> composition (a backend drafts) -> verification -> Answer.
 
 The only place an answer is assembled; the backends only draft, and nothing unverified is returned.
-Candidates and sentence selection live in bot.selection; quotes, who-is and not-found replies here.
+Candidates and sentence selection are bot.selection.Selector's (plain inputs, scored sentences out); quotes,
+who-is and not-found replies are here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
 from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
 from bot.search import Retriever, Span, sentences_in
-from bot.selection import NAME_IN_TEXT, DenseSearch, Selection, Stages, dedupe, shown
+from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, shown
 from bot.store.base import QuoteRow, Store
 
 log = logging.getLogger("briefbot.answer")
@@ -67,7 +68,7 @@ SMALLTALK_TEXT = {
 }
 
 
-class Answerer(Selection):
+class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
     def __init__(self, store: Store, backend: Backend | None = None, retriever: Retriever | None = None,
@@ -80,9 +81,8 @@ class Answerer(Selection):
         self.backend: Backend = backend or self.extractive
         self._lexicon: NameLexicon | None = None
         self._lexicon_n = -1
-        self.last_stages = Stages()
-        self._story_of: dict[int, int] = {}
-        self._stories_n = -1
+        self.selector = Selector(store, self.retriever, dense)
+        self.last_stages = Stages()  # the last question's timings (read by bench/ask.py)
 
     # -- the entry point ---------------------------------------------------------------------
     def ask(self, question: str, sources: list[str] | None = None, since: str | None = None,
@@ -108,7 +108,7 @@ class Answerer(Selection):
             return Answer(question, "No articles are stored yet, so I can't answer. Add sources with "
                           "`briefbot ingest PATH_OR_URL` or `briefbot sources add`.", found=False,
                           why="no documents stored")
-        ev = self.gather(q, reading, sources, since)
+        ev = self.gather(q, reading, sources, since, st)
         ev.documents = n_docs
         if not ev.quotes and not ev.sentences:
             ans = self._not_found(question, ev, reading)
@@ -209,9 +209,11 @@ class Answerer(Selection):
 
     # -- evidence ----------------------------------------------------------------------------
     def gather(self, q: Query, reading: Reading | None = None, sources: list[str] | None = None,
-               since: str | None = None) -> Evidence:
+               since: str | None = None, st: Stages | None = None) -> Evidence:
         """Quotes and sentences that could answer the question, best first (the query is not changed)."""
         reading = reading or Reading(q.text)
+        st = st or Stages()
+        sel = self.selector
         ev = Evidence(query=q)
         # "according to the Gazette": a name that is an outlet or a source location narrows the search
         outlets = [n for n in q.names if n != q.speaker and not self._mentioned(n, sources) and self._is_source(n)]
@@ -221,14 +223,14 @@ class Answerer(Selection):
         ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
         ev.missing += self._unknown_names(q)
         ev.searched = self._searched(q, sources)
-        self.last_stages.lap("analysis")
+        st.lap("analysis")
         if q.kind == "quote" and q.speaker:
             if ev.missing:  # "what did Putin say in Tianjin?": no article mentions Tianjin, so none answers
                 return ev
             quotes = self._speaker_quotes(q, sources)
-            self.last_stages.lap("quotes")
+            st.lap("quotes")
             # reported speech ("X said the days of apologising are over") answers as well as a quotation does
-            told = self._select(q, reading, sources, since, require=[q.speaker.split()[-1]]) \
+            told = sel.select(q, reading, sources, since, require=[q.speaker.split()[-1]], st=st) \
                 if q.topic or not quotes else []
             if quotes and (not told or not q.topic or quotes[0].fit >= QUOTE_FIT):
                 ev.quotes = quotes
@@ -242,22 +244,22 @@ class Answerer(Selection):
                 # "who spoke for the government?": a quote, or else a sentence, where the conversation has been
                 ev.quotes = self._topic_quotes(q, sources, set(reading.prefer_docs))
                 if not ev.quotes:
-                    ev.sentences = self._select(q, reading, sources, since)
+                    ev.sentences = sel.select(q, reading, sources, since, st=st)
                     if ev.sentences and ev.sentences[0].doc_id in reading.prefer_docs:
                         ev.lead = self._person_in(q, ev.sentences[0])
                         return ev
                     ev.sentences = []
             ev.quotes = ev.quotes or self._topic_quotes(q, sources)
-            self.last_stages.lap("quotes")
+            st.lap("quotes")
             if ev.quotes:
                 return ev
             # no quote holds those words: sentences that name who did it (reported speech)
         if q.kind == "who_is" and q.speaker:
-            ev.sentences = self._who_is(q, reading, sources, since)
+            ev.sentences = self._who_is(q, reading, sources, since, st)
             if ev.sentences:
                 ev.lead = q.speaker  # shown only when the sentences do not name them ("she now occupies ...")
                 return ev
-        ev.sentences = self._select(q, reading, sources, since)
+        ev.sentences = sel.select(q, reading, sources, since, st=st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
         return ev
@@ -282,10 +284,11 @@ class Answerer(Selection):
         return str(max(set(fuller), key=lambda f: (fuller.count(f), len(f))))
 
     # -- candidates: BM25 and vectors, fused -------------------------------------------------
-    def _who_is(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None) -> list[Span]:
+    def _who_is(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
+                st: Stages) -> list[Span]:
         assert q.speaker
         last = q.speaker.split()[-1]
-        hits, _ = self.candidates(q, reading, sources, since)
+        hits, _ = self.selector.candidates(q, reading, sources, since, st=st)
         sents = self.retriever.sentences(q, hits, require=[last])
         for s in sents:
             if _ROLE_HINT.search(s.text):
@@ -298,7 +301,7 @@ class Answerer(Selection):
         sents.sort(key=lambda s: -s.score)
         if reading.exclude:
             # "tell me more about her": what the article goes on to say after what was shown ("She now ...")
-            more = [c for s in sents[:6] if (c := self._continuation(s, reading.exclude)) is not None]
+            more = [c for s in sents[:6] if (c := self.selector.continuation(s, reading.exclude)) is not None]
             sents = dedupe(more + [s for s in sents if not shown(s, reading.exclude)])
             return sents[:2]
         return dedupe(sents[:4])[:2]
@@ -430,7 +433,7 @@ class Answerer(Selection):
             while b < p_end and not text[b].isspace():
                 b += 1
         span = Span(row.doc_id, a, b, text[a:b], 0.0, row.location, row.title, row.url, row.outlet, q.passage)
-        return self._balanced(span) or span  # a cited span that opens or closes a quotation halfway reads wrong
+        return self.selector.balanced(span) or span  # a cited span that opens or closes a quotation halfway reads wrong
 
     # -- not found ---------------------------------------------------------------------------
     def _searched(self, q: Query, sources: list[str] | None) -> str:

@@ -18,7 +18,7 @@ from bot.question import Query, content_terms, stem
 from bot.search import Retriever, Span, sentences_in, type_bonus
 from bot.store.base import PassageHit, Store
 
-log = logging.getLogger("briefbot.answer")
+log = logging.getLogger("briefbot.selection")
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are fused
 CANDIDATES = 30  # passages fused from each retriever
@@ -62,20 +62,26 @@ class Stages:
         self._t = now
 
 
-class Selection:
-    """Finds and chooses the sentences that answer (mixed into bot.answer.Answerer, which owns the rest)."""
+class Selector:
+    """Finds and chooses the sentences that answer: the analysed question, the conversation's reading and the
+    channel's scope in, scored sentences out (best first; [] when none answers with enough confidence).
 
-    store: Store
-    retriever: Retriever
-    dense: DenseSearch | None
-    last_stages: Stages
-    _story_of: dict[int, int]
-    _stories_n: int
+    Holds only what outlives a question: the store, the retriever, the dense index, and the story of each
+    document (reread when the store grows). Each call is timed into the Stages it is given.
+    """
+
+    def __init__(self, store: Store, retriever: Retriever, dense: DenseSearch | None = None) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.dense = dense
+        self._story_of: dict[int, int] = {}
+        self._stories_n = -1
 
     def candidates(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
-                   doc_ids: set[int] | None = None) -> tuple[list[PassageHit], dict[tuple[int, int], float]]:
+                   doc_ids: set[int] | None = None, st: Stages | None = None
+                   ) -> tuple[list[PassageHit], dict[tuple[int, int], float]]:
         """Passages by reciprocal rank fusion of BM25 and dense search, with each one's cosine (when known)."""
-        st = self.last_stages
+        st = st or Stages()
         extra = [t for t in reading.context if len(t) > 2][:6]
         bm25 = self.retriever.passages(q, limit=CANDIDATES * (3 if doc_ids else 1), sources=sources, since=since,
                                        extra=extra)
@@ -132,24 +138,25 @@ class Selection:
 
     # -- selection ---------------------------------------------------------------------------
 
-    def _select(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
-                require: list[str] | None = None) -> list[Span]:
+    def select(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
+               require: list[str] | None = None, st: Stages | None = None) -> list[Span]:
         """The sentences that answer, best first; [] when none answers with enough confidence."""
+        st = st or Stages()
         prefer = set(reading.prefer_docs)
-        sents = self._score(q, reading, sources, since, require, None)
+        sents = self._score(q, reading, sources, since, require, None, st)
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
             story = self._story_docs(sents[0].doc_id)
             if len(story) >= 2:
                 # across outlets, compare on what sets the articles apart; a summary keeps the whole question
                 asked = self._within_story(q, story) if q.kind == "multi" else q
-                within = self._score(asked, reading, sources, since, require, story)
+                within = self._score(asked, reading, sources, since, require, story, st)
                 if within:
                     return self._finish(q, reading, within)
         if reading.follow_up and prefer:
             # a follow-up is answered where the conversation has been, unless another article answers clearly
             # better; there, less evidence is needed (the conversation already chose those articles)
-            local = self._score(q, reading, sources, since, require, prefer)
+            local = self._score(q, reading, sources, since, require, prefer, st)
             if local and self._confident(q, local[0], in_context=True) and (
                     reading.more or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
@@ -183,8 +190,8 @@ class Selection:
         return {d for d, s in self._story_of.items() if s == story} if story is not None else set()
 
     def _score(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
-               require: list[str] | None, doc_ids: set[int] | None) -> list[Span]:
-        hits, cos = self.candidates(q, reading, sources, since, doc_ids)
+               require: list[str] | None, doc_ids: set[int] | None, st: Stages) -> list[Span]:
+        hits, cos = self.candidates(q, reading, sources, since, doc_ids, st)
         if not hits:
             return []
         # "that think tank": the words of the turns it points back to count as much as its own
@@ -211,7 +218,7 @@ class Selection:
         by_meaning = sorted(sents[SENTENCES_EMBEDDED:], key=lambda s: -s.dense)[:SENTENCES_EMBEDDED // 2]
         if self._embed_sentences(q, sents[:SENTENCES_EMBEDDED] + by_meaning):
             self._rescore(sents, fused, reading)
-        self.last_stages.lap("selection")
+        st.lap("selection")
         return sents
 
     @staticmethod
@@ -289,7 +296,7 @@ class Selection:
 
     def _finish(self, q: Query, reading: Reading, sents: list[Span]) -> list[Span]:
         """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order."""
-        sents = [b for s in sents[:40] if (b := self._balanced(s)) is not None] or sents[:1]
+        sents = [b for s in sents[:40] if (b := self.balanced(s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"))
@@ -346,7 +353,7 @@ class Selection:
         return Span(s.doc_id, s.start, b, text[s.start:b], s.score, s.location, s.title, s.url, s.outlet, s.passage,
                     s.cover, s.own, s.dense, s.lexical)
 
-    def _balanced(self, s: Span) -> Span | None:
+    def balanced(self, s: Span) -> Span | None:
         """A sentence cut inside a quotation, widened to the whole quotation (None when that is too long): a
         lone quote mark would pair with one in the next sentence of the answer and misquote someone."""
         if _QUOTE_MARKS.findall(s.text).__len__() % 2 == 0 and s.text.count("“") == s.text.count("”"):
@@ -432,7 +439,7 @@ class Selection:
         return Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
                     s.own, s.dense, s.lexical)
 
-    def _continuation(self, s: Span, seen: list[tuple[int, int, int]]) -> Span | None:
+    def continuation(self, s: Span, seen: list[tuple[int, int, int]]) -> Span | None:
         """The sentence after `s` in its paragraph (or after the shown span holding it), if not shown yet."""
         text = self.store.document_text(s.doc_id)
         end = max([b for d, a, b in seen if d == s.doc_id and a <= s.start < b] + [s.end])
