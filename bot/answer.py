@@ -110,6 +110,7 @@ class Answerer:
                           why="no documents stored")
         ev = self.gather(q, reading, sources, since, st)
         ev.documents = n_docs
+        ev.asked, ev.earlier = question, [t.resolved or t.question for t in (turns or [])]
         if not ev.quotes and not ev.sentences:
             ans = self._not_found(question, ev, reading)
         else:

@@ -158,3 +158,22 @@ def test_overlong_model_answer_falls_back(store: SQLiteStore, server: FakeOpenAI
     server.enqueue_text(reply({"found": True, "answer": long + "[1]", "citations": [1]}))
     ans = answerer(store, server).ask(Q)
     assert ans.backend == "extractive" and "characters" in ans.why
+
+
+def test_a_follow_up_reaches_the_model_with_the_conversation(store: SQLiteStore, server: FakeOpenAIServer) -> None:
+    from bot.conversation import Turn
+
+    good = reply({"found": True, "answer": "Peter Navarro said it is “a shame to see Modi getting in bed with Xi "
+                                           "Jinping and Putin” [1].", "citations": [1]})
+    server.enqueue_text(good)
+    a = answerer(store, server)
+    first = a.ask(Q)
+    assert first.found and first.turn is not None
+    assert "Earlier questions" not in sources_sent(server)  # a first question comes alone
+    server.enqueue_text(good)
+    a.ask("and what about Putin?", turns=[Turn.from_json(first.turn)])
+    sent = sources_sent(server)
+    assert "Earlier questions in this conversation" in sent and Q in sent
+    assert "The user now wrote: and what about Putin?" in sent
+    question_line = next(line for line in sent.splitlines() if line.startswith("Question: "))
+    assert "Putin" in question_line and question_line != "Question: and what about Putin?"  # its standalone reading

@@ -36,6 +36,8 @@ class Evidence:
     missing: list[str] = field(default_factory=list)  # names the corpus never mentions
     documents: int = 0
     lead: str = ""  # for a who-question: the person the best sentence names, as fully as its article does
+    asked: str = ""  # the message as typed ("and Putin?"), when it is a follow-up read as query.text
+    earlier: list[str] = field(default_factory=list)  # the conversation's earlier questions, oldest first
 
 
 @dataclass

@@ -48,6 +48,20 @@ def _label(span: Span) -> str:
     return f"{span.title} — {where}"
 
 
+EARLIER_TURNS = 3  # earlier questions given with a follow-up (each cut to EARLIER_CHARS)
+EARLIER_CHARS = 200
+
+
+def _conversation(ev: Evidence) -> str:
+    """A follow-up's context: the earlier questions and the message as typed (the question line is its
+    standalone reading, so the model needs neither to resolve "he" or "and Putin?" itself)."""
+    if not ev.earlier:
+        return ""
+    lines = "\n".join(f"- {q[:EARLIER_CHARS]}" for q in ev.earlier[-EARLIER_TURNS:])
+    typed = f"The user now wrote: {ev.asked[:EARLIER_CHARS]}\n" if ev.asked and ev.asked != ev.query.text else ""
+    return f"Earlier questions in this conversation (context only):\n{lines}\n{typed}"
+
+
 class OpenAIBackend:
     """Answers through any OpenAI-compatible server."""
 
@@ -87,7 +101,7 @@ class OpenAIBackend:
         if not sources:
             return Draft("", False, [], why="nothing to give the model")
         lines = "\n".join(f"[{n}] {text}" for n, (_, text) in enumerate(sources, start=1))
-        user = f"Question: {evidence.query.text}\n\nSources:\n{lines}"
+        user = f"{_conversation(evidence)}Question: {evidence.query.text}\n\nSources:\n{lines}"
 
         def partial(raw: str) -> None:
             m = _PARTIAL.search(raw)
