@@ -203,7 +203,7 @@ class Lexicon:
 
 
 # sentence adverbs a capitalised run may start with ("Again Roddick …")
-_LEAD_ADVERBS = frozenset("again still yet then there here so thus hence once twice".split())
+_LEAD_ADVERBS = frozenset(["again", "still", "yet", "then", "there", "here", "so", "thus", "hence", "once", "twice"])
 
 
 def _not_a_name_start(word: str) -> bool:
