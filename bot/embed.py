@@ -290,7 +290,6 @@ def embed_pending(store: Store, embedder: Embedder, batch: int = 32, limit: int 
                 for _, fut in in_hand:
                     fut.cancel()
     return done
-    return done
 
 
 class DenseIndex:
