@@ -158,14 +158,14 @@ class Query:
 
 @lru_cache(maxsize=65536)
 def _content_terms(text: str) -> tuple[str, ...]:
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, and a look-up in it is not a scan (an article has a thousand words)
     for word in _WORD.findall(text.replace("’", "'")):
         word = word.lower().strip("'-")
         if word.endswith("'s"):
             word = word[:-2]
         for w in word.split("-") if "-" in word else (word,):  # "Moscow-Beijing" is two names, as FTS reads it
-            if len(w) > 1 and w not in STOPWORDS and w not in FILLERS and w not in out:
-                out.append(w)
+            if len(w) > 1 and w not in out and w not in STOPWORDS and w not in FILLERS:
+                out[w] = None
     return tuple(out)
 
 
