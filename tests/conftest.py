@@ -36,8 +36,12 @@ def db_url(tmp_path: Path) -> str:
 
 
 def need(path: Path) -> Path:
+    """A path of the shared corpus; the test skips without it, or fails when BRIEFBOT_REQUIRE_SHARED=1 (CI)."""
     if not path.exists():
-        pytest.skip(f"{path} is not here (the shared corpus sits beside the repo)")
+        why = f"{path} is not here (the shared corpus sits beside the repository, in ../shared)"
+        if os.environ.get("BRIEFBOT_REQUIRE_SHARED") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
     return path
 
 
@@ -46,3 +50,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
     """The CLI in a subprocess, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=ROOT)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """CI (BRIEFBOT_REQUIRE_SHARED=1) runs every test: without ../shared it stops here instead of skipping."""
+    if os.environ.get("BRIEFBOT_REQUIRE_SHARED") == "1" and not (SHARED / "corpus").is_dir():
+        pytest.exit(f"BRIEFBOT_REQUIRE_SHARED=1 but {SHARED / 'corpus'} is missing: clone beside ../shared", 4)
