@@ -73,6 +73,23 @@ def test_good_llm_answer_is_verified_and_returned(store: SQLiteStore, server: Fa
     # Navarro's real words, given to someone else the cited article quotes
     reply({"found": True, "answer": "Xi Jinping said it is “a shame to see Modi getting in bed with Xi Jinping and "
                                     "Putin” [1].", "citations": [1]}),
+    # issue 14: invented words in every quote-mark style bot.quotes knows
+    reply({"found": True, "answer": "Navarro said it is ‘a betrayal by our closest friend’ [1].", "citations": [1]}),
+    reply({"found": True, "answer": "Navarro said 'Modi is our closest friend' [1].", "citations": [1]}),
+    reply({"found": True, "answer": "Navarro a dit «Modi est notre ami» [1].", "citations": [1]}),
+    reply({"found": True, "answer": "Navarro sagte „Modi ist unser Freund“ [1].", "citations": [1]}),
+    reply({"found": True, "answer": "Navarro said 「Modi is our friend」 [1].", "citations": [1]}),
+    # Navarro's real words given to someone else, after the quotation, and to someone no source names
+    reply({"found": True, "answer": "“It is a shame to see Modi getting in bed with Xi Jinping and Putin,” said "
+                                    "Kim Jong Un [1].", "citations": [1]}),
+    reply({"found": True, "answer": "“It is a shame to see Modi getting in bed with Xi Jinping and Putin,” Boris "
+                                    "Johnson said [1].", "citations": [1]}),
+    # a bare domain no source holds (Slack would make it a link)
+    reply({"found": True, "answer": "Navarro criticised Modi; details at evil-login.example/verify [1].",
+           "citations": [1]}),
+    # Putin's real words from the same article, but not in the passage [1] cites
+    reply({"found": True, "answer": "Putin said “We were always together then, we remain together now” [1].",
+           "citations": [1]}),
     reply({"found": True, "answer": "Navarro criticised Modi.", "citations": []}),  # no citation
     "Sure! Here is the answer you asked for.",  # not JSON
     reply({"found": True, "answer": ""}),  # empty
@@ -177,3 +194,14 @@ def test_a_follow_up_reaches_the_model_with_the_conversation(store: SQLiteStore,
     assert "The user now wrote: and what about Putin?" in sent
     question_line = next(line for line in sent.splitlines() if line.startswith("Question: "))
     assert "Putin" in question_line and question_line != "Question: and what about Putin?"  # its standalone reading
+
+
+@pytest.mark.parametrize("good", [
+    "Navarro said it is ‘a shame to see Modi getting in bed with Xi Jinping and Putin’ [1].",
+    "Navarro a dit qu'il est «a shame to see Modi getting in bed with Xi Jinping and Putin» [1].",
+    "“It is a shame to see Modi getting in bed with Xi Jinping and Putin,” said Peter Navarro [1].",
+])
+def test_real_words_in_any_quote_style_are_kept(store: SQLiteStore, server: FakeOpenAIServer, good: str) -> None:
+    server.enqueue_text(reply({"found": True, "answer": good, "citations": [1]}))
+    ans = answerer(store, server).ask(Q)
+    assert ans.found and ans.backend == "openai", ans.why

@@ -464,3 +464,10 @@ def test_bbc_corpus_offsets_and_coverage() -> None:
         attributed += sum(1 for q in qs if q.speaker)
     assert total > 500
     assert attributed / total > 0.6
+
+
+def test_low_nine_and_corner_marks_pair_as_quotations() -> None:
+    # „…“ closes with “ (German style): before, the “ opened a second quotation that swallowed the sentence
+    assert [(q.text, q.speaker) for q in extract_quotes("Vale said „we will strike“ and left the room.")] == \
+        [("we will strike", "Vale")]
+    assert [q.text for q in extract_quotes("The mayor said 「we are satisfied」 on Friday.")] == ["we are satisfied"]

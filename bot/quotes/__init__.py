@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.domain import Quote
 from bot.quotes.attr import Attributor
-from bot.quotes.marks import PARA, QSpan, mask_quotes, pair_marks, pair_single_marks
+from bot.quotes.marks import find_quotations, mask_quotes
 from bot.quotes.names import speaker_key, speaker_matches
 
 __all__ = ["extract_quotes", "speaker_key", "speaker_matches"]
@@ -20,15 +20,7 @@ def extract_quotes(text: str, passages: Sequence[tuple[int, int]] | None = None)
     """Return every quotation in text, sorted by start, with speaker, cue and passage when known."""
     if not text:
         return []
-    paras = [(m.start(), m.end()) for m in PARA.finditer(text) if not m.group().isspace()]
-    qs: list[QSpan] = []
-    for n, (ps, pe) in enumerate(paras):
-        # a quotation left open at a paragraph's end runs on only if the next paragraph opens one
-        runs_on = n + 1 < len(paras) and text[paras[n + 1][0] : paras[n + 1][0] + 1] in '“"„«'
-        first = len(qs)
-        pair_marks(text, ps, pe, n, qs, runs_on)
-        pair_single_marks(text, ps, pe, n, qs, first)
-        qs[first:] = sorted(qs[first:], key=lambda q: q.o)
+    paras, qs = find_quotations(text)
     if not qs:
         return []
     masked = mask_quotes(text, qs)

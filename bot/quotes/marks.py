@@ -1,6 +1,7 @@
 """Pairing quotation marks within paragraphs, and blanking quotations out of the text.
 
-Straight, curly and guillemet marks; nesting, run-on and unbalanced marks are handled in one linear pass.
+Straight, curly, low-9 („…“), guillemet and corner (「…」) marks, and single marks; nesting, run-on and
+unbalanced marks are handled in one linear pass. Used for articles (extraction) and for answers (verification).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.quotes.words import TITLE_ABBREVS, _words
 
-MARK = re.compile(r"[“”„«»\"]")
+MARK = re.compile(r"[“”„«»「」『』\"]")
 PARA = re.compile(r"[^\n]+")
 # A sentence end: terminal punctuation, closing marks, then white space.
 BOUND = re.compile(r"[.!?…][\x01)\]”’\"']*\s+|\n\s*")  # a line break always ends a sentence
@@ -28,8 +29,9 @@ NAME_STOP = re.compile(
 NAME_ASIDE = re.compile(r"(?<=\w)[^\S\n]*\([^()\n\x01“”\"]{1,30}\)")
 WORD_END = re.compile(r"\w+$")
 
-OPENERS = "“„«"
-CLOSERS = "”»"
+OPENERS = "“„«「『"
+CLOSERS = "”»」』"
+RUN_ON_OPENERS = '“"„«「『'  # a paragraph opening with one of these continues a quotation
 OPEN_CONTEXT = "([{—–-/:\u2018"
 CLOSE_CONTEXT = ".,;:!?)]}—–-…'’"
 MAX_UNCLOSED = 1500  # an unclosed quote longer than this is a stray mark, not a quotation
@@ -96,7 +98,8 @@ def pair_marks(text: str, ps: int, pe: int, para: int, out: list[QSpan], runs_on
             else:
                 kind = "c" if open_at >= 0 else "o"
         else:
-            kind = "o" if ch in OPENERS else "c"
+            # “ closes a German-style „…“ quotation; otherwise curly, guillemet and corner marks say which they are
+            kind = "c" if ch == "“" and open_at >= 0 and open_ch == "„" else "o" if ch in OPENERS else "c"
             if open_at >= 0 and open_ch == '"' and later_straight[k]:
                 continue  # curly marks nested inside a straight quotation
         if kind == "o":
@@ -144,6 +147,21 @@ def pair_single_marks(text: str, ps: int, pe: int, para: int, out: list[QSpan], 
         # a headline's quoted words, or a word or two in single marks ('tranquillity', 'wardrobe malfunction'),
         # are scare quotes far more often than someone's words: found, but given to no one
         q.headline = headline or len(text[q.start:q.end].split()) < 3
+
+
+def find_quotations(text: str) -> tuple[list[tuple[int, int]], list[QSpan]]:
+    """The paragraphs of a text and every quotation in it (double, low-9, guillemet, corner and single marks),
+    sorted by opening mark within each paragraph."""
+    paras = [(m.start(), m.end()) for m in PARA.finditer(text) if not m.group().isspace()]
+    qs: list[QSpan] = []
+    for n, (ps, pe) in enumerate(paras):
+        # a quotation left open at a paragraph's end runs on only if the next paragraph opens one
+        runs_on = n + 1 < len(paras) and text[paras[n + 1][0] : paras[n + 1][0] + 1] in RUN_ON_OPENERS
+        first = len(qs)
+        pair_marks(text, ps, pe, n, qs, runs_on)
+        pair_single_marks(text, ps, pe, n, qs, first)
+        qs[first:] = sorted(qs[first:], key=lambda q: q.o)
+    return paras, qs
 
 
 def first_sentence_end(text: str, a: int, b: int) -> int:
