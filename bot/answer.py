@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.citations import fold, misattributed, renumber, verify
+from bot.citations import Verdict, VerifiedStream, fold, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
-from bot.domain import Answer, Citation
+from bot.domain import Answer, Citation, Document
 from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
 from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
@@ -174,13 +174,12 @@ class Answerer:
         why = ""
         if self.backend is not self.extractive:
             try:
-                draft = self.backend.answer(ev, on_partial)
+                draft = self.backend.answer(ev, self._verified_only(on_partial, docs) if on_partial else None)
             except Exception as e:  # a backend bug must not cost the user an answer
                 log.exception("backend %s failed", self.backend.name)
                 draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
             if draft.found:
-                verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
-                verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations))
+                verdict = self._check(draft, docs)
                 if len(draft.text) > MAX_ANSWER_CHARS:
                     verdict.problems.append(f"the answer is {len(draft.text):,} characters, over {MAX_ANSWER_CHARS:,}")
                 if verdict.ok:
@@ -196,6 +195,19 @@ class Answerer:
                 log.error("extractive answer failed verification: %s", verdict.problems)
                 return Draft("", False, [], why="no verifiable answer"), "extractive", why
         return draft, "extractive", (f"fell back to the extractive answer: {why}" if why else "")
+
+    def _check(self, draft: Draft, docs: dict[int, Document]) -> Verdict:
+        """Verification of a model's draft: citations, quotations and their speakers, links, secrets."""
+        verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
+        verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations),
+                                          [c.text for c in draft.citations])
+        return verdict
+
+    def _verified_only(self, on_partial: Callable[[str], None], docs: dict[int, Document]) -> Callable[[Draft], None]:
+        """A streamed draft shown only as far as it passes the whole answer's verification (bot.citations)."""
+        stream = VerifiedStream(lambda text, cites: self._check(Draft(text, True, cites), docs), on_partial,
+                                MAX_ANSWER_CHARS)
+        return lambda d: stream(d.text, d.citations)
 
     def _stored_quotes(self, citations: list[Citation]) -> list[tuple[str, str]]:
         """(words, speaker) of every stored quote in the cited articles, for checking who an answer quotes."""

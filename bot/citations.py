@@ -22,9 +22,9 @@ _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _SPACED_MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # a link in an answer: a URL, "www." name, or a bare domain ("evil-login.example/verify"): labels, a dot, a
 # letters-only top-level name (so "U.S.", "e.g." and "3.5bn" are not domains), then any path
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"“”`]+"
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"“”`|]+"
                   r"|(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])"
-                  r"(?:[/:?#][^\s<>()\[\]\"“”`]*)?", re.I)
+                  r"(?:[/:?#][^\s<>()\[\]\"“”`|]*)?", re.I)
 _FOLD = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u2011": "-", "\u2010": "-", "\u2013": "-",
          "\u2014": "-", "…": "...", "\u00a0": " ", "\u202f": " "}
 _FOLD_TABLE = str.maketrans(_FOLD)

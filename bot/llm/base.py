@@ -57,8 +57,9 @@ class Backend(Protocol):
 
     name: str
 
-    def answer(self, evidence: Evidence, on_partial: Callable[[str], None] | None = None) -> Draft:
-        """A draft answer whose claims carry [n] markers into its citations."""
+    def answer(self, evidence: Evidence, on_partial: Callable[[Draft], None] | None = None) -> Draft:
+        """A draft answer whose claims carry [n] markers into its citations; `on_partial` gets the draft so far
+        while it is written (unverified: bot.answer decides what of it a user may see)."""
         ...
 
 

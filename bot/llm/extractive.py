@@ -38,7 +38,7 @@ class ExtractiveBackend:
 
     name = "extractive"
 
-    def answer(self, evidence: Evidence, on_partial: Callable[[str], None] | None = None) -> Draft:
+    def answer(self, evidence: Evidence, on_partial: Callable[[Draft], None] | None = None) -> Draft:
         q = evidence.query
         if q.kind in {"quote", "who_said"} and evidence.quotes:
             return self._from_quotes(evidence)

@@ -96,7 +96,7 @@ class OpenAIBackend:
         keep = pack([t for _, t in items[:MAX_SOURCES]], self.source_budget, self.transport.model)
         return [items[i] for i in keep]
 
-    def answer(self, evidence: Evidence, on_partial: Callable[[str], None] | None = None) -> Draft:
+    def answer(self, evidence: Evidence, on_partial: Callable[[Draft], None] | None = None) -> Draft:
         sources = self.numbered(evidence)
         if not sources:
             return Draft("", False, [], why="nothing to give the model")
@@ -107,9 +107,10 @@ class OpenAIBackend:
             m = _PARTIAL.search(raw)
             if m and on_partial:
                 try:
-                    on_partial(json.loads(f'"{m.group(1)}"'))
+                    text = json.loads(f'"{m.group(1)}"')
                 except json.JSONDecodeError:  # cut mid-escape: wait for more
-                    pass
+                    return
+                on_partial(Draft(text, True, self._citations(text, sources)))
 
         res = self.transport.complete_json(self.prompt_text, user, ANSWER_SCHEMA, "cited_answer", max_tokens=400,
                                            on_partial=partial if on_partial else None,
@@ -125,8 +126,8 @@ class OpenAIBackend:
             return Draft("", False, [], why="the model said the sources do not answer", usage=usage)
         if not isinstance(text, str) or not text.strip():
             return Draft("", False, [], why="the model returned an empty answer", usage=usage)
-        cites: list[Citation] = []
-        for n in markers(text):
-            if 1 <= n <= len(sources):
-                cites.append(citation_for(n, sources[n - 1][0]))
-        return Draft(text.strip(), True, cites, usage=usage)
+        return Draft(text.strip(), True, self._citations(text, sources), usage=usage)
+
+    @staticmethod
+    def _citations(text: str, sources: list[tuple[Span, str]]) -> list[Citation]:
+        return [citation_for(n, sources[n - 1][0]) for n in markers(text) if 1 <= n <= len(sources)]
