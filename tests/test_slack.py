@@ -611,7 +611,7 @@ def test_escaping_keeps_our_links_and_defuses_theirs() -> None:
                citations=[cite(1, url="https://x.example/a|b>c", title="A <b> & c")])
     msg = render.render_answer(a)
     text = all_text(msg["blocks"])
-    assert "&lt;!channel&gt; Tom &amp; Jerry &lt;https://evil.example|click&gt; *bold*" in text
+    assert "&lt;!channel&gt; Tom &amp; Jerry &lt;`https://evil.example`|click&gt; *bold*" in text  # issue 14: a link as code
     assert "<https://x.example/a%7Cb%3Ec|A &lt;b&gt; &amp; c — Gazette>" in text
     assert msg["text"].startswith("&lt;!channel&gt;")
     assert render.link("javascript:alert(1)", "x") == "x"

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import discord
 
+from bot.citations import link_spans
 from bot.domain import Answer, Brief, BriefQuote, Citation, StoryBrief, Subscription
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -101,6 +102,28 @@ def split_content(text: str) -> list[str]:
     return split_text(text, CONTENT_LIMIT) or [BLANK]
 
 
+# what Discord's markdown gives a meaning: escapes, emphasis, code, spoilers, masked links, mentions anywhere;
+# headings, block quotes and lists at a line's start. A backslash before one shows it as itself.
+# A citation marker "[2]" not followed by "(" is no link, and stays as it is.
+_MARKDOWN = re.compile(r"(\[\d{1,3}(?:,\s*\d{1,3})*\](?!\())|[\\*_~`|\[\]<>]|^[ \t]*[#>-]", re.M)
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN.sub(lambda m: m.group(1) or m.group()[:-1] + "\\" + m.group()[-1], text)
+
+
+def plain(text: str) -> str:
+    """Article or model text shown as written: markdown escaped, so `[Official statement](https://evil…)` cannot
+    render as a masked link, and link-like runs set as code, which Discord never makes clickable."""
+    out, pos = [], 0
+    for a, b in link_spans(text):
+        out.append(_escape(text[pos:a]))
+        out.append("`" + text[a:b].replace("`", "'") + "`")
+        pos = b
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
 def _link_text(text: str) -> str:
     # Square brackets inside a masked link's text would end the link early.
     return text.replace("[", "(").replace("]", ")").replace("\n", " ").strip()
@@ -134,7 +157,7 @@ def _quote_field(speaker: str | None, description: str | None, text: str, n: int
     if description:
         name = f"{name}, {description}"
     marker = f" [{n}]" if n is not None else ""
-    return truncate(name, FIELD_NAME_LIMIT), f"“{text.strip()}”{marker}"
+    return truncate(plain(name), FIELD_NAME_LIMIT), f"“{plain(text.strip())}”{marker}"
 
 
 def _field_chunks(name: str, value: str) -> list[tuple[str, str]]:
@@ -201,9 +224,9 @@ def pack_messages(embeds: list[discord.Embed], content: str = "") -> list[Reply]
 def answer_drafts(answer: Answer) -> list[EmbedDraft]:
     """The embeds of an answer before splitting: text, quotes with speakers, numbered sources."""
     if not answer.found:
-        parts = [answer.text.strip()] if answer.text.strip() else []
+        parts = [plain(answer.text.strip())] if answer.text.strip() else []
         if answer.why.strip():
-            parts.append(f"**What I searched:** {answer.why.strip()}")
+            parts.append(f"**What I searched:** {plain(answer.why.strip())}")
         if not parts:
             parts.append("Nothing in the stored articles answers this.")
         fields = _sources_fields(answer.citations, "Closest sources") if answer.citations else []
@@ -212,7 +235,7 @@ def answer_drafts(answer: Answer) -> list[EmbedDraft]:
     fields = [_quote_field(q.speaker, q.description, q.text, c.n) for q, c in answer.quotes]
     fields += _sources_fields(answer.citations)
     footer = f"Answer id {answer.id}" if answer.id else ""
-    return [EmbedDraft(title=answer.question, description=answer.text, color=COLOR_ANSWER, fields=fields,
+    return [EmbedDraft(title=answer.question, description=plain(answer.text), color=COLOR_ANSWER, fields=fields,
                        footer=footer)]
 
 
@@ -240,14 +263,14 @@ def _marks(citations: Iterable[Citation]) -> str:
 
 def story_draft(story: StoryBrief) -> EmbedDraft:
     """One story of a brief as one embed draft: headline, summary, key points, quotes, differences, sources."""
-    desc = [story.summary.strip()] if story.summary.strip() else []
-    points = [f"• {k.text.strip()} {_marks(k.citations)}".rstrip() for k in story.key_points]
+    desc = [plain(story.summary.strip())] if story.summary.strip() else []
+    points = [f"• {plain(k.text.strip())} {_marks(k.citations)}".rstrip() for k in story.key_points]
     if points:
         desc.append("\n".join(points))
     fields = [_brief_quote_field(q) for q in story.quotes]
     for d in story.differences:
-        sides = "\n".join(f"• {s.text.strip()} {_marks(s.citations)}".rstrip() for s in d.sides)
-        fields.append((f"How outlets differ: {d.topic}", sides or BLANK))
+        sides = "\n".join(f"• {plain(s.text.strip())} {_marks(s.citations)}".rstrip() for s in d.sides)
+        fields.append((f"How outlets differ: {plain(d.topic)}", sides or BLANK))
     cites = _story_citations(story)
     if cites:
         fields += _sources_fields(cites)

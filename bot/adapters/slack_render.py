@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.citations import link_spans
 from bot.domain import Answer, Brief, Citation, StoryBrief, Subscription
 
 Block = dict[str, Any]
@@ -55,9 +56,21 @@ def link(url: str, label: str) -> str:
     return f"<{safe}|{label}>"
 
 
+def unlinked(text: str) -> str:
+    """Escaped text whose link-like runs (URLs, bare domains such as "evil-login.example/verify") are set as
+    code, which Slack never makes clickable: links appear only where the bot puts them (its citations)."""
+    out, pos = [], 0
+    for a, b in link_spans(text):
+        out.append(escape(text[pos:a]))
+        out.append("`" + escape(text[a:b].replace("`", "'")) + "`")
+        pos = b
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
 def mrkdwn(text: str) -> str:
-    """Core text (plain, maybe with **bold**) as safe mrkdwn."""
-    return _BOLD.sub(r"*\1*", escape(text))
+    """Core text (plain, maybe with **bold**) as safe mrkdwn: escaped, links not clickable."""
+    return _BOLD.sub(r"*\1*", unlinked(text))
 
 
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
@@ -115,7 +128,7 @@ def citation_line(c: Citation) -> str:
     snippet = " ".join(c.text.split())
     if len(snippet) > SNIPPET:
         snippet = snippet[:SNIPPET - 1].rstrip() + "…"
-    return f"*[{c.n}]* {source_label(c)}" + (f": _“{escape(snippet)}”_" if snippet else "")
+    return f"*[{c.n}]* {source_label(c)}" + (f": _“{unlinked(snippet)}”_" if snippet else "")
 
 
 def markers(citations: Iterable[Citation]) -> str:
@@ -169,7 +182,7 @@ def render_answer(answer: Answer, asked_by: str | None = None, question: str | N
             continue  # already quoted, with its speaker, in the answer itself
         who = f" — *{escape(quote.speaker)}*" if quote.speaker else ""
         desc = f", {escape(quote.description)}" if quote.description else ""
-        quotes.append(f"> “{escape(quote.text)}”{who}{desc} [{cite.n}]")
+        quotes.append(f"> “{unlinked(quote.text)}”{who}{desc} [{cite.n}]")
     if quotes:
         blocks += section("\n".join(quotes))
     if answer.id:
@@ -197,7 +210,7 @@ def _story_blocks(story: StoryBrief) -> list[Block]:
         lines = []
         for q in story.quotes:
             desc = f", {escape(q.description)}" if q.description else ""
-            lines.append(f"> “{escape(q.text)}” — *{escape(q.speaker)}*{desc} [{q.citation.n}]")
+            lines.append(f"> “{unlinked(q.text)}” — *{escape(q.speaker)}*{desc} [{q.citation.n}]")
             cited[q.citation.n] = q.citation
         blocks += section("\n".join(lines))
     for d in story.differences:
