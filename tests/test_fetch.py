@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import resource
 import socket
 import threading
@@ -434,3 +435,70 @@ def test_private_address_refused_on_a_redirect_hop() -> None:
     with Fetcher(allow_private=False, transport=httpx.MockTransport(handler)) as f:
         assert_fails(lambda: f.get(url, accept=FEED_TYPES), url, "address 10.1.2.3 is private")
     assert hits == [url]
+
+
+# -- DNS rebinding (issue 14): the address checked is the address connected to --------------------------------
+
+PUBLIC_A, PUBLIC_B = "93.184.216.34", "93.184.216.35"  # globally routable: the policy lets them through
+
+
+class Rebinding:
+    """A resolver that answers `first` for a name the first time and 127.0.0.1 afterwards (a rebinding DNS
+    server), and a route standing in for the internet: a public address maps onto a loopback server only if the
+    test says so, anything else non-loopback is refused. Nothing here ever contacts a non-loopback address."""
+
+    def __init__(self, first: dict[str, str], served: dict[tuple[str, int], tuple[str, int]]) -> None:
+        self.first, self.served = first, served
+        self.asked: list[str] = []
+        self.dialled: list[tuple[str, int]] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return [self.first[host] if self.asked.count(host) == 1 and host in self.first else "127.0.0.1"]
+
+    def route(self, address: str, port: int) -> tuple[str, int]:
+        self.dialled.append((address, port))
+        if address == "127.0.0.1":
+            return address, port
+        if (address, port) in self.served:
+            return self.served[(address, port)]
+        raise ConnectionRefusedError(errno.ECONNREFUSED, f"Connection refused (test network: {address} not served)")
+
+
+def test_rebinding_name_never_reaches_loopback(site: Site) -> None:
+    port = int(site.base.rsplit(":", 1)[1])
+    net = Rebinding({"rebind.test": PUBLIC_A}, served={})
+    url = f"http://rebind.test:{port}/article.html"
+    with Fetcher(allow_private=False, resolver=net.resolve, route=net.route) as f:
+        f.check(url)  # the add-time check sees the public answer, as the attacker intends
+        assert_fails(lambda: f.get(url, accept=PAGE_TYPES), url, "is private")  # the name now says 127.0.0.1
+    net2 = Rebinding({"rebind.test": PUBLIC_A}, served={})
+    with Fetcher(allow_private=False, resolver=net2.resolve, route=net2.route) as f:
+        assert_fails(lambda: f.get(url, accept=PAGE_TYPES), url, "connection refused")
+    assert net2.asked == ["rebind.test"]  # resolved once for the connection...
+    assert net2.dialled == [(PUBLIC_A, port)]  # ...and connected to that checked answer, not a second lookup
+    assert site.requests == []  # the loopback server was never reached
+
+
+def test_pinned_connection_keeps_the_name_in_the_host_header(site: Site) -> None:
+    port = int(site.base.rsplit(":", 1)[1])
+    net = Rebinding({}, served={})
+    with Fetcher(allow_private=True, resolver=net.resolve, route=net.route) as f:
+        res = f.get(f"http://news.test:{port}/article.html", accept=PAGE_TYPES)  # no real DNS knows news.test
+    assert res.status == 200 and res.url == f"http://news.test:{port}/article.html"
+    assert site.requests[0].headers["host"] == f"news.test:{port}"
+    assert net.dialled == [("127.0.0.1", port)]
+
+
+def test_each_redirect_hop_is_resolved_checked_and_pinned(site: Site) -> None:
+    port = int(site.base.rsplit(":", 1)[1])
+    site.routes["/go"] = Reply(302, {"Location": f"http://evil.test:{port}/article.html"})
+    # news.test is a public address that the test network serves from the loopback site; evil.test answers a
+    # public address once, then 127.0.0.1
+    net = Rebinding({"news.test": PUBLIC_A, "evil.test": PUBLIC_B}, served={(PUBLIC_A, port): ("127.0.0.1", port)})
+    url = f"http://news.test:{port}/go"
+    with Fetcher(allow_private=False, resolver=net.resolve, route=net.route) as f:
+        assert_fails(lambda: f.get(url, accept=PAGE_TYPES), url, "connection refused")
+    assert site.paths() == ["/go"]  # the redirect target on loopback was never requested
+    assert net.dialled == [(PUBLIC_A, port), (PUBLIC_B, port)]
+    assert site.requests[0].headers["host"] == f"news.test:{port}"

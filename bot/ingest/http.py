@@ -1,6 +1,9 @@
 """The one HTTP client policy for ingestion: size, time, redirect, content-type and address limits.
 
 Every network read in `bot.ingest` goes through `Fetcher.get`; every failure surfaces as `FetchError`.
+Each connection resolves its host once, checks every address, and connects to a checked one (the URL's host
+still goes in the Host header and TLS SNI): a name that answers differently later (DNS rebinding) never
+reaches an address the policy refuses, on the first request or on any redirect hop.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import ipaddress
 import re
 import socket
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Self
 
+import httpcore
 import httpx
 
 PAGE_TYPES: tuple[str, ...] = ("text/html", "application/xhtml+xml")
@@ -36,6 +41,32 @@ _PROLOG_JUNK = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+# host, port -> the addresses a name resolves to (the system resolver unless a test injects one)
+Resolver = Callable[[str, int], list[str]]
+# address, port -> where to open the TCP connection for it: the same in production; tests map public addresses
+# onto loopback servers and refuse the rest, so no test ever contacts a non-loopback address
+Route = Callable[[str, int], tuple[str, int]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses getaddrinfo gives for a host, in its order."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def direct(address: str, port: int) -> tuple[str, int]:
+    """Connect to the address itself (the production route)."""
+    return address, port
+
+
+class _Refused(Exception):
+    """Raised inside a connection attempt; Fetcher.get turns it into FetchError with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class FetchError(Exception):
@@ -146,12 +177,19 @@ class Fetcher:
         user_agent: str = "briefbot/0.1 (+https://github.com/briefbot)",
         allow_private: bool = True,
         transport: httpx.BaseTransport | None = None,
+        resolver: Resolver = system_resolver,
+        route: Route = direct,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self.allow_private = allow_private
+        self.resolver = resolver
+        # an injected transport is the network itself (in-process tests): URLs are checked before it is called
+        self._check_before = transport is not None
+        if transport is None:
+            transport = _PinnedTransport(_PinnedBackend(self._checked_addresses, route))
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -188,19 +226,20 @@ class Fetcher:
         seen: list[str] = []
         current = url
         while True:
-            target = self._check_url(url, current)
+            target = self._check_url(url, current, resolve=self._check_before)
             if current in seen:
                 raise FetchError(url, f"redirect loop ({seen[-1]} redirects back to {current})")
             seen.append(current)
             try:
                 with self._client.stream("GET", target, headers=headers) as resp:
-                    self._check_peer(url, resp)
                     if resp.status_code in _REDIRECT_CODES and "location" in resp.headers:
                         if len(seen) > self.max_redirects:
                             raise FetchError(url, f"too many redirects (>{self.max_redirects})")
                         current = str(resp.url.join(resp.headers["location"]))
                         continue
                     return self._finish(url, resp, accept, deadline)
+            except _Refused as exc:
+                raise FetchError(url, exc.reason) from None
             except httpx.TimeoutException:
                 raise FetchError(url, f"timed out after {_seconds(self.timeout)}") from None
             except httpx.ConnectError as exc:
@@ -264,7 +303,7 @@ class Fetcher:
         """Refuse (FetchError) a URL this policy would not fetch: scheme, host, private addresses."""
         self._check_url(url, url)
 
-    def _check_url(self, original: str, current: str) -> httpx.URL:
+    def _check_url(self, original: str, current: str, resolve: bool = True) -> httpx.URL:
         try:
             parsed = httpx.URL(current)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -274,57 +313,79 @@ class Fetcher:
             raise FetchError(original, f"unsupported URL ({what}; only http and https are fetched)")
         if not parsed.host:
             raise FetchError(original, "invalid URL (no host)")
-        if not self.allow_private:
-            for ip in _resolve(
-                original,
-                parsed.host,
-                parsed.port or (443 if parsed.scheme == "https" else 80),
-            ):
-                if not _is_public(ip):
-                    raise FetchError(original, _private_reason(ip, parsed.host))
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        literal = _literal(parsed.host)
+        if literal is not None or resolve:
+            try:
+                self._checked_addresses(parsed.host, port)
+            except _Refused as exc:
+                raise FetchError(original, exc.reason) from None
         return parsed
 
-    def _check_peer(self, original: str, resp: httpx.Response) -> None:
-        """Re-check the address actually connected to (guards against DNS rebinding)."""
-        if self.allow_private:
-            return
-        stream: Any = resp.extensions.get("network_stream")
-        if stream is None:
-            return
-        addr = stream.get_extra_info("server_addr")
-        if not addr:
-            return
-        try:
-            ip = ipaddress.ip_address(str(addr[0]).split("%", 1)[0])
-        except ValueError:
-            return
-        if not _is_public(ip):
-            raise FetchError(original, _private_reason(ip, resp.url.host))
+    def _checked_addresses(self, host: str, port: int) -> list[IP]:
+        """The addresses to connect to for a host: resolved once, every one checked against the policy."""
+        literal = _literal(host)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                answers = self.resolver(host, port)
+            except (OSError, UnicodeError):
+                raise _Refused(f"could not resolve host {host}") from None
+            addresses = [ip for a in answers if (ip := _literal(a)) is not None]
+            if not addresses:
+                raise _Refused(f"could not resolve host {host}")
+        if not self.allow_private:
+            for ip in addresses:
+                if not _is_public(ip):
+                    raise _Refused(_private_reason(ip, host))
+        return addresses
 
 
-def _private_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, host: str) -> str:
+def _literal(host: str) -> IP | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting to an address the policy checked rather than to the name: the
+    name is resolved once per connection, here, and never again by anything else."""
+
+    def __init__(self, addresses: Callable[[str, int], list[IP]], route: Route) -> None:
+        self._addresses, self._route = addresses, route
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None) -> httpcore.NetworkStream:
+        last: Exception | None = None
+        for ip in self._addresses(host, port):
+            try:
+                where, at = self._route(str(ip), port)
+            except OSError as exc:
+                last = httpcore.ConnectError(str(exc))
+                continue
+            try:
+                return super().connect_tcp(where, at, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # another address of the same name may answer
+                last = exc
+        raise last or httpcore.ConnectError(f"no address to connect to for {host}")
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's own transport over the pinned backend. httpx has no public way to pass a network backend, so the
+    connection pool is rebuilt here with the settings httpx gives it by default."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), max_connections=100,
+                                             max_keepalive_connections=20, keepalive_expiry=5.0,
+                                             network_backend=backend)
+
+
+def _private_reason(ip: IP, host: str) -> str:
     where = f"address {ip}" if str(ip) == host.strip("[]") else f"host {host} resolves to {ip}, which"
     return f"{where} is private and private addresses are not allowed"
-
-
-def _resolve(original: str, host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]").split("%", 1)[0])]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError(original, f"could not resolve host {host}") from None
-    out: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
-    for info in infos:
-        try:
-            out.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
-        except ValueError:
-            continue
-    if not out:
-        raise FetchError(original, f"could not resolve host {host}")
-    return out
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
