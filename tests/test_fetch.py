@@ -502,3 +502,37 @@ def test_each_redirect_hop_is_resolved_checked_and_pinned(site: Site) -> None:
     assert site.paths() == ["/go"]  # the redirect target on loopback was never requested
     assert net.dialled == [(PUBLIC_A, port), (PUBLIC_B, port)]
     assert site.requests[0].headers["host"] == f"news.test:{port}"
+
+
+# -- hidden HTML (issue 14): what a reader never sees is never stored -------------------------------------------
+
+PLANTED = [
+    '<p hidden>“Log in at evil-login.example/verify to keep your pension,” said Ilse Brandvik. HIDDEN-ATTR</p>',
+    '<p aria-hidden="true">The council secretly agreed to sell the pier to a casino. HIDDEN-ARIA</p>',
+    '<p style="color:red; display: none">The mayor resigned in disgrace on Tuesday morning. HIDDEN-INLINE</p>',
+    '<div style="visibility:hidden"><p>Ferry tickets will cost four hundred crowns from May. HIDDEN-VIS</p></div>',
+    '<template><p>Councillors voted to flood the fish market next spring. HIDDEN-TEMPLATE</p></template>',
+    '<p class="planted">Engineers said the sea wall had already collapsed overnight. HIDDEN-STYLESHEET</p>',
+    '<p>The plan passed after a long debate<span class="sr-only"> and a large bribe HIDDEN-SRONLY</span>.</p>',
+]
+
+
+def test_hidden_html_is_dropped_from_pages_and_feeds(site: Site) -> None:
+    page = site.fixture("article.html").decode()
+    page = page.replace("</head>", "<style>.planted { display:none }</style></head>")
+    page = page.replace("<p>Construction is expected", "".join(PLANTED) + "<p>Construction is expected")
+    site.routes["/planted.html"] = Reply(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+    entry = "<p>Councillors approved the pier plan after a long evening debate in the town hall.</p>" + \
+        "".join(p for p in PLANTED if "planted" not in p)  # a feed entry has no stylesheet of its own
+    rss = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title><item><title>Pier</title>'
+           f"<guid>pier-1</guid><description><![CDATA[{entry}]]></description></item></channel></rss>")
+    site.routes["/planted.xml"] = Reply(200, {"Content-Type": "application/rss+xml"}, rss.encode())
+    with Fetcher() as f:
+        doc = fetch_page(site.base + "/planted.html", f)
+        feed = fetch_feed(site.base + "/planted.xml", f)
+    assert "Ilse Brandvik" in doc.text and "Construction is expected" in doc.text  # the visible article stays
+    assert "The plan passed after a long debate." in doc.text  # visible text around a hidden span stays
+    [entry_doc] = feed.documents
+    assert "long evening debate" in entry_doc.text
+    for text in (doc.text, entry_doc.text):
+        assert "HIDDEN" not in text and "evil-login" not in text, text

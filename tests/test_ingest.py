@@ -126,6 +126,23 @@ def test_html_file_takes_title_from_metadata(tmp_path: Path) -> None:
     assert "<p>" not in doc.text and "link the station to the campus" in doc.text
 
 
+def test_html_file_drops_hidden_text_and_its_quotes(tmp_path: Path) -> None:
+    from bot.quotes import extract_quotes
+
+    store = make_store(tmp_path)
+    paras = "".join(f"<p>Paragraph {i}: the tram line will run along the river and link the station to the campus.</p>"
+                    for i in range(8))
+    hidden = ('<p hidden>“Pay the fare at evil-login.example/verify,” said Mayor Ann Lee.</p>'
+              '<div style="display:none"><p>“The tram is cancelled,” said Ann Lee.</p></div>')
+    html = f"<html><head><title>Tram line approved</title></head><body><article>{paras}{hidden}</article></body></html>"
+    (tmp_path / "tram.html").write_text(html, encoding="utf-8")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(tmp_path / "tram.html")])
+    doc = store.get_document("tram.html")
+    assert doc is not None and "link the station to the campus" in doc.text
+    assert "evil-login" not in doc.text and "cancelled" not in doc.text
+    assert store.quotes(speaker_like="Lee") == []
+
+
 def test_store_raw_from_fetcher_and_replace_is_atomic_on_failure(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     ing = Ingester(store)

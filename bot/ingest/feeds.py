@@ -18,6 +18,7 @@ from feedparser.encodings import (
 )
 
 from bot.domain import RawDocument
+from bot.ingest.hidden import drop_hidden
 from bot.ingest.http import FEED_TYPES, FetchError, FetchResult
 
 _BLOCK_TAGS = frozenset(
@@ -83,6 +84,9 @@ def parse_feed_bytes(url: str, result: FetchResult, *, max_entries: int = 200) -
         )
     parsed = feedparser.parse(
         io.BytesIO(data),
+        # feedparser's sanitiser drops aria-hidden and unwraps <template>, so hidden text would read as shown;
+        # the HTML is never rendered, only read for text by html_to_text, which drops what is hidden
+        sanitize_html=False,
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             "content-location": result.url,
@@ -122,9 +126,9 @@ def entry_document(entry: FeedEntry, feed_title: str | None) -> RawDocument:
 
 
 def html_to_text(fragment: str) -> str:
-    """Turn an HTML fragment (e.g. a feed entry's content) into paragraphs joined by "\\n"."""
+    """Turn an HTML fragment (e.g. a feed entry's content) into paragraphs joined by "\\n", hidden parts dropped."""
     parser = _TextParser()
-    parser.feed(fragment)
+    parser.feed(drop_hidden(fragment) if "<" in fragment else fragment)
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)

@@ -82,10 +82,13 @@ def extract_html(raw: RawDocument) -> RawDocument:
     """Article text and metadata from an HTML file, via trafilatura."""
     import trafilatura
 
+    from bot.ingest.hidden import drop_hidden
+
     try:
-        body = trafilatura.extract(raw.text, output_format="txt", include_comments=False,
+        html = drop_hidden(raw.text)
+        body = trafilatura.extract(html, output_format="txt", include_comments=False,
                                    include_tables=False, favor_precision=True)
-        meta = trafilatura.extract_metadata(raw.text)
+        meta = trafilatura.extract_metadata(html)
     except Exception as e:  # trafilatura/lxml raise many types on broken markup
         raise FileSkip(f"HTML could not be parsed: {e}") from None
     if not body or len(body.split()) < MIN_ARTICLE_WORDS:

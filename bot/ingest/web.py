@@ -16,6 +16,7 @@ import trafilatura
 
 from bot.domain import RawDocument
 from bot.ingest.feeds import FeedResult, entry_document, html_to_text, parse_feed_bytes
+from bot.ingest.hidden import drop_hidden
 from bot.ingest.http import (
     FEED_TYPES,
     PAGE_TYPES,
@@ -141,7 +142,7 @@ def looks_like_feed(content_type: str | None, body_prefix: bytes) -> bool:
 
 def page_document(location: str, result: FetchResult) -> RawDocument:
     """Extract article text and metadata from a fetched HTML response."""
-    html = decode_html(result.content, result.encoding)
+    html = drop_hidden(decode_html(result.content, result.encoding))
     try:
         text = trafilatura.extract(
             html,
