@@ -727,3 +727,24 @@ def test_quotes_already_in_the_answer_are_not_repeated() -> None:
     a = Answer(question="q", text="Maria Lopez said: “We will not back down” [1]", found=True,
                citations=[cite(1)], quotes=[(q, cite(1))])
     assert all_text(render.render_answer(a)["blocks"]).count("We will not back down") == 1
+
+
+# ---- Slack's escaping decoded on the way in (issue 14) ---------------------------------------------------------
+
+def test_slack_entities_are_decoded_once_on_the_way_in(http: str, fake: FakeSlack, service: RecordingService) -> None:
+    # what Slack sends for "What did M&S say about <prices> in #news, @ada, bbc.co.uk?"
+    typed = "What did M&amp;S say about &lt;prices&gt; in <#C9|news>, <@U7|ada>, <http://bbc.co.uk|bbc.co.uk>?"
+    assert send_event(http, mention(f"<@{BOT_USER}> {typed}")) == 200
+    fake.wait_for("chat.update", 1)
+    status, _, _ = send_command(http, fake, "/ask", "What did M&amp;S say?")
+    assert status == 200
+    [reply] = fake.wait_for("response_url", 1)
+    asked = [c[1][0] for c in service.calls if c[0] == "ask"]
+    assert asked == ["What did M&S say about <prices> in #news, @ada, bbc.co.uk?", "What did M&S say?"]
+    echoed = all_text(reply.body["blocks"])
+    assert "asked: _What did M&amp;S say?_" in echoed and "&amp;amp;" not in echoed  # escaped exactly once
+
+
+def test_source_command_takes_the_url_of_a_slack_link() -> None:
+    assert render.unescape("add <https://news.example/feed?a=1&amp;b=2|news.example/feed> every 2h", links="url") \
+        == "add https://news.example/feed?a=1&b=2 every 2h"

@@ -258,7 +258,7 @@ class SlackBot:
     def _question(text: str, bot_user_id: str | None) -> str:
         if bot_user_id:
             text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
-        return " ".join(text.split())
+        return " ".join(render.unescape(text).split())
 
     # ---- events -------------------------------------------------------------------------------------------
 
@@ -340,7 +340,7 @@ class SlackBot:
         return Channel(platform="slack", channel=command.get("channel_id", ""), user=command.get("user_id"))
 
     def _on_ask(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        question = " ".join(command.get("text", "").split())
+        question = " ".join(render.unescape(command.get("text", "")).split())
         if not question:
             ack(**render.render_notice(render.HELP))
             return
@@ -382,7 +382,7 @@ class SlackBot:
 
     def _on_brief(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
-        topic = " ".join(command.get("text", "").split()) or None
+        topic = " ".join(render.unescape(command.get("text", "")).split()) or None
         self._submit(self._brief_command, respond, self._where(command), topic)
 
     def _brief_command(self, respond: Callable[..., Any], where: Channel, topic: str | None) -> None:
@@ -402,7 +402,7 @@ class SlackBot:
             self._respond_sorry(respond)
 
     def _on_digest(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        words = command.get("text", "").split()
+        words = render.unescape(command.get("text", "")).split()
         if not words or words[0].lower() in {"help", "?"}:
             ack(**render.render_notice(render.HELP))
             return
@@ -447,7 +447,7 @@ class SlackBot:
         return {"response_type": "in_channel", **render.render_notice(text)}
 
     def _on_source(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        words = command.get("text", "").split()
+        words = render.unescape(command.get("text", ""), links="url").split()
         if not words or words[0].lower() in {"help", "?"}:
             ack(**render.render_notice("`/source add URL [every 30m]` adds a feed or page to poll; "
                                        "`/source list` shows the sources."))

@@ -47,6 +47,23 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def unescape(text: str, links: str = "label") -> str:
+    """Slack's text of a message or command as its user typed it: user, channel and special mentions and links
+    (`<url|label>`: the label, or with links="url" the URL) made plain, then &lt; &gt; &amp; decoded, once."""
+    def plain(m: re.Match[str]) -> str:
+        target, label = m.group(1), m.group(2)
+        if target[:1] in "@#":
+            return target[0] + (label or target[1:])
+        if target[:1] == "!":
+            return "@" + (label or target[1:].split("^", 1)[0])
+        return target if links == "url" or not label else label
+
+    return _MARKUP.sub(plain, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def link(url: str, label: str) -> str:
     """A mrkdwn link to an http(s) URL (anything else comes back as the escaped label alone)."""
     label = escape(label).replace("|", "¦")
