@@ -134,6 +134,11 @@ class Core:
             raise ValueError(f"“{url[:80]}” is not a web address: give an http(s) URL of a feed or a page")
         if self.check_url is None:
             raise ValueError("adding sources from chat is not enabled on this bot")
+        taken = next((s for s in self.store.list_sources() if s.location == url), None)
+        if taken is not None and taken.kind != CHAT_SOURCE_KIND:
+            # the operator's sources are theirs: chat may neither re-poll them faster nor make them "untrusted"
+            raise ValueError(f"{url[:200]} is already a source the bot's operator added (a {taken.kind}, polled every "
+                             f"{_every(taken.every_seconds)}); it stays as it is. Ask the operator to change it.")
         try:
             self.check_url(url)
         except ValueError as e:
@@ -156,3 +161,12 @@ class Core:
     def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
         if not self.store.add_feedback(answer_id, channel.user or "", helpful):
             log.warning("feedback for unknown answer %s", answer_id)
+
+
+def _every(seconds: int) -> str:
+    """An interval as a person says it: 30 minutes, 2 hours, 1 day."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"

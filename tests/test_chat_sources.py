@@ -80,3 +80,30 @@ def test_slash_source_through_the_real_slack_app(tmp_path: Path) -> None:
     finally:
         runner.stop(5)
         fake.stop()
+
+
+def test_chat_cannot_take_over_an_operator_source(tmp_path: Path) -> None:
+    app = app_with(tmp_path, BRIEFBOT_ALLOW_PRIVATE_URLS="true")  # so only ownership stands in the way
+    core = app.core()
+    url = "http://127.0.0.1:8080/feed.xml"
+    app.store.add_source("feed", url, 3600)  # what `briefbot sources add` does
+    fake = FakeSlack().start()
+    bot = make_bot(fake, core)
+    from bot.adapters.slack import SlackRunner
+
+    runner = SlackRunner(bot, mode="http")
+    server = runner.serve_http(0)
+    events = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    try:
+        send_command(events, fake, "/source", f"add {url} every 5m")
+        reply = fake.wait_for("response_url")[0].body
+        assert reply["response_type"] == "ephemeral"
+        assert "operator added" in reply["text"] and "every 1 hour" in reply["text"]
+    finally:
+        runner.stop(5)
+        fake.stop()
+    [row] = core.list_sources()
+    assert (row.kind, row.every_seconds) == ("feed", 3600)  # kind and interval unchanged
+    # a chat user's own source may be re-added with a new interval
+    core.add_source(CH, "http://127.0.0.1:8080/other.xml", "30m")
+    assert core.add_source(CH, "http://127.0.0.1:8080/other.xml", "2h").every_seconds == 7200
