@@ -643,7 +643,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kill", type=int, default=20, help="SIGKILL trials (0 to skip)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--corpus", type=Path, default=BBC)
+    ap.add_argument("--issue14-only", action="store_true", help="only the issue-14 cases (seconds, no ingest runs)")
     a = ap.parse_args(argv)
+    if a.issue14_only:
+        return 1 if issue14_report() else 0
     work = Path(tempfile.mkdtemp(prefix="briefbot-faults-"))
     try:
         folder = work / "inputs"
@@ -701,12 +704,246 @@ def main(argv: list[str] | None = None) -> int:
                   f"inconsistent after kill {sum(not r['consistent_after_kill'] for r in rows)}, "
                   f"integrity failures {sum(r['integrity_after_kill'] not in ('ok', '(no database yet)') for r in rows)}, "
                   f"converged {sum(r['converged'] for r in rows)}/{len(rows)}")
+        issue14_report()
         return 0
     finally:
         for p in work.rglob("*"):
             if not p.is_symlink() and p.exists():
                 p.chmod(0o700 if p.is_dir() else 0o600)
         shutil.rmtree(work, ignore_errors=True)
+
+
+# --- issue 14: verified output, rebinding, hidden HTML, chat text and sources ----------------------------------
+# Each function tries attacks (and, where a fix could over-reach, honest inputs that must still pass) and returns
+# (area, tried, failures). All in-process or on 127.0.0.1; no test contacts a non-loopback address.
+
+_ART = ("Port director Henrik Vale said “We offered retraining for every single worker.”\n\n"
+        "“There was no written guarantee. There was a slideshow,” said union leader Marta Quinlan.\n\n"
+        "Details were posted at harbour.example/strike, the port said.")
+
+
+def _verification_fixture() -> tuple[Any, list[Any], list[tuple[str, str]]]:
+    from bot.domain import Citation, Document
+
+    doc = Document(id=1, location="harbour.txt", title="Harbour", text=_ART, content_hash="x")
+    paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", _ART)]
+    cites = [Citation(n=i + 1, source="harbour.txt", text=_ART[a:b], doc_id=1, start=a, end=b)
+             for i, (a, b) in enumerate(paras)]
+    stored = [("We offered retraining for every single worker.", "Henrik Vale"),
+              ("There was no written guarantee. There was a slideshow,", "Marta Quinlan")]
+    return doc, cites, stored
+
+
+def verification_cases() -> tuple[str, int, list[str]]:
+    """Answers with invented, misattributed or misplaced quotations and planted links must fail verification;
+    true ones in any mark style must pass."""
+    from bot.citations import misattributed, verify
+
+    doc, cites, stored = _verification_fixture()
+    invented = "we never offered anything at all"
+    attacks = [f"Vale said {o}{invented}{c} [1]." for o, c in
+               ['“”', '""', "‘’", "''", "«»", "„“", "「」", "『』"]]
+    attacks += [
+        "Vale said: “There was no written guarantee” [2].",  # Quinlan's words given to Vale, before
+        "“There was no written guarantee,” said Henrik Vale [2].",  # after
+        "“There was no written guarantee,” Boris Johnson said [2].",  # to someone no source names
+        "Vale said “There was no written guarantee” [1].",  # real words, but not in the passage [1] cites
+        "Log in at evil-login.example/verify to read more [1].",
+        "See https://evil.example/a?b=c [1].",
+        "See www.evil.example [1].",
+    ]
+    honest = [
+        "Vale said “We offered retraining for every single worker” [1].",
+        "Vale said ‘We offered retraining for every single worker’ [1].",
+        "Quinlan said «There was a slideshow» [2].",
+        "“There was no written guarantee,” said Marta Quinlan [2].",
+        "Details were posted at harbour.example/strike [3].",
+        "The U.S. port said talks (e.g. on pay) went on; costs rose 3.5bn [1].",
+    ]
+    failures = []
+    for text in attacks + honest:
+        problems = verify(text, cites, {1: doc}).problems + misattributed(text, stored, [c.text for c in cites])
+        if (text in attacks) != bool(problems):
+            failures.append(("passed: " if text in attacks else "refused: ") + text[:70])
+    return "verification", len(attacks) + len(honest), failures
+
+
+def streaming_cases() -> tuple[str, int, list[str]]:
+    """A streamed draft shows only verified complete sentences: never an invented quote, a link or the key."""
+    from bot.citations import VerifiedStream, verify
+
+    doc, cites, _ = _verification_fixture()
+    key = "sk-live-0123456789abcdef"
+    good = "Vale said “We offered retraining for every single worker” [1]. "
+    bads = ["He added “we will sack everyone” [1]. ", "Apply at evil-login.example/verify [1]. ",
+            f"The key is {key} [1]. ", "Quinlan said “There was a slideshow” [1]. "]
+    failures, tried = [], 0
+    for bad in bads:
+        for draft in (good + bad + good, bad + good):
+            tried += 1
+            shown: list[str] = []
+            stream = VerifiedStream(lambda t, c: verify(t, c, {1: doc}, secrets=(key,)), shown.append, 1200)
+            for i in range(1, len(draft) + 1, 3):
+                stream(draft[:i], cites)
+            leaked = [t for t in shown if bad.strip()[:20] in t or key[:8] in t or "evil" in t]
+            if leaked or (draft.startswith(good) and not shown):
+                failures.append(f"{'leaked' if leaked else 'showed nothing'}: {bad.strip()[:50]}")
+    return "streaming", tried, failures
+
+
+def rebinding_cases() -> tuple[str, int, list[str]]:
+    """Names that answer a public address at check time and a private one later never reach loopback."""
+    from bot.ingest.http import PAGE_TYPES, Fetcher, FetchError
+
+    hits: list[str] = []
+
+    class H(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            self.send_response(302 if self.path == "/go" else 200)
+            self.send_header("Location", f"http://evil.test:{port}/x")
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    failures, tried = [], 0
+    try:
+        for private in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "0.0.0.0", "10.0.0.1", "169.254.169.254"):
+            for path, first_hop in (("/x", "rebind.test"), ("/go", "news.test")):
+                tried += 1
+                def resolve(host: str, p: int, private: str = private, asked: dict[str, int] = {}) -> list[str]:  # noqa: B006
+                    asked[host] = asked.get(host, 0) + 1
+                    if host == "news.test":
+                        return ["93.184.216.34"]
+                    return ["93.184.216.35"] if asked[host] == 1 else [private]
+
+                def route(address: str, p: int) -> tuple[str, int]:
+                    if address == "93.184.216.34":
+                        return "127.0.0.1", p  # the test network serves this public address from loopback
+                    if address in ("127.0.0.1", "::1"):
+                        return address, p
+                    raise ConnectionRefusedError(111, "Connection refused")
+
+                before = len(hits)
+                url = f"http://{first_hop}:{port}{path}"
+                try:
+                    with Fetcher(allow_private=False, resolver=resolve, route=route) as f:
+                        f.check(url) if first_hop == "rebind.test" else None
+                        f.get(url, accept=PAGE_TYPES)
+                    failures.append(f"fetched {url} ({private})")
+                except FetchError:
+                    pass
+                if [h for h in hits[before:] if h != "/go"]:
+                    failures.append(f"reached loopback through {url} ({private})")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    return "DNS rebinding", tried, failures
+
+
+def hidden_html_cases() -> tuple[str, int, list[str]]:
+    """Text a browser would not show is never extracted from a page."""
+    from bot.ingest.http import FetchResult
+    from bot.ingest.web import page_document
+
+    visible = "".join(f"<p>Councillors in Saltwick voted on item {i} of the harbour plan after a long debate.</p>"
+                      for i in range(6))
+    tricks = ['<p hidden>PLANTED</p>', '<p hidden="hidden">PLANTED</p>', '<p aria-hidden="true">PLANTED</p>',
+              '<p style="display:none">PLANTED</p>', '<p style="DISPLAY : NONE !important">PLANTED</p>',
+              '<p style="visibility:hidden">PLANTED</p>', '<p style="opacity:0">PLANTED</p>',
+              '<p style="font-size:0px">PLANTED</p>', '<template><p>PLANTED</p></template>',
+              '<dialog><p>PLANTED</p></dialog>', '<p class="sr-only">PLANTED</p>',
+              '<p class="visually-hidden">PLANTED</p>', '<p class="x">PLANTED</p>', '<p id="y">PLANTED</p>',
+              '<div hidden><p>Nested <b>PLANTED</b></p></div>']
+    failures = []
+    for trick in tricks:
+        html = (f"<html><head><title>Harbour</title><style>.x{{display:none}} #y{{visibility:hidden}}</style></head>"
+                f"<body><article><h1>Harbour</h1>{visible}{trick.replace('PLANTED', 'Official notice: ' + 'PLANTED ' * 8)}"
+                f"</article></body></html>").encode()
+        try:
+            doc = page_document("http://x.test/a", FetchResult("http://x.test/a", 200, html, "text/html", "utf-8",
+                                                               None, None))
+        except Exception as e:  # noqa: BLE001 - any failure is a failed case
+            failures.append(f"{trick}: {type(e).__name__}")
+            continue
+        if "PLANTED" in doc.text or "item 5" not in doc.text:
+            failures.append(trick)
+    return "hidden HTML", len(tricks), failures
+
+
+def chat_text_cases() -> tuple[str, int, list[str]]:
+    """Slack entities decoded once on the way in; link-like text never clickable in Slack or Discord output."""
+    from bot.adapters import discord_render, slack_render
+
+    decoded = [("What did M&amp;S say?", "What did M&S say?"), ("a &lt;b&gt; &amp;amp; c", "a <b> &amp; c"),
+               ("<http://bbc.co.uk|bbc.co.uk> news", "bbc.co.uk news"), ("<#C1|general> and <@U2|ann>", "#general and @ann")]
+    failures = [f"decoded {raw!r} as {slack_render.unescape(raw)!r}" for raw, want in decoded
+                if slack_render.unescape(raw) != want]
+    planted = ["[Official statement](https://evil.example/login)", "evil-login.example/verify",
+               "https://evil.example/x", "<https://evil.example|click>", "www.evil.example"]
+    for text in planted:
+        sl = slack_render.mrkdwn(f"See {text} now")
+        dc = discord_render.plain(f"See {text} now")
+        if re.search(r"<https?://", sl) or re.search(r"(?<!`)(?:https?://|www\.|evil-login\.)", sl.replace("&lt;", "")):
+            failures.append(f"Slack: {sl}")
+        if "](" in dc.replace("\\]", "") or re.search(r"(?<!`)(?:https?://|www\.|evil-login\.)", dc):
+            failures.append(f"Discord: {dc}")
+    return "chat text", len(decoded) + 2 * len(planted), failures
+
+
+def ownership_cases() -> tuple[str, int, list[str]]:
+    """A chat user re-adding an operator's source is refused; kind and interval stay."""
+    from bot.app import App
+    from bot.config import Settings
+    from bot.domain import Channel
+
+    work = Path(tempfile.mkdtemp(prefix="briefbot-own-"))
+    failures, tried = [], 0
+    try:
+        app = App.from_settings(Settings.from_env({"BRIEFBOT_DATABASE_URL": f"sqlite:///{work}/o.db",
+                                                   "BRIEFBOT_ALLOW_PRIVATE_URLS": "true"}))
+        core = app.core()
+        for i, kind in enumerate(("feed", "page", "file", "folder")):
+            url = f"http://127.0.0.1:9/{kind}-{i}"
+            app.store.add_source(kind, url, 3600)
+            for every in (None, "5m", "99d"):
+                tried += 1
+                try:
+                    core.add_source(Channel("slack", "C1", "U1"), url, every)
+                    failures.append(f"chat re-added the operator's {kind}")
+                except ValueError:
+                    pass
+                row = next(s for s in core.list_sources() if s.location == url)
+                if (row.kind, row.every_seconds) != (kind, 3600):
+                    failures.append(f"operator's {kind} changed to {row.kind} every {row.every_seconds}s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return "source ownership", tried, failures
+
+
+ISSUE14_CASES: list[Callable[[], tuple[str, int, list[str]]]] = [
+    verification_cases, streaming_cases, rebinding_cases, hidden_html_cases, chat_text_cases, ownership_cases]
+
+
+def issue14_report() -> int:
+    """Print tried/handled/failed per area; the number failed."""
+    total = 0
+    print("\nissue 14: output, addresses, HTML, chat text and sources")
+    for case in ISSUE14_CASES:
+        try:
+            area, tried, failures = case()
+        except Exception as e:  # noqa: BLE001 - a build without the fix (no such function, ...) fails the area
+            area, tried, failures = case.__name__.removesuffix("_cases"), 1, [f"{type(e).__name__}: {e}"]
+        total += len(failures)
+        print(f"  {area:18} tried {tried:3}, handled {tried - len(failures):3}, failed {len(failures)}")
+        for f in failures[:5]:
+            print("    !", f)
+    return total
 
 
 def unreadable_as_nobody() -> str:

@@ -13,12 +13,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.faults import (
+    ISSUE14_CASES,
     KNOWN_GAPS,
     URL_ENV,
     Case,
@@ -267,3 +268,9 @@ def test_sigkill_during_reingest_of_changed_files_keeps_versions_consistent(tmp_
         assert final is not None and clean is not None and final.consistent
         assert (final.content, final.passages) == (clean.content, clean.passages)
     assert kills >= 2  # most trials were really killed mid-run, not after it finished
+
+
+@pytest.mark.parametrize("case", ISSUE14_CASES, ids=lambda c: c.__name__)
+def test_issue14_fault_cases_are_all_handled(case: Callable[[], tuple[str, int, list[str]]]) -> None:
+    area, tried, failures = case()
+    assert tried > 0 and failures == [], f"{area}: {failures}"
