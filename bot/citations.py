@@ -76,15 +76,24 @@ def links(text: str) -> list[str]:
     return [text[a:b] for a, b in link_spans(text)]
 
 
+_PIECE = 12  # characters of a secret that, shown alone, still leak it
+
+
+def _random_looking(piece: str) -> bool:
+    """A run of a secret that no article would contain by chance: it has a digit or mixes letter cases."""
+    return any(c.isdigit() for c in piece) or (any(c.islower() for c in piece) and any(c.isupper() for c in piece))
+
+
 def leaks_secret(text: str, secrets: tuple[str, ...]) -> bool:
-    """True when a text holds a secret, or any 8-character run of one (a key cut short still leaks)."""
+    """True when a text holds a secret, or a 12-character random-looking run of one (a key cut short still
+    leaks; a placeholder key such as "sk-no-key-required" does not make the word "required" a leak)."""
     for secret in secrets:
         if not secret:
             continue
-        if len(secret) <= 8:
-            if secret in text:
-                return True
-        elif any(secret[i:i + 8] in text for i in range(len(secret) - 7)):
+        if secret in text:
+            return True
+        if any(_random_looking(piece := secret[i:i + _PIECE]) and piece in text
+               for i in range(len(secret) - _PIECE + 1)):
             return True
     return False
 

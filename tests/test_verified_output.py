@@ -139,3 +139,11 @@ def test_discord_escapes_article_markdown_so_links_appear_only_where_the_bot_put
     fields = " ".join(f"{f.name} {f.value}" for f in embed.fields)
     assert "](https://evil" not in fields and "Ann\\_Lee" in fields
     assert "[1] [Port (reopens) — Gazette](https://news.example/port)" in fields  # the bot's own link
+
+
+def test_a_piece_of_a_key_leaks_but_a_placeholder_key_does_not_ban_words() -> None:
+    from bot.citations import leaks_secret
+
+    assert leaks_secret(f"the key starts {KEY[:16]}", (KEY,))  # cut short, still a leak
+    assert not leaks_secret("Passengers are required to book.", ("sk-no-key-required",))  # llama.cpp's placeholder
+    assert leaks_secret("it is sk-no-key-required", ("sk-no-key-required",))
