@@ -228,13 +228,20 @@ def verify(text: str, citations: list[Citation], docs: dict[int, Document], *, r
         if not (0 <= c.start < c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
             v.problems.append(f"citation [{c.n}] text is not the document's words at {c.start}-{c.end}")
     passages = {c.n: fold(c.text) for c in citations if c.n in used and c.doc_id in docs}
+    # a cited article's headline may be shown (and quoted: "Custody death rate 'shocks' MPs") as its label
+    titles = [fold(c.title) for c in citations if c.n in used and c.title]
     for q in quotation_spans(text):
-        quoted = strip_markers(text[q.start:q.end])
+        quoted = text[q.start:q.end]
+        cited = _quote_markers(text, q)
+        if not q.closed and (m := _MARKER.search(quoted)):
+            # an unclosed quotation ends where its sentence is cited
+            quoted, cited = quoted[:m.start()], set(markers(m.group()))
+        quoted = strip_markers(quoted)
         fq = fold(quoted).strip(" .,;:")
         if not fq:
             continue
-        near = [passages[n] for n in _quote_markers(text, q) if n in passages] or list(passages.values())
-        if not any(fq in p for p in near):
+        near = [passages[n] for n in cited if n in passages] or list(passages.values())
+        if not any(fq in p for p in near + titles):
             v.problems.append(f"quotation “{quoted[:60]}” is not word for word in the passage it cites")
     # a cited source's own name ("harbour-strike-gazette.txt", its URL or outlet) may be named
     cited_names = [fold(x) for c in citations if c.n in used for x in (c.url, c.source, c.outlet, c.title) if x]

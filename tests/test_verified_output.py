@@ -147,3 +147,22 @@ def test_a_piece_of_a_key_leaks_but_a_placeholder_key_does_not_ban_words() -> No
     assert leaks_secret(f"the key starts {KEY[:16]}", (KEY,))  # cut short, still a leak
     assert not leaks_secret("Passengers are required to book.", ("sk-no-key-required",))  # llama.cpp's placeholder
     assert leaks_secret("it is sk-no-key-required", ("sk-no-key-required",))
+
+
+def test_extractive_shapes_still_verify() -> None:
+    """Stored text the extractive answer shows: a headline label with scare quotes, and a quotation left open
+    by the cited sentence (its marker ends it), pass; the same words cited to the wrong passage do not."""
+    from bot.citations import verify
+    from bot.domain import Document
+
+    art = ("He added: \"The relationship has said to us that we'd like some more of it.\n\n"
+           "Connors is not the first great name to offer his services.")
+    doc = Document(id=1, location="tennis/1.txt", title="Custody death rate 'shocks' MPs", text=art, content_hash="h")
+    a, b = art.index('"The') + 1, art.index(" of it.") + 7
+    c = art.index("Connors")
+    one = Citation(n=1, source=doc.location, text=art[a - 1:b], doc_id=1, start=a - 1, end=b, title=doc.title)
+    two = Citation(n=2, source=doc.location, text=art[c:], doc_id=1, start=c, end=len(art), title=doc.title)
+    assert verify("Custody death rate 'shocks' MPs: \"The relationship has said to us that we'd like some more of "
+                  "it. [1] Connors is not the first great name to offer his services. [2]", [one, two], {1: doc}).ok
+    assert not verify("\"Connors is not the first great name to offer his services.\" [1] More [2].", [one, two],
+                      {1: doc}).ok
