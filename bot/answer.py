@@ -230,8 +230,10 @@ class Answerer:
         ev = Evidence(query=q)
         # "according to the Gazette": a name that is an outlet or a source location narrows the search
         outlets = [n for n in q.names if n != q.speaker and not self._mentioned(n, sources) and self._is_source(n)]
-        if outlets:
-            sources = (sources or []) + [o.casefold() for o in outlets]
+        if outlets and not sources:
+            # ("~": any location that holds the name). A scoped channel keeps its scope as it is: patterns are
+            # alternatives, and adding one would widen it
+            sources = ["~" + o.casefold() for o in outlets]
         names = [n for n in ([q.speaker] if q.speaker else []) + list(q.names) if n and n not in outlets]
         ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
         ev.missing += self._unknown_names(q)

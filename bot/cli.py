@@ -545,6 +545,11 @@ def cmd_scope(a: argparse.Namespace) -> int:
         if a.clear:
             store.set_channel_sources(a.platform, a.channel, [])
         elif a.sources:
+            bad = [p for p in a.sources if p.startswith("~") or not p.strip()]
+            if bad:
+                print(f"briefbot: scope patterns name sources (a folder, a file, a URL or a site): {bad[0]!r} is "
+                      "not one", file=sys.stderr)
+                return 2
             store.set_channel_sources(a.platform, a.channel, a.sources)
         current = store.channel_sources(a.platform, a.channel)
     finally:
@@ -552,7 +557,7 @@ def cmd_scope(a: argparse.Namespace) -> int:
     if a.json:
         _print_json({"platform": a.platform, "channel": a.channel, "sources": current})
     elif current:
-        print(f"{a.platform} {a.channel} answers and briefs cite only sources whose location contains: "
+        print(f"{a.platform} {a.channel} answers and briefs cite only these sources (folders, files, URLs, sites): "
               + ", ".join(current))
     else:
         print(f"{a.platform} {a.channel} may cite every source")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.question import Query, content_terms, spellings, stem
-from bot.store.base import PassageHit, QuoteRow, Store
+from bot.store.base import PassageHit, QuoteRow, Store, in_scope
 
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
@@ -202,7 +202,7 @@ class Retriever:
             # a role for a name: "Russia's president" is the speaker the article calls "Russian President"
             exact = self._role_matches(toks)
         if sources:
-            exact = [r for r in exact if any(s in r.location for s in sources)]
+            exact = [r for r in exact if in_scope(r.location, sources)]
         return exact
 
     def _role_matches(self, toks: list[str]) -> list[QuoteRow]:

@@ -16,7 +16,7 @@ from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
 from bot.search import Retriever, Span, sentences_in, type_bonus
-from bot.store.base import PassageHit, Store
+from bot.store.base import PassageHit, Store, in_scope
 
 log = logging.getLogger("briefbot.selection")
 
@@ -484,7 +484,7 @@ def _hit(doc: Document | None, ordinal: int, sources: list[str] | None, since: s
     """A passage of a loaded document as a search hit, if the channel's scope and the time window allow it."""
     if doc is None:
         return None
-    if sources and not any(s.casefold() in doc.location.casefold() for s in sources):
+    if not in_scope(doc.location, sources):
         return None
     if since and (doc.published or doc.fetched or "") < since:
         return None

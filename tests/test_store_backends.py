@@ -449,3 +449,29 @@ def test_speaker_names_and_vocabulary(seeded: Any) -> None:
     vocab = seeded.terms_like("nav")
     # SQLite reads FTS5's vocabulary; Postgres keeps none and says so with None
     assert vocab is None or any(t.startswith("navarro") for t in vocab)
+
+
+# -- scope: a source's identity, never any text containing the pattern ----------------------
+SCOPED = [
+    ("/srv/corpus/bbc/business/001.txt", {"corpus/bbc", "bbc", "001.txt", "/srv/corpus/bbc", "business", "/srv/corpus"}),
+    ("/srv/corpus/bbc-extra/002.txt", {"bbc-extra", "/srv/corpus"}),
+    ("https://evil.example/page?x=corpus/bbc", {"evil.example", "https://evil.example/page?x=corpus/bbc"}),
+    ("https://news.example.com/feed/item-1", {"example.com", "news.example.com", "https://news.example.com/feed"}),
+    ("https://example.com.evil.test/corpus/bbc/x", {"evil.test"}),
+]
+PATTERNS = ["corpus/bbc", "bbc", "001.txt", "/srv/corpus/bbc", "business", "bbc-extra", "/srv/corpus",
+            "evil.example", "example.com", "news.example.com", "https://news.example.com/feed", "evil.test",
+            "https://news.example.com/fee", "corpus/bb", "harbour"]
+
+
+def test_scope_patterns_name_sources_not_substrings(store: Any) -> None:
+    from bot.store.base import in_scope
+
+    for i, (location, _) in enumerate(SCOPED):
+        store.put_document(new_doc(location, f"Document number {i} about the harbour."))
+    for pattern in PATTERNS:
+        want = {loc for loc, names in SCOPED if pattern in names}
+        assert {loc for loc, _ in SCOPED if in_scope(loc, [pattern])} == want, pattern
+        assert store.count_documents([pattern]) == len(want), pattern  # the SQL agrees with the Python
+        hits = store.search_passages('"harbour"', limit=10, sources=[pattern])
+        assert {h.location for h in hits} == want, pattern

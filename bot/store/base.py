@@ -5,6 +5,8 @@ Imports only the domain; the stores live beside it.
 
 from __future__ import annotations
 
+import functools
+import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -127,7 +129,7 @@ class Membership:
     when: str = ""  # the document's published-or-fetched time, as read back
 
 
-# Story reads, the same SQL on both stores; {where} comes from like_any.
+# Story reads, the same SQL on both stores; {where} comes from scope_clause.
 UNASSIGNED_SQL = ("SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM story_documents m WHERE m.doc_id = d.id)"
                   " ORDER BY id")
 STORIES_SQL = ("SELECT s.id, s.first_seen, s.last_seen, s.updated_at, m.doc_id FROM stories s"
@@ -183,23 +185,78 @@ class StoryRecords:
         return [r["id"] for r in self._conn().execute(UNASSIGNED_SQL)]
 
     def stories(self, sources: list[str] | None = None) -> list[StoryRow]:
-        """Every story with its documents whose location contains one of `sources` (all when None)."""
-        where, args = like_any("d.location", sources, self.MARK)
+        """Every story with its documents in scope `sources` (all when None)."""
+        where, args = scope_clause("d.location", sources, self.MARK)
         return story_rows(self._conn().execute(STORIES_SQL.format(where=where), args))
 
     def memberships(self, sources: list[str] | None = None) -> list[Membership]:
-        """Every assigned document's story and profile (those whose location contains one of `sources`)."""
-        where, args = like_any("d.location", sources, self.MARK)
+        """Every assigned document's story and profile (those in scope `sources`)."""
+        where, args = scope_clause("d.location", sources, self.MARK)
         return [Membership(r["doc_id"], r["story_id"], r["profile"], r["seen"] or "")
                 for r in self._conn().execute(MEMBERSHIPS_SQL.format(where=where), args)]
 
 
-def like_any(column: str, patterns: list[str] | None, mark: str) -> tuple[str, list[str]]:
-    """SQL that is true when `column` contains one of `patterns` (LIKE, escaped; all when none), and its args."""
+def _escape_like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def scope_likes(pattern: str) -> list[str]:
+    """The LIKE patterns (escaped) of the document locations a scope pattern names — a source's identity, never
+    any text that happens to contain it:
+
+    - an absolute path or a URL names itself and what lies under it ("/data/news", "https://example.com/feed");
+    - a relative path or a file name names the files whose path passes through it or ends with it, by whole
+      components ("corpus/bbc", "harbour-strike-gazette.txt"), never a URL that carries it in its query;
+    - a host name names the pages of that site and its subdomains ("example.com");
+    - "~name" (made by the answerer for "according to the Gazette", never taken from a user) any location that
+      holds the name.
+    """
+    p = pattern.strip().rstrip("/")
+    if p.startswith("~"):
+        return ["%" + _escape_like(p[1:]) + "%"] if len(p) > 1 else []
+    if not p:
+        return []
+    e = _escape_like(p)
+    if p.startswith("/") or "://" in p:
+        return [e, e + "/%"]
+    out = [f"/%/{e}", f"/%/{e}/%", f"file://%/{e}", f"file://%/{e}/%"]
+    if "/" not in p and "." not in p:  # a file name without its extension ("harbour-strike-courier")
+        out += [f"/%/{e}.%", f"file://%/{e}.%"]
+    if "/" not in p and "." in p:  # "example.com": the site's pages
+        out += [f"http://{e}/%", f"https://{e}/%", f"http://%.{e}/%", f"https://%.{e}/%", f"http://{e}", f"https://{e}"]
+    return out
+
+
+def scope_clause(column: str, patterns: list[str] | None, mark: str) -> tuple[str, list[str]]:
+    """SQL that is true when `column` (a document location) is in one of the scope `patterns` (all when none),
+    and its args; `mark` is the dialect's placeholder."""
     if not patterns:
         return "1=1", []
-    args = ["%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for p in patterns]
-    return "(" + " OR ".join(f"{column} LIKE {mark} ESCAPE '\\'" for _ in patterns) + ")", args
+    args = [like for p in patterns for like in scope_likes(p)]
+    if not args:
+        return "1=0", []
+    return "(" + " OR ".join(f"{column} LIKE {mark} ESCAPE '\\'" for _ in args) + ")", args
+
+
+def in_scope(location: str, patterns: list[str] | None) -> bool:
+    """The same test as scope_clause, in Python (case-insensitive like SQLite's LIKE)."""
+    if not patterns:
+        return True
+    return any(_like_regex(like).fullmatch(location) for p in patterns for like in scope_likes(p))
+
+
+@functools.lru_cache(maxsize=1024)
+def _like_regex(like: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(like):
+        c = like[i]
+        if c == "\\" and i + 1 < len(like):
+            out.append(re.escape(like[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
 def quote_row(r: Any) -> QuoteRow:

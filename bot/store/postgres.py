@@ -29,6 +29,7 @@ from bot.store.base import (
     QuoteRow,
     StoreError,
     quote_row,
+    scope_clause,
 )
 from bot.store.postgres_ops import MIGRATIONS, PostgresOpsMixin
 from bot.store.sqlite import now
@@ -332,12 +333,11 @@ class PostgresStore(PostgresOpsMixin):
         return docs
 
     def count_documents(self, sources: list[str] | None = None) -> int:
-        """Stored documents, or those whose location contains one of `sources` (each counted once)."""
+        """Stored documents, or those in scope `sources` (each counted once)."""
         if not sources:
             return int(_scalar(self._conn().execute("SELECT count(*) FROM documents").fetchone()))
-        where = " OR ".join("location LIKE %s ESCAPE '\\'" for _ in sources)
-        return int(_scalar(self._conn().execute(f"SELECT count(*) FROM documents WHERE {where}",
-                                                ["%" + _like(p) + "%" for p in sources]).fetchone()))
+        where, args = scope_clause("location", sources, "%s")
+        return int(_scalar(self._conn().execute(f"SELECT count(*) FROM documents WHERE {where}", args).fetchone()))
 
     def terms_like(self, prefix: str, limit: int = 2000) -> list[str] | None:
         """The articles' vocabulary by prefix: not kept on Postgres (ts_stat reads every document), so unknown."""
@@ -497,8 +497,10 @@ def _search_sql(q: _TsQuery, idf: tuple[list[float], float], sources: list[str] 
     args.update({f"idf{i}": w for i, w in enumerate(weights)}, avglen=avglen)
     where = f"p.tsv @@ {q.expr()}"
     if sources:
-        where += " AND (" + " OR ".join(f"d.location LIKE %(src{i})s ESCAPE '\\'" for i in range(len(sources))) + ")"
-        args.update({f"src{i}": "%" + _like(s) + "%" for i, s in enumerate(sources)})
+        likes = scope_clause("d.location", sources, "%s")[1]
+        where += " AND (" + (" OR ".join(f"d.location LIKE %(src{i})s ESCAPE '\\'" for i in range(len(likes)))
+                             or "false") + ")"
+        args.update({f"src{i}": like for i, like in enumerate(likes)})
     if since:
         where += " AND COALESCE(d.published, d.fetched) >= %(since)s"
         args["since"] = since

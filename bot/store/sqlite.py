@@ -24,6 +24,7 @@ from bot.store.base import (
     SourceRow,
     StoreError,
     quote_row,
+    scope_clause,
 )
 from bot.store.sqlite_ops import SQLiteOpsMixin
 
@@ -457,12 +458,11 @@ class SQLiteStore(SQLiteOpsMixin):
         return docs
 
     def count_documents(self, sources: list[str] | None = None) -> int:
-        """Stored documents, or those whose location contains one of `sources` (each counted once)."""
+        """Stored documents, or those in scope `sources` (each counted once)."""
         if not sources:
             return int(self._conn().execute("SELECT COUNT(*) FROM documents").fetchone()[0])
-        where = " OR ".join("location LIKE ? ESCAPE '\\'" for _ in sources)
-        return int(self._conn().execute(f"SELECT COUNT(*) FROM documents WHERE {where}",
-                                        ["%" + _like(p) + "%" for p in sources]).fetchone()[0])
+        where, args = scope_clause("location", sources, "?")
+        return int(self._conn().execute(f"SELECT COUNT(*) FROM documents WHERE {where}", args).fetchone()[0])
 
     def terms_like(self, prefix: str, limit: int = 2000) -> list[str] | None:
         """Indexed words (Porter stems) starting with `prefix`: the articles' vocabulary, for telling a typo
@@ -525,8 +525,9 @@ class SQLiteStore(SQLiteOpsMixin):
         )
         args: list[Any] = [match, window]
         if sources:
-            sql += " AND (" + " OR ".join("d.location LIKE ? ESCAPE '\\'" for _ in sources) + ")"
-            args.extend("%" + _like(s) + "%" for s in sources)
+            where, scope_args = scope_clause("d.location", sources, "?")
+            sql += " AND " + where
+            args.extend(scope_args)
         if since:
             sql += " AND COALESCE(d.published, d.fetched) >= ?"
             args.append(since)
