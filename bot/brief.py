@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.brief_rules import leads_with_reference, named_speaker, number_by_document, outlet_name
+from bot.brief_rules import leads_with_reference, number_by_document, outlet_name, speaker_name
 from bot.differences import figure_differences, framing, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
 from bot.search import sentences_in
@@ -175,24 +175,44 @@ class ExtractiveSummarizer:
         per_speaker: dict[str, QuoteRow] = {}
         for r in rows:
             q = r.quote
-            if not named_speaker(q.speaker) or q.kind == "unattributed" or len(q.text) < 25:
+            who = speaker_name(q.speaker)
+            if who is None or q.kind == "unattributed" or len(q.text) < 25:
                 continue
-            cur = per_speaker.get(q.speaker or "")
+            cur = per_speaker.get(who)
             if cur is None or weight(r) > weight(cur):
-                per_speaker[q.speaker or ""] = r
-        best = sorted(per_speaker.values(), key=lambda r: -weight(r))
+                per_speaker[who] = r
+        best = sorted(per_speaker.items(), key=lambda kv: -weight(kv[1]))
         out = []
-        for r in best[:MAX_QUOTES]:
+        for who, r in best[:MAX_QUOTES]:
             q = r.quote
             text = q.text.strip().rstrip(",;: ")
             c = Citation(n=0, source=r.location, text=text, doc_id=r.doc_id, start=q.start, end=q.start + len(text),
                          title=r.title, url=r.url, outlet=r.outlet)
-            out.append(BriefQuote(speaker=q.speaker or "", description=q.description, text=text, citation=c))
+            out.append(BriefQuote(speaker=who, description=q.description, text=text, citation=c))
         return out
 
     def _source(self, d: Document) -> dict[str, str | None]:
         return {"source": d.location, "title": d.title, "outlet": d.outlet, "url": d.url, "published": d.published,
                 "name": outlet_name(d, self.outlet_names)}
+
+
+def _stem(w: str) -> str:
+    return w[:6] if len(w) > 6 else w  # "footballer" and "football", "strikes" and "strike"
+
+
+def about(story: Story, topic: str) -> bool:
+    """A story is about a topic when the topic's words are in the headline or lead of at least a third of its
+    articles (at least one): a word one article mentions in passing does not make the story about it."""
+    words = {_stem(w) for w in terms(topic)}
+    if not words:
+        return True
+    hits = 0
+    for d in story.documents:
+        lead = lead_sentence(d)
+        head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
+        if words <= {_stem(w) for w in terms(head)}:
+            hits += 1
+    return hits >= max(1, len(story.documents) / 3)
 
 
 class BriefBuilder:
@@ -228,9 +248,7 @@ class BriefBuilder:
             rows = rows[: self.max_stories]  # only these need their documents read
         stories = self.index.load(rows)
         if topic:
-            words = [w for w in terms(topic)]
-            stories = [s for s in stories if all(any(w in terms(d.text + " " + d.title) for d in s.documents)
-                                                 for w in words)]
+            stories = [s for s in stories if about(s, topic)]
         stories = stories[: self.max_stories]
         self.index.add_vectors(stories, sources)
         before = dict(getattr(self.summarizer, "usage", {}))

@@ -109,6 +109,18 @@ def named_speaker(name: str | None) -> bool:
     return not all(w in GENERIC_SPEAKERS or w in particles for w in lowered)
 
 
+def speaker_name(name: str | None) -> str | None:
+    """The name a brief shows for a quote's speaker: "skipper Dan Horak" is Dan Horak; None when the
+    speaker is no name at all."""
+    if not name:
+        return None
+    words = name.split()
+    while words and words[0][:1].islower():
+        words.pop(0)  # a description before the name
+    shown = " ".join(words)
+    return shown if named_speaker(shown) else None
+
+
 def outlet_name(d: Document, names: dict[str, str] | None = None) -> str:
     """How a brief names a document's outlet: the name the operator set, the outlet (site name or feed
     title), the web site, else the article's headline — never a file name."""
