@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.brief_rules import outlet_key, outlet_name
+from bot.brief_rules import leads_with_reference, outlet_key, outlet_name
 from bot.domain import Citation, Difference, Document, KeyPoint
 from bot.question import STOPWORDS
 from bot.quotes.words import _words
@@ -45,6 +45,7 @@ class Figure:
     shown: str  # "14", "2.4 million"
     noun: str  # singular-ish: "vessel"
     context: frozenset[str]  # the words near the figure: what it is a figure of
+    names: frozenset[str]  # the names near it: whom it is about
 
 
 def _singular(noun: str) -> str:
@@ -62,6 +63,8 @@ def figures(doc: Document, sentences: list[tuple[int, int]]) -> list[Figure]:
     out = []
     text = doc.text
     for a, b in sentences:
+        if leads_with_reference(text[a:b]):
+            continue  # "he's won 24 titles": whose figure it is lies in another sentence
         found = [(m.group(1), m.group(2), m.group(3), m.start(), m.end()) for m in _NUMBER_NOUN.finditer(text, a, b)]
         found += [(m.group(3), m.group(4), m.group(2), m.start(), m.end()) for m in _NOUN_NUMBER.finditer(text, a, b)]
         for value, scale, noun, s, e in found:
@@ -75,8 +78,15 @@ def figures(doc: Document, sentences: list[tuple[int, int]]) -> list[Figure]:
             except ValueError:
                 continue
             out.append(Figure(doc, a, b, v, value + (f" {scale}" if scale else ""), _singular(noun),
-                              _context(text, s, e, noun)))
+                              _context(text, s, e, noun), _names(text, max(a, s - WINDOW), min(b, e + WINDOW), a)))
     return out
+
+
+_NAME = re.compile(r"(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def _names(text: str, a: int, b: int, sentence_start: int) -> frozenset[str]:
+    return frozenset(m.group(0) for m in _NAME.finditer(text, a, b) if m.start() != sentence_start)
 
 
 def figure_differences(docs: list[Document], sentences: Callable[[Document], list[tuple[int, int]]],
@@ -92,6 +102,8 @@ def figure_differences(docs: list[Document], sentences: Callable[[Document], lis
             lo, hi = sorted((f.value, g.value))
             if lo <= 0 or hi / lo > MAX_RATIO:
                 continue
+            if f.names and g.names and not f.names & g.names:
+                continue  # The Aviator's 14 nominations and Vera Drake's 11: two subjects
             shared = len(f.context & g.context)
             if shared >= 2 and shared > best.get(f.noun, (0,))[0]:
                 best[f.noun] = (shared, f, g)
