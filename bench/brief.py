@@ -1,6 +1,8 @@
 """Brief figures: stories over the BBC corpus (all at once, then persisted: the first assignment, a
-catch-up with nothing new, ten late articles), the extractive brief of its largest story, and the
-openai summarizer's prompt tokens for the seeds' brief (counted offline; no server needed).
+catch-up with nothing new, ten late articles), the extractive brief of its largest story, the
+openai summarizer's prompt tokens for the seeds' brief (counted offline; no server needed), and the
+quality report over seeds + BBC: the 20 largest stories and five topics (documents per story, time span,
+pronoun-led points, quote speakers that are not names, differences with a sample, brief time).
 
     python bench/brief.py [BBC_DIR] [SEEDS_DIR]
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.brief import BriefBuilder
+from bot.brief_rules import leads_with_reference, named_speaker, outlet_name
+from bot.domain import Brief
 from bot.ingest.pipeline import Ingester
 from bot.llm.openai_brief import OpenAISummarizer
 from bot.llm.openai_compat import load_prompt
@@ -89,13 +93,72 @@ def main() -> None:
         story = BriefBuilder(store).stories()[0]
         sents = summ.numbered(story)
         article_tokens = sum(count_tokens(d.text, "gpt-4o-mini") for d in story.documents)
-        listing = "\n".join(f"[{n}] ({d.outlet or Path(d.location).name}) {d.text[a:b]}"
-                            for n, (d, a, b) in enumerate(sents, start=1))
+        listing = "\n".join(f"[{n}] ({outlet_name(d)}) {d.text[a:b]}" for n, (d, a, b) in sents.items())
         user: Any = f"Outlets: ...\n\nSentences:\n{listing}"
         tokens = count_tokens(prompt.text + user, "gpt-4o-mini")
         print(f"openai summarizer prompt for the seeds' brief: {tokens:,} tokens for {len(sents)} sentences "
               f"(target <= 3,000; the five articles are {article_tokens:,} tokens)")
 
 
+TOPICS = ["football", "oil", "election", "Oscar", "summit"]
+
+
+def _span(docs: list[Any]) -> str:
+    dates = sorted(d.published[:10] for d in docs if d.published)
+    if not dates:
+        return "undated"
+    return dates[0] if dates[0] == dates[-1] else f"{dates[0]}..{dates[-1]}"
+
+
+def _report(label: str, brief: Brief, docs_of: dict[int, list[Any]]) -> None:
+    points = [k for st in brief.stories for k in st.key_points]
+    pronoun = sum(1 for k in points if leads_with_reference(k.citations[0].text))
+    speakers = [q.speaker for st in brief.stories for q in st.quotes]
+    bad = [s for s in speakers if not named_speaker(s)]
+    diffs = [d for st in brief.stories for d in st.differences if d.topic.startswith("The reports")]
+    print(f"\n{label}: {len(brief.stories)} stories; pronoun-led points {pronoun}/{len(points)} (target 0); "
+          f"quote speakers that are not names {len(bad)}/{len(speakers)} (target 0){' ' + str(bad) if bad else ''}; "
+          f"figure differences {len(diffs)} ({len(diffs) / max(1, len(brief.stories)):.2f} per story)")
+    for st in brief.stories:
+        docs = docs_of[st.story_id]
+        n_diff = sum(1 for d in st.differences if d.topic.startswith("The reports"))
+        print(f"  {len(docs):3d} docs  {_span(docs):22s}  {len(st.key_points)} points  {len(st.quotes)} quotes  "
+              f"{n_diff} figure diffs  {st.headline[:60]}")
+    for d in diffs[:3]:
+        print(f"  sample difference: {d.topic}")
+        for side in d.sides:
+            print(f"      - {side.text[:160]}")
+
+
+def quality(seeds: Path, bbc: Path) -> None:
+    """The issue's quality report over seeds + BBC."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{tmp}/q.db")
+        Ingester(store, extract_quotes=extract_quotes).ingest([str(seeds), str(bbc)])
+        builder = BriefBuilder(store, max_stories=20)
+        builder.catch_up()
+        docs_of = {s.id: s.documents for s in builder.stories()}
+        t = time.perf_counter()
+        brief = builder()
+        print(f"\nquality over seeds + BBC ({store.count_documents():,} documents, {len(docs_of):,} stories)")
+        _report(f"the 20 largest stories (brief {time.perf_counter() - t:.2f} s)", brief, docs_of)
+        ten = BriefBuilder(store, max_stories=10)
+        t = time.perf_counter()
+        ten()
+        print(f"\nbrief of the 10 largest stories: {time.perf_counter() - t:.2f} s (target <= 1 s)")
+        for topic in TOPICS:
+            t = time.perf_counter()
+            b = builder(topic=topic)
+            _report(f"--topic {topic} (brief {time.perf_counter() - t:.2f} s)", b, docs_of)
+        seeds_story = [s for s in brief.stories if all("seeds" in x["source"] for x in s.sources)]
+        for st in seeds_story:
+            print(f"\nseeds: one story of {len(st.sources)}, {len(st.key_points)} cited points, "
+                  f"{len(st.quotes)} quotes with speakers")
+        store.close()
+
+
 if __name__ == "__main__":
     main()
+    root_bbc = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus" / "bbc"
+    root_seeds = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT.parent / "shared" / "corpus" / "seeds"
+    quality(root_seeds, root_bbc)

@@ -6,28 +6,40 @@ The extractive summarizer (default, offline): every point is a verbatim sentence
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import PurePath
 from typing import Any
 
-from bot.domain import Brief, BriefQuote, Citation, Difference, Document, KeyPoint, StoryBrief
+from bot.brief_rules import leads_with_reference, number_by_document, outlet_name, speaker_name
+from bot.differences import figure_differences, framing, lead_sentence
+from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
 from bot.search import sentences_in
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
 from bot.story_index import StoryIndex
 
 MAX_POINTS = 5
-Candidate = tuple[float, Document, int, int, dict[str, float]]  # score, document, start, end, term vector
 MAX_QUOTES = 5
-_NUMBER_NOUN = re.compile(r"\b(\d[\d,.]*)\s+(?:million\s+|billion\s+)?([a-z]{3,})\b")
-# "put the number of waiting vessels at 11"
-_NOUN_NUMBER = re.compile(r"\b(?:number|count|total|tally) of (?:[a-z]+ )?([a-z]{3,}) (?:at|to|as) (\d[\d,.]*)\b")
-_FRAMING = re.compile(r"\b(?:described|calls?|called|as an?|is an?|was an?|amounts? to|marks?|signals?|remains?|"
-                      r"more than|rather than|nothing more than|not\s+\w+\s+but|record(?:ed)? as|opening act)\b",
-                      re.I)
+MAX_POINT_CHARS = 480  # a point and the sentence it leans on, together
+SAME_POINT = 0.3  # story-local cosine above which two sentences say the same thing
+
+
+@dataclass
+class Candidate:
+    """A sentence of a story ranked as a key point; `before` is the sentence just before it."""
+
+    score: float
+    doc: Document
+    start: int
+    end: int
+    vector: dict[str, float]
+    before: tuple[int, int] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.doc.text[self.start:self.end]
 
 
 def cite(n: int, doc: Document, a: int, b: int) -> Citation:
@@ -36,11 +48,19 @@ def cite(n: int, doc: Document, a: int, b: int) -> Citation:
                     url=doc.url, outlet=doc.outlet)
 
 
-def _sentences(doc: Document) -> list[tuple[int, int]]:
+def _cite(doc: Document, a: int, b: int) -> Citation:
+    return cite(0, doc, a, b)  # numbered per document once the brief is complete
+
+
+def _all_sentences(doc: Document) -> list[tuple[int, int]]:
     out = []
     for p in doc.passages or []:
         out.extend(sentences_in(doc.text, p.start, p.end))
-    return [(a, b) for a, b in out if 40 <= b - a <= 400]
+    return out
+
+
+def _sentences(doc: Document) -> list[tuple[int, int]]:
+    return [(a, b) for a, b in _all_sentences(doc) if 40 <= b - a <= 400]
 
 
 def _unit(tf: dict[str, int] | dict[str, float]) -> dict[str, float]:
@@ -48,36 +68,63 @@ def _unit(tf: dict[str, int] | dict[str, float]) -> dict[str, float]:
     return {t: v / norm for t, v in tf.items()}
 
 
+def _quoted(text: str) -> bool:
+    return sum(text.count(m) for m in "“”\"") >= 2
+
+
 class ExtractiveSummarizer:
-    """Builds a StoryBrief from a story's documents and their stored quotes."""
+    """Builds a StoryBrief from a story's documents and their stored quotes.
+
+    `outlet_names` maps a source location prefix to the name the operator gave it.
+    """
 
     name = "extractive"
 
+    def __init__(self, outlet_names: dict[str, str] | None = None) -> None:
+        self.outlet_names = outlet_names or {}
+
     def story_brief(self, story: Story, quotes: list[QuoteRow]) -> StoryBrief:
         docs = story.documents
-        n = 0
-
-        def next_n() -> int:
-            nonlocal n
-            n += 1
-            return n
-
         central, lead, cands = self.ranked(story)
         summary = central.text[lead[0]:lead[1]] if lead else central.title
-        chosen: list[Candidate] = []
-        for c in cands[:300]:
-            if len(chosen) >= MAX_POINTS:
-                break
-            if lead and c[1] is central and c[2] == lead[0]:
-                continue  # already the summary
-            if any(cosine(c[4], o[4]) > 0.3 for o in chosen):
-                continue
-            chosen.append(c)
-        points = [KeyPoint(text=d.text[a:b], citations=[cite(next_n(), d, a, b)]) for _, d, a, b, _ in chosen]
-        return StoryBrief(
+        taken = [_unit(dict(terms(summary)))] if lead else []
+        points = self.points(cands, taken, skip={(central.id, lead[0])} if lead else set())
+        diffs = figure_differences(docs, _sentences, _cite, self.outlet_names)
+        frame = framing(docs, lead_sentence, _cite, self.outlet_names)
+        if frame:
+            diffs.append(frame)
+        return number_by_document(StoryBrief(
             story_id=story.id, headline=central.title, summary=summary, key_points=points,
-            quotes=self._quotes(quotes, next_n, story.vector), differences=self._differences(docs, next_n),
-            entities=entities(docs), sources=[_source(d) for d in docs])
+            quotes=self._quotes(quotes, story.vector), differences=diffs,
+            entities=entities(docs), sources=[self._source(d) for d in docs]))
+
+    def points(self, cands: list[Candidate], taken: list[dict[str, float]],
+               skip: set[tuple[int, int]] | None = None, limit: int = MAX_POINTS) -> list[KeyPoint]:
+        """The best sentences that stand alone (or with the sentence before them cited too), no two alike."""
+        out: list[KeyPoint] = []
+        used = set(skip or ())
+        for c in cands[:300]:
+            if len(out) >= limit:
+                break
+            if (c.doc.id, c.start) in used:
+                continue
+            spans = [(c.start, c.end)]
+            if leads_with_reference(c.text):
+                b = c.before
+                if b is None or (c.doc.id, b[0]) in used or c.end - b[0] > MAX_POINT_CHARS:
+                    continue
+                before = c.doc.text[b[0]:b[1]]
+                if leads_with_reference(before) or _quoted(before):
+                    continue
+                spans.insert(0, b)
+            text = " ".join(c.doc.text[a:b] for a, b in spans)
+            vec = _unit(dict(terms(text)))
+            if any(cosine(vec, o) > SAME_POINT for o in taken):
+                continue
+            taken.append(vec)
+            used.update((c.doc.id, a) for a, _ in spans)
+            out.append(KeyPoint(text=text, citations=[_cite(c.doc, a, b) for a, b in spans]))
+        return out
 
     def ranked(self, story: Story) -> tuple[Document, tuple[int, int] | None, list[Candidate]]:
         """The story's central document, its lead sentence, and every sentence ranked as a key point.
@@ -87,7 +134,9 @@ class ExtractiveSummarizer:
         """
         docs = story.documents
         central = max(docs, key=lambda d: cosine(_unit(dict(terms(d.text))), story.vector))
-        first = _sentences(central)[:1]
+        lead = lead_sentence(central)
+        if lead and leads_with_reference(central.text[lead[0]:lead[1]]):
+            lead = None
         doc_terms = {d.id: set(terms(d.text)) for d in docs}
         df: dict[str, int] = defaultdict(int)
         for ts in doc_terms.values():
@@ -95,26 +144,29 @@ class ExtractiveSummarizer:
                 df[t] += 1
         n_docs = len(docs)
 
-        def local(text: str) -> dict[str, float]:
-            tf = terms(text)
+        def local(tf: dict[str, int]) -> dict[str, float]:
             return _unit({t: c * math.log((n_docs + 1) / (df.get(t, 0) + 0.5)) for t, c in tf.items()})
 
         cands: list[Candidate] = []
         for d in docs:
-            for i, (a, b) in enumerate(_sentences(d)):
+            every = _all_sentences(d)
+            for i, (a, b) in enumerate(every):
+                if not 40 <= b - a <= 400:
+                    continue
                 text = d.text[a:b]
-                if sum(text.count(m) for m in "“”\"") >= 2 and n_docs > 1:
-                    continue  # quotes have their own section
-                ts = set(terms(text))
+                if _quoted(text) or text.count("“") != text.count("”") or text.count('"') % 2 or not text[0].isupper():
+                    continue  # quotes have their own section; a sentence cut inside a quote is no point
+                tf = terms(text)
+                ts = set(tf)
                 # words this sentence shares with other outlets (not with all: those are the names)
                 support = sum(math.log((n_docs + 1) / df[t]) for t in ts if df[t] >= 2) / math.sqrt(max(1, len(ts)))
-                rel = support + 0.3 * cosine(_unit(dict(terms(text))), story.vector) + (0.1 if i < 3 else 0.0)
-                cands.append((rel, d, a, b, local(text)))
-        cands.sort(key=lambda c: -c[0])
-        return central, (first[0] if first else None), cands
+                rel = support + 0.3 * cosine(_unit(dict(tf)), story.vector) + (0.1 if i < 4 else 0.0)
+                cands.append(Candidate(rel, d, a, b, local(tf), every[i - 1] if i else None))
+        cands.sort(key=lambda c: -c.score)
+        return central, lead, cands
 
-    def _quotes(self, rows: list[QuoteRow], next_n: object, centre: dict[str, float]) -> list[BriefQuote]:
-        """One quote per speaker: whole sentences someone said, about what the story is about."""
+    def _quotes(self, rows: list[QuoteRow], centre: dict[str, float]) -> list[BriefQuote]:
+        """One quote per named speaker: whole sentences someone said, about what the story is about."""
         def weight(r: QuoteRow) -> float:
             q = r.quote
             return (cosine(_unit(dict(terms(q.text))), centre) + (0.1 if q.kind == "direct" else 0.0)
@@ -123,60 +175,44 @@ class ExtractiveSummarizer:
         per_speaker: dict[str, QuoteRow] = {}
         for r in rows:
             q = r.quote
-            if not q.speaker or q.kind == "unattributed" or len(q.text) < 25:
+            who = speaker_name(q.speaker)
+            if who is None or q.kind == "unattributed" or len(q.text) < 25:
                 continue
-            cur = per_speaker.get(q.speaker)
+            cur = per_speaker.get(who)
             if cur is None or weight(r) > weight(cur):
-                per_speaker[q.speaker] = r
-        best = sorted(per_speaker.values(), key=lambda r: -weight(r))
+                per_speaker[who] = r
+        best = sorted(per_speaker.items(), key=lambda kv: -weight(kv[1]))
         out = []
-        for r in best[:MAX_QUOTES]:
+        for who, r in best[:MAX_QUOTES]:
             q = r.quote
             text = q.text.strip().rstrip(",;: ")
-            c = Citation(n=next_n(), source=r.location, text=text, doc_id=r.doc_id,  # type: ignore[operator]
-                         start=q.start, end=q.start + len(text), title=r.title, url=r.url, outlet=r.outlet)
-            out.append(BriefQuote(speaker=q.speaker or "", description=q.description, text=text, citation=c))
+            c = Citation(n=0, source=r.location, text=text, doc_id=r.doc_id, start=q.start, end=q.start + len(text),
+                         title=r.title, url=r.url, outlet=r.outlet)
+            out.append(BriefQuote(speaker=who, description=q.description, text=text, citation=c))
         return out
 
-    def _differences(self, docs: list[Document], next_n: object) -> list[Difference]:
-        """Figures the outlets report differently, and each outlet's own framing sentence."""
-        if len({d.outlet or d.location for d in docs}) < 2:
-            return []
-        out: list[Difference] = []
-        figures: dict[str, dict[int, tuple[str, int, int]]] = defaultdict(dict)
-        for d in docs:
-            for a, b in _sentences(d):
-                found = [(m.group(2), m.group(1)) for m in _NUMBER_NOUN.finditer(d.text, a, b)]
-                found += [(m.group(1), m.group(2)) for m in _NOUN_NUMBER.finditer(d.text, a, b)]
-                for noun, value in found:
-                    figures[noun.rstrip("s")].setdefault(d.id, (value.rstrip(".,"), a, b))
-        by_id = {d.id: d for d in docs}
-        for noun, per_doc in figures.items():
-            values = {v[0] for v in per_doc.values()}
-            if len(per_doc) >= 2 and len(values) >= 2 and noun not in {"year", "percent", "time", "day"}:
-                sides = [KeyPoint(text=f"{_name(by_id[i])}: {v[0]}",
-                                  citations=[cite(next_n(), by_id[i], v[1], v[2])])  # type: ignore[operator]
-                         for i, v in per_doc.items()]
-                out.append(Difference(topic=f"figures for “{noun}s”", sides=sides))
-        framing = []
-        centre = _unit({t: 1 for d in docs for t in terms(d.title)})
-        for d in docs[:4]:
-            cue = [(a, b) for a, b in _sentences(d) if _FRAMING.search(d.text[a:b]) and "“" not in d.text[a:b]]
-            best = max(cue, key=lambda ab: cosine(_unit(dict(terms(d.text[ab[0]:ab[1]]))), centre), default=None)
-            if best:
-                framing.append(KeyPoint(text=f"{_name(d)}: {d.text[best[0]:best[1]]}",
-                                        citations=[cite(next_n(), d, best[0], best[1])]))  # type: ignore[operator]
-        if len(framing) >= 2:
-            out.append(Difference(topic="how each outlet frames it", sides=framing))
-        return out[:3]
+    def _source(self, d: Document) -> dict[str, str | None]:
+        return {"source": d.location, "title": d.title, "outlet": d.outlet, "url": d.url, "published": d.published,
+                "name": outlet_name(d, self.outlet_names)}
 
 
-def _name(d: Document) -> str:
-    return d.outlet or PurePath(d.location).name
+def _stem(w: str) -> str:
+    return w[:6] if len(w) > 6 else w  # "footballer" and "football", "strikes" and "strike"
 
 
-def _source(d: Document) -> dict[str, str | None]:
-    return {"source": d.location, "title": d.title, "outlet": d.outlet, "url": d.url, "published": d.published}
+def about(story: Story, topic: str) -> bool:
+    """A story is about a topic when the topic's words are in the headline or lead of at least a third of its
+    articles (at least one): a word one article mentions in passing does not make the story about it."""
+    words = {_stem(w) for w in terms(topic)}
+    if not words:
+        return True
+    hits = 0
+    for d in story.documents:
+        lead = lead_sentence(d)
+        head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
+        if words <= {_stem(w) for w in terms(head)}:
+            hits += 1
+    return hits >= max(1, len(story.documents) / 3)
 
 
 class BriefBuilder:
@@ -212,9 +248,7 @@ class BriefBuilder:
             rows = rows[: self.max_stories]  # only these need their documents read
         stories = self.index.load(rows)
         if topic:
-            words = [w for w in terms(topic)]
-            stories = [s for s in stories if all(any(w in terms(d.text + " " + d.title) for d in s.documents)
-                                                 for w in words)]
+            stories = [s for s in stories if about(s, topic)]
         stories = stories[: self.max_stories]
         self.index.add_vectors(stories, sources)
         before = dict(getattr(self.summarizer, "usage", {}))

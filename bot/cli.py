@@ -434,7 +434,7 @@ def render_brief_markdown(brief: Any) -> str:
         out.append(f"## {st.headline}\n\n{st.summary}\n")
         cites: list[Any] = []
         for k in st.key_points:
-            out.append(f"- {k.text} " + " ".join(f"[{c.n}]" for c in k.citations))
+            out.append(f"- {k.text} " + " ".join(dict.fromkeys(f"[{c.n}]" for c in k.citations)))
             cites += k.citations
         if st.quotes:
             out.append("\n**Quotes**\n")
@@ -445,11 +445,19 @@ def render_brief_markdown(brief: Any) -> str:
         if st.differences:
             out.append("\n**Where the sources differ**\n")
             for d in st.differences:
-                out.append(f"- {d.topic}: " + "; ".join(f"{s.text} [{s.citations[0].n}]" for s in d.sides))
+                out.append(f"- {d.topic}\n" + "\n".join(f"  - {s.text} [{s.citations[0].n}]" for s in d.sides))
                 cites += [c for s in d.sides for c in s.citations]
-        out.append("\n**Sources**: " + "; ".join(f"{s['title']} ({s['outlet'] or s['source'].rsplit('/', 1)[-1]})"
+        out.append("\n**Sources**: " + "; ".join(f"{s['title']}" + (f" ({s['name']})" if s.get('name') and not str(s['name']).startswith('“') else "")
                                                for s in st.sources))
-        out.append("\n" + "\n".join(f"[{c.n}] {c.title} — {c.url or c.source}" for c in cites) + "\n")
+        # one number per document, the sentences cited from it under it
+        per_doc: dict[int, list[Any]] = {}
+        for c in sorted(cites, key=lambda c: c.n):
+            per_doc.setdefault(c.n, []).append(c)
+        lines = []
+        for n, cs in per_doc.items():
+            lines.append(f"[{n}] {cs[0].title} — {cs[0].url or cs[0].source}")
+            lines += [f"    > {t}" for t in dict.fromkeys(c.text for c in cs)]
+        out.append("\n" + "\n".join(lines) + "\n")
     return "\n".join(out)
 
 

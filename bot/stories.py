@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.domain import Document
 from bot.question import STOPWORDS
@@ -25,6 +26,9 @@ JOIN_SIMILARITY = 0.3  # blend of term cosine and shared names above which a doc
 NAMES_PER_DOC = 12
 MAX_POSTINGS = 300  # a very common name ("Mr Blair") only links to its most recent documents
 MAX_CANDIDATES = 30  # cosine only against the earlier documents sharing the most names
+MAX_SPAN_DAYS = 14  # dated articles further apart than this report different events
+COHESION = 0.32  # a document joins a story when it is like the better half of its recent articles ...
+COHESION_SAMPLE = 8  # ... of this many: a chain of look-alikes does not grow one topic-wide story
 
 
 @dataclass
@@ -57,16 +61,18 @@ class Profile:
     when: str  # published, else fetched: documents are assigned in this order
     tf: dict[str, int]  # term counts, title words counted three times
     names: set[str]
+    published: str | None = None  # the date the article gives, when it gives one
 
     def dumps(self) -> str:
-        """The stored form (JSON of terms and names)."""
-        return json.dumps({"terms": self.tf, "names": sorted(self.names)}, separators=(",", ":"))
+        """The stored form (JSON of terms, names and the publication date)."""
+        return json.dumps({"terms": self.tf, "names": sorted(self.names), "published": self.published},
+                          separators=(",", ":"))
 
     @classmethod
     def loads(cls, doc_id: int, when: str, text: str) -> Profile:
-        """A profile from its stored form."""
+        """A profile from its stored form (profiles stored before dates were kept have none)."""
         d = json.loads(text)
-        return cls(doc_id=doc_id, when=when, tf=d["terms"], names=set(d["names"]))
+        return cls(doc_id=doc_id, when=when, tf=d["terms"], names=set(d["names"]), published=d.get("published"))
 
 
 def _when(d: Document) -> str:
@@ -94,7 +100,7 @@ def names(doc: Document, limit: int = NAMES_PER_DOC) -> set[str]:
 def profile(doc: Document) -> Profile:
     """A document's term counts (title words count double on top of the text's) and names."""
     tf = terms(doc.text) + terms(doc.title) + terms(doc.title)
-    return Profile(doc_id=doc.id, when=_when(doc), tf=dict(tf), names=names(doc))
+    return Profile(doc_id=doc.id, when=_when(doc), tf=dict(tf), names=names(doc), published=doc.published)
 
 
 class Vectors:
@@ -161,21 +167,51 @@ def assign(existing: list[tuple[Profile, int]], new: list[Profile], threshold: f
         for n in p.names:
             postings[n].append(p.doc_id)
 
-    for p, _ in sorted(existing, key=lambda ps: _order(ps[0])):
+    members: dict[int, list[int]] = defaultdict(list)  # story id -> its documents, in assignment order
+    for p, sid in sorted(existing, key=lambda ps: _order(ps[0])):
         post(p)
+        members[sid].append(p.doc_id)
     out: dict[int, int] = {}
     for p in sorted(new, key=_order):
         # sorted names: ties among candidates fall the same way in every process
         shared: Counter[int] = Counter(i for n in sorted(p.names) for i in postings.get(n, ())[-MAX_POSTINGS:])
-        best, best_sim = p.doc_id, threshold
+        scored: dict[int, float] = {}
         for other, _ in shared.most_common(MAX_CANDIDATES):
             o = by_id[other]
             sim = similarity(vec(p), vec(o), p.names, o.names)
-            if sim >= best_sim:
-                best, best_sim = story_of[other], sim
+            if sim >= threshold and sim > scored.get(story_of[other], 0.0):
+                scored[story_of[other]] = sim
+        best = p.doc_id
+        for sid, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0])):
+            if _fits(p, [by_id[i] for i in members[sid]], vec):
+                best = sid
+                break
         story_of[p.doc_id] = out[p.doc_id] = best
+        members[best].append(p.doc_id)
         post(p)
     return out
+
+
+def _days(a: str, b: str) -> float:
+    try:
+        da, db = (datetime.fromisoformat(x[:10]) for x in (a, b))
+    except ValueError:
+        return 0.0
+    return abs((da - db).days)
+
+
+def _fits(p: Profile, story: list[Profile], vec: Vectors) -> bool:
+    """Whether a document reports the event a story is about, not only its topic: close in time to
+    every dated article of it (when dates are known) and like most of its recent articles, not one."""
+    if p.published:
+        dated = [o.published for o in story if o.published]
+        if any(_days(p.published, d) > MAX_SPAN_DAYS for d in dated):
+            return False  # a story that would span months is two events
+    recent = story[-COHESION_SAMPLE:]
+    if len(recent) < 2:
+        return True
+    sims = sorted((similarity(vec(p), vec(o), p.names, o.names) for o in recent), reverse=True)
+    return sum(sims[: max(2, (len(sims) + 1) // 2)]) / max(2, (len(sims) + 1) // 2) >= COHESION
 
 
 def group(docs: list[Document], threshold: float = JOIN_SIMILARITY) -> list[Story]:

@@ -1,5 +1,6 @@
-"""The LLM summarizer for briefs: the extractive brief's ranked sentences, numbered and packed to a
-token budget, rewritten by the model; every point, summary and difference verified before use.
+"""The LLM summarizer for briefs: the extractive brief's ranked sentences, with stable ids and packed to a
+token budget, rewritten by the model; every point, summary and difference verified before use by the
+rules the extractive brief keeps (supported by what it cites, no pronoun-led point without its antecedent).
 
 What fails verification is dropped or replaced by the extractive version; quotes always come from
 the quote index, so they are verbatim by construction.
@@ -8,21 +9,22 @@ the quote index, so they are verbatim by construction.
 from __future__ import annotations
 
 import logging
-from pathlib import PurePath
 from typing import Any
 
-from bot.brief import ExtractiveSummarizer
+from bot.brief import ExtractiveSummarizer, _all_sentences
+from bot.brief_rules import leads_with_reference, number_by_document, outlet_key, outlet_name
 from bot.citations import fold, quotations, verify
 from bot.domain import Citation, Difference, Document, KeyPoint, StoryBrief
 from bot.llm.openai_backend import Transport
 from bot.llm.tokens import count_tokens, pack
 from bot.store.base import QuoteRow
-from bot.stories import Story
+from bot.stories import Story, terms
 
 log = logging.getLogger("briefbot.brief")
 
 BRIEF_BUDGET = 3000  # prompt tokens per story brief
 MAX_SENTENCES = 60
+ID_STRIDE = 100  # sentence ids: article number * ID_STRIDE + sentence number
 # No maxLength/maxItems (llama.cpp's grammar compiler fails on large repetitions): checked after parsing.
 _CITED = {"type": "array", "items": {"type": "integer"}}
 BRIEF_SCHEMA: dict[str, Any] = {
@@ -47,8 +49,9 @@ BRIEF_SCHEMA: dict[str, Any] = {
 }
 
 
-def _outlet(d: Document) -> str:
-    return d.outlet or (PurePath(d.location).name if "://" not in d.location else d.location.split("/")[2])
+def sentence_id(doc_number: int, sentence_number: int) -> int:
+    """A sentence's id in the prompt: 204 is sentence 4 of the story's article 2 (not its rank)."""
+    return doc_number * ID_STRIDE + sentence_number
 
 
 class OpenAISummarizer:
@@ -69,22 +72,38 @@ class OpenAISummarizer:
         self.usage: dict[str, Any] = {"calls": 0, "tokens_in": 0, "tokens_out": 0, "prompt_tokens_counted": 0,
                                       "fallbacks": 0}
 
-    def numbered(self, story: Story) -> list[tuple[Document, int, int]]:
-        """The best-ranked sentences, in ranked order, packed to the prompt's token budget."""
+    def numbered(self, story: Story) -> dict[int, tuple[Document, int, int]]:
+        """The best-ranked sentences packed to the prompt's token budget, by stable id, in article order.
+
+        A sentence that leans on the one before it ("He said…") comes with that sentence, so the model can
+        cite both.
+        """
         _, _, cands = self.fallback.ranked(story)
-        lines = [f"({_outlet(d)}) {d.text[a:b]}" for _, d, a, b, _ in cands[:MAX_SENTENCES]]
+        number = {d.id: k for k, d in enumerate(story.documents, start=1)}
+        index = {d.id: {a: i for i, (a, _) in enumerate(_all_sentences(d), start=1)} for d in story.documents}
+        picked: list[list[tuple[int, Document, int, int]]] = []
+        for c in cands[:MAX_SENTENCES]:
+            if index[c.doc.id][c.start] >= ID_STRIDE:
+                continue  # past the 99th sentence of an article: no id to give it
+            group = []
+            if c.before is not None and leads_with_reference(c.text):
+                group.append((sentence_id(number[c.doc.id], index[c.doc.id][c.before[0]]), c.doc, *c.before))
+            group.append((sentence_id(number[c.doc.id], index[c.doc.id][c.start]), c.doc, c.start, c.end))
+            picked.append(group)
+        lines = [" ".join(f"({outlet_name(d)}) {d.text[a:b]}" for _, d, a, b in g) for g in picked]
         # the "[n] " prefixes, the outlets line and the chat framing cost tokens too: keep room for them
-        room = self.budget - count_tokens(self.prompt_text, self.transport.model) - 4 * len(lines) - 120
+        room = self.budget - count_tokens(self.prompt_text, self.transport.model) - 6 * len(lines) - 120
         keep = pack(lines, max(0, room), self.transport.model)
-        return [(cands[i][1], cands[i][2], cands[i][3]) for i in keep]
+        out = {sid: (d, a, b) for i in keep for sid, d, a, b in picked[i]}
+        return dict(sorted(out.items()))
 
     def story_brief(self, story: Story, quotes: list[QuoteRow]) -> StoryBrief:
         base = self.fallback.story_brief(story, quotes)
         sents = self.numbered(story)
         if not sents:
             return base
-        listing = "\n".join(f"[{n}] ({_outlet(d)}) {d.text[a:b]}" for n, (d, a, b) in enumerate(sents, start=1))
-        user = (f"Outlets: {', '.join(dict.fromkeys(_outlet(d) for d in story.documents))}\n\n"
+        listing = "\n".join(f"[{n}] ({outlet_name(d)}) {d.text[a:b]}" for n, (d, a, b) in sents.items())
+        user = (f"Outlets: {', '.join(dict.fromkeys(outlet_name(d) for d in story.documents))}\n\n"
                 f"Sentences:\n{listing}")
         self.usage["prompt_tokens_counted"] += count_tokens(self.prompt_text + user, self.transport.model)
         res = self.transport.complete_json(self.prompt_text, user, BRIEF_SCHEMA, "story_brief", max_tokens=900,
@@ -99,7 +118,7 @@ class OpenAISummarizer:
             return base
         return self._merge(base, res.data, sents, story)
 
-    def _merge(self, base: StoryBrief, data: dict[str, Any], sents: list[tuple[Document, int, int]],
+    def _merge(self, base: StoryBrief, data: dict[str, Any], sents: dict[int, tuple[Document, int, int]],
                story: Story) -> StoryBrief:
         docs = {d.id: d for d in story.documents}
         counter = [0]
@@ -107,20 +126,25 @@ class OpenAISummarizer:
         def checked(text: Any, nums: Any, what: str) -> KeyPoint | None:
             if not isinstance(text, str) or not text.strip() or not isinstance(nums, list):
                 return None
-            ns = [n for n in nums if isinstance(n, int)][:4]
-            if not ns or any(not 1 <= n <= len(sents) for n in ns):
-                log.warning("brief of story %s: %s dropped: citations %s out of range", story.id, what, nums)
+            ns = list(dict.fromkeys(n for n in nums if isinstance(n, int)))[:4]
+            if not ns or any(n not in sents for n in ns):
+                log.warning("brief of story %s: %s dropped: citations %s are not sentence ids", story.id, what, nums)
                 return None
             cites = []
-            for n in dict.fromkeys(ns):
-                d, a, b = sents[n - 1]
+            for n in ns:
+                d, a, b = sents[n]
                 counter[0] += 1
                 cites.append(Citation(n=counter[0], source=d.location, text=d.text[a:b], doc_id=d.id, start=a,
                                       end=b, title=d.title, url=d.url, outlet=d.outlet))
             marked = text.strip() + " " + "".join(f"[{c.n}]" for c in cites)
             verdict = verify(marked, cites, docs, secrets=self.secrets)
-            if not verdict.ok:
-                log.warning("brief of story %s: %s dropped: %s", story.id, what, "; ".join(verdict.problems))
+            problems = list(verdict.problems)
+            if not supported(text, [c.text for c in cites]):
+                problems.append("its words are not in the sentences it cites")
+            if leads_with_reference(text) and not _antecedent_cited(ns):
+                problems.append("it opens with a reference to something not cited with it")
+            if problems:
+                log.warning("brief of story %s: %s dropped: %s", story.id, what, "; ".join(problems))
                 return None
             return KeyPoint(text=text.strip(), citations=cites)
 
@@ -133,10 +157,14 @@ class OpenAISummarizer:
         for i, df in enumerate(data.get("differences") or []):
             if not isinstance(df, dict) or not isinstance(df.get("topic"), str):
                 continue
-            sides = [s for j, side in enumerate(df.get("sides") or []) if isinstance(side, dict)
-                     and (s := checked(f"{side.get('outlet') or ''}: {side.get('text')}".strip(": "),
-                                       side.get("citations"), f"difference {i + 1} side {j + 1}"))]
-            if len(sides) >= 2:
+            sides = []
+            for j, side in enumerate(df.get("sides") or []):
+                s = checked(side.get("text"), side.get("citations"), f"difference {i + 1} side {j + 1}") \
+                    if isinstance(side, dict) else None
+                if s is not None:  # the outlet is named from the cited article, not by the model
+                    s.text = f"{outlet_name(docs[s.citations[0].doc_id], self.fallback.outlet_names)}: {s.text}"
+                    sides.append(s)
+            if len({outlet_key(docs[s.citations[0].doc_id]) for s in sides}) >= 2:
                 diffs.append(Difference(topic=df["topic"].strip()[:120], sides=sides))
         headline = data.get("headline")
         ok_headline = isinstance(headline, str) and 0 < len(headline.strip()) <= 140 and not quotations(headline)
@@ -146,17 +174,44 @@ class OpenAISummarizer:
             log.warning("brief of story %s: only %d verified points from the model; using the extractive brief",
                         story.id, len(points))
             return base
-        return StoryBrief(
+        return number_by_document(StoryBrief(
             story_id=base.story_id, headline=headline.strip() if ok_headline and isinstance(headline, str)
             else base.headline, summary=summary_kp.text if summary_kp else base.summary,
             key_points=points, quotes=base.quotes, differences=diffs or base.differences, entities=base.entities,
-            sources=base.sources)
+            sources=base.sources))
+
+
+def _antecedent_cited(ids: list[int]) -> bool:
+    """A point opening with "He…" is fine when it also cites the sentence before the one it rests on."""
+    return any(n - 1 in ids and n % ID_STRIDE > 1 for n in ids)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in terms(text) if len(w) > 3}
+
+
+def supported(text: str, cited: list[str], share: float = 0.5) -> bool:
+    """Most of a point's content words appear (by their first five letters) in the sentences it cites."""
+    own = _stems(quotations_removed(text))
+    if not own:
+        return True
+    there = set().union(*(_stems(c) for c in cited)) if cited else set()
+    return len(own & there) >= share * len(own)
+
+
+def quotations_removed(text: str) -> str:
+    """The text without its quoted words (those are checked verbatim on their own)."""
+    for q in quotations(text):
+        text = text.replace(q, " ")
+    return text
 
 
 def _distinct(points: list[KeyPoint]) -> list[KeyPoint]:
     """No two points saying the same (a model repeating itself is common)."""
     out: list[KeyPoint] = []
     for p in points:
-        if not any(fold(p.text) == fold(o.text) for o in out):
+        mine = _stems(p.text)
+        if not any(fold(p.text) == fold(o.text) or len(mine & _stems(o.text)) > 0.7 * max(1, len(mine))
+                   for o in out):
             out.append(p)
     return out

@@ -1,0 +1,167 @@
+"""What a brief may show: points that stand alone, speakers that are names, outlets by their name.
+
+Pure text rules shared by the extractive and the LLM summarizers; imports nothing of the store or LLM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from bot.domain import Citation, Document, StoryBrief
+from bot.quotes.names import valid_speaker
+from bot.quotes.words import _words
+
+# A sentence opening with one of these points back at something said before it.
+_PRONOUNS = _words(
+    "he she it they him her them his hers its their theirs this that these those such both neither either"
+    " another others there")
+# Connectives that lean on the sentence before ("But the union…"): the point would start mid-argument.
+_CONNECTIVES = _words(
+    "but and also however meanwhile instead still yet then so nevertheless nonetheless moreover furthermore"
+    " besides otherwise thus hence therefore likewise similarly again later earlier")
+# "The firm said…": a definite description standing for a name given earlier.
+_ANAPHORIC_HEADS = _words(
+    "firm company group club player man woman move decision deal plan bank minister side team star singer"
+    " actor actress country pair two three latter former same couple band film show report case trio duo"
+    " striker midfielder defender manager boss official officials spokesman spokeswoman star's pact"
+    " agreement measure bill proposal offer claim claims figure figures incident accident attack"
+    " president chairman leader")
+# what "that …" points back at: "disputed that account", "rejected that view"
+_BACK_NOUNS = _ANAPHORIC_HEADS | _words(
+    "account view version idea argument claim statement suggestion assessment analysis story position stance"
+    " approach offer request demand promise warning threat criticism number estimate total amount sum")
+_DEMONSTRATIVE = re.compile(r"\b(?:this|that|these|those|such)\s+([a-z][a-z\-]+)\b")
+_TIME_NOUNS = _words(
+    "year week month season morning afternoon evening night weekend time summer winter spring autumn"
+    " decade century day quarter term")
+_NOT_A_NOUN = _words(
+    "is was are were has had have will would could should may might can the a an it he she they we you i"
+    " there this that if when as of to in on for with by not no all some many")
+# after these, "that" opens a clause ("said that workers…"), not a reference
+_CLAUSE_WORDS = _words(
+    "said says added warned claimed argued believed feared insisted stated noted reported suggested announced"
+    " confirmed denied believes claims argues insists fears hoped hopes expected expects revealed showed shows"
+    " means meant knows learned thinks thought agreed admitted admits ruled decided so now given such ensure"
+    " ensuring hope say fact know think believe expect claim argue mean show insist than is was are were"
+    " found find clear likely sure possible")
+_WORD = re.compile(r"[A-Za-z][\w'’\-]*")
+
+# Single words the quote finder can take for a speaker that name nobody in particular.
+GENERIC_SPEAKERS = _words(
+    "statement board government police officials official spokesman spokeswoman spokesperson source sources"
+    " report reports committee council court ministry department club company firm group union management"
+    " party campaign team side agency authorities authority sources analysts experts critics fans"
+    " insiders observers residents witnesses ministers aides officers prosecutors lawyers judge jury"
+    " statement's letter document paper newspaper website")
+
+
+def leads_with_reference(text: str) -> bool:
+    """True when a sentence cannot be read on its own: it opens with a pronoun, a leaning connective or
+    "the firm", or it points back with "that account" / "this move"."""
+    words = _WORD.findall(text.lstrip("“\"'‘—–- "))
+    if not words:
+        return False
+    first = words[0].lower().replace("’", "'")
+    if first in _PRONOUNS and not (len(words) > 1 and words[1].lower() in _TIME_NOUNS):
+        return True
+    if first in _CONNECTIVES:
+        return True
+    if first == "the" and len(words) > 1:
+        head = words[1].lower()
+        if head in _ANAPHORIC_HEADS and not (len(words) > 2 and words[2][:1].isupper()):
+            return True
+    for m in _DEMONSTRATIVE.finditer(text):
+        noun = m.group(1).lower()
+        if noun in _TIME_NOUNS or noun in _NOT_A_NOUN:
+            continue
+        if m.group(0).lower().startswith("that") and (noun not in _BACK_NOUNS
+                                                       or not _points_back_with_that(text, m.start())):
+            continue  # "an event that showed…" is a relative clause
+        return True
+    return False
+
+
+def _points_back_with_that(text: str, at: int) -> bool:
+    """'disputed that account' points back; 'said that workers…' is a clause, not a reference."""
+    before = _WORD.findall(text[max(0, at - 30):at])
+    if not before:
+        return True
+    return before[-1].lower() not in _CLAUSE_WORDS
+
+
+def named_speaker(name: str | None) -> bool:
+    """A speaker a brief may show: a person's or an organisation's name, never a generic word
+    ("statement", "board") or a description ("ex-Reds assistant boss")."""
+    if not name or not valid_speaker(name):
+        return False
+    words = name.split()
+    lowered = [w.lower().strip(".,’'") for w in words]
+    if len(words) == 1 and lowered[0] in GENERIC_SPEAKERS:
+        return False
+    particles = {"de", "da", "van", "von", "der", "den", "del", "la", "le", "bin", "al", "of", "the", "and", "&",
+                 "di", "du", "dos", "das", "ibn", "y", "for"}
+    # every word of a name is capitalised (or a particle); a lower-case word makes it a description
+    if any(not (w[:1].isupper() or w[:1].isdigit() or w.lower() in particles) for w in words):
+        return False
+    # "Union Board" names nobody; "Aldmere Dockworkers' Union" does
+    return not all(w in GENERIC_SPEAKERS or w in particles for w in lowered)
+
+
+def speaker_name(name: str | None) -> str | None:
+    """The name a brief shows for a quote's speaker: "skipper Dan Horak" is Dan Horak; None when the
+    speaker is no name at all."""
+    if not name:
+        return None
+    words = name.split()
+    while words and words[0][:1].islower():
+        words.pop(0)  # a description before the name
+    shown = " ".join(words)
+    return shown if named_speaker(shown) else None
+
+
+def outlet_name(d: Document, names: dict[str, str] | None = None) -> str:
+    """How a brief names a document's outlet: the name the operator set, the outlet (site name or feed
+    title), the web site, else the article's headline — never a file name."""
+    if names:
+        for prefix, name in names.items():
+            if d.location.startswith(prefix):
+                return name
+    if d.outlet:
+        return d.outlet
+    for loc in (d.url, d.location):
+        if loc and "://" in loc and not loc.startswith("file:"):
+            host = urlsplit(loc).hostname or ""
+            if host:
+                return host.removeprefix("www.")
+    title = (d.title or "").strip()
+    return f"“{title[:70].rstrip()}{'…' if len(title) > 70 else ''}”" if title else "an untitled article"
+
+
+def outlet_key(d: Document) -> str:
+    """What makes two documents different outlets (two files without an outlet are two reports)."""
+    if d.outlet:
+        return d.outlet.casefold()
+    for loc in (d.url, d.location):
+        if loc and "://" in loc and not loc.startswith("file:"):
+            return (urlsplit(loc).hostname or loc).removeprefix("www.")
+    return f"doc:{d.id}"
+
+
+def number_by_document(sb: StoryBrief) -> StoryBrief:
+    """One citation number per source document, numbered in the order the brief first cites them
+    (points, then quotes, then differences)."""
+    order: dict[int, int] = {}
+
+    def renumber(cites: Iterable[Citation]) -> None:
+        for c in cites:
+            c.n = order.setdefault(c.doc_id, len(order) + 1)
+
+    for k in sb.key_points:
+        renumber(k.citations)
+    renumber(q.citation for q in sb.quotes)
+    for d in sb.differences:
+        for s in d.sides:
+            renumber(s.citations)
+    return sb

@@ -1,0 +1,211 @@
+"""Briefs a person wants to read, on short articles written for each rule: stories are events, points stand
+alone, differences compare the same quantity, outlets by name, one citation number per document, named
+speakers only, and the LLM brief held to the same rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from bot.brief import BriefBuilder
+from bot.brief_rules import leads_with_reference, named_speaker, speaker_name
+from bot.config import Settings
+from bot.domain import StoryBrief
+from bot.llm.openai_brief import OpenAISummarizer
+from bot.quotes import extract_quotes
+from bot.store import open_store
+from bot.store.sqlite import SQLiteStore
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.test_stories import article
+
+GAZETTE = """Floodgate failure shuts Kelby canal
+
+The Kelby canal was closed to all traffic on Friday after a floodgate at the Marrow lock failed during the night,
+stranding barges along a 20-kilometre stretch of the waterway.
+
+The canal trust said 37 barges were stuck between the Marrow lock and the harbour. Engineer Tomas Ruel, who leads
+the repair crew, expects the gate to be replaced within nine days.
+
+He said the hinge had cracked under the weight of the winter flood. The trust has asked skippers to stay with
+their boats.
+
+"We have never lost a gate like this in forty years," said Tomas Ruel.
+"""
+
+COURIER = """Barges stranded as Marrow lock gate breaks
+
+Barge skippers on the Kelby canal spent Friday waiting for news after the Marrow lock floodgate broke overnight.
+
+The canal trust put the number of stranded barges at 52, and said repairs could take two weeks. The trust's
+chair, Ilse Varga, apologised to skippers and promised compensation for lost cargo.
+
+"Every day we wait costs us a full load," said Dan Horak, a skipper who carries grain to the harbour.
+"""
+
+LATER = """Kelby canal trust publishes floodgate report
+
+The Kelby canal trust has published its report into the Marrow lock floodgate failure, five months after barges
+were stranded on the canal.
+
+The report blames a cracked hinge on the Marrow lock gate and calls for every gate on the Kelby canal to be
+inspected by the canal trust before the winter floods.
+"""
+
+FOOTBALL_ONCE = """Town council approves new library
+
+The Rellbridge town council approved a new public library on Tuesday, to be built next to the old market hall.
+
+The library will hold 40,000 books and a children's reading room, and is due to open in 2028. Councillors also
+discussed parking near the football ground.
+"""
+
+FOOTBALL = """Rellbridge football club sacks its manager
+
+Rellbridge football club sacked manager Owen Pryce on Sunday after a run of eight league defeats.
+
+The club's owner, Carla Munt, said a new manager would be named within a month.
+"""
+
+
+def put(store: Any, name: str, text: str, outlet: str | None = None, published: str | None = None) -> int:
+    doc = article(name, text, published=published)
+    doc.outlet = outlet
+    doc.quotes = extract_quotes(text)
+    return int(store.put_document(doc))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = open_store(f"sqlite:///{tmp_path}/e.db")
+    assert isinstance(s, SQLiteStore)
+    put(s, "/news/gazette/floodgate.txt", GAZETTE, "Kelby Gazette", "2031-01-10")
+    put(s, "/news/courier/barges.txt", COURIER, "Harbour Courier", "2031-01-11")
+    return s
+
+
+def canal(store: SQLiteStore) -> StoryBrief:
+    (st,) = [s for s in BriefBuilder(store)().stories if len(s.sources) == 2]
+    return st
+
+
+def test_two_outlets_reporting_one_event_with_different_figures(store: SQLiteStore) -> None:
+    st = canal(store)
+    (figures,) = [d for d in st.differences if "barges" in d.topic]
+    # the same quantity of the same thing, as a sentence, both outlets by name, each side cited
+    assert "37" in figures.topic and "52" in figures.topic
+    assert "Kelby Gazette" in figures.topic and "Harbour Courier" in figures.topic
+    sides = {s.text.split(":")[0]: s.citations[0].text for s in figures.sides}
+    assert "37 barges" in sides["Kelby Gazette"] and "at 52" in sides["Harbour Courier"]
+    # "nine days" against "two weeks" and "20-kilometre" are no figure dispute
+    assert [d for d in st.differences if d.topic.startswith("The reports")] == [figures]
+    # framing is each outlet's lead
+    (leads,) = [d for d in st.differences if "lead" in d.topic]
+    assert [s.text.split(":")[0] for s in leads.sides] == ["Kelby Gazette", "Harbour Courier"]
+    assert "The Kelby canal was closed to all traffic" in leads.sides[0].citations[0].text
+    shown = " ".join([d.topic for d in st.differences] + [s.text for d in st.differences for s in d.sides])
+    assert ".txt" not in shown and "floodgate" not in shown.split(":")[0]
+
+
+def test_one_citation_number_per_document_in_order_of_appearance(store: SQLiteStore) -> None:
+    st = canal(store)
+    cites = [c for k in st.key_points for c in k.citations] + [q.citation for q in st.quotes]
+    cites += [c for d in st.differences for s in d.sides for c in s.citations]
+    number = {}
+    for c in cites:
+        assert number.setdefault(c.doc_id, c.n) == c.n  # one number per document
+    assert list(dict.fromkeys(c.n for c in cites)) == [1, 2]  # numbered as they first appear
+    for c in cites:
+        doc = store.get_document(str(c.doc_id))
+        assert doc is not None and doc.text[c.start:c.end] == c.text
+
+
+def test_points_stand_alone_and_do_not_repeat(store: SQLiteStore) -> None:
+    st = canal(store)
+    assert st.key_points
+    for k in st.key_points:
+        first = k.citations[0].text
+        # a point opening with "He" only comes with the sentence before it, cited with it
+        assert not leads_with_reference(first), k.text
+        assert k.text.startswith(first)
+    texts = [k.text for k in st.key_points]
+    assert len(set(texts)) == len(texts)
+    hinge = [k for k in st.key_points if "hinge had cracked" in k.text]
+    for k in hinge:
+        assert k.text.startswith("Engineer Tomas Ruel") and len(k.citations) == 2
+
+
+def test_pronoun_led_and_back_referencing_sentences_are_recognised() -> None:
+    assert leads_with_reference("He is believed to have increased the amount of equity in the deal.")
+    assert leads_with_reference("His previous adviser, JPMorgan, quit last month.")
+    assert leads_with_reference("Marta Quinlan, general secretary of the union, disputed that account.")
+    assert leads_with_reference("The move was criticised by the opposition.")
+    assert not leads_with_reference("The union said that workers would strike on Monday.")
+    assert not leads_with_reference("This year the canal carried more grain than ever.")
+    assert not leads_with_reference("Kim's arrival added drama to an event that showed how much had changed.")
+
+
+def test_quote_speakers_are_names(store: SQLiteStore) -> None:
+    speakers = {q.speaker for q in canal(store).quotes}
+    assert "Dan Horak" in speakers
+    assert all(named_speaker(s) for s in speakers)
+    assert speaker_name("skipper Dan Horak") == "Dan Horak" and speaker_name("the board") is None
+    for word in ["statement", "board", "Board", "ex-Reds assistant boss", "spokesman"]:
+        assert not named_speaker(word), word
+    for name in ["Tomas Ruel", "Aldmere Dockworkers' Union", "Gazprom", "Peter Navarro"]:
+        assert named_speaker(name), name
+
+
+def test_an_article_months_later_starts_its_own_story(store: SQLiteStore) -> None:
+    later = put(store, "/news/gazette/report.txt", LATER, "Kelby Gazette", "2031-06-12")
+    stories = BriefBuilder(store).stories()
+    assert sorted(len(s.documents) for s in stories) == [1, 2]
+    assert [s for s in stories if [d.id for d in s.documents] == [later]]
+
+
+def test_topic_selects_stories_about_it_not_mentioning_it(store: SQLiteStore) -> None:
+    put(store, "/news/rell/library.txt", FOOTBALL_ONCE)
+    put(store, "/news/rell/manager.txt", FOOTBALL)
+    b = BriefBuilder(store)
+    assert [s.headline for s in b(topic="football").stories] == ["Rellbridge football club sacks its manager"]
+    assert [len(s.sources) for s in b(topic="barges").stories] == [2]
+
+
+def test_llm_points_are_held_to_the_same_rules(store: SQLiteStore) -> None:
+    with FakeOpenAIServer() as server:
+        settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "BRIEFBOT_LLM_MODEL": "gpt-4o-mini"})
+        b = App(settings=settings, store=store).brief_builder()
+        assert isinstance(b.summarizer, OpenAISummarizer)
+        server.enqueue_text("{}")
+        b()
+        lines = [ln for ln in server.bodies[-1]["messages"][-1]["content"].splitlines() if ln.startswith("[")]
+        ids = {ln[ln.index("(") + 1:ln.index(")")] + ":" + ln[ln.index(")") + 2:][:30]: int(ln[1:ln.index("]")])
+               for ln in lines}
+
+        def sid(word: str) -> int:
+            return next(i for k, i in ids.items() if word in k)
+
+        # stable ids: article number * 100 + sentence number, the antecedent of "He said…" sent with it
+        hinge, engineer = sid("He said the hinge"), sid("Engineer Tomas Ruel")
+        assert hinge == engineer + 1
+        server.enqueue_text(json.dumps({
+            "headline": "Kelby canal shut after floodgate fails",
+            "summary": {"text": "A floodgate failed on the Kelby canal.", "citations": [sid("The Kelby canal was")]},
+            "key_points": [
+                {"text": "He said the hinge had cracked under the flood.", "citations": [hinge]},  # no antecedent
+                {"text": "Tomas Ruel said the hinge cracked; he expects a new gate within nine days.",
+                 "citations": [engineer, hinge]},
+                {"text": "The canal trust counted 52 stranded barges.", "citations": [sid("The canal trust put")]},
+                {"text": "The trust counted 52 stranded barges.", "citations": [sid("The canal trust put")]},
+                {"text": "Skippers were paid a bonus by the government.", "citations": [sid("The canal trust put")]},
+            ],
+            "differences": [],
+        }))
+        st = b().stories[0]
+    assert [k.text for k in st.key_points] == [
+        "Tomas Ruel said the hinge cracked; he expects a new gate within nine days.",
+        "The canal trust counted 52 stranded barges."]
+    assert list(dict.fromkeys(c.n for k in st.key_points for c in k.citations)) == [1, 2]
