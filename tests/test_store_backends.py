@@ -458,10 +458,13 @@ SCOPED = [
     ("https://evil.example/page?x=corpus/bbc", {"evil.example", "https://evil.example/page?x=corpus/bbc"}),
     ("https://news.example.com/feed/item-1", {"example.com", "news.example.com", "https://news.example.com/feed"}),
     ("https://example.com.evil.test/corpus/bbc/x", {"evil.test"}),
+    ("https://mirror.test/corpus/bbc/y", {"mirror.test"}),  # a web page's path is not a folder of files
+    ("elsewhere/follow-up.txt", {"elsewhere", "follow-up.txt", "follow-up"}),  # a relative location
 ]
 PATTERNS = ["corpus/bbc", "bbc", "001.txt", "/srv/corpus/bbc", "business", "bbc-extra", "/srv/corpus",
             "evil.example", "example.com", "news.example.com", "https://news.example.com/feed", "evil.test",
-            "https://news.example.com/fee", "corpus/bb", "harbour"]
+            "https://news.example.com/fee", "corpus/bb", "harbour", "mirror.test", "elsewhere", "follow-up.txt",
+            "follow-up", "follow"]
 
 
 def test_scope_patterns_name_sources_not_substrings(store: Any) -> None:

@@ -200,30 +200,33 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def scope_likes(pattern: str) -> list[str]:
+def scope_likes(pattern: str) -> list[tuple[str, bool]]:
     """The LIKE patterns (escaped) of the document locations a scope pattern names — a source's identity, never
-    any text that happens to contain it:
+    any text that happens to contain it — each with whether it applies to files only (not to http(s) URLs):
 
     - an absolute path or a URL names itself and what lies under it ("/data/news", "https://example.com/feed");
     - a relative path or a file name names the files whose path passes through it or ends with it, by whole
-      components ("corpus/bbc", "harbour-strike-gazette.txt"), never a URL that carries it in its query;
+      components ("corpus/bbc", "harbour-strike-gazette.txt", or without its extension), never a URL that
+      carries it in its path or query;
     - a host name names the pages of that site and its subdomains ("example.com");
     - "~name" (made by the answerer for "according to the Gazette", never taken from a user) any location that
       holds the name.
     """
     p = pattern.strip().rstrip("/")
     if p.startswith("~"):
-        return ["%" + _escape_like(p[1:]) + "%"] if len(p) > 1 else []
+        return [("%" + _escape_like(p[1:]) + "%", False)] if len(p) > 1 else []
     if not p:
         return []
     e = _escape_like(p)
     if p.startswith("/") or "://" in p:
-        return [e, e + "/%"]
-    out = [f"/%/{e}", f"/%/{e}/%", f"file://%/{e}", f"file://%/{e}/%"]
+        return [(e, False), (e + "/%", False)]
+    files = [e, f"{e}/%", f"%/{e}", f"%/{e}/%"]
     if "/" not in p and "." not in p:  # a file name without its extension ("harbour-strike-courier")
-        out += [f"/%/{e}.%", f"file://%/{e}.%"]
+        files += [f"{e}.%", f"%/{e}.%"]
+    out = [(f, True) for f in files]
     if "/" not in p and "." in p:  # "example.com": the site's pages
-        out += [f"http://{e}/%", f"https://{e}/%", f"http://%.{e}/%", f"https://%.{e}/%", f"http://{e}", f"https://{e}"]
+        out += [(f"{scheme}://{sub}{e}{rest}", False) for scheme in ("http", "https") for sub in ("", "%.")
+                for rest in ("", "/%")]
     return out
 
 
@@ -232,17 +235,25 @@ def scope_clause(column: str, patterns: list[str] | None, mark: str) -> tuple[st
     and its args; `mark` is the dialect's placeholder."""
     if not patterns:
         return "1=1", []
-    args = [like for p in patterns for like in scope_likes(p)]
-    if not args:
+    likes = [x for p in patterns for x in scope_likes(p)]
+    if not likes:
         return "1=0", []
-    return "(" + " OR ".join(f"{column} LIKE {mark} ESCAPE '\\'" for _ in args) + ")", args
+    files = [like for like, f in likes if f]
+    other = [like for like, f in likes if not f]
+    ors = [f"{column} LIKE {mark} ESCAPE '\\'" for _ in other]
+    if files:
+        ors.append(f"({column} NOT LIKE {mark} AND (" +
+                   " OR ".join(f"{column} LIKE {mark} ESCAPE '\\'" for _ in files) + "))")
+    return "(" + " OR ".join(ors) + ")", other + (["http%://%"] + files if files else [])
 
 
 def in_scope(location: str, patterns: list[str] | None) -> bool:
     """The same test as scope_clause, in Python (case-insensitive like SQLite's LIKE)."""
     if not patterns:
         return True
-    return any(_like_regex(like).fullmatch(location) for p in patterns for like in scope_likes(p))
+    web = bool(re.match(r"https?://", location, re.IGNORECASE))
+    return any(_like_regex(like).fullmatch(location) for p in patterns for like, files in scope_likes(p)
+               if not (files and web))
 
 
 @functools.lru_cache(maxsize=1024)

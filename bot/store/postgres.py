@@ -497,9 +497,9 @@ def _search_sql(q: _TsQuery, idf: tuple[list[float], float], sources: list[str] 
     args.update({f"idf{i}": w for i, w in enumerate(weights)}, avglen=avglen)
     where = f"p.tsv @@ {q.expr()}"
     if sources:
-        likes = scope_clause("d.location", sources, "%s")[1]
-        where += " AND (" + (" OR ".join(f"d.location LIKE %(src{i})s ESCAPE '\\'" for i in range(len(likes)))
-                             or "false") + ")"
+        clause, likes = scope_clause("d.location", sources, "%s")
+        parts = clause.split("%s")  # the clause's placeholders, named for this query's parameter dict
+        where += " AND " + "".join(part + (f"%(src{i})s" if i < len(likes) else "") for i, part in enumerate(parts))
         args.update({f"src{i}": like for i, like in enumerate(likes)})
     if since:
         where += " AND COALESCE(d.published, d.fetched) >= %(since)s"
