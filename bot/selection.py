@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
@@ -32,6 +33,7 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
+SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
@@ -152,7 +154,7 @@ class Selector:
                 asked = self._within_story(q, story) if q.kind == "multi" else q
                 within = self._score(asked, reading, sources, since, require, story, st)
                 if within:
-                    return self._finish(q, reading, within)
+                    return self._finish(q, reading, within, self._each(q, reading, sources, since, story, st))
         if reading.follow_up and prefer:
             # a follow-up is answered where the conversation has been, unless another article answers clearly
             # better; there, less evidence is needed (the conversation already chose those articles)
@@ -167,6 +169,31 @@ class Selector:
         if not sents or not self._confident(q, sents[0]):
             return []
         return self._finish(q, reading, sents)
+
+    def _each(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None, story: set[int],
+              st: Stages) -> list[Span]:
+        """"What Xi, Putin and Kim each got out of it": the question asked of each listed name on its own (the
+        whole question rewards sentences naming all three at once), the best point about each; [] unless the
+        question lists two or more names."""
+        listed = _listed(q.text, q.names) if q.kind == "summary" and len(q.names) >= 2 else []
+        if len(listed) < 2:
+            return []
+        listed_words = {w.casefold() for n in listed for w in n.split()}
+        rest = tuple(t for t in q.terms if t not in listed_words)
+        out: list[Span] = []
+        for name in listed[:4]:
+            one = replace(q, names=(name,), terms=tuple(w.casefold() for w in name.split()) + rest)
+            last = name.split()[-1]
+            sents = [s for s in self._score(one, reading, sources, since, None, story, st)[:30]
+                     if re.search(rf"\b{re.escape(last)}\b", s.text, re.I) and s not in out]
+            others = [n.split()[-1] for n in listed if n != name]
+            alone = [s for s in sents if not any(re.search(rf"\b{re.escape(o)}\b", s.text, re.I) for o in others)]
+            # one that opens with them ("For Putin, the win in Beijing was immediate.") before one naming them in
+            # passing
+            opens = [s for s in alone if re.search(rf"\b{re.escape(last)}\b", s.text[:30], re.I)]
+            if opens or alone:
+                out.append((opens or alone)[0])
+        return out
 
     def _within_story(self, q: Query, story: set[int]) -> Query:
         """The question inside one story: words every article of the story holds ("summit") tell nothing there."""
@@ -294,12 +321,14 @@ class Selector:
         window = text[max(0, best.start - 600): best.end + 600]
         return all(y in window for y in q.years)
 
-    def _finish(self, q: Query, reading: Reading, sents: list[Span]) -> list[Span]:
-        """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order."""
+    def _finish(self, q: Query, reading: Reading, sents: list[Span], firsts: list[Span] | None = None) -> list[Span]:
+        """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order
+        (`firsts`: points a summary must open with, one about each name it lists)."""
         sents = [b for s in sents[:40] if (b := self.balanced(s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
-            keep = self._diverse(q, sents, per_doc=(q.kind == "multi"))
+            firsts = [b for s in firsts or [] if (b := self.balanced(s)) is not None]
+            keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts)
         else:
             # a reason or a means is often told apart from the sentence that restates the question
             share = 0.7 if q.answer_type in {"why", "how"} else 0.8
@@ -320,6 +349,13 @@ class Selector:
                 joined = self._with_next(keep[0])
                 if joined is not None and self._carries(q, joined.text[len(keep[0].text):]):
                     keep[0] = joined
+        if q.kind in {"summary", "multi"}:
+            # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
+            # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
+            # is left out when it has none to take
+            keep = [w if len(s.text) < SHORT_POINT and (w := self._with_next(s)) is not None else s for s in keep]
+            keep = [w for s in keep if (w := s if not leads_with_reference(s.text) else
+                                        (p := self._with_previous(s)) and self.balanced(p))]
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
@@ -341,6 +377,21 @@ class Selector:
             return any(len(m.split()) >= 2 and not {w.casefold() for w in m.split()} & asked
                        for m in NAME_IN_TEXT.findall(text))
         return bool(type_bonus(q.answer_type, text))
+
+    def _with_previous(self, s: Span) -> Span | None:
+        """A sentence with the one before it, across a paragraph break (None at the start of the article, or
+        when the two would be too long a point)."""
+        text = self.store.document_text(s.doc_id)
+        start = max(0, s.start - 600)
+        before = [(a, b) for a, b in sentences_in(text, start, s.start) if text[a:b].strip()]
+        if not before or (before[-1][0] == start and start > 0) or s.end - before[-1][0] > 700:
+            return None
+        a = before[-1][0] + (len(text[before[-1][0]:s.start]) - len(text[before[-1][0]:s.start].lstrip()))
+        para = text[text.rfind("\n", 0, a) + 1:a]
+        if para.count('"') % 2 or para.count("“") > para.count("”"):
+            return None  # that sentence is the end of a quotation begun before it
+        return Span(s.doc_id, a, s.end, text[a:s.end], s.score, s.location, s.title, s.url, s.outlet, s.passage,
+                    s.cover, s.own, s.dense, s.lexical)
 
     def _with_next(self, s: Span) -> Span | None:
         """A sentence with the one after it, across a paragraph break (None at the end of the article)."""
@@ -376,36 +427,24 @@ class Selector:
                                 s.own, s.dense, s.lexical)
         return None
 
-    def _diverse(self, q: Query, sents: list[Span], per_doc: bool) -> list[Span]:
-        """Up to five points from different passages (different articles for 'across outlets'), on topic."""
+    def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:
+        """Up to five points from different passages (different articles for 'across outlets'), on topic; the
+        `firsts` (one about each name the question lists) lead."""
+        firsts = firsts or []
         best = sents[0].score
         out: list[Span] = []
         seen_docs: set[int] = set()
         seen_passages: set[tuple[int, int]] = set()
         words: list[set[str]] = []
-        # "what Xi, Putin and Kim each got": the best point about each name first, then the best of the rest
-        firsts = []
-        if len(q.names) >= 2 and not per_doc:
-            lasts = [n.split()[-1] for n in q.names[:4]]
-            for last in lasts:
-                def about(s: Span, w: str) -> bool:
-                    return re.search(rf"\b{re.escape(w)}\b", s.text, re.I) is not None
-                fit = [s for s in sents[:60] if about(s, last) and s.score >= 0.45 * best and s not in firsts]
-                # a point about this one rather than all of them together, when there is one
-                alone = [s for s in fit if not any(about(s, o) for o in lasts if o != last)]
-                if alone or fit:
-                    firsts.append((alone or fit)[0])
         for s in firsts + [s for s in sents if s not in firsts]:
             off_topic = s.own < 0.3 and s.dense < 0.45 and not type_bonus(q.answer_type, s.text)
-            if len(out) >= 5 or s.score < 0.45 * best or (per_doc and off_topic):
-                if s in firsts:
-                    continue
-                if len(out) >= 5 or s.score < 0.45 * best:
-                    break
+            if s not in firsts and (len(out) >= 5 or s.score < 0.45 * best):
+                break
+            if s not in firsts and per_doc and off_topic:
                 continue
             key = (s.doc_id, s.passage or 0)
-            if key in seen_passages or (per_doc and s.doc_id in seen_docs) or len(s.text) < 40:
-                continue
+            if key in seen_passages or (per_doc and s.doc_id in seen_docs) or (len(s.text) < 40 and s not in firsts):
+                continue  # (a short first point is widened by the sentence after it)
             w = set(content_terms(s.text))
             if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) for x in words):
                 continue  # says what an earlier point said
@@ -453,6 +492,20 @@ class Selector:
         b = nxt[min(1, len(nxt) - 1)][1] if nxt[0][1] - a < 200 else nxt[0][1]
         span = Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage)
         return None if shown(span, seen) else span
+
+
+_NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
+_LISTED = re.compile(rf"{_NAME_RUN}(?:, {_NAME_RUN})*,? (?:and|&) {_NAME_RUN}")
+
+
+def _listed(text: str, names: tuple[str, ...]) -> list[str]:
+    """The names a question lists together ("what Xi, Putin and Kim each got out of the Beijing event": Xi, Putin
+    and Kim, not Beijing, which is where); all of them when it lists none."""
+    for m in _LISTED.finditer(text):
+        inside = [n for n in names if n in m.group(0)]
+        if len(inside) >= 2:
+            return inside
+    return list(names)
 
 
 def _names_someone_else(text: str, asked: set[str]) -> bool:

@@ -3,6 +3,8 @@ answered the way they ask, paraphrases found by meaning, honest not-found, summa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.answer import Answerer
@@ -185,3 +187,33 @@ def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: object) -
     ans = Answerer(s).ask("Who will run the Aldmere port authority?")
     assert ans.found and "Clara Osei" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_summary_of_what_each_gained_opens_with_a_point_about_each(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # asked of all three at once, every top sentence names all three; asked of each, each gets their own point
+    from tests.conftest import SEEDS, need
+
+    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('each')}/e.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(need(SEEDS))])
+    from bot.brief import BriefBuilder
+
+    BriefBuilder(s).catch_up()
+    ans = Answerer(s).ask("sum up what Xi, Putin and Kim each gained from the parade")
+    assert ans.found, ans.text
+    points = [line for line in ans.text.splitlines() if line.startswith("•")][:3]
+    # each of the first three points is about one of them: it names them first
+    names = ("Xi", "Putin", "Kim")
+    first = [min(names, key=lambda n: m.start() if (m := re.search(rf"\b{n}\b", p)) else 10**6) for p in points]
+    assert sorted(first) == sorted(names), points
+    verbatim(s, ans)
+
+
+def test_summary_points_stand_alone(store: Store) -> None:
+    from bot.brief_rules import leads_with_reference
+
+    for question in ("Give me the gist of the port strike", "Give me the gist of what Quinlan and Vale each want",
+                     "sum up the tram plan"):
+        ans = Answerer(store).ask(question)
+        for c in ans.citations:
+            assert not leads_with_reference(c.text), (question, c.text)
+            assert c.text.count('"') % 2 == 0 and c.text.count("“") == c.text.count("”"), (question, c.text)
