@@ -18,7 +18,7 @@ the response_url recorder and prints how many did and when.
 
 `--workers` sizes the adapter's answer pool (default: one per request); `--workers 0` uses the
 adapter's own default pool. `--backlog N` re-listens the server socket with a listen backlog of N
-(BotHTTPServer's is 128; the stdlib default of 5 reset most of a burst). `--warm` sends
+(BotHTTPServer's is 1024; the stdlib default of 5 reset most of a burst). `--warm` sends
 one command first, so first-request costs are not in the burst. The fake Slack's own socket always
 gets a backlog of 1024, so the fake (standing in for Slack's edge) is never the bottleneck.
 """
@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 
 from bot.adapters.slack import EVENTS_PATH, SlackBot, SlackRunner  # noqa: E402
 from bot.domain import Answer, Brief, Channel, Citation, Subscription  # noqa: E402
-from bot.http_server import AckTimes, BotHTTPServer  # noqa: E402
+from bot.http_server import BACKLOG, AckTimes, BotHTTPServer  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -179,6 +179,11 @@ def default_pool_size(fake: FakeSlack) -> int | None:
         probe.close(1)
 
 
+def _noop(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+    start_response("200 OK", [("Content-Length", "0")])
+    return [b""]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=100, help="concurrent /ask commands (default 100)")
@@ -212,11 +217,11 @@ def main(argv: list[str] | None = None) -> int:
                    process_before_response=not args.thread_listeners)
     runner = SlackRunner(bot, mode="http")
     times = AckTimes(keep=True)
-    server = BotHTTPServer(None, 0, host="127.0.0.1", slack=runner.handle_http, ack_times=times).start()
+    server = BotHTTPServer(None, 0, host="127.0.0.1", slack=runner.wsgi, ack_times=times).start()
     port = server.port
     if args.backlog:
         server.httpd.socket.listen(args.backlog)
-    backlog = args.backlog or server.httpd.request_queue_size
+    backlog = args.backlog or BACKLOG
     verifier = SignatureVerifier(SECRET)
 
     print(f"slack /ask ack bench: n={args.n}, model delay={args.delay:g} s, "
@@ -244,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         return burst_of_commands(to_port, bodies, SECRET)
 
     if args.reference:
-        noop = BotHTTPServer(None, 0, host="127.0.0.1", slack=lambda b, h, q: (200, {}, b"")).start()
+        noop = BotHTTPServer(None, 0, host="127.0.0.1", slack=_noop).start()
         ref = [o[1] for o in burst(noop.port) if not isinstance(o, str)]
         noop.stop()
         print(f"reference, the same burst to a handler that answers at once: client-observed "

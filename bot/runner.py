@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.app import App
 from bot.core import CHAT_SOURCE_KIND
+from bot.http_server import WSGIApp
 from bot.ingest.pipeline import RunReport, SourceState
 from bot.store.base import SourceRow
 
@@ -95,9 +96,15 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     adapters = start_adapters(app, core, owner)
     posters = {name: a.poster for name, a in adapters.items()}
     slack = adapters.get("slack")
-    http = BotHTTPServer(app.store, app.settings.http_port,
-                         slack=slack.handle_http if slack is not None and app.settings.slack_mode == "http" else None,
-                         host=app.settings.http_host)
+    try:
+        http = BotHTTPServer(app.store, app.settings.http_port,
+                             slack=slack.wsgi if slack is not None and app.settings.slack_mode == "http" else None,
+                             host=app.settings.http_host)
+    except OSError as e:  # the port is taken: one line saying which, then everything started is stopped
+        log.error("%s", e.strerror or e)
+        _stop_adapters(adapters)
+        app.close()
+        return 1
     http.start()
     digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner,
                            skip_empty=app.settings.digest_skip_empty)
@@ -125,11 +132,7 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     finally:
         http.stop()
         sched.shutdown()
-        for name, a in adapters.items():
-            try:
-                a.stop()
-            except Exception:
-                log.exception("stopping %s failed", name)
+        _stop_adapters(adapters)
         app.close()
         log.info("stopped")
     return 0
@@ -155,6 +158,14 @@ def embed_stored(app: App, stop: threading.Event | None = None) -> int:
     if n:
         log.info("embedded %d passage(s) with %s", n, embedder.name)
     return n
+
+
+def _stop_adapters(adapters: dict[str, Any]) -> None:
+    for name, a in adapters.items():
+        try:
+            a.stop()
+        except Exception:
+            log.exception("stopping %s failed", name)
 
 
 def _safe(fn: Any, what: str) -> Any:
@@ -197,7 +208,8 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
         if starter.start():
             log.info("slack started in %s mode", s.slack_mode)
         if starter.error is None:  # up, or still trying
-            out["slack"] = RunningAdapter(poster=starter, stop=starter.stop, handle_http=starter.handle_http)
+            out["slack"] = RunningAdapter(poster=starter, stop=starter.stop, handle_http=starter.handle_http,
+                                          wsgi=starter.wsgi)
     if s.discord_token:
         from bot.adapters.discord_bot import run_discord
 
@@ -219,6 +231,7 @@ class RunningAdapter:
     poster: Any
     stop: Callable[[], None]
     handle_http: Callable[[bytes, dict[str, str], str], tuple[int, dict[str, str], bytes]] | None = None
+    wsgi: WSGIApp | None = None  # POST /slack/events for the HTTP server
 
 
 def _safe_url(url: str) -> str:

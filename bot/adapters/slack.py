@@ -6,34 +6,34 @@ slack_render. Every reply path acks at once and runs the core in a worker.
 
 from __future__ import annotations
 
+import io
 import logging
 import queue
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from http.server import HTTPServer
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters import slack_render as render
 from bot.domain import Brief, Channel
-from bot.http_server import CHAT_WORKERS, BurstTolerantServer, QuickHandler
+from bot.http_server import CHAT_WORKERS, EVENTS_PATH, MAX_BODY, BotHTTPServer, StartResponse, plain
 from bot.service import Service
 
 COUNT_TTL = 30.0  # seconds a channel's document count is reused for placeholders
 
 log = logging.getLogger("briefbot.slack")
 
-EVENTS_PATH = "/slack/events"
 UPDATE_INTERVAL = 1.5  # seconds between streamed chat.update calls (Slack's tier-3 limit is ~50/min)
-MAX_BODY = 1_000_000  # bytes; Slack's payloads are far smaller
 _TIME = re.compile(r"^\d{1,2}(:\d{2})?$")
 _CADENCES = {"daily", "weekdays", "weekly"}
 _KEEP_SUBTYPES = {None, "thread_broadcast", "file_share"}  # messages a person wrote
@@ -58,6 +58,20 @@ class _QuietBolt(logging.Filter):
 
 
 logging.getLogger("briefbot.bolt").addFilter(_QuietBolt())
+
+
+class _NoBodies(logging.Filter):
+    """Bolt logs a refused request's whole body at INFO; an outsider chooses that body. Keep the line, not it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature"):
+            record.msg, record.args = "Invalid request signature detected (body not logged)", ()
+        return True
+
+
+logging.getLogger("slack_bolt.RequestVerification").addFilter(_NoBodies())
+Reply = tuple[int, dict[str, str], bytes]
+_REFUSED: Reply = (401, {"content-type": "text/plain"}, b"invalid request signature")
 
 
 class _Seen:
@@ -145,6 +159,9 @@ class SlackBot:
         # to serve at all without a secret, and Socket Mode requests are not signed.
         self.app = App(client=self.client, signing_secret=signing_secret or "", name="briefbot",
                        process_before_response=process_before_response, logger=logging.getLogger("briefbot.bolt"))
+        self._wsgi = SlackRequestHandler(self.app, EVENTS_PATH)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._refused, self._refused_logged = 0, -1e9
         self._register()
 
     # ---- wiring -------------------------------------------------------------------------------------------
@@ -224,18 +241,60 @@ class SlackBot:
         if self._own_executor:
             self._executor.shutdown(wait=False)
 
-    def handle_http(self, body: bytes, headers: Mapping[str, str], query: str = "") -> tuple[int, dict[str, str], bytes]:
-        """Serve one POST /slack/events: Bolt verifies the signature first, then dispatches."""
-        if not self.signing_secret:
+    def refusal(self, body: bytes, headers: Mapping[str, str]) -> Reply | None:
+        """Why this request must not reach Bolt (no secret, missing, stale or wrong signature), or None.
+
+        Runs on the raw bytes before anything parses them: Bolt's BoltRequest parses the body as it is built,
+        so an unsigned `null`, 50,000-deep array or `payload=%7B` would otherwise be parsed for an outsider."""
+        if not self.signing_secret or self._verifier is None:
             log.error("refusing a Slack HTTP request: no signing secret is configured")
             return 401, {"content-type": "text/plain"}, b"request verification is not configured"
+        h = {k.lower(): v for k, v in headers.items()}
+        stamp, signature = h.get("x-slack-request-timestamp", ""), h.get("x-slack-signature", "")
         try:
-            text = body.decode("utf-8")
+            text = body.decode("utf-8")  # Slack signs UTF-8 text; other bytes cannot carry its signature
         except UnicodeDecodeError:
-            return 400, {"content-type": "text/plain"}, b"body is not UTF-8"
-        req = BoltRequest(body=text, query=query, headers={k.lower(): v for k, v in headers.items()})
+            text = None
+        if (text is None or not stamp.isdigit() or len(stamp) > 12 or not signature
+                or not self._verifier.is_valid(body=text, timestamp=stamp, signature=signature)):
+            self._refused += 1
+            if self._refused_logged + 60 < time.monotonic():  # an outsider must not fill the log either
+                self._refused_logged = time.monotonic()
+                log.warning("refused %d Slack request(s) with a missing, stale or wrong signature (a wrong "
+                            "SLACK_SIGNING_SECRET, a clock off by > 5 min, or not Slack)", self._refused)
+            return _REFUSED
+        return None
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str], query: str = "") -> Reply:
+        """Serve one POST /slack/events in-process: the signature first, then Bolt parses and dispatches."""
+        refused = self.refusal(body, headers)
+        if refused is not None:
+            return refused
+        try:
+            req = BoltRequest(body=body.decode("utf-8"), query=query, headers={k.lower(): v for k, v in headers.items()})
+        except Exception as e:  # signed, yet not a payload Bolt can read
+            log.warning("a signed Slack request could not be parsed (%s); answered 400", type(e).__name__)
+            return 400, {"content-type": "text/plain"}, b"malformed request"
         resp = self.app.dispatch(req)
         return resp.status, resp.first_headers_without_set_cookie(), resp.body.encode("utf-8")
+
+    def wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """POST /slack/events as a WSGI app: the signature checked on the raw body, then Bolt's own WSGI adapter."""
+        size = environ.get("CONTENT_LENGTH") or "0"
+        if not size.isdigit():  # waitress refuses these first; this app may be mounted elsewhere
+            return plain(start_response, 400, "bad Content-Length\n")
+        if int(size) > MAX_BODY:
+            return plain(start_response, 413, "request too large\n")
+        body = environ["wsgi.input"].read(int(size))
+        headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+        refused = self.refusal(body, headers)
+        if refused is not None:
+            return plain(start_response, refused[0], refused[2].decode() + "\n")
+        try:
+            return list(self._wsgi({**environ, "wsgi.input": io.BytesIO(body)}, start_response))
+        except Exception as e:  # signed, yet not a payload Bolt can read; no traceback, no body
+            log.warning("a signed Slack request could not be parsed (%s); answered 400", type(e).__name__)
+            return plain(start_response, 400, "malformed request\n")
 
     # ---- filters ------------------------------------------------------------------------------------------
 
@@ -527,7 +586,7 @@ class SlackRunner:
         self.check(mode, app_token, bot.signing_secret)
         self.bot, self.mode, self._app_token = bot, mode, app_token
         self._handler: Any = None
-        self._server: HTTPServer | None = None
+        self._server: BotHTTPServer | None = None
 
     @staticmethod
     def check(mode: str, app_token: str | None, signing_secret: str | None) -> None:
@@ -552,34 +611,13 @@ class SlackRunner:
         """Serve one POST /slack/events (for the process's shared HTTP server)."""
         return self.bot.handle_http(body, headers, query)
 
-    def serve_http(self, port: int = 0, host: str = "127.0.0.1") -> HTTPServer:
-        """A standalone server for POST /slack/events in a daemon thread; returns it (port 0 picks one)."""
-        handle = self.bot.handle_http
+    def wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """POST /slack/events as a WSGI app (for the process's shared HTTP server)."""
+        return self.bot.wsgi(environ, start_response)
 
-        class Handler(QuickHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                path, _, query = self.path.partition("?")
-                size = int(self.headers.get("content-length") or 0)
-                if path != EVENTS_PATH:
-                    status, headers, body = 404, {"content-type": "text/plain"}, b"not found"
-                elif size > MAX_BODY:
-                    status, headers, body = 413, {"content-type": "text/plain"}, b"too large"
-                else:
-                    status, headers, body = handle(self.rfile.read(size), dict(self.headers.items()), query)
-                self.send_response(status)
-                for k, v in headers.items():
-                    if k.lower() != "content-length":
-                        self.send_header(k, v)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("http: " + format, *args)
-
-        self._server = BurstTolerantServer((host, port), Handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="briefbot-slack-http",
-                         daemon=True).start()
+    def serve_http(self, port: int = 0, host: str = "127.0.0.1") -> BotHTTPServer:
+        """A server of its own for POST /slack/events, in a daemon thread; returns it (port 0 picks one)."""
+        self._server = BotHTTPServer(None, port, host=host, slack=self.bot.wsgi).start()
         return self._server
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -588,8 +626,7 @@ class SlackRunner:
             self._handler.close()
             self._handler = None
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         self.bot.close(timeout)
 
@@ -663,6 +700,13 @@ class SlackStarter:
         if runner is None:
             return 503, {"content-type": "text/plain"}, b"briefbot is still connecting to Slack"
         return runner.handle_http(body, headers, query)
+
+    def wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """POST /slack/events as a WSGI app, or 503 while Slack is not connected yet."""
+        runner = self.runner
+        if runner is None:
+            return plain(start_response, 503, "briefbot is still connecting to Slack\n")
+        return runner.wsgi(environ, start_response)
 
     def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
         """A digest through the adapter; fails (to be retried) while Slack is not connected yet."""
