@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,7 +213,7 @@ def cmd_doctor(a: argparse.Namespace) -> int:
 
 # -- sources --------------------------------------------------------------------------------
 def cmd_sources(a: argparse.Namespace) -> int:
-    from bot.config import parse_duration
+    from bot.config import MAX_POLL, parse_duration
     from bot.ingest.pipeline import is_url
 
     app = _app()
@@ -225,7 +225,7 @@ def cmd_sources(a: argparse.Namespace) -> int:
                 print(f"briefbot: cannot add {a.location!r}: no such file or folder", file=sys.stderr)
                 return 2
             kind = "url" if is_url(loc) else ("folder" if Path(loc).is_dir() else "file")
-            every = parse_duration(a.every, "--every") if a.every else app.settings.poll_every
+            every = parse_duration(a.every, "--every", MAX_POLL) if a.every else app.settings.poll_every
             s = store.add_source(kind, loc, every)
             if a.json:
                 _print_json(s.to_json())
@@ -361,7 +361,7 @@ def _render_answer(ans: Any) -> None:
 def cmd_ask(a: argparse.Namespace) -> int:
     app = _app()
     try:
-        ans = app.answerer(a.backend).ask(" ".join(a.question), sources=a.source, since=a.since)
+        ans = app.answerer(a.backend).ask(" ".join(a.question), sources=a.source, since=_since(a.since))
     finally:
         app.close()
     if a.json:
@@ -411,18 +411,65 @@ def cmd_chat(a: argparse.Namespace) -> int:
 
 # -- briefs, stories, digests, usage --------------------------------------------------------
 def _since(text: str | None) -> str | None:
-    """'24h', '7d' -> an ISO time that long ago; an ISO date passes through."""
+    """'24h', '7d' -> an ISO time that long ago; an ISO date passes through (both checked by _since_arg)."""
     if not text:
         return None
     from datetime import datetime, timedelta
 
-    from bot.config import ConfigError, parse_duration
+    from bot.config import duration_seconds
 
-    try:
-        secs = parse_duration(text, "--since")
-    except ConfigError:
+    secs = duration_seconds(text)
+    if secs is None:
         return text
     return (datetime.now(UTC) - timedelta(seconds=secs)).isoformat(timespec="seconds")
+
+
+def _since_arg(text: str) -> str:
+    """argparse type for --since: a duration up to MAX_SINCE, or an ISO date/time."""
+    from datetime import datetime
+
+    from bot.config import MAX_SINCE, duration_seconds, human_duration
+
+    secs = duration_seconds(text)
+    if secs is not None:
+        if secs > MAX_SINCE:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is too long: at most {human_duration(MAX_SINCE)}")
+        return text
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is neither a duration (24h, 7d) nor an ISO date "
+                                         "(2026-01-31)") from None
+    return text.strip()
+
+
+def _count_arg(lo: int, hi: int) -> Callable[[str], int]:
+    """argparse type: a whole number from lo to hi, the limit named when it is not."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text.replace("_", "")) if len(text) <= 20 else hi + 1
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is out of range: from {lo:,} to {hi:,}")
+        return n
+    return parse
+
+
+def _seconds_arg(hi: float) -> Callable[[str], float]:
+    """argparse type: a number of seconds above 0 and at most hi."""
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+        if not 0 < v <= hi:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"{text[:40]} is out of range: above 0 and at most {hi:g} seconds")
+        return v
+    return parse
+
+
+MAX_LIMIT = 1_000_000
 
 
 def render_brief_markdown(brief: Any) -> str:
@@ -627,12 +674,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
     s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
     s.add_argument("--embed", action="store_true", help="embed the new passages right after (else `embed` or `run` does)")
-    s.add_argument("--embed-budget", type=float, default=480, metavar="SECONDS",
+    s.add_argument("--embed-budget", type=_seconds_arg(86400), default=480, metavar="SECONDS",
                    help="with --embed: stop embedding after this long (default 480; `briefbot embed` finishes the rest)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("embed", help="embed stored passages that have no vector yet (for semantic search)")
-    s.add_argument("--limit", type=int, help="embed at most this many passages")
+    s.add_argument("--limit", type=_count_arg(1, MAX_LIMIT), help="embed at most this many passages")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_embed)
 
@@ -656,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("docs", help="list stored documents")
     s.add_argument("--source", help="only documents whose location contains this")
-    s.add_argument("--limit", type=int)
+    s.add_argument("--limit", type=_count_arg(1, MAX_LIMIT))
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_docs)
 
@@ -680,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("question", nargs="+")
             s.add_argument("--json", action="store_true")
             s.add_argument("--source", action="append", help="only cite documents whose location contains this")
-            s.add_argument("--since", help="only documents published or fetched since (ISO date)")
+            s.add_argument("--since", type=_since_arg,
+                           help="only documents published or fetched since (e.g. 7d, or an ISO date)")
             s.set_defaults(func=cmd_ask)
         else:
             s.add_argument("--json", action="store_true", help="one question a line on stdin, one answer object a line")
@@ -692,8 +740,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("brief", help="a brief of the stored stories: cited points, quotes, differences")
     s.add_argument("--topic")
-    s.add_argument("--since", help="e.g. 24h, 7d, or an ISO date")
-    s.add_argument("--story", type=int, help="one story by id (see `briefbot stories`)")
+    s.add_argument("--since", type=_since_arg, help="e.g. 24h, 7d, or an ISO date")
+    s.add_argument("--story", type=_count_arg(1, 2**62), help="one story by id (see `briefbot stories`)")
     s.add_argument("--source", action="append", help="only documents whose location contains this")
     s.add_argument("--json", action="store_true")
     s.add_argument("--markdown", action="store_true", help="Markdown output (the default for humans)")
@@ -701,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("stories", help="list stories: documents grouped across outlets")
     s.add_argument("--source", action="append")
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--limit", type=_count_arg(1, MAX_LIMIT), default=50)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stories)
 
@@ -712,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_digest)
 
     s = sub.add_parser("usage", help="LLM calls, tokens and estimated cost from the call log")
-    s.add_argument("--since", default="7d")
+    s.add_argument("--since", type=_since_arg, default="7d")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_usage)
 

@@ -38,14 +38,39 @@ class Secret:
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# No duration the bot uses is longer than this; far longer ones overflow date arithmetic (APScheduler, timedelta).
+MAX_DURATION = 520 * 604800  # 520w, ten years
+MAX_POLL = 4 * 604800  # a source is polled at least every 4 weeks
+MAX_SINCE = MAX_DURATION
 
 
-def parse_duration(text: str, name: str = "duration") -> int:
-    """'90s', '30m', '2h', '1d', '1w' (or plain seconds) -> seconds."""
+def human_duration(seconds: int) -> str:
+    """30m, 2h, 4w: the largest whole unit."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def duration_seconds(text: str | None) -> int | None:
+    """'90s', '30m', '2h', '1d', '1w' (or plain seconds) -> seconds, unbounded; None if it is not a duration."""
     m = _DURATION.match(text or "")
-    if not m or int(m.group(1)) == 0:
-        raise ConfigError(f"{name}={text!r} is not a duration: use e.g. 30m, 2h or 1d")
-    return int(m.group(1)) * _UNITS[m.group(2)]
+    if not m:
+        return None
+    digits = m.group(1).lstrip("0")
+    if len(digits) > 20:  # far past any limit; int() of thousands of digits is refused by Python itself
+        return 10**20
+    return int(digits or "0") * _UNITS[m.group(2)] or None
+
+
+def parse_duration(text: str, name: str = "duration", longest: int = MAX_DURATION) -> int:
+    """A duration in seconds, at most `longest`; ConfigError naming the input and the limit otherwise."""
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise ConfigError(f"{name}={str(text)[:40]!r} is not a duration: use e.g. 30m, 2h or 1d")
+    if seconds > longest:
+        raise ConfigError(f"{name}={str(text)[:40]!r} is too long: at most {human_duration(longest)}")
+    return seconds
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int = 2**31) -> int:
@@ -151,7 +176,7 @@ class Settings:
             database_url=url,
             log_level=level,
             log_json=_bool(e, "BRIEFBOT_LOG_JSON", False),
-            poll_every=parse_duration(e.get("BRIEFBOT_POLL_EVERY", "30m") or "30m", "BRIEFBOT_POLL_EVERY"),
+            poll_every=parse_duration(e.get("BRIEFBOT_POLL_EVERY", "30m") or "30m", "BRIEFBOT_POLL_EVERY", MAX_POLL),
             http_timeout=timeout,
             max_fetch_bytes=_int(e, "BRIEFBOT_MAX_FETCH_BYTES", 5_000_000, 1024),
             max_file_bytes=_int(e, "BRIEFBOT_MAX_FILE_BYTES", 10_000_000, 1024),

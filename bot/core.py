@@ -22,6 +22,9 @@ log = logging.getLogger("briefbot.core")
 
 CADENCES = ("daily", "weekdays", "weekly")
 CHAT_SOURCE_KIND = "chat-url"  # sources a chat user added: fetched under the strict address policy
+MIN_CHAT_POLL = 300  # seconds: a chat user cannot make the bot poll a site more often than this
+MAX_URL = 2000  # characters of a source address from chat
+MAX_TOPIC = 200  # characters of a digest topic from chat
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
 
 
@@ -111,6 +114,8 @@ class Core:
                   cadence: str = "daily") -> Subscription:
         if cadence not in CADENCES:
             raise ValueError(f"“{cadence}” is not a cadence: use daily, weekdays or weekly")
+        if topic and len(topic.strip()) > MAX_TOPIC:
+            raise ValueError(f"that topic is {len(topic.strip()):,} characters long; keep it under {MAX_TOPIC}")
         sub = Subscription(id=0, platform=channel.platform, channel=channel.channel,
                            time_of_day=parse_time_of_day(time_of_day), timezone=parse_timezone(timezone),
                            cadence=cadence, topic=(topic or "").strip() or None, created_by=channel.user)
@@ -130,6 +135,18 @@ class Core:
         operator allows them), and it is polled under that same policy from then on.
         """
         url = url.strip().strip("<>").split("|", 1)[0]  # Slack wraps links as <url|label>
+        from bot.config import MAX_POLL, duration_seconds, human_duration
+
+        seconds = duration_seconds(every) if every else self.default_every
+        if seconds is None:
+            raise ValueError(f"“{str(every)[:40]}” is not an interval: use e.g. 30m, 2h or 1d")
+        if seconds < MIN_CHAT_POLL:
+            raise ValueError(f"poll at most every {MIN_CHAT_POLL // 60} minutes (e.g. 5m, 30m, 2h)")
+        if seconds > MAX_POLL:
+            raise ValueError(f"“{str(every)[:40]}” is too long: poll at least every {human_duration(MAX_POLL)} "
+                             "(e.g. 1d, 1w)")
+        if len(url) > MAX_URL:
+            raise ValueError(f"that address is {len(url):,} characters long; the longest I take is {MAX_URL:,}")
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError(f"“{url[:80]}” is not a web address: give an http(s) URL of a feed or a page")
         if self.check_url is None:
@@ -144,14 +161,6 @@ class Core:
         except ValueError as e:
             log.warning("refused source %s from %s %s: %s", url[:200], channel.platform, channel.channel, e)
             raise ValueError(f"I can't add {url[:200]}: {e}") from None
-        from bot.config import ConfigError, parse_duration
-
-        try:
-            seconds = parse_duration(every, "interval") if every else self.default_every
-        except ConfigError:
-            raise ValueError(f"“{every}” is not an interval: use e.g. 30m, 2h or 1d") from None
-        if seconds < 300:
-            raise ValueError("poll at most every 5 minutes (e.g. 5m, 30m, 2h)")
         return self.store.add_source(CHAT_SOURCE_KIND, url, seconds)
 
     def list_sources(self) -> list[SourceRow]:

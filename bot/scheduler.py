@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.config import MAX_DURATION, human_duration
 from bot.store.base import SourceRow
 
 log = logging.getLogger("briefbot.scheduler")
@@ -28,6 +29,7 @@ class SourceScheduler:
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
         self._known: dict[str, int] = {}
+        self._skipped: dict[str, int] = {}  # sources whose stored interval cannot be scheduled, logged once
 
     def start(self) -> None:
         """Start polling (first polls run at once) and the refresh job."""
@@ -44,6 +46,16 @@ class SourceScheduler:
         for job_id, s in sources.items():
             if job_id in self._known:
                 continue
+            if not 0 < s.every_seconds <= MAX_DURATION:  # stored before intervals were bounded: it would
+                # overflow APScheduler's date arithmetic and stop every start; skip it, say how to mend it
+                if self._skipped.get(job_id) != s.every_seconds:
+                    self._skipped[job_id] = s.every_seconds
+                    log.error("source %s (%s) is not polled: its interval, %s, is outside 1s..%s; re-add it with "
+                              "`briefbot sources add %s --every 1d` or remove it with `briefbot sources remove %s`",
+                              s.id, s.location, human_duration(s.every_seconds) if s.every_seconds > 0 else
+                              f"{s.every_seconds}s", human_duration(MAX_DURATION), s.location, s.id)
+                continue
+            self._skipped.pop(job_id, None)
             self.scheduler.add_job(self._run, "interval", seconds=s.every_seconds, id=job_id, args=[s.id],
                                    next_run_time=datetime.now(UTC) + timedelta(seconds=1),
                                    replace_existing=True)
