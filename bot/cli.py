@@ -784,6 +784,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` command."""
+    from bot import procs
+
+    procs.install()  # a worker this process forks dies with it, even on SIGKILL
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):
