@@ -42,7 +42,7 @@ class App:
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
         """Open the store named by the settings (creating and migrating it)."""
-        return cls(settings=settings, store=open_store(settings.database_url))
+        return cls(settings=settings, store=open_store(settings.database_url, busy_timeout=settings.db_busy_timeout))
 
     def fetcher(self) -> Fetcher:
         """The one HTTP client policy (timeouts, size cap, redirects, private-address rule)."""

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+def _utf8(stream: Any) -> bool:
+    return str(getattr(stream, "encoding", "") or "").lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
+
+
+def _print_json(obj: Any, indent: int | None = 2) -> None:
+    """JSON on stdout: UTF-8 where the terminal takes it, \\u escapes (still the same JSON) where it does not."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=not _utf8(sys.stdout), indent=indent) + "\n")
 
 
 def _console(stderr: bool = False) -> Any:
@@ -383,6 +388,7 @@ def cmd_chat(a: argparse.Namespace) -> int:
     key = f"cli:{a.conversation or uuid.uuid4().hex[:12]}"
     turns = turns_from_rows(app.store.recent_turns(key, MAX_TURNS))
     c = _console()
+    saving = True
     if not a.json:
         c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "
                 "the conversation. Empty line or Ctrl-D to quit.")
@@ -399,9 +405,18 @@ def cmd_chat(a: argparse.Namespace) -> int:
             ans = answerer.ask(line, sources=a.source, turns=turns)
             if ans.turn is not None:
                 turns = (turns + [Turn.from_json(ans.turn)])[-MAX_TURNS:]
-                app.store.add_turn(key, json.dumps(ans.turn))
+                if saving:
+                    try:
+                        app.store.add_turn(key, json.dumps(ans.turn))
+                    except Exception as e:  # the conversation goes on in memory; saving it is not worth a stop
+                        failure = explain_failure(e)
+                        if failure is None:
+                            raise
+                        saving = False
+                        print(f"briefbot: this conversation is not being saved: {failure[1]}", file=sys.stderr)
             if a.json:
-                print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+                _print_json(ans.to_json(), indent=None)
+                sys.stdout.flush()
             else:
                 _render_answer(ans)
     finally:
@@ -787,23 +802,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot import procs
 
     procs.install()  # a worker this process forks dies with it, even on SIGKILL
+    _register_plain_errors()
+    for stream in (sys.stdout, sys.stderr):  # an ASCII terminal gets plain quotes and '?', not a crash
+        if not _utf8(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="briefbot-plain")
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):
         parser.print_help()
         return 0
-    from bot.config import ConfigError
-    from bot.store.base import StoreError
-
     try:
         return int(a.func(a) or 0)
-    except (ConfigError, StoreError) as e:
-        print(f"briefbot: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        failure = explain_failure(e)
+        if failure is None:
+            raise
+        reason, message, code = failure
+        print(f"briefbot: {message}", file=sys.stderr)
+        if getattr(a, "json", False):
+            _print_json({"error": message, "reason": reason})
+        return code
+
+
+_PLAIN = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2018": "'",
+          "\u2019": "'", "\u2014": "-", "\u2013": "-", "\u2026": "...", "\u00a0": " ", "\u2022": "*"}
+
+
+def _register_plain_errors() -> None:
+    """An encoding error handler for terminals that cannot show the text: typographic marks become their
+    ASCII look-alikes, anything else '?'."""
+    import codecs
+
+    def plain(e: UnicodeError) -> tuple[str, int]:
+        if not isinstance(e, UnicodeEncodeError):
+            raise e
+        return "".join(_PLAIN.get(ch, "?") for ch in e.object[e.start:e.end]), e.end
+
+    try:
+        codecs.lookup_error("briefbot-plain")
+    except LookupError:
+        codecs.register_error("briefbot-plain", plain)
+
+
+def explain_failure(e: BaseException) -> tuple[str, str, int] | None:
+    """(reason, one-line message, exit status) for failures a user can act on; None for a bug (traceback)."""
+    import errno
+    import sqlite3
+
+    from bot.config import ConfigError
+    from bot.store.base import StoreError
+
+    if isinstance(e, ConfigError):
+        return "config", str(e), 2
+    if isinstance(e, StoreError):
+        return "database", str(e), 2
+    text = str(e).lower()
+    if isinstance(e, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return ("database-busy", "the database is busy: another briefbot process (an ingest, `run`?) held its write "
+                "lock longer than BRIEFBOT_DB_BUSY_TIMEOUT; nothing was changed, run this again when it is done", 3)
+    full = (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
+    if (isinstance(e, sqlite3.OperationalError) and ("full" in text or "disk i/o" in text)) or (
+            isinstance(e, OSError) and e.errno in full):
+        return ("disk-full", f"could not write to the disk ({e}): is it full? The unfinished batch was rolled "
+                "back; free some space and run this again, it carries on where it stopped", 3)
+    if isinstance(e, sqlite3.DatabaseError):
+        return "database", f"database error: {e}", 3
+    return None
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ class Settings:
     """Every setting briefbot reads; `.env.example` documents each one."""
 
     database_url: str = "sqlite:///data/briefbot.db"
+    db_busy_timeout: float = 30.0  # seconds a SQLite write waits for another process's write lock
     log_level: str = "INFO"
     log_json: bool = False
     poll_every: int = 1800
@@ -186,6 +187,7 @@ class Settings:
             llm_backend=backend,
             prompts_dir=e.get("BRIEFBOT_PROMPTS_DIR", "").strip() or None,
             llm_timeout=_seconds(e, "BRIEFBOT_LLM_TIMEOUT", 20.0),
+            db_busy_timeout=_seconds(e, "BRIEFBOT_DB_BUSY_TIMEOUT", 30.0),
             digest_skip_empty=_bool(e, "BRIEFBOT_DIGEST_SKIP_EMPTY", False),
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,

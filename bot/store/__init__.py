@@ -14,13 +14,13 @@ from bot.store.base import (
 )
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, busy_timeout: float = 30.0) -> Store:
     """Open (and migrate) the store a database URL names: sqlite:///rel.db, sqlite:////abs.db,
-    postgresql://user@host:5432/dbname."""
+    postgresql://user@host:5432/dbname. `busy_timeout`: seconds a SQLite write waits for another's lock."""
     if url.startswith("sqlite:"):
         from bot.store.sqlite import SQLiteStore, path_from_url
 
-        return SQLiteStore(path_from_url(url))
+        return SQLiteStore(path_from_url(url), busy_timeout=busy_timeout)
     if url.startswith(("postgresql:", "postgres:")):
         try:
             from bot.store.postgres import PostgresStore

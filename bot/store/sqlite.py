@@ -200,8 +200,9 @@ MIGRATIONS: list[str] = [
 class SQLiteStore(SQLiteOpsMixin):
     """The default store: a single SQLite file in WAL mode."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, busy_timeout: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -214,7 +215,7 @@ class SQLiteStore(SQLiteOpsMixin):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             except sqlite3.Error as e:
                 raise StoreError(f"cannot open database {self.path!r}: {e}") from e
             conn.row_factory = sqlite3.Row
@@ -282,8 +283,17 @@ class SQLiteStore(SQLiteOpsMixin):
         self._local = threading.local()
 
     def migrate(self) -> int:
-        """Apply the migrations this database lacks; returns the schema version."""
+        """Apply the migrations this database lacks; returns the schema version.
+
+        A current schema is seen with one read and no write lock, so opening the store for a question does not
+        wait for (or fail behind) an ingest holding the lock."""
         c = self._conn()
+        try:
+            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+        except sqlite3.DatabaseError:  # no table yet, or not a database: the path below says which
+            done = set()
+        if done >= set(range(1, len(MIGRATIONS) + 1)):
+            return len(MIGRATIONS)
         try:
             c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
         except sqlite3.DatabaseError as e:
