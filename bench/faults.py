@@ -1,6 +1,7 @@
 """Fault injection for ingestion: malformed files and URLs, and SIGKILL mid-ingest; prints the figures.
+Then the network- and user-facing faults of bench/faults_service.py (HTTP, bounds, processes, CLI).
 
-    python bench/faults.py [--per-kind 12] [--kill 20] [--seed 7] [--corpus ../shared/corpus/bbc]
+    python bench/faults.py [--per-kind 12] [--kill 20] [--seed 7] [--corpus ../shared/corpus/bbc] [--no-service]
 
 Also the library `tests/test_faults.py` uses (smaller counts). Imports bot only to ingest and check.
 """
@@ -644,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--corpus", type=Path, default=BBC)
     ap.add_argument("--issue14-only", action="store_true", help="only the issue-14 cases (seconds, no ingest runs)")
+    ap.add_argument("--no-service", action="store_true",
+                    help="skip the HTTP, input-bounds, process and CLI faults (bench/faults_service.py)")
     a = ap.parse_args(argv)
     if a.issue14_only:
         return 1 if issue14_report() else 0
@@ -705,6 +708,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"integrity failures {sum(r['integrity_after_kill'] not in ('ok', '(no database yet)') for r in rows)}, "
                   f"converged {sum(r['converged'] for r in rows)}/{len(rows)}")
         issue14_report()
+        if not a.no_service:  # the server, input bounds, processes and CLI (ingest runs: a minute or so)
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            import faults_service
+
+            faults_service.main()
         return 0
     finally:
         for p in work.rglob("*"):
