@@ -238,7 +238,8 @@ _MONEY = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s+(?:
 
 _CAUSE = re.compile(r"\b(?:because|since|due to|owing to|as a result|so that|in order to|aims? to|aimed at|"
                     r"reason|why|after|amid|led to|leading to|caus\w+|fears?|concerns?|worr\w+|to avoid|to prevent|"
-                    r"to ensure|so as to|thanks to|given|means|help\w*)\b", re.I)
+                    r"to ensure|so as to|thanks to|given|means|help\w*|no coincidence|message|motiv\w*|"
+                    r"in a bid to)\b", re.I)
 _PERSON = re.compile(r"(?<=[a-z,] )(?:(?:Mr|Mrs|Ms|Dr|Lord|Lady|Sir)\.? )?[A-Z][a-z]+(?: [A-Z][a-z'\-]+)+")
 _MEANS = re.compile(r"\b(?:via|aboard|on board|on foot|by (?:train|plane|air|car|road|rail|sea|boat|bus|ship|helicopter|"
                     r"jet|land|means of|way of)|using|through|thanks to|(?:in|inside|on) (?:a|an|his|her|their|the) "

@@ -33,6 +33,7 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
+REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for the reason it gives
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
@@ -338,6 +339,12 @@ class Selector:
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)
                 keep = dedupe(means + keep)[:2]
+            if q.answer_type == "why" and keep and not any(self._gives_reason(s) for s in keep):
+                # "why did Kim visit a missile lab?": the best match restates the visit; the article gives the
+                # reason in what follows ("… was no coincidence. It sends a layered message: …")
+                reason = self._reason_after(keep[0])
+                if reason is not None:
+                    keep = dedupe([keep[0], reason] + keep[1:])[:2]
             if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
@@ -377,6 +384,26 @@ class Selector:
             return any(len(m.split()) >= 2 and not {w.casefold() for w in m.split()} & asked
                        for m in NAME_IN_TEXT.findall(text))
         return bool(type_bonus(q.answer_type, text))
+
+    def _reason_after(self, s: Span) -> Span | None:
+        """The first of the next few sentences of its article that gives a reason (None when none does)."""
+        text = self.store.document_text(s.doc_id)
+        stop = min(len(text), s.end + 900)
+        for a, b in [(a, b) for a, b in sentences_in(text, s.end, stop) if text[a:b].strip()][:REASON_LOOKAHEAD]:
+            if b >= stop and stop < len(text):
+                break  # cut by the window
+            a += len(text[a:b]) - len(text[a:b].lstrip())
+            if _REASON.search(text[a:b]):
+                return Span(s.doc_id, a, b, text[a:b], s.score * 0.99, s.location, s.title, s.url, s.outlet,
+                            s.passage, s.cover, s.own, s.dense, s.lexical)
+        return None
+
+    def _gives_reason(self, s: Span) -> bool:
+        """Whether a sentence, or the one after it (which the answer may add), states a reason."""
+        if _REASON.search(s.text):
+            return True
+        nxt = self._with_next(s)
+        return nxt is not None and bool(_REASON.search(nxt.text[len(s.text):]))
 
     def _with_previous(self, s: Span) -> Span | None:
         """A sentence with the one before it, across a paragraph break (None at the start of the article, or
@@ -494,6 +521,10 @@ class Selector:
         return None if shown(span, seen) else span
 
 
+# what states a reason outright (the answer-type cue also takes weaker hints: "after", "amid", "given")
+_REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order to|the reason|reasons?|why|"
+                     r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
+                     r"motiv\w+)\b", re.I)
 _NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
 _LISTED = re.compile(rf"{_NAME_RUN}(?:, {_NAME_RUN})*,? (?:and|&) {_NAME_RUN}")
 

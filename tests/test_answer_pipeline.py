@@ -4,6 +4,7 @@ answered the way they ask, paraphrases found by meaning, honest not-found, summa
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,18 @@ def test_summary_points_stand_alone(store: Store) -> None:
         for c in ans.citations:
             assert not leads_with_reference(c.text), (question, c.text)
             assert c.text.count('"') % 2 == 0 and c.text.count("“") == c.text.count("”"), (question, c.text)
+
+
+def test_a_why_answer_gives_the_reason_the_article_states_after_the_event(tmp_path: Path) -> None:
+    # the sentence that best matches the question restates what happened; the reason comes a little later
+    s = open_store(f"sqlite:///{tmp_path}/why.db")
+    (doc := tmp_path / "ferry.txt").write_text(
+        "Ferry operator moves its fleet to Kelby\n\n"
+        "The Northsound ferry company moved its whole fleet from Aldmere harbour to Kelby on Friday.\n\n"
+        "The company's twelve vessels left in a convoy before dawn, escorted by two tugs.\n\n"
+        "Crews spent the weekend unloading spare parts at the new quay.\n\n"
+        "The company said it moved because Kelby charges half the berthing fees of Aldmere.\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    ans = Answerer(s).ask("why did the northsound ferry company move its fleet to kelby?")
+    assert ans.found and "half the berthing fees" in ans.text, ans.text
+    verbatim(s, ans)
