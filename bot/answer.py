@@ -23,7 +23,8 @@ from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
 from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
 from bot.search import Retriever, Span, sentences_in
-from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, shown
+from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
+from bot.spans import balanced, continuation, shown
 from bot.store.base import QuoteRow, Store
 
 log = logging.getLogger("briefbot.answer")
@@ -316,7 +317,7 @@ class Answerer:
         sents.sort(key=lambda s: -s.score)
         if reading.exclude:
             # "tell me more about her": what the article goes on to say after what was shown ("She now ...")
-            more = [c for s in sents[:6] if (c := self.selector.continuation(s, reading.exclude)) is not None]
+            more = [c for s in sents[:6] if (c := continuation(self.store.document_text(s.doc_id), s, reading.exclude)) is not None]
             sents = dedupe(more + [s for s in sents if not shown(s, reading.exclude)])
             return sents[:2]
         return dedupe(sents[:4])[:2]
@@ -448,7 +449,7 @@ class Answerer:
             while b < p_end and not text[b].isspace():
                 b += 1
         span = Span(row.doc_id, a, b, text[a:b], 0.0, row.location, row.title, row.url, row.outlet, q.passage)
-        return self.selector.balanced(span) or span  # a cited span that opens or closes a quotation halfway reads wrong
+        return balanced(self.store.document_text(span.doc_id), span) or span  # a cited span that opens or closes a quotation halfway reads wrong
 
     # -- not found ---------------------------------------------------------------------------
     def _searched(self, q: Query, sources: list[str] | None) -> str:

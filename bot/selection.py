@@ -16,7 +16,8 @@ from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
-from bot.search import Retriever, Span, sentences_in, type_bonus
+from bot.search import Retriever, Span, type_bonus
+from bot.spans import balanced, gives_reason, reason_after, shown, with_neighbour, with_next, with_previous
 from bot.store.base import PassageHit, Store, in_scope
 
 log = logging.getLogger("briefbot.selection")
@@ -33,12 +34,10 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
-REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for the reason it gives
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
-_QUOTE_MARKS = re.compile(r"[\"“”]")
 NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
 _ATTRIBUTION = re.compile(r"\b(?:reported|reports|according to|told|said|says|wrote|writes|cited|quoted|"
                           r"commented|correspondent|agency|newspaper)\b", re.I)
@@ -203,6 +202,9 @@ class Selector:
         telling = tuple(t for t in q.terms if sum(stem(t) in x for x in stems) < len(stems))
         return replace(q, terms=telling)
 
+    def _text(self, s: Span) -> str:
+        return self.store.document_text(s.doc_id)
+
     def _story_docs(self, doc_id: int) -> set[int]:
         """The articles of the story a document belongs to (empty when stories are not assigned yet)."""
         n = self.retriever.passage_count
@@ -325,10 +327,10 @@ class Selector:
     def _finish(self, q: Query, reading: Reading, sents: list[Span], firsts: list[Span] | None = None) -> list[Span]:
         """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order
         (`firsts`: points a summary must open with, one about each name it lists)."""
-        sents = [b for s in sents[:40] if (b := self.balanced(s)) is not None] or sents[:1]
+        sents = [b for s in sents[:40] if (b := balanced(self._text(s), s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
-            firsts = [b for s in firsts or [] if (b := self.balanced(s)) is not None]
+            firsts = [b for s in firsts or [] if (b := balanced(self._text(s), s)) is not None]
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts)
         else:
             # a reason or a means is often told apart from the sentence that restates the question
@@ -339,10 +341,10 @@ class Selector:
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)
                 keep = dedupe(means + keep)[:2]
-            if q.answer_type == "why" and keep and not any(self._gives_reason(s) for s in keep):
+            if q.answer_type == "why" and keep and not any(gives_reason(self._text(s), s) for s in keep):
                 # "why did Kim visit a missile lab?": the best match restates the visit; the article gives the
                 # reason in what follows ("… was no coincidence. It sends a layered message: …")
-                reason = self._reason_after(keep[0])
+                reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
             if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
@@ -353,22 +355,22 @@ class Selector:
             if keep and q.answer_type in {"who", "when", "number", "money"} and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence
-                joined = self._with_next(keep[0])
+                joined = with_next(self._text(keep[0]), keep[0])
                 if joined is not None and self._carries(q, joined.text[len(keep[0].text):]):
                     keep[0] = joined
         if q.kind in {"summary", "multi"}:
             # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
             # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
             # is left out when it has none to take
-            keep = [w if len(s.text) < SHORT_POINT and (w := self._with_next(s)) is not None else s for s in keep]
+            keep = [w if len(s.text) < SHORT_POINT and (w := with_next(self._text(s), s)) is not None else s for s in keep]
             keep = [w for s in keep if (w := s if not leads_with_reference(s.text) else
-                                        (p := self._with_previous(s)) and self.balanced(p))]
+                                        (p := with_previous(self._text(s), s)) and balanced(self._text(p), p))]
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
             widened = []
             for s in keep:
-                w = self._with_neighbour(q, s)
+                w = with_neighbour(self._text(s), s)
                 if len(w.text) - len(s.text) <= room:
                     room -= len(w.text) - len(s.text)
                     s = w
@@ -384,75 +386,6 @@ class Selector:
             return any(len(m.split()) >= 2 and not {w.casefold() for w in m.split()} & asked
                        for m in NAME_IN_TEXT.findall(text))
         return bool(type_bonus(q.answer_type, text))
-
-    def _reason_after(self, s: Span) -> Span | None:
-        """The first of the next few sentences of its article that gives a reason (None when none does)."""
-        text = self.store.document_text(s.doc_id)
-        stop = min(len(text), s.end + 900)
-        for a, b in [(a, b) for a, b in sentences_in(text, s.end, stop) if text[a:b].strip()][:REASON_LOOKAHEAD]:
-            if b >= stop and stop < len(text):
-                break  # cut by the window
-            a += len(text[a:b]) - len(text[a:b].lstrip())
-            if _REASON.search(text[a:b]):
-                return Span(s.doc_id, a, b, text[a:b], s.score * 0.99, s.location, s.title, s.url, s.outlet,
-                            s.passage, s.cover, s.own, s.dense, s.lexical)
-        return None
-
-    def _gives_reason(self, s: Span) -> bool:
-        """Whether a sentence, or the one after it (which the answer may add), states a reason."""
-        if _REASON.search(s.text):
-            return True
-        nxt = self._with_next(s)
-        return nxt is not None and bool(_REASON.search(nxt.text[len(s.text):]))
-
-    def _with_previous(self, s: Span) -> Span | None:
-        """A sentence with the one before it, across a paragraph break (None at the start of the article, or
-        when the two would be too long a point)."""
-        text = self.store.document_text(s.doc_id)
-        start = max(0, s.start - 600)
-        before = [(a, b) for a, b in sentences_in(text, start, s.start) if text[a:b].strip()]
-        if not before or (before[-1][0] == start and start > 0) or s.end - before[-1][0] > 700:
-            return None
-        a = before[-1][0] + (len(text[before[-1][0]:s.start]) - len(text[before[-1][0]:s.start].lstrip()))
-        para = text[text.rfind("\n", 0, a) + 1:a]
-        if para.count('"') % 2 or para.count("“") > para.count("”"):
-            return None  # that sentence is the end of a quotation begun before it
-        return Span(s.doc_id, a, s.end, text[a:s.end], s.score, s.location, s.title, s.url, s.outlet, s.passage,
-                    s.cover, s.own, s.dense, s.lexical)
-
-    def _with_next(self, s: Span) -> Span | None:
-        """A sentence with the one after it, across a paragraph break (None at the end of the article)."""
-        text = self.store.document_text(s.doc_id)
-        stop = min(len(text), s.end + 600)
-        after = [(a, b) for a, b in sentences_in(text, s.end, stop) if text[a:b].strip()]
-        if not after or (after[0][1] >= stop and stop < len(text)) or after[0][1] - s.start > 900:
-            return None  # no next sentence, or one too long to add
-        b = after[0][1]
-        return Span(s.doc_id, s.start, b, text[s.start:b], s.score, s.location, s.title, s.url, s.outlet, s.passage,
-                    s.cover, s.own, s.dense, s.lexical)
-
-    def balanced(self, s: Span) -> Span | None:
-        """A sentence cut inside a quotation, widened to the whole quotation (None when that is too long): a
-        lone quote mark would pair with one in the next sentence of the answer and misquote someone."""
-        if _QUOTE_MARKS.findall(s.text).__len__() % 2 == 0 and s.text.count("“") == s.text.count("”"):
-            return s
-        text = self.store.document_text(s.doc_id)
-        p_start = text.rfind("\n", 0, s.start) + 1
-        p_end = text.find("\n", s.end)
-        p_end = len(text) if p_end < 0 else p_end
-        spans = sentences_in(text, p_start, p_end)
-        first = next((i for i, (a, b) in enumerate(spans) if a <= s.start < b), None)
-        last = next((i for i, (a, b) in enumerate(spans) if a < s.end <= b), first)
-        if first is None or last is None:
-            return None
-        for lo in range(first, max(-1, first - 4), -1):
-            for hi in range(max(first, last), min(len(spans), last + 4)):
-                a, b = spans[lo][0], spans[hi][1]
-                t = text[a:b]
-                if b - a <= 700 and len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”"):
-                    return Span(s.doc_id, a, b, t, s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
-                                s.own, s.dense, s.lexical)
-        return None
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic; the
@@ -481,50 +414,6 @@ class Selector:
             words.append(w)
         return out
 
-    def _with_neighbour(self, q: Query, s: Span) -> Span:
-        """A sentence with the next (or previous) one in its paragraph when it is short or leans on it."""
-        text = self.store.document_text(s.doc_id)
-        p_start = text.rfind("\n", 0, s.start) + 1
-        p_end = text.find("\n", s.end)
-        p_end = len(text) if p_end < 0 else p_end
-        spans = sentences_in(text, p_start, p_end)
-        idx = next((i for i, (a, _) in enumerate(spans) if a == s.start), None)
-        if idx is None:
-            return s
-        a, b = s.start, s.end
-        nxt = spans[idx + 1] if idx + 1 < len(spans) else None
-        prev = spans[idx - 1] if idx > 0 else None
-        starts_with_ref = re.match(r"\s*(?:he|she|they|it|this|that|these|those|his|her|their|but|and|so|also|"
-                                   r"however|yet|still)\b", s.text, re.I)
-        if prev and starts_with_ref and (b - prev[0]) <= 600:
-            a = prev[0]
-        if nxt and (b - a) < 260 and (nxt[1] - a) <= 600:
-            b = nxt[1]
-        if (a, b) == (s.start, s.end):
-            return s
-        return Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
-                    s.own, s.dense, s.lexical)
-
-    def continuation(self, s: Span, seen: list[tuple[int, int, int]]) -> Span | None:
-        """The sentence after `s` in its paragraph (or after the shown span holding it), if not shown yet."""
-        text = self.store.document_text(s.doc_id)
-        end = max([b for d, a, b in seen if d == s.doc_id and a <= s.start < b] + [s.end])
-        p_end = text.find("\n", end)
-        p_end = len(text) if p_end < 0 else p_end
-        nxt = sentences_in(text, end, p_end)
-        nxt = [(a, b) for a, b in nxt if text[a:b].strip()]
-        if not nxt:
-            return None
-        a = nxt[0][0] + (len(text[nxt[0][0]:nxt[0][1]]) - len(text[nxt[0][0]:nxt[0][1]].lstrip()))
-        b = nxt[min(1, len(nxt) - 1)][1] if nxt[0][1] - a < 200 else nxt[0][1]
-        span = Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage)
-        return None if shown(span, seen) else span
-
-
-# what states a reason outright (the answer-type cue also takes weaker hints: "after", "amid", "given")
-_REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order to|the reason|reasons?|why|"
-                     r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
-                     r"motiv\w+)\b", re.I)
 _NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
 _LISTED = re.compile(rf"{_NAME_RUN}(?:, {_NAME_RUN})*,? (?:and|&) {_NAME_RUN}")
 
@@ -546,11 +435,6 @@ def _names_someone_else(text: str, asked: set[str]) -> bool:
         if m.start() > 0 and len(words) >= 2 and not {w.casefold() for w in words} & asked:
             return True
     return False
-
-
-def shown(s: Span, shown: list[tuple[int, int, int]]) -> bool:
-    """Whether a sentence lies inside a span an earlier answer already cited."""
-    return any(d == s.doc_id and a <= s.start and s.end <= b for d, a, b in shown)
 
 
 def dedupe(spans: Iterable[Span]) -> list[Span]:

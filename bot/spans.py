@@ -1,0 +1,134 @@
+"""Span arithmetic over an article's text: a chosen sentence widened to the one before or after it, to its
+paragraph neighbour, to the whole quotation it is cut from, or to the reason the article gives next.
+
+Pure functions of a document's text and a Span (no store, no scoring): what an answer shows must read on its own
+and never cut a quotation in half.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.search import Span, sentences_in
+
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for the reason it gives
+
+# what states a reason outright (the answer-type cue also takes weaker hints: "after", "amid", "given")
+_REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order to|the reason|reasons?|why|"
+                     r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
+                     r"motiv\w+)\b", re.I)
+
+
+def shown(s: Span, shown: list[tuple[int, int, int]]) -> bool:
+    """Whether a sentence lies inside a span an earlier answer already cited."""
+    return any(d == s.doc_id and a <= s.start and s.end <= b for d, a, b in shown)
+
+
+def with_next(text: str, s: Span) -> Span | None:
+    """A sentence with the one after it, across a paragraph break (None at the end of the article)."""
+    stop = min(len(text), s.end + 600)
+    after = [(a, b) for a, b in sentences_in(text, s.end, stop) if text[a:b].strip()]
+    if not after or (after[0][1] >= stop and stop < len(text)) or after[0][1] - s.start > 900:
+        return None  # no next sentence, or one too long to add
+    b = after[0][1]
+    return Span(s.doc_id, s.start, b, text[s.start:b], s.score, s.location, s.title, s.url, s.outlet, s.passage,
+                s.cover, s.own, s.dense, s.lexical)
+
+
+def with_previous(text: str, s: Span) -> Span | None:
+    """A sentence with the one before it, across a paragraph break (None at the start of the article, or
+    when the two would be too long a point)."""
+    start = max(0, s.start - 600)
+    before = [(a, b) for a, b in sentences_in(text, start, s.start) if text[a:b].strip()]
+    if not before or (before[-1][0] == start and start > 0) or s.end - before[-1][0] > 700:
+        return None
+    a = before[-1][0] + (len(text[before[-1][0]:s.start]) - len(text[before[-1][0]:s.start].lstrip()))
+    para = text[text.rfind("\n", 0, a) + 1:a]
+    if para.count('"') % 2 or para.count("“") > para.count("”"):
+        return None  # that sentence is the end of a quotation begun before it
+    return Span(s.doc_id, a, s.end, text[a:s.end], s.score, s.location, s.title, s.url, s.outlet, s.passage,
+                s.cover, s.own, s.dense, s.lexical)
+
+
+def reason_after(text: str, s: Span) -> Span | None:
+    """The first of the next few sentences of its article that gives a reason (None when none does)."""
+    stop = min(len(text), s.end + 900)
+    for a, b in [(a, b) for a, b in sentences_in(text, s.end, stop) if text[a:b].strip()][:REASON_LOOKAHEAD]:
+        if b >= stop and stop < len(text):
+            break  # cut by the window
+        a += len(text[a:b]) - len(text[a:b].lstrip())
+        if _REASON.search(text[a:b]):
+            return Span(s.doc_id, a, b, text[a:b], s.score * 0.99, s.location, s.title, s.url, s.outlet,
+                        s.passage, s.cover, s.own, s.dense, s.lexical)
+    return None
+
+
+def gives_reason(text: str, s: Span) -> bool:
+    """Whether a sentence, or the one after it (which the answer may add), states a reason."""
+    if _REASON.search(s.text):
+        return True
+    nxt = with_next(text, s)
+    return nxt is not None and bool(_REASON.search(nxt.text[len(s.text):]))
+
+
+def balanced(text: str, s: Span) -> Span | None:
+    """A sentence cut inside a quotation, widened to the whole quotation (None when that is too long): a
+    lone quote mark would pair with one in the next sentence of the answer and misquote someone."""
+    if _QUOTE_MARKS.findall(s.text).__len__() % 2 == 0 and s.text.count("“") == s.text.count("”"):
+        return s
+    p_start = text.rfind("\n", 0, s.start) + 1
+    p_end = text.find("\n", s.end)
+    p_end = len(text) if p_end < 0 else p_end
+    spans = sentences_in(text, p_start, p_end)
+    first = next((i for i, (a, b) in enumerate(spans) if a <= s.start < b), None)
+    last = next((i for i, (a, b) in enumerate(spans) if a < s.end <= b), first)
+    if first is None or last is None:
+        return None
+    for lo in range(first, max(-1, first - 4), -1):
+        for hi in range(max(first, last), min(len(spans), last + 4)):
+            a, b = spans[lo][0], spans[hi][1]
+            t = text[a:b]
+            if b - a <= 700 and len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”"):
+                return Span(s.doc_id, a, b, t, s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
+                            s.own, s.dense, s.lexical)
+    return None
+
+
+def with_neighbour(text: str, s: Span) -> Span:
+    """A sentence with the next (or previous) one in its paragraph when it is short or leans on it."""
+    p_start = text.rfind("\n", 0, s.start) + 1
+    p_end = text.find("\n", s.end)
+    p_end = len(text) if p_end < 0 else p_end
+    spans = sentences_in(text, p_start, p_end)
+    idx = next((i for i, (a, _) in enumerate(spans) if a == s.start), None)
+    if idx is None:
+        return s
+    a, b = s.start, s.end
+    nxt = spans[idx + 1] if idx + 1 < len(spans) else None
+    prev = spans[idx - 1] if idx > 0 else None
+    starts_with_ref = re.match(r"\s*(?:he|she|they|it|this|that|these|those|his|her|their|but|and|so|also|"
+                               r"however|yet|still)\b", s.text, re.I)
+    if prev and starts_with_ref and (b - prev[0]) <= 600:
+        a = prev[0]
+    if nxt and (b - a) < 260 and (nxt[1] - a) <= 600:
+        b = nxt[1]
+    if (a, b) == (s.start, s.end):
+        return s
+    return Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
+                s.own, s.dense, s.lexical)
+
+
+def continuation(text: str, s: Span, seen: list[tuple[int, int, int]]) -> Span | None:
+    """The sentence after `s` in its paragraph (or after the shown span holding it), if not shown yet."""
+    end = max([b for d, a, b in seen if d == s.doc_id and a <= s.start < b] + [s.end])
+    p_end = text.find("\n", end)
+    p_end = len(text) if p_end < 0 else p_end
+    nxt = sentences_in(text, end, p_end)
+    nxt = [(a, b) for a, b in nxt if text[a:b].strip()]
+    if not nxt:
+        return None
+    a = nxt[0][0] + (len(text[nxt[0][0]:nxt[0][1]]) - len(text[nxt[0][0]:nxt[0][1]].lstrip()))
+    b = nxt[min(1, len(nxt) - 1)][1] if nxt[0][1] - a < 200 else nxt[0][1]
+    span = Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage)
+    return None if shown(span, seen) else span
