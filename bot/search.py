@@ -120,16 +120,24 @@ class Retriever:
         expr = fts_expression(chosen)
         return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
 
-    def weights(self, query: Query, context_weight: float = 0.4) -> dict[str, float]:
+    def weights(self, query: Query, context_weight: float = 0.4,
+                context_share: float | None = None) -> dict[str, float]:
         """IDF weight of each question stem (context words from earlier turns count less; unknown words nothing)."""
         out: dict[str, float] = {}
         for t in list(query.terms) + [w for p in query.phrases for w in content_terms(p)]:
             if self.doc_freq(t) > 0:
                 out[stem(t)] = max(out.get(stem(t), 0.0), self.idf(t))
+        own = sum(out.values())
+        context: dict[str, float] = {}
         for t in query.context:
             if self.doc_freq(t) > 0 and stem(t) not in out:
-                out[stem(t)] = context_weight * self.idf(t)
-        return out
+                context[stem(t)] = context_weight * self.idf(t)
+        total = sum(context.values())
+        if context_share is not None and own > 0 and total > context_share * own:
+            # "who was her agent?" after a dozen names: the follow-up's own words say what it asks, the earlier
+            # turns' words only say where; together they weigh at most this share of its own
+            context = {k: w * context_share * own / total for k, w in context.items()}
+        return out | context
 
     def sentences(self, query: Query, hits: list[PassageHit], require: list[str] | None = None,
                   weights: dict[str, float] | None = None) -> list[Span]:

@@ -34,6 +34,7 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
+CONTEXT_SHARE = 0.5  # the earlier turns' words weigh at most half a follow-up's own (0.3, 0.5, 1.0 and none tried on our conversations)
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
@@ -225,7 +226,8 @@ class Selector:
         if not hits:
             return []
         # "that think tank": the words of the turns it points back to count as much as its own
-        weights = self.retriever.weights(q, context_weight=1.0 if reading.pointing else 0.4)
+        weights = self.retriever.weights(q, context_weight=1.0 if reading.pointing else 0.4,
+                                         context_share=None if reading.pointing else CONTEXT_SHARE)
         sents = self.retriever.sentences(q, hits, require=require, weights=weights)
         if reading.exclude:
             sents = [s for s in sents if not shown(s, reading.exclude)]

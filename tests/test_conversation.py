@@ -182,3 +182,20 @@ def test_two_replicas_answering_in_one_thread_both_keep_their_turns(tmp_path: ob
     assert follow.found  # the later turn is read by either replica
     for s in stores:
         s.close()
+
+
+def test_a_follow_up_asks_what_its_own_words_ask(tmp_path: Path) -> None:
+    # after an answer full of names, "who was her agent?" is about an agent, not about those names
+    s = open_store(f"sqlite:///{tmp_path}/o.db")
+    (doc := tmp_path / "holt.txt").write_text(
+        "Actress Mira Holt dies at 80\n\n"
+        "Actress Mira Holt, known for her comic roles in the Harbour Lane films, has died at the age of 80.\n\n"
+        "Holt starred in twelve Harbour Lane films, alongside fellow regulars Owen Pryce, Lucy Marsh, Ned Collier "
+        "and Joan Aske.\n\n"
+        "She also spent many years on the stage at the Kelby Playhouse, where she first appeared in 1961.\n\n"
+        "Her agent Tomas Lind said: \"She was the kindest person in any room.\"\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    age, films, agent = converse(s, "how old was mira holt when she died",
+                                 "who were her fellow regulars in the harbour lane films", "who was her agent")
+    assert "80" in age.text and "Owen Pryce" in films.text  # type: ignore[attr-defined]
+    assert agent.found and "Tomas Lind" in agent.text, agent.text  # type: ignore[attr-defined]
