@@ -264,8 +264,10 @@ def type_bonus(answer_type: str | None, sent: str) -> float:
 
 # a news organisation credited in a sentence ("according to Reuters", "the New York Times reported")
 _OUTLET = re.compile(r"\b(?:(?:[A-Z][\w.’']*\s){0,3}(?:News|Times|Post|Agency|Journal|Herald|Telegraph|Guardian|Press|"
-                     r"Tribune|Gazette|Sinmun|Daily|Broadcasting|Television|Radio)\b|Reuters|Bloomberg|Xinhua|TASS|"
-                     r"KCNA|Yonhap|AFP|BBC|CNN|NHK|Interfax|Kyodo)")
+                     r"Tribune|Gazette|Sinmun|Daily|Broadcasting|Television|Radio|Courier|Mail|Mirror|Observer|"
+                     r"Independent|Chronicle|Standard|Express|Examiner|Inquirer|Dispatch|Globe|Monitor|Bulletin|"
+                     r"Register|Magazine|Weekly)\b|(?:newspaper|paper|magazine|broadcaster|news agency|website) (?:the )?"
+                     r"[A-Z][\w’']+|Reuters|Bloomberg|Xinhua|TASS|KCNA|Yonhap|AFP|BBC|CNN|NHK|Interfax|Kyodo)")
 _CREDIT = re.compile(r"\b(?:according to|reported|reports|reporting|told|said|cited|citing|quoted|quoting|"
                      r"confirmed|wrote|published)\b", re.I)
 

@@ -354,7 +354,7 @@ class Selector:
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
-            if keep and q.answer_type in {"who", "when", "number", "money"} and not self._carries(q, keep[0].text):
+            if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence
                 joined = with_next(self._text(keep[0]), keep[0])

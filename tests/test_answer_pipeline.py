@@ -233,3 +233,16 @@ def test_a_why_answer_gives_the_reason_the_article_states_after_the_event(tmp_pa
     ans = Answerer(s).ask("why did the northsound ferry company move its fleet to kelby?")
     assert ans.found and "half the berthing fees" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path}/paper.db")
+    (doc := tmp_path / "chase.txt").write_text(
+        "Singer wins order against photographers\n\n"
+        "The singer Ana Reyes won a court order after a reported car chase with photographers in Kelby last week.\n\n"
+        "According to the local newspaper the Kelby Courier, the photographers drove through red lights.\n\n"
+        "The order keeps them 200 metres from her home.\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    ans = Answerer(s).ask("which paper reported the car chase?")
+    assert ans.found and "Kelby Courier" in ans.text, ans.text
+    verbatim(s, ans)
