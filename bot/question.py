@@ -320,7 +320,17 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
         names.append(name)
     if lexicon is not None:
         have = {w.casefold() for n in names for w in n.split()}
-        for w in _WORD.findall(original):
+        # "gordon brown", typed in lower case: two or three words that together are a stored speaker's full name
+        # are that person, even when each is a common word alone
+        words = _WORD.findall(original)
+        for size in (3, 2):
+            for i in range(len(words) - size + 1):
+                run = words[i:i + size]
+                full = lexicon.full.get(" ".join(run).casefold())
+                if full and not {w.casefold() for w in run} & have and len(full.split()) == size:
+                    names.append(full)
+                    have |= {w.casefold() for w in run}
+        for w in words:
             if w[:1].isupper() or w.casefold() in have:
                 continue
             hit = lexicon.match_word(w, is_word, is_common)

@@ -132,3 +132,12 @@ def test_versus_is_no_search_word() -> None:
     q = analyse("wait when did russia even join the war vs japan")
     assert "versus" not in q.terms and "vs" not in q.terms
     assert {"russia", "japan", "war"} <= set(q.terms)
+
+
+def test_a_full_name_typed_in_lower_case_is_a_name_even_of_common_words() -> None:
+    # "gordon brown": each word is a common word on its own, together a stored speaker's full name
+    lexicon = NameLexicon(["Gordon Brown", "Henrik Vale"])
+    q = analyse("what is gordon brown asking rich countries to fund", lexicon,
+                is_common=lambda w: w in {"gordon", "brown", "rich"})
+    assert q.names == ("Gordon Brown",)
+    assert analyse("is the brown envelope still there", lexicon, is_common=lambda w: w == "brown").names == ()
