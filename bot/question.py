@@ -325,11 +325,11 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
         words = _WORD.findall(original)
         for size in (3, 2):
             for i in range(len(words) - size + 1):
-                run = words[i:i + size]
-                full = lexicon.full.get(" ".join(run).casefold())
-                if full and not {w.casefold() for w in run} & have and len(full.split()) == size:
-                    names.append(full)
-                    have |= {w.casefold() for w in run}
+                seq = words[i:i + size]
+                whole = lexicon.full.get(" ".join(seq).casefold())
+                if whole and not {w.casefold() for w in seq} & have and len(whole.split()) == size:
+                    names.append(whole)
+                    have |= {w.casefold() for w in seq}
         for w in words:
             if w[:1].isupper() or w.casefold() in have:
                 continue
