@@ -36,6 +36,13 @@ _ELLIPSIS = re.compile(r"^(?:and|but|also|so)?\s*(?:what|how)\s+about\s+(?P<x>.+
 _SOURCE_OF = re.compile(r"\b(?:which|what|who|whose)\s+(?:\w+\s+){0,2}(?:outlets?|papers?|newspapers?|agenc(?:y|ies)|"
                         r"sources?|sites?|websites?|publications?|networks?|channels?|correspondents?|reporters?|"
                         r"journalists?|media|broadcasters?|wire)\b.*\b(?:that|this|it|so|those|these)\b", re.I)
+# "when did he say that?", "where was that?": a circumstance of what the last answer showed, told at it
+_CIRCUMSTANCE_OF = re.compile(r"^(?:and|so|ok(?:ay)?)?[\s,]*(?:when|where)\s+(?:did|does|do|was|were|is|has|had)\s+"
+                              r"(?:(?:he|she|they|it|\w+)\s+)?(?:(?:say|said|tell|told|write|wrote|announce|announced|"
+                              r"report|reported|claim|claimed|do|did|make|made|happen|happened)\s+)?"
+                              r"(?:that|this|it|so)\b\W*$|"
+                              r"^(?:and|so)?[\s,]*(?:when|where)\s+(?:did|does|was|is)\s+(?:that|this|it)\s+"
+                              r"(?:happen|take place|come out)\b\W*$", re.I)
 _LEADING_AND = re.compile(r"^(?:and|also|so|but|ok(?:ay)?|then)\s*[,]?\s+", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|there|the same)\b", re.I)
@@ -164,10 +171,10 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     context = list(dict.fromkeys(w for n in prev.names + prev.terms + prev.answer_names for w in content_terms(n)))[:16]
     docs = list(dict.fromkeys(d for t in reversed(turns[-3:]) for d in t.doc_ids))[:12]
     shown = [(s[0], s[1], s[2]) for t in turns[-3:] for s in t.shown if len(s) == 3]
-    if _SOURCE_OF.search(text):
+    if _SOURCE_OF.search(text) or _CIRCUMSTANCE_OF.match(text):
         near = [(s[0], s[1], s[2]) for s in prev.shown if len(s) == 3]
         return Reading(_replace_pronouns(text, turns)[0], context, docs, near=near, follow_up=True,
-                       note="the source of the last answer")
+                       note="the source of the last answer" if _SOURCE_OF.search(text) else "about the last answer")
     m = _MORE.match(text)
     if m:
         rest = text[m.end():].strip()

@@ -88,6 +88,18 @@ def test_which_paper_said_that_points_at_the_last_answer() -> None:
     assert r.near == [(3, 10, 90)] and r.follow_up
 
 
+@pytest.mark.parametrize("message", ["when did he say that", "And where did she say it?", "when was that?",
+                                     "where did that happen"])
+def test_when_or_where_of_that_is_asked_at_the_last_answer(message: str) -> None:
+    r = read(message, [TRAM])
+    assert r.near == [(3, 10, 90)] and r.follow_up
+
+
+@pytest.mark.parametrize("message", ["when did the tram line open?", "where is that station being built"])
+def test_a_when_question_with_its_own_subject_is_not_about_the_last_answer(message: str) -> None:
+    assert read(message, [TRAM]).near == []
+
+
 @pytest.mark.parametrize("message", ["Totally different question: who won the cup?", "unrelated, but who won the cup?",
                                      "btw who won the cup?", "New topic - who won the cup?"])
 def test_a_change_of_subject_is_answered_on_its_own(message: str) -> None:
