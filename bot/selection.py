@@ -16,6 +16,7 @@ from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
+from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span, type_bonus
 from bot.spans import balanced, gives_reason, reason_after, shown, with_neighbour, with_next, with_previous
 from bot.store.base import PassageHit, Store, in_scope
@@ -382,11 +383,15 @@ class Selector:
 
     @staticmethod
     def _carries(q: Query, text: str) -> bool:
-        """Whether a text holds the kind of answer asked for (for "who": a full name the question does not give)."""
+        """Whether a text holds the kind of answer asked for (for "who": a full name that neither the question
+        nor the conversation before it gave: after "Lord Dubs' bill", "who spoke for the government?" is not
+        answered by Lord Dubs)."""
         if q.answer_type == "who":
-            asked = {w.casefold() for n in q.names for w in n.split()}
-            return any(len(m.split()) >= 2 and not {w.casefold() for w in m.split()} & asked
-                       for m in NAME_IN_TEXT.findall(text))
+            asked = {w.casefold() for n in q.names for w in n.split()} | set(q.context)
+            words = [[re.sub(r"['’]s?$", "", w.casefold()) for w in m.split()] for m in NAME_IN_TEXT.findall(text)]
+            # a person: "the International Monetary Fund" is no answer to who will run the bank
+            return any(len(w) >= 2 and w[-1] not in asked and not set(w) <= asked and not set(w) & NON_PERSON
+                       for w in words)
         return bool(type_bonus(q.answer_type, text))
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:

@@ -211,3 +211,18 @@ def test_a_follow_up_asks_what_its_own_words_ask(tmp_path: Path) -> None:
                                  "who were her fellow regulars in the harbour lane films", "who was her agent")
     assert "80" in age.text and "Owen Pryce" in films.text  # type: ignore[attr-defined]
     assert agent.found and "Tomas Lind" in agent.text, agent.text  # type: ignore[attr-defined]
+
+
+def test_who_answered_in_a_conversation_is_someone_new(tmp_path: Path) -> None:
+    # after "Lord Ames' bill", the sentence naming Lord Ames does not answer "who spoke for the government?"
+    s = open_store(f"sqlite:///{tmp_path}/w.db")
+    (doc := tmp_path / "bill.txt").write_text(
+        "Peer withdraws empty homes bill\n\n"
+        "A Labour peer has withdrawn his bill on empty homes after it failed to win support.\n\n"
+        "The bill would have let councils take over homes left empty for a year. But the government refused to "
+        "back Lord Ames' Empty Homes Bill, saying it was too costly.\n\n"
+        "The housing minister, Lady Carr, said councils already had enough powers to act.\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    first, who = converse(s, "what happened to lord ames' empty homes bill?", "Who spoke for the government?")
+    assert first.found  # type: ignore[attr-defined]
+    assert who.found and "Lady Carr" in who.text, who.text  # type: ignore[attr-defined]
