@@ -43,7 +43,7 @@ def _app() -> App:
 
 
 # -- ingest ---------------------------------------------------------------------------------
-def _run_ingest(app: App, inputs: list[str], as_json: bool, trigger: str = "cli") -> RunReport:
+def _run_ingest(app: App, inputs: list[str], as_json: bool, trigger: str = "cli", outlet: str | None = None) -> RunReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     ing = app.ingester()
@@ -63,14 +63,14 @@ def _run_ingest(app: App, inputs: list[str], as_json: bool, trigger: str = "cli"
             if item.outcome == "skipped" and not as_json:
                 err.print(f"[yellow]skipped[/] {item.location}: {item.reason}")
 
-        report = ing.ingest(inputs, trigger=trigger, on_item=on_item, on_total=on_total)
+        report = ing.ingest(inputs, trigger=trigger, on_item=on_item, on_total=on_total, outlet=outlet)
     return report
 
 
 def cmd_ingest(a: argparse.Namespace) -> int:
     app = _app()
     try:
-        report = _run_ingest(app, a.inputs, a.json)
+        report = _run_ingest(app, a.inputs, a.json, outlet=a.outlet)
         if a.json:
             _print_json(report.to_json())
         else:
@@ -688,6 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
     s.add_argument("-v", "--verbose", action="store_true", help="print every item's outcome")
+    s.add_argument("--outlet", metavar="NAME", help="the publication these articles come from, as briefs and "
+                   "answers name it (e.g. a folder of one paper's files); pages and feeds otherwise name themselves")
     s.add_argument("--embed", action="store_true", help="embed the new passages right after (else `embed` or `run` does)")
     s.add_argument("--embed-budget", type=_seconds_arg(86400), default=480, metavar="SECONDS",
                    help="with --embed: stop embedding after this long (default 480; `briefbot embed` finishes the rest)")

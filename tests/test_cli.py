@@ -191,3 +191,16 @@ def test_chat_and_usage(tmp_path: Path) -> None:
     u = run_cli("usage", "--json", env=env)
     assert u.returncode == 0 and json.loads(u.stdout) == []  # the extractive backend calls no model
     assert "no LLM calls" in run_cli("usage", env=env).stdout
+
+
+def test_ingest_outlet_names_the_publication_in_briefs(tmp_path: Path) -> None:
+    # two outlets' files, each folder named by the operator: briefs say "Kelby Gazette", never a file name
+    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/o.db"}
+    for name, outlet in (("harbour-strike-gazette.txt", "Kelby Gazette"), ("harbour-strike-courier.txt", "Harbour Courier")):
+        p = run_cli("ingest", str(ROOT / "bot" / "samples" / name), "--outlet", outlet, env=env)
+        assert p.returncode == 0, p.stderr
+    brief = json.loads(run_cli("brief", "--json", env=env).stdout)
+    text = json.dumps(brief)
+    assert "Kelby Gazette" in text and "Harbour Courier" in text
+    docs = json.loads(run_cli("docs", "--json", env=env).stdout)
+    assert {d["outlet"] for d in docs} == {"Kelby Gazette", "Harbour Courier"}

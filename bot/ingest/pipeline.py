@@ -175,6 +175,9 @@ def _read_and_prepare(path: Path, max_bytes: int, extract_quotes: QuoteExtractor
     return raw.location, prep
 
 
+MAX_OUTLET = 120  # characters of an operator-given outlet name
+
+
 class Ingester:
     """Runs ingests against a store; one instance per process is enough."""
 
@@ -190,9 +193,12 @@ class Ingester:
 
     def ingest(self, inputs: Iterable[str], *, trigger: str = "cli", source_id: int | None = None,
                state: SourceState | None = None, on_item: Callable[[ItemResult], None] | None = None,
-               on_total: Callable[[int], None] | None = None) -> RunReport:
-        """Ingest paths and URLs; every item gets an outcome, and one bad item never stops the run."""
+               on_total: Callable[[int], None] | None = None, outlet: str | None = None) -> RunReport:
+        """Ingest paths and URLs; every item gets an outcome, and one bad item never stops the run. `outlet`
+        names the publication of everything this run stores (an operator's name for a folder of files), over
+        what a page or feed says of itself."""
         inputs = list(inputs)
+        outlet = (outlet or "").strip()[:MAX_OUTLET] or None
         t0 = time.perf_counter()
         report = RunReport(run_id=self.store.begin_run(trigger, inputs))
 
@@ -205,7 +211,7 @@ class Ingester:
 
         for inp in inputs:
             if is_url(inp):
-                self._ingest_url(inp, state or SourceState(), source_id, done)
+                self._ingest_url(inp, state or SourceState(), source_id, done, outlet)
                 continue
             path = Path(inp).expanduser()
             try:
@@ -224,13 +230,13 @@ class Ingester:
                 on_total(len(files))
             if not files and path.is_dir():
                 done(ItemResult(inp, "skipped", "folder holds no .txt, .md or .html files"))
-            self._ingest_files(files, source_id, done)
+            self._ingest_files(files, source_id, done, outlet)
         report.seconds = time.perf_counter() - t0
         self.store.finish_run(report.run_id, report.counts)
         return report
 
     def _ingest_files(self, files: list[Path], source_id: int | None,
-                      done: Callable[[ItemResult], None]) -> None:
+                      done: Callable[[ItemResult], None], outlet: str | None = None) -> None:
         """Files in short batches: many documents per commit (FTS5 pays per transaction), each
         document still all-or-nothing, and no batch holds the write lock for long.
 
@@ -257,7 +263,7 @@ class Ingester:
                             break
                         loc, prep = nxt
                         done(ItemResult(loc, "skipped", prep) if isinstance(prep, str)
-                             else self._store_prepared(prep, source_id))
+                             else self._store_prepared(prep, source_id, outlet))
                         if time.perf_counter() > deadline:
                             break
         finally:
@@ -265,7 +271,7 @@ class Ingester:
                 pool.shutdown(cancel_futures=True)
 
     def _ingest_url(self, url: str, state: SourceState, source_id: int | None,
-                    done: Callable[[ItemResult], None]) -> None:
+                    done: Callable[[ItemResult], None], outlet: str | None = None) -> None:
         if self.fetch_url is None:
             done(ItemResult(url, "skipped", "fetching URLs is not configured"))
             return
@@ -281,20 +287,22 @@ class Ingester:
         for loc, reason in out.errors:
             done(ItemResult(loc, "skipped", reason))
         for raw in out.documents:
-            done(self.store_raw(raw, source_id))
+            done(self.store_raw(raw, source_id, outlet))
 
-    def store_raw(self, raw: RawDocument, source_id: int | None = None) -> ItemResult:
+    def store_raw(self, raw: RawDocument, source_id: int | None = None, outlet: str | None = None) -> ItemResult:
         """Prepare and store one raw document, deciding its outcome."""
         prep = _prepare_safely(raw, self.extract_quotes, self.clock() if self.clock else None)
         if isinstance(prep, str):
             return ItemResult(raw.location, "skipped", prep)
-        return self._store_prepared(prep, source_id)
+        return self._store_prepared(prep, source_id, outlet)
 
-    def _store_prepared(self, prep: Prepared, source_id: int | None) -> ItemResult:
+    def _store_prepared(self, prep: Prepared, source_id: int | None, outlet: str | None = None) -> ItemResult:
         """Decide new / updated / unchanged / duplicate / near-duplicate, and store if it is new."""
         doc = prep.doc
         loc = doc.location
         doc.source_id = source_id
+        if outlet:
+            doc.outlet = outlet
         existing = self.store.find_location(loc)
         if existing and existing.content_hash == doc.content_hash:
             return ItemResult(loc, "unchanged", "", existing.id)
