@@ -18,7 +18,7 @@ from bot.domain import Document
 from bot.question import Query, content_terms, stem
 from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span, type_bonus
-from bot.spans import balanced, gives_reason, reason_after, shown, with_neighbour, with_next, with_previous
+from bot.spans import balanced, gives_reason, reason_after, shown, typed_near, with_neighbour, with_next, with_previous
 from bot.store.base import PassageHit, Store, in_scope
 
 log = logging.getLogger("briefbot.selection")
@@ -354,6 +354,11 @@ class Selector:
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
+                if not typed:
+                    # the figure may be in a passage that shares no word with the question ("the size of the bill"
+                    # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
+                    near = typed_near(self._text(keep[0]), keep[0], lambda t: bool(type_bonus(q.answer_type, t)))
+                    typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
             if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":

@@ -8,6 +8,7 @@ and never cut a quotation in half.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.search import Span, sentences_in
 
@@ -132,3 +133,17 @@ def continuation(text: str, s: Span, seen: list[tuple[int, int, int]]) -> Span |
     b = nxt[min(1, len(nxt) - 1)][1] if nxt[0][1] - a < 200 else nxt[0][1]
     span = Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage)
     return None if shown(span, seen) else span
+
+
+def typed_near(text: str, s: Span, holds: Callable[[str], bool], reach: int = 1200) -> Span | None:
+    """The sentence nearest to `s` (within `reach` characters either side) that `holds` the kind of answer asked
+    for (a date, a figure); None when none does."""
+    lo, hi = max(0, s.start - reach), min(len(text), s.end + reach)
+    cands = [(a, b) for a, b in sentences_in(text, lo, hi) if text[a:b].strip() and not (a < s.end and b > s.start)]
+    cands = [(a, b) for a, b in cands if (a > lo or lo == 0) and (b < hi or hi == len(text))]  # whole sentences only
+    for a, b in sorted(cands, key=lambda ab: min(abs(ab[0] - s.end), abs(s.start - ab[1]))):
+        a += len(text[a:b]) - len(text[a:b].lstrip())
+        if holds(text[a:b]):
+            return Span(s.doc_id, a, b, text[a:b], s.score * 0.98, s.location, s.title, s.url, s.outlet, s.passage,
+                        s.cover, s.own, s.dense, s.lexical)
+    return None

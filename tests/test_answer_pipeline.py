@@ -246,3 +246,18 @@ def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: P
     ans = Answerer(s).ask("which paper reported the car chase?")
     assert ans.found and "Kelby Courier" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_figure_asked_for_comes_from_the_answering_article_even_in_other_words(tmp_path: Path) -> None:
+    # "the size of the bill": the article's figure sits in a paragraph that shares no word with the question
+    s = open_store(f"sqlite:///{tmp_path}/fig.db")
+    (doc := tmp_path / "trust.txt").write_text(
+        "Kelby officials accused of targeting harbour charity\n\n"
+        "The Open Harbour Trust has accused Kelby officials of trying to close its office with a tax bill. The "
+        "council says the trust has had years to settle its accounts.\n\n"
+        "A demand for unpaid taxes and fines of $640,000 is politically motivated, its lawyers said.\n\n"
+        "The trust, founded in 1998, runs sailing schools for children in six towns.\n")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+    ans = Answerer(s).ask("what's the size of the bill kelby officials handed the open harbour trust?")
+    assert ans.found and "$640,000" in ans.text, ans.text
+    verbatim(s, ans)
