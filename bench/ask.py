@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._synth import copy_db  # noqa: E402
 from bot import answer as answer_module  # noqa: E402
 from bot.answer import Answerer  # noqa: E402
-from bot.embed import DenseIndex, Embedder, Vectors, embed_pending, load_embedder  # noqa: E402
+from bot.app import load_embedder  # noqa: E402
+from bot.embed import DenseIndex, Embedder, Vectors, embed_pending  # noqa: E402
 from bot.ingest.pipeline import Ingester  # noqa: E402
 from bot.quotes import extract_quotes  # noqa: E402
 from bot.store.sqlite import SQLiteStore  # noqa: E402

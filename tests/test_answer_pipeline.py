@@ -32,7 +32,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 @pytest.fixture(scope="module")
 def dense(store: Store) -> object:
     embed = pytest.importorskip("bot.embed")
-    embedder = embed.load_embedder("local")
+    from bot.app import load_embedder
+
+    embedder = load_embedder("local")
     if embedder is None:
         pytest.skip("the offline embedding model is not installed")
     embed.embed_pending(store, embedder)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.app import load_embedder
 from bot.domain import Passage
 from bot.embed import (
     MODEL_SHA256,
@@ -26,7 +27,6 @@ from bot.embed import (
     embed_pending,
     encode_vectors,
     file_sha256,
-    load_embedder,
     normalise,
 )
 from bot.store.base import NewDocument
