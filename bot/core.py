@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
+from bot.digest import keep_brief
 from bot.domain import Answer, Brief, Channel, Subscription
 from bot.store.base import SourceRow, Store
 
@@ -108,7 +109,10 @@ class Core:
         if self.brief_builder is None:
             return Brief(stories=[], generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                          note="briefs are not available in this build")
-        return self.brief_builder(topic, self.scope(channel), since)
+        brief = self.brief_builder(topic, self.scope(channel), since)
+        if channel is not None and channel.platform != "cli" and brief.stories:
+            keep_brief(self.store, brief, channel, "brief", topic)
+        return brief
 
     def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
                   cadence: str = "daily") -> Subscription:

@@ -7,14 +7,17 @@ A digest holds the stories a document joined (by the store's clock) since the ch
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain import Brief, Subscription
+from bot.domain import Brief, Channel, Subscription
+from bot.store.base import BriefRow
 
 log = logging.getLogger("briefbot.digest")
 
@@ -26,6 +29,20 @@ class Poster(Protocol):
     """A chat platform's way of posting a brief to a channel; returns the message id."""
 
     def post_brief(self, channel_id: str, brief: Brief) -> str: ...
+
+
+def keep_brief(store: object, brief: Brief, channel: Channel, kind: str, topic: str | None) -> None:
+    """Store a brief as posted to `channel` (for its page and the channel's archive) and set its id; a store
+    failure is logged, never raised: the brief still goes out, without a page link."""
+    brief_id = uuid.uuid4().hex[:16]
+    row = BriefRow(brief_id, channel.platform, channel.channel, kind, topic,
+                   datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(brief.to_json()))
+    try:
+        store.save_brief(row)  # type: ignore[attr-defined]
+    except Exception:
+        log.exception("could not store a %s for %s %s", kind, channel.platform, channel.channel)
+        return
+    brief.id = brief_id
 
 
 @dataclass
@@ -126,6 +143,8 @@ class DigestRunner:
                     self.store.finish_claim(sub.id, slot.key, self.owner, None,  # type: ignore[attr-defined]
                                             digest_time=now.isoformat(timespec="seconds"))
                     return "skipped (nothing new)"
+            if brief.stories:
+                keep_brief(self.store, brief, Channel(sub.platform, sub.channel), "digest", sub.topic)
             message_id = poster.post_brief(sub.channel, brief)
         except Exception as e:  # recorded and retried on a later tick, up to the attempt limit
             log.warning("digest for %s %s (%s) failed: %s", sub.platform, sub.channel, slot.key, e)

@@ -203,6 +203,7 @@ class Brief:
     backend: str = "extractive"
     usage: dict[str, Any] = field(default_factory=dict)
     note: str = ""  # e.g. "nothing new since the last digest"
+    id: str = ""  # set when stored for a channel, so its page can be linked
 
     def to_json(self) -> dict[str, Any]:
         return {"stories": [s.to_json() for s in self.stories], "generated_at": self.generated_at,

@@ -196,6 +196,61 @@ class StoryRecords:
                 for r in self._conn().execute(MEMBERSHIPS_SQL.format(where=where), args)]
 
 
+BRIEF_COLUMNS = "id, platform, channel, kind, topic, created, body"
+
+
+@dataclass
+class BriefRow:
+    """A brief or digest as it was posted to a channel (its JSON, so its page shows what the channel saw)."""
+
+    id: str
+    platform: str
+    channel: str
+    kind: str  # brief | digest
+    topic: str | None
+    created: str
+    body: str  # bot.domain.Brief.to_json() as JSON
+
+
+def _brief_row(r: Any) -> BriefRow:
+    return BriefRow(*(r[name.strip()] for name in BRIEF_COLUMNS.split(",")))
+
+
+class BriefRecords:
+    """Posted briefs on both stores: the same SQL through each one's connection and placeholder."""
+
+    MARK = "?"
+
+    def _conn(self) -> Any:
+        raise NotImplementedError  # provided by the store
+
+    def _tx(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError  # provided by the store
+
+    def save_brief(self, row: BriefRow) -> None:
+        """Keep a posted brief for its page and the channel's archive."""
+        m = self.MARK
+        with self._tx() as tx:
+            tx.execute(f"INSERT INTO briefs ({BRIEF_COLUMNS}) VALUES ({','.join([m] * 7)})",
+                       (row.id, row.platform, row.channel, row.kind, row.topic, row.created, row.body))
+
+    def get_brief(self, brief_id: str) -> BriefRow | None:
+        """A stored brief by id."""
+        r = self._conn().execute(f"SELECT {BRIEF_COLUMNS} FROM briefs WHERE id = {self.MARK}", (brief_id,)).fetchone()
+        return _brief_row(r) if r else None
+
+    def list_briefs(self, platform: str, channel: str, kind: str | None = None, limit: int = 50) -> list[BriefRow]:
+        """A channel's stored briefs (of `kind`, when given), newest first."""
+        m = self.MARK
+        sql = f"SELECT {BRIEF_COLUMNS} FROM briefs WHERE platform = {m} AND channel = {m}"
+        args: list[Any] = [platform, channel]
+        if kind:
+            sql += f" AND kind = {m}"
+            args.append(kind)
+        sql += f" ORDER BY created DESC, id LIMIT {int(limit)}"
+        return [_brief_row(r) for r in self._conn().execute(sql, args).fetchall()]
+
+
 def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -376,3 +431,8 @@ class Store(Protocol):
     # per-channel source scoping
     def set_channel_sources(self, platform: str, channel: str, patterns: list[str]) -> None: ...
     def channel_sources(self, platform: str, channel: str) -> list[str]: ...
+
+    # posted briefs and digests, for their pages and a channel's archive
+    def save_brief(self, row: BriefRow) -> None: ...
+    def get_brief(self, brief_id: str) -> BriefRow | None: ...
+    def list_briefs(self, platform: str, channel: str, kind: str | None = None, limit: int = 50) -> list[BriefRow]: ...

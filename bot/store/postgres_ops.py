@@ -17,6 +17,7 @@ from psycopg.rows import DictRow
 
 from bot.domain import Answer, Channel, Subscription
 from bot.store.base import (
+    BriefRecords,
     Membership,
     SourceRow,
     StoryRecords,
@@ -173,6 +174,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX conversation_turns_conv ON conversation_turns(conversation, id);
     """,
+    # 8: briefs and digests as posted, for their pages (bot/web) and a channel's digest archive
+    """
+    CREATE TABLE briefs (
+        id TEXT PRIMARY KEY, platform TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL,
+        topic TEXT, created TEXT NOT NULL, body TEXT NOT NULL
+    );
+    CREATE INDEX briefs_channel ON briefs(platform, channel, kind, created);
+    """,
 ]
 
 # pg_advisory_xact_lock key for story assignment: b"stories!" as a big-endian int64.
@@ -183,7 +192,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class PostgresOpsMixin(StoryRecords, VectorRecords):
+class PostgresOpsMixin(BriefRecords, StoryRecords, VectorRecords):
     """Stories, answers, feedback, call log, subscriptions, digest claims, sources and the ingest-run log."""
 
     MARK = "%s"

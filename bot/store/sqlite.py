@@ -194,6 +194,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX conversation_turns_conv ON conversation_turns(conversation, id);
     """,
+    # 8: briefs and digests as posted, for their pages (bot/web) and a channel's digest archive
+    """
+    CREATE TABLE briefs (
+        id TEXT PRIMARY KEY, platform TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL,
+        topic TEXT, created TEXT NOT NULL, body TEXT NOT NULL
+    );
+    CREATE INDEX briefs_channel ON briefs(platform, channel, kind, created);
+    """,
 ]
 
 

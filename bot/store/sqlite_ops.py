@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.domain import Answer, Channel, Subscription
 from bot.store.base import (
+    BriefRecords,
     Membership,
     StoryRecords,
     subscription_row,
@@ -35,7 +36,7 @@ TOUCH_STORY = (
 )
 
 
-class SQLiteOpsMixin(StoryRecords, VectorRecords):
+class SQLiteOpsMixin(BriefRecords, StoryRecords, VectorRecords):
     """Stories, passage vectors, answers, feedback, call log, subscriptions and digest claims."""
 
     def _conn(self) -> sqlite3.Connection:  # provided by SQLiteStore
