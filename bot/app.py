@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from bot.embed import DenseIndex, Embedder
     from bot.ingest.http import Fetcher
     from bot.llm.base import Backend
+    from bot.web.links import Linker
+    from bot.web.pages import Pages
 
 log = logging.getLogger("briefbot")
 
@@ -143,7 +145,30 @@ class App:
         """Every configured secret: answers and briefs must never contain one."""
         s = self.settings
         return tuple(x.reveal() for x in (s.openai_api_key, s.slack_bot_token, s.slack_app_token,
-                                          s.slack_signing_secret, s.discord_token) if x)
+                                          s.slack_signing_secret, s.discord_token, s.link_secret) if x)
+
+    def linker(self) -> Linker | None:
+        """Signed page links under BRIEFBOT_PUBLIC_URL, keyed by BRIEFBOT_LINK_SECRET or else a secret the bot
+        already holds (Slack's signing secret, then the Discord token); None when there is no public URL."""
+        from bot.web.links import Linker, derive_key
+
+        s = self.settings
+        if not s.public_url:
+            return None
+        secret = next((x for x in (s.link_secret, s.slack_signing_secret, s.discord_token, s.slack_bot_token) if x),
+                      None)
+        if secret is None:
+            log.warning("BRIEFBOT_PUBLIC_URL is set but there is no secret to sign page links with: set "
+                        "BRIEFBOT_LINK_SECRET (citations link to the original articles only)")
+            return None
+        return Linker(derive_key(secret.reveal()), s.public_url, ttl=s.link_ttl)
+
+    def pages(self) -> Pages | None:
+        """The citation and brief pages for the HTTP server (None without a public URL)."""
+        from bot.web.pages import Pages
+
+        linker = self.linker()
+        return Pages(self.store, linker) if linker is not None else None
 
     def _llm(self, purpose: str) -> tuple[Any, Any]:
         """A prompt file and a transport whose every call lands in the store's call log."""

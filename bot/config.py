@@ -146,6 +146,10 @@ class Settings:
     discord_guild_id: int | None = None
     embedder: str = "auto"
     embed_model: str = "text-embedding-3-small"
+    public_url: str | None = None  # where the bot's pages are reached from outside (citation and brief links)
+    link_secret: Secret | None = field(default=None, repr=False)
+    link_ttl: int = 30 * 86400  # seconds a page link stays valid
+    discord_message_content: bool = False  # the privileged intent; mentions and DMs carry content without it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -173,6 +177,10 @@ class Settings:
             timeout = float(e.get("BRIEFBOT_HTTP_TIMEOUT", "15") or 15)
         except ValueError:
             raise ConfigError(f"BRIEFBOT_HTTP_TIMEOUT={e.get('BRIEFBOT_HTTP_TIMEOUT')!r} is not a number of seconds") from None
+        public = e.get("BRIEFBOT_PUBLIC_URL", "").strip().rstrip("/") or None
+        if public and not re.match(r"^https?://[^/\s]+", public):
+            raise ConfigError(f"BRIEFBOT_PUBLIC_URL={public[:80]!r} is not an http(s) URL: give the address people "
+                              "reach the bot's HTTP server at, e.g. https://briefbot.example.org")
         return cls(
             database_url=url,
             log_level=level,
@@ -201,6 +209,10 @@ class Settings:
             discord_guild_id=int(guild) if guild else None,
             embedder=embedder,
             embed_model=e.get("BRIEFBOT_EMBED_MODEL", "").strip() or cls.embed_model,
+            public_url=public,
+            link_secret=_secret(e, "BRIEFBOT_LINK_SECRET"),
+            link_ttl=parse_duration(e.get("BRIEFBOT_LINK_TTL", "30d") or "30d", "BRIEFBOT_LINK_TTL", 365 * 86400),
+            discord_message_content=_bool(e, "BRIEFBOT_DISCORD_MESSAGE_CONTENT", False),
         )
 
     @property

@@ -1,4 +1,5 @@
-"""The bot's one HTTP server: Slack's Events API in HTTP mode, /healthz, /readyz and /metrics, served by waitress.
+"""The bot's one HTTP server: Slack's Events API in HTTP mode, /healthz, /readyz, /metrics and the citation and
+brief pages (bot.web), served by waitress.
 
 Owns the socket, the limits and the routes; imports no Slack code (Slack's route is a WSGI app handed in).
 Metrics are read from the database at scrape time, so all replicas agree.
@@ -21,12 +22,15 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+
+if TYPE_CHECKING:
+    from bot.web.pages import Pages
 
 log = logging.getLogger("briefbot.http")
 # waitress warns "Task queue depth is N" for every request that waits for a thread, even for 1 ms: a burst of
@@ -134,7 +138,7 @@ def plain(start_response: StartResponse, status: int, text: str,
     return [body]
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -195,8 +199,9 @@ class BotHTTPServer:
     def __init__(self, store: Any, port: int, host: str = "0.0.0.0", slack: WSGIApp | None = None,
                  ready: Callable[[], bool] | None = None, ack_times: AckTimes | None = None, *,
                  threads: int = THREADS, deadline: float = REQUEST_DEADLINE, idle_timeout: int = IDLE_TIMEOUT,
-                 max_body: int = MAX_BODY) -> None:
+                 max_body: int = MAX_BODY, pages: Pages | None = None) -> None:
         self.store = store
+        self.pages = pages
         self.slack = slack
         self.ready = ready or (lambda: True)
         self.ack_times = ack_times or AckTimes()
@@ -233,8 +238,8 @@ class BotHTTPServer:
     def start(self) -> BotHTTPServer:
         """Serve in the background."""
         self._thread.start()
-        log.info("HTTP server on port %d (/healthz, /readyz, /metrics%s)", self.port,
-                 ", /slack/events" if self.slack else "")
+        log.info("HTTP server on port %d (/healthz, /readyz, /metrics%s%s)", self.port,
+                 ", /slack/events" if self.slack else "", ", pages" if self.pages else "")
         return self
 
     def stop(self) -> None:
@@ -266,6 +271,8 @@ class BotHTTPServer:
                 return self._readyz(start_response)
             if path == "/metrics":
                 return self._metrics(start_response)
+            if self.pages is not None and self.pages.handles(path):
+                return self._page(path, method, start_response)
             return plain(start_response, 404, "not found\n")
         except Exception:  # a route's bug: one line with the path, never the request's body
             log.exception("HTTP %s %s failed", method, path)
@@ -281,6 +288,13 @@ class BotHTTPServer:
             log.warning("a Slack request took %.1f s to answer: Slack retries after 3 s (is the machine "
                         "overloaded, or the database slow?)", took)
         return [out]
+
+    def _page(self, path: str, method: str, start_response: StartResponse) -> Iterable[bytes]:
+        assert self.pages is not None
+        res = self.pages(path)
+        start_response(f"{res.status} {_REASONS.get(res.status, 'Error')}",
+                       [*res.headers.items(), ("Content-Length", str(len(res.body)))])
+        return [] if method == "HEAD" else [res.body]
 
     def _readyz(self, start_response: StartResponse) -> Iterable[bytes]:
         try:

@@ -99,7 +99,7 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     try:
         http = BotHTTPServer(app.store, app.settings.http_port,
                              slack=slack.wsgi if slack is not None and app.settings.slack_mode == "http" else None,
-                             host=app.settings.http_host)
+                             host=app.settings.http_host, pages=app.pages())
     except OSError as e:  # the port is taken: one line saying which, then everything started is stopped
         log.error("%s", e.strerror or e)
         _stop_adapters(adapters)
@@ -181,6 +181,7 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
     """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
     s = app.settings
     out: dict[str, Any] = {}
+    linker = app.linker()
     if s.slack_bot_token:
         from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner, SlackStarter, make_client
 
@@ -194,6 +195,7 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
             client = make_client(token, s.slack_api_url)
             client.auth_test()  # a refused token or an unreachable Slack, told apart before Bolt wraps them
             bot = SlackBot(core, bot_token=token, signing_secret=secret, api_url=s.slack_api_url, client=client,
+                           linker=linker,
                            # a redelivered event, or one another replica took, is answered once
                            dedupe=lambda event_id: not store.first_sight("slack", event_id, owner))
             slack = SlackRunner(bot, mode=s.slack_mode, app_token=app_token)
@@ -202,7 +204,7 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
             except BaseException:
                 bot.close(0)
                 raise
-            return slack, SlackPoster(bot.client)
+            return slack, SlackPoster(bot.client, linker)
 
         starter = SlackStarter(build, retry_first=slack_retry)
         if starter.start():
@@ -213,7 +215,8 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
     if s.discord_token:
         from bot.adapters.discord_bot import run_discord
 
-        runner = run_discord(core, s.discord_token.reveal(), s.discord_guild_id)
+        runner = run_discord(core, s.discord_token.reveal(), s.discord_guild_id, linker=linker,
+                             message_content=s.discord_message_content)
         if runner.wait_until_ready(30):
             log.info("discord connected")
         elif runner.error is None:
