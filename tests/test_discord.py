@@ -110,9 +110,9 @@ def test_answer_embed_has_text_quotes_and_linked_citations() -> None:
     assert fields["Sources"] == "[1] [Harbour strike ends — The Courier](https://news.example/strike)"
 
 
-def test_file_source_shows_title_and_file_name() -> None:
+def test_file_source_shows_its_title_not_its_file_name() -> None:
     c = cite(2, url=None, outlet=None, title="Tram line opens", source="/data/inbox/riverside-tram.txt")
-    assert render.citation_line(c) == "[2] Tram line opens (riverside-tram.txt)"
+    assert render.citation_line(c) == "[2] Tram line opens"
     assert "](" not in render.citation_line(c)
 
 

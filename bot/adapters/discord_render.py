@@ -6,7 +6,7 @@ Pure functions over `bot.domain` types; imports discord.py only for `discord.Emb
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -140,16 +140,35 @@ def _file_name(source: str) -> str:
     return name or source
 
 
-def citation_line(c: Citation) -> str:
-    """`[n] [title — outlet](url)`; a file source shows its title and file name instead of a link."""
+Links = Callable[[Citation], str | None] | None  # a citation's page URL (signed for the channel), when pages are on
+_QUOTE_MARKS = "\"'“”‘’«»„‟‹›"
+_SOURCE_SUFFIX = re.compile(r"\s*\(Source: [^()]*\)\s*$")
+_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
+
+
+def bare(text: str) -> str:
+    """Quoted words without the quote marks around them (the renderer adds its own, once)."""
+    return " ".join(text.split()).strip(_QUOTE_MARKS + " ")
+
+
+def unmentioned(text: str) -> str:
+    """Text for a title or footer, where Discord renders no mentions: `<@4000>` becomes "@someone"."""
+    return _MENTION.sub(lambda m: {"@": "@someone", "@!": "@someone", "@&": "@role", "#": "#channel"}[m.group(1)],
+                        text)
+
+
+def citation_line(c: Citation, page: str | None = None) -> str:
+    """`[n] [title — outlet](page or url)`, with `· [original](url)` beside a page; no link without an http(s) URL."""
     label = _link_text(c.title or c.outlet or _file_name(c.source))
-    if c.outlet and c.title:
+    if c.outlet and c.title and c.outlet != c.title:
         label = f"{label} — {_link_text(c.outlet)}"
     url = _safe_url(c.url) or _safe_url(c.source)
+    target = _safe_url(page)
+    if target:
+        return f"[{c.n}] [{label}]({target})" + (f" · [original]({url})" if url else "")
     if url:
         return f"[{c.n}] [{label}]({url})"
-    name = _file_name(c.source)
-    return f"[{c.n}] {label} ({name})" if name and name != label else f"[{c.n}] {label}"
+    return f"[{c.n}] {label}"
 
 
 def _quote_field(speaker: str | None, description: str | None, text: str, n: int | None) -> tuple[str, str]:
@@ -157,7 +176,7 @@ def _quote_field(speaker: str | None, description: str | None, text: str, n: int
     if description:
         name = f"{name}, {description}"
     marker = f" [{n}]" if n is not None else ""
-    return truncate(plain(name), FIELD_NAME_LIMIT), f"“{plain(text.strip())}”{marker}"
+    return truncate(plain(name), FIELD_NAME_LIMIT), f"“{plain(bare(text))}”{marker}"
 
 
 def _field_chunks(name: str, value: str) -> list[tuple[str, str]]:
@@ -167,13 +186,13 @@ def _field_chunks(name: str, value: str) -> list[tuple[str, str]]:
     return [(name if i == 0 else cont, part) for i, part in enumerate(parts)]
 
 
-def _sources_fields(citations: Iterable[Citation], name: str = "Sources") -> list[tuple[str, str]]:
+def _sources_fields(citations: Iterable[Citation], name: str = "Sources", links: Links = None) -> list[tuple[str, str]]:
     seen: set[int] = set()
     lines = []
     for c in sorted(citations, key=lambda c: c.n):
         if c.n not in seen:
             seen.add(c.n)
-            lines.append(citation_line(c))
+            lines.append(citation_line(c, links(c) if links is not None else None))
     chunks = pack_lines(lines, FIELD_VALUE_LIMIT)
     return [(name if i == 0 else f"{name} (continued)", chunk) for i, chunk in enumerate(chunks)]
 
@@ -221,28 +240,56 @@ def pack_messages(embeds: list[discord.Embed], content: str = "") -> list[Reply]
     return [r for r in replies if r.content or r.embeds]
 
 
-def answer_drafts(answer: Answer) -> list[EmbedDraft]:
-    """The embeds of an answer before splitting: text, quotes with speakers, numbered sources."""
+def answer_drafts(answer: Answer, links: Links = None) -> list[EmbedDraft]:
+    """The embeds of an answer before splitting: text, quotes with speakers (each once: not those the text
+    already quotes), numbered sources linking to their pages when `links` gives them."""
     if not answer.found:
         parts = [plain(answer.text.strip())] if answer.text.strip() else []
         if answer.why.strip():
             parts.append(f"**What I searched:** {plain(answer.why.strip())}")
         if not parts:
             parts.append("Nothing in the stored articles answers this.")
-        fields = _sources_fields(answer.citations, "Closest sources") if answer.citations else []
+        fields = _sources_fields(answer.citations, "Closest sources", links) if answer.citations else []
         return [EmbedDraft(title=NOT_FOUND_TITLE, description="\n\n".join(parts), color=COLOR_NOT_FOUND,
-                           fields=fields, footer=truncate(f"Question: {answer.question}", FOOTER_LIMIT))]
-    fields = [_quote_field(q.speaker, q.description, q.text, c.n) for q, c in answer.quotes]
-    fields += _sources_fields(answer.citations)
-    footer = f"Answer id {answer.id}" if answer.id else ""
-    return [EmbedDraft(title=answer.question, description=plain(answer.text), color=COLOR_ANSWER, fields=fields,
-                       footer=footer)]
+                           fields=fields, footer=truncate(f"Question: {unmentioned(answer.question)}", FOOTER_LIMIT))]
+    text = _SOURCE_SUFFIX.sub("", answer.text) if answer.citations else answer.text
+    said = " ".join(answer.text.split())
+    fields, shown = [], set()
+    for q, c in answer.quotes:
+        words = bare(q.text)
+        if words[:60] in said or words in shown:
+            continue
+        shown.add(words)
+        fields.append(_quote_field(q.speaker, q.description, words, c.n))
+    fields += _sources_fields(answer.citations, links=links)
+    return [EmbedDraft(title=unmentioned(answer.question), description=plain(text), color=COLOR_ANSWER,
+                       fields=fields)]
 
 
-def render_answer(answer: Answer) -> list[Reply]:
+def render_answer(answer: Answer, links: Links = None) -> list[Reply]:
     """An answer as Discord messages: the answer text, quotes with speakers, `[n]` source links."""
-    embeds = [e for d in answer_drafts(answer) for e in build_embeds(d)]
+    embeds = [e for d in answer_drafts(answer, links) for e in build_embeds(d)]
     return pack_messages(embeds)
+
+
+def render_answer_text(answer: Answer, links: Links = None) -> list[Reply]:
+    """An answer as plain messages, for a channel where the bot may not embed: the same parts as text."""
+    return pack_messages([], draft_text(answer_drafts(answer, links)))
+
+
+def draft_text(drafts: Iterable[EmbedDraft]) -> str:
+    """Embed drafts as markdown text (titles bold, fields as labelled paragraphs)."""
+    parts = []
+    for d in drafts:
+        if d.title:
+            parts.append(f"**{_escape(d.title)}**")
+        if d.description:
+            parts.append(d.description)
+        for name, value in d.fields:
+            parts.append(f"**{name}**\n{value}")
+        if d.footer:
+            parts.append(f"-# {_escape(d.footer)}")
+    return "\n\n".join(parts)
 
 
 def _brief_quote_field(q: BriefQuote) -> tuple[str, str]:
@@ -261,7 +308,7 @@ def _marks(citations: Iterable[Citation]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
 
-def story_draft(story: StoryBrief) -> EmbedDraft:
+def story_draft(story: StoryBrief, links: Links = None) -> EmbedDraft:
     """One story of a brief as one embed draft: headline, summary, key points, quotes, differences, sources."""
     desc = [plain(story.summary.strip())] if story.summary.strip() else []
     points = [f"• {plain(k.text.strip())} {_marks(k.citations)}".rstrip() for k in story.key_points]
@@ -273,7 +320,7 @@ def story_draft(story: StoryBrief) -> EmbedDraft:
         fields.append((f"How outlets differ: {plain(d.topic)}", sides or BLANK))
     cites = _story_citations(story)
     if cites:
-        fields += _sources_fields(cites)
+        fields += _sources_fields(cites, links=links)
     elif story.sources:
         lines = []
         for s in story.sources:
@@ -289,18 +336,24 @@ def story_draft(story: StoryBrief) -> EmbedDraft:
                       fields=fields)
 
 
-def render_brief(brief: Brief, topic: str | None = None, heading: str = "Brief") -> list[Reply]:
-    """A brief as Discord messages: a heading line, then one embed per story, split across messages."""
-    about = f" about **{topic}**" if topic else ""
+def render_brief(brief: Brief, topic: str | None = None, heading: str = "Brief", links: Links = None,
+                 page: str | None = None, embeds: bool = True) -> list[Reply]:
+    """A brief as Discord messages: a heading line, then one embed per story (or, without `embeds`, the same as
+    text), split across messages."""
+    about = f" about **{plain(topic)}**" if topic else ""
     n = len(brief.stories)
     content = f"**{heading}**{about}: {n} {'story' if n == 1 else 'stories'}."
     if brief.note:
-        content += f" {brief.note}"
+        content += f" {plain(brief.note)}"
+    if _safe_url(page):
+        content += f" [Open as a page](<{_safe_url(page)}>)"
     if not brief.stories:
-        content = f"**{heading}**{about}: {brief.note or 'no stories stored yet.'}"
+        content = f"**{heading}**{about}: {plain(brief.note) if brief.note else 'no stories stored yet.'}"
         return pack_messages([], content)
-    embeds = [e for s in brief.stories for e in build_embeds(story_draft(s))]
-    return pack_messages(embeds, content)
+    drafts = [story_draft(s, links) for s in brief.stories]
+    if not embeds:
+        return pack_messages([], content + "\n\n" + draft_text(drafts))
+    return pack_messages([e for d in drafts for e in build_embeds(d)], content)
 
 
 def describe_subscription(sub: Subscription) -> str:

@@ -25,9 +25,10 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters import slack_render as render
-from bot.domain import Brief, Channel
+from bot.domain import Brief, Channel, Citation
 from bot.http_server import CHAT_WORKERS, EVENTS_PATH, MAX_BODY, BotHTTPServer, StartResponse, plain
 from bot.service import Service
+from bot.web.links import Linker
 
 COUNT_TTL = 30.0  # seconds a channel's document count is reused for placeholders
 
@@ -37,6 +38,16 @@ UPDATE_INTERVAL = 1.5  # seconds between streamed chat.update calls (Slack's tie
 _TIME = re.compile(r"^\d{1,2}(:\d{2})?$")
 _CADENCES = {"daily", "weekdays", "weekly"}
 _KEEP_SUBTYPES = {None, "thread_broadcast", "file_share"}  # messages a person wrote
+
+
+def page_links(linker: Linker | None, where: Channel) -> render.Links:
+    """A citation's page URL, signed for the channel it is posted to; None when pages are off."""
+    if linker is None:
+        return None
+
+    def url(c: Citation) -> str:
+        return linker.citation_url(c, where)
+    return url
 
 
 def make_client(bot_token: str, api_url: str | None = None, timeout: int = 30) -> WebClient:
@@ -135,8 +146,9 @@ class SlackBot:
                  process_before_response: bool = True, executor: Executor | None = None,
                  dedupe: Callable[[str], bool] | None = None, clock: Callable[[], float] = time.monotonic,
                  update_interval: float = UPDATE_INTERVAL, client: WebClient | None = None,
-                 memory: int = 10_000) -> None:
+                 memory: int = 10_000, linker: Linker | None = None) -> None:
         self.service = service
+        self.linker = linker
         self.signing_secret = signing_secret
         self.client = client or make_client(bot_token, api_url)
         # answers mostly wait on the model or the network: enough threads that a burst is not queued for minutes
@@ -367,10 +379,17 @@ class SlackBot:
             answer = self.service.ask(question, where, on_partial=partial,
                                       conversation=conversation_key(channel_id, thread_ts))
             partial.finish()
-            self.client.chat_update(channel=channel_id, ts=ts, **render.render_answer(answer))
+            self.client.chat_update(channel=channel_id, ts=ts, **render.render_answer(answer, links=self._links(where)))
         except Exception:
             log.exception("answering a question in %s failed", channel_id)
             self._apologise(channel_id, thread_ts, ts)
+
+    def _links(self, where: Channel) -> render.Links:
+        """Citation page URLs signed for `where` (None when pages are off)."""
+        return page_links(self.linker, where)
+
+    def _brief_page(self, brief: Brief, where: Channel) -> str | None:
+        return self.linker.brief_url(brief.id, where) if self.linker is not None and brief.id else None
 
     def _post(self, channel_id: str, thread_ts: str | None, message: render.Message) -> str:
         resp = self.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, unfurl_links=False,
@@ -427,7 +446,7 @@ class SlackBot:
             # no streaming here: a response_url takes only five messages
             answer = self.service.ask(question, where)
             respond(replace_original=True, response_type="in_channel",
-                    **render.render_answer(answer, asked_by=where.user, question=question))
+                    **render.render_answer(answer, asked_by=where.user, question=question, links=self._links(where)))
         except Exception:
             log.exception("/ask in %s failed", where.channel)
             self._respond_sorry(respond)
@@ -447,7 +466,8 @@ class SlackBot:
     def _brief_command(self, respond: Callable[..., Any], where: Channel, topic: str | None) -> None:
         try:
             respond(response_type="in_channel", **render.render_placeholder(self.service.document_count(where)))
-            pages = render.render_brief(self.service.brief(topic, where), topic)
+            brief = self.service.brief(topic, where)
+            pages = render.render_brief(brief, topic, links=self._links(where), page=self._brief_page(brief, where))
             # a response_url takes five messages: the placeholder, then at most four pages
             if len(pages) > 4:
                 more = render.render_notice(f"…and {len(pages) - 3} more parts. Ask `/brief` with a narrower "
@@ -743,18 +763,21 @@ class SlackPostError(RuntimeError):
 class SlackPoster:
     """Posts digests (briefs) to a channel for the scheduler."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, linker: Linker | None = None) -> None:
         self.client = client
+        self.linker = linker
 
     @classmethod
-    def from_token(cls, bot_token: str, api_url: str | None = None) -> SlackPoster:
+    def from_token(cls, bot_token: str, api_url: str | None = None, linker: Linker | None = None) -> SlackPoster:
         """A poster with its own retrying client."""
-        return cls(make_client(bot_token, api_url))
+        return cls(make_client(bot_token, api_url), linker)
 
     def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
         """Post the brief (in as many messages as it needs); returns the first message's ts."""
         first = ""
-        for page in render.render_brief(brief, topic):
+        where = Channel("slack", channel_id)
+        url = self.linker.brief_url(brief.id, where) if self.linker is not None and brief.id else None
+        for page in render.render_brief(brief, topic, links=page_links(self.linker, where), page=url):
             try:
                 resp = self.client.chat_postMessage(channel=channel_id, unfurl_links=False, unfurl_media=False,
                                                     **page)

@@ -6,7 +6,7 @@ Pure functions from domain objects to message dicts ({"text", "blocks"}); import
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.citations import link_spans
@@ -14,6 +14,7 @@ from bot.domain import Answer, Brief, Citation, StoryBrief, Subscription
 
 Block = dict[str, Any]
 Message = dict[str, Any]
+Links = Callable[[Citation], str | None] | None  # a citation's page URL (signed for the channel), when pages are on
 
 MAX_BLOCKS = 50  # per message
 MAX_SECTION = 3000  # characters of a section's text
@@ -131,21 +132,45 @@ def fallback(text: str) -> str:
     return text if len(text) <= MAX_FALLBACK else text[:MAX_FALLBACK - 1].rstrip() + "…"
 
 
-def source_label(c: Citation) -> str:
-    """A citation's link in mrkdwn: <url|title — outlet>, or title and file name when there is no URL."""
-    name = c.source.replace("\\", "/").rsplit("/", 1)[-1] or c.source
-    title = c.title or c.outlet or name
-    if c.url:
-        return link(c.url, f"{title} — {c.outlet}" if c.outlet and c.outlet != title else title)
-    return f"{escape(title)} — {escape(name)}" if name != title else escape(title)
+_QUOTE_MARKS = "\"'“”‘’«»„‟‹›"
+_SOURCE_SUFFIX = re.compile(r"\s*\(Source: [^()]*\)\s*$")
 
 
-def citation_line(c: Citation) -> str:
+def bare(text: str) -> str:
+    """Quoted words without the quote marks around them (the renderer adds its own, once)."""
+    return " ".join(text.split()).strip(_QUOTE_MARKS + " ")
+
+
+def without_source_suffix(text: str) -> str:
+    """Answer text without a closing "(Source: …)": the numbered citation lines below already say it."""
+    return _SOURCE_SUFFIX.sub("", text)
+
+
+def source_name(c: Citation) -> str:
+    """A citation's source as a person names it: "title — outlet" (the file name only when nothing else is known)."""
+    title = c.title or c.outlet or (c.source.replace("\\", "/").rsplit("/", 1)[-1] or c.source)
+    return f"{title} — {c.outlet}" if c.outlet and c.outlet != title else title
+
+
+def source_label(c: Citation, page: str | None = None) -> str:
+    """A citation's source in mrkdwn: linked to its page when there is one, with the original article's link."""
+    name = source_name(c)
+    if page:
+        original = f" · {link(c.url, 'original')}" if c.url and c.url.lower().startswith(("http://", "https://")) else ""
+        return link(page, name) + original
+    return link(c.url, name) if c.url else escape(name)
+
+
+def citation_line(c: Citation, page: str | None = None) -> str:
     """`[n] source: “snippet”` for a context block."""
-    snippet = " ".join(c.text.split())
+    snippet = bare(c.text)
     if len(snippet) > SNIPPET:
         snippet = snippet[:SNIPPET - 1].rstrip() + "…"
-    return f"*[{c.n}]* {source_label(c)}" + (f": _“{unlinked(snippet)}”_" if snippet else "")
+    return f"*[{c.n}]* {source_label(c, page)}" + (f": _“{unlinked(snippet)}”_" if snippet else "")
+
+
+def _page(links: Links, c: Citation) -> str | None:
+    return links(c) if links is not None else None
 
 
 def markers(citations: Iterable[Citation]) -> str:
@@ -181,40 +206,45 @@ def render_notice(text: str) -> Message:
     return {"text": text, "blocks": section(text)}
 
 
-def render_answer(answer: Answer, asked_by: str | None = None, question: str | None = None) -> Message:
-    """An answer: text, quotes with speakers, numbered citation links, feedback buttons."""
+def render_answer(answer: Answer, asked_by: str | None = None, question: str | None = None,
+                  links: Links = None) -> Message:
+    """An answer: text, quotes with speakers, numbered citation links (to their pages when `links` gives them),
+    feedback buttons."""
     blocks: list[Block] = []
     if asked_by and question:
         blocks += context([f"<@{asked_by}> asked: _{escape(question)}_"])
-    blocks += section(mrkdwn(answer.text) or "_(empty answer)_")
+    text = without_source_suffix(answer.text) if answer.citations else answer.text
+    blocks += section(mrkdwn(text) or "_(empty answer)_")
     if not answer.found:  # say what was searched and how to ask, unless the core's text already does
         lines = [f"_What I searched:_ {mrkdwn(answer.why)}"] if answer.why and answer.why not in answer.text else []
         if "broad" not in answer.text.lower():
             lines.append(NOT_FOUND_HINT)
         if lines:
             blocks += section("\n".join(lines))
-    quotes = []
+    quotes, shown = [], set()
     for quote, cite in answer.quotes:
-        if " ".join(quote.text.split())[:60] in " ".join(answer.text.split()):
-            continue  # already quoted, with its speaker, in the answer itself
+        words = bare(quote.text)
+        if words[:60] in " ".join(answer.text.split()) or words in shown:
+            continue  # already quoted, with its speaker, in the answer itself (or just above)
+        shown.add(words)
         who = f" — *{escape(quote.speaker)}*" if quote.speaker else ""
         desc = f", {escape(quote.description)}" if quote.description else ""
-        quotes.append(f"> “{unlinked(quote.text)}”{who}{desc} [{cite.n}]")
+        quotes.append(f"> “{unlinked(words)}”{who}{desc} [{cite.n}]")
     if quotes:
         blocks += section("\n".join(quotes))
     if answer.id:
         tail = [feedback_buttons(answer.id)]
     else:
         tail = []
-    cites = context(citation_line(c) for c in answer.citations)
+    cites = context(citation_line(c, _page(links, c)) for c in answer.citations)
     room = MAX_BLOCKS - len(blocks) - len(tail)
     if len(cites) > room:
         cites = cites[:room]
-    text = fallback(answer.text) or ("No answer was found in the stored articles." if not answer.found else "…")
+    text = fallback(text) or ("No answer was found in the stored articles." if not answer.found else "…")
     return {"text": text, "blocks": blocks + cites + tail}
 
 
-def _story_blocks(story: StoryBrief) -> list[Block]:
+def _story_blocks(story: StoryBrief, links: Links = None) -> list[Block]:
     blocks = section(f"*{escape(story.headline)}*\n{mrkdwn(story.summary)}".strip())
     cited: dict[int, Citation] = {}
     if story.key_points:
@@ -227,7 +257,7 @@ def _story_blocks(story: StoryBrief) -> list[Block]:
         lines = []
         for q in story.quotes:
             desc = f", {escape(q.description)}" if q.description else ""
-            lines.append(f"> “{unlinked(q.text)}” — *{escape(q.speaker)}*{desc} [{q.citation.n}]")
+            lines.append(f"> “{unlinked(bare(q.text))}” — *{escape(q.speaker)}*{desc} [{q.citation.n}]")
             cited[q.citation.n] = q.citation
         blocks += section("\n".join(lines))
     for d in story.differences:
@@ -237,7 +267,7 @@ def _story_blocks(story: StoryBrief) -> list[Block]:
             cited.update((c.n, c) for c in side.citations)
         blocks += section("\n".join(lines))
     if cited:
-        blocks += context(f"*[{n}]* {source_label(c)}" for n, c in sorted(cited.items()))
+        blocks += context(f"*[{n}]* {source_label(c, _page(links, c))}" for n, c in sorted(cited.items()))
     elif story.sources:
         labels = []
         for s in story.sources:
@@ -249,20 +279,25 @@ def _story_blocks(story: StoryBrief) -> list[Block]:
     return blocks + [{"type": "divider"}]
 
 
-def render_brief(brief: Brief, topic: str | None = None, max_blocks: int = MAX_BLOCKS) -> list[Message]:
-    """A brief as one or more messages, each within Slack's block limit, each with fallback text."""
+def render_brief(brief: Brief, topic: str | None = None, max_blocks: int = MAX_BLOCKS, links: Links = None,
+                 page: str | None = None) -> list[Message]:
+    """A brief as one or more messages, each within Slack's block limit, each with fallback text and content
+    (a story too long for the first message starts in it rather than leaving the header alone)."""
     title = f"News brief: {topic}" if topic else "News brief"
     head: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}}]
-    if brief.note:
-        head += context([mrkdwn(brief.note)])
+    notes = [mrkdwn(brief.note)] if brief.note else []
+    if page:
+        notes.append(link(page, "Open this brief as a page"))
+    if notes:
+        head += context([" · ".join(notes)])
     if not brief.stories:
         text = brief.note or ("Nothing about that is stored yet." if topic else "No stories are stored yet.")
         return [{"text": fallback(f"{title}: {text}"), "blocks": head + ([] if brief.note else section(escape(text)))}]
     pages: list[list[Block]] = [list(head)]
     page_heads: list[list[str]] = [[]]
     for story in brief.stories:
-        blocks = _story_blocks(story)
-        if len(pages[-1]) + len(blocks) > max_blocks and pages[-1]:
+        blocks = _story_blocks(story, links)
+        if len(pages[-1]) + len(blocks) > max_blocks and page_heads[-1]:
             pages.append([])
             page_heads.append([])
         page_heads[-1].append(story.headline)
