@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -503,16 +504,49 @@ def test_rejected_follow_up_gets_an_honest_error(fake: fd.FakeDiscord, bot: Disc
     assert "follow-up to /ask" in caplog.text and "Invalid Form Body" in caplog.text
 
 
-def test_mention_is_answered_as_a_reply(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                        service: RecordingService) -> None:
+def answer_post(fake: fd.FakeDiscord, message: dict[str, Any]) -> tuple[int, fd.Recorded]:
+    """The thread the bot started on `message` and its first post there."""
+    [start] = fake.wait_request("POST", f"/channels/{message['channel_id']}/messages/{message['id']}/threads")
+    tid = next(t for t, parent in fake.threads.items() if parent == int(message["channel_id"]))
+    [post] = fake.wait_request("POST", f"/channels/{tid}/messages")
+    return tid, post
+
+
+def test_mention_is_answered_in_a_new_thread(fake: fd.FakeDiscord, bot: DiscordRunner,
+                                             service: RecordingService) -> None:
     m = fake.message(f"<@{fd.BOT_ID}> did the strike end?", mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", m)
-    [post] = fake.wait_request("POST", f"/channels/{fd.CHANNEL_ID}/messages")
-    assert str(post.body["message_reference"]["message_id"]) == m["id"]
+    tid, post = answer_post(fake, m)
+    assert fake.calls("POST", "/threads")[0].body["name"] == "did the strike end?"
+    assert "message_reference" not in post.body  # the thread is on the question itself
     assert post.body["embeds"][0]["description"] == "The strike ended on Monday [1]."
     assert post.body["allowed_mentions"]["parse"] == []  # never pings anyone
     assert service.calls[0][:2] == ("ask", "did the strike end?")
-    assert fake.calls("POST", f"/channels/{fd.CHANNEL_ID}/typing")
+    assert service.calls[0][2] == Channel("discord", str(tid), str(fd.USER_ID))
+    assert service.conversations == [f"discord:{tid}"]
+    assert fake.calls("POST", f"/channels/{tid}/typing")
+    # a follow-up in that thread needs no new mention (its text arrives with the Message Content intent)
+    fake.dispatch("MESSAGE_CREATE", fake.message("and when does it end?", channel_id=tid))
+    fake.wait_request("POST", f"/channels/{tid}/messages", count=2)
+    assert [c[1] for c in service.calls] == ["did the strike end?", "and when does it end?"]
+    assert service.conversations == [f"discord:{tid}", f"discord:{tid}"]
+
+
+def test_role_mention_and_reply_to_the_bot_count_as_mentions(fake: fd.FakeDiscord, bot: DiscordRunner,
+                                                             service: RecordingService) -> None:
+    m = fake.message(f"<@&{fd.BOT_ROLE_ID}> who struck?", channel_id=fd.THREAD_ID, mentions_role=fd.BOT_ROLE_ID)
+    fake.dispatch("MESSAGE_CREATE", m)
+    [post] = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages")
+    assert str(post.body["message_reference"]["message_id"]) == m["id"]
+    bots = fake.messages[-1]
+    fake.dispatch("MESSAGE_CREATE", fake.message("and the trams?", channel_id=fd.THREAD_ID, replying_to=bots))
+    fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=2)
+    other = fake.message("unrelated", replying_to=fake.message("hi"))  # a reply to someone else
+    fake.dispatch("MESSAGE_CREATE", other)
+    last = fake.message(f"<@{fd.BOT_ID}> last one", channel_id=fd.THREAD_ID, mentions_bot=True)
+    fake.dispatch("MESSAGE_CREATE", last)
+    fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=3)
+    assert [c[1] for c in service.calls] == ["who struck?", "and the trams?", "last one"]
 
 
 def test_mention_in_a_thread_is_answered_in_the_thread(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
@@ -540,8 +574,7 @@ def test_bots_itself_and_unmentioned_messages_are_ignored(fake: fd.FakeDiscord, 
     fake.dispatch("MESSAGE_CREATE", fake.message("just chatting"))
     last = fake.message(f"<@{fd.BOT_ID}> real question", mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", last)
-    [post] = fake.wait_request("POST", f"/channels/{fd.CHANNEL_ID}/messages")
-    assert str(post.body["message_reference"]["message_id"]) == last["id"]
+    answer_post(fake, last)
     assert [c[1] for c in service.calls] == ["real question"]
 
 
@@ -554,8 +587,9 @@ def test_empty_mention_gets_help(fake: fd.FakeDiscord, bot: DiscordRunner, servi
 def test_mention_failure_gets_an_honest_reply(fake: fd.FakeDiscord, bot: DiscordRunner,
                                               service: RecordingService) -> None:
     service.fail = True
-    fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> boom?", mentions_bot=True))
-    [post] = fake.wait_request("POST", f"/channels/{fd.CHANNEL_ID}/messages")
+    m = fake.message(f"<@{fd.BOT_ID}> boom?", mentions_bot=True)
+    fake.dispatch("MESSAGE_CREATE", m)
+    _, post = answer_post(fake, m)
     assert post.body["content"] == ERROR_TEXT
 
 
@@ -649,3 +683,67 @@ def test_stopping_while_discord_is_unreachable_ends_the_retries(service: Recordi
     started = time.monotonic()
     runner.stop(5)
     assert not runner._thread.is_alive() and time.monotonic() - started < 5
+
+
+# --- every combination of the five permissions a mention needs ----------------------------------------------
+
+PERMS = {"view": fd.VIEW_CHANNEL, "send": fd.SEND_MESSAGES, "embed": fd.EMBED_LINKS,
+         "history": fd.READ_MESSAGE_HISTORY, "threads": fd.CREATE_PUBLIC_THREADS | fd.SEND_MESSAGES_IN_THREADS}
+
+
+def test_permission_matrix_every_case_answers_or_explains(fake: fd.FakeDiscord, service: RecordingService) -> None:
+    cases: dict[int, set[str]] = {}
+    for i, granted in enumerate(itertools.product([True, False], repeat=len(PERMS))):
+        cid = 925000000000000000 + i
+        have = {name for name, g in zip(PERMS, granted, strict=True) if g}
+        cases[cid] = have
+        fake.channel_denies[cid] = sum(bit for name, bit in PERMS.items() if name not in have)
+    runner = start(service)
+    try:
+        asked = {cid: fake.message(f"<@{fd.BOT_ID}> did the strike end?", channel_id=cid, mentions_bot=True)
+                 for cid in cases}
+        for m in asked.values():
+            fake.dispatch("MESSAGE_CREATE", m)
+
+        def outcome(cid: int) -> str | None:
+            dms = [r for r in fake.calls("POST", f"/channels/{fd.DM_CHANNEL_ID}/messages")
+                   if f"#matrix-{cid % 100} " in r.body.get("content", "")]
+            if dms:
+                return "explained"
+            places = [cid] + [t for t, parent in fake.threads.items() if parent == cid]
+            if any(fake.calls("POST", f"/channels/{p}/messages") for p in places):
+                return "answered"
+            return None
+
+        fake.wait_for(lambda _: all(outcome(c) for c in cases) or None, timeout=30)
+        for cid, have in cases.items():
+            label = f"granted {sorted(have)}"
+            if not {"view", "send"} <= have:
+                assert outcome(cid) == "explained", label
+                dm = next(r for r in fake.calls("POST", f"/channels/{fd.DM_CHANNEL_ID}/messages")
+                          if f"#matrix-{cid % 100} " in r.body["content"])
+                assert ("View Channel" if "view" not in have else "Send Messages") in dm.body["content"], label
+                continue
+            assert outcome(cid) == "answered", label
+            threads = [t for t, parent in fake.threads.items() if parent == cid]
+            assert bool(threads) == ("threads" in have), label
+            [post] = fake.calls("POST", f"/channels/{threads[0] if threads else cid}/messages")
+            assert bool(post.body.get("message_reference")) == ("history" in have and not threads), label
+            if "embed" in have:
+                assert post.body["embeds"][0]["description"] == "The strike ended on Monday [1].", label
+            else:
+                assert not post.body.get("embeds") and "The strike ended on Monday [1]." in post.body["content"], label
+                assert "Harbour strike ends — The Courier" in post.body["content"], label  # sources still named
+        assert len(service.calls) == sum(1 for have in cases.values() if {"view", "send"} <= have)
+    finally:
+        runner.stop()
+
+
+def test_message_content_intent_is_off_unless_asked_for(service: RecordingService) -> None:
+    from bot.adapters.discord_bot import DiscordBot
+    from bot.config import Settings
+
+    assert DiscordBot(service).intents.message_content is False
+    assert DiscordBot(service, message_content=True).intents.message_content is True
+    assert Settings.from_env({}).discord_message_content is False
+    assert Settings.from_env({"BRIEFBOT_DISCORD_MESSAGE_CONTENT": "true"}).discord_message_content is True

@@ -1,9 +1,10 @@
 """Discord adapter: slash commands, @mentions and DMs in; the core `Service` called in a worker thread; embeds out.
 
 Owns the discord.py client, its event loop thread and digest posting; holds no answer or brief logic.
-Intents: guilds, guild_messages, dm_messages and message_content. Message Content is privileged: enable it
-in the Developer Portal (Bot → Privileged Gateway Intents) or pass `message_content=False` (mentions and DMs
-still carry their text without it).
+Intents: guilds, guild_messages, dm_messages; message_content only when BRIEFBOT_DISCORD_MESSAGE_CONTENT is set
+(it is privileged: mentions and DMs carry their text without it; follow-ups in a thread without a mention need it).
+Posting degrades with the channel's permissions: a thread only where the bot may create one, a reply reference
+only with Read Message History, embeds only with Embed Links, else plain text.
 """
 
 from __future__ import annotations
@@ -24,17 +25,21 @@ from discord import app_commands
 
 from bot.adapters.discord_render import (
     ERROR_TEXT,
+    Links,
     Reply,
     render_answer,
+    render_answer_text,
     render_brief,
     render_subscribed,
     render_subscriptions,
     render_unsubscribed,
     split_content,
+    truncate,
 )
 from bot.domain import Answer, Brief, Channel
 from bot.http_server import CHAT_WORKERS
 from bot.service import Service
+from bot.web.links import Linker
 
 log = logging.getLogger("briefbot.discord")
 
@@ -150,8 +155,8 @@ class DiscordBot(discord.Client):
     """The briefbot Discord client: `/ask`, `/brief`, `/digest`, answers to @mentions and DMs."""
 
     def __init__(self, service: Service, *, guild_id: int | None = None,
-                 executor: concurrent.futures.Executor | None = None, message_content: bool = True,
-                 **options: Any) -> None:
+                 executor: concurrent.futures.Executor | None = None, message_content: bool = False,
+                 linker: Linker | None = None, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -160,11 +165,13 @@ class DiscordBot(discord.Client):
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)
         self.service = service
+        self.linker = linker
         self.guild_id = guild_id
         # core calls mostly wait on the model or the database: more threads than the loop's default (CPUs + 4)
         self.executor = executor or concurrent.futures.ThreadPoolExecutor(max_workers=CHAT_WORKERS,
                                                                            thread_name_prefix="briefbot-discord")
         self.ready_event = threading.Event()  # set once connected; lets other threads wait for the loop
+        self._threads: set[int] = set()  # threads the bot answered in: follow-ups there need no mention
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
         self.tree.error(self._on_tree_error)
         self._add_commands()
@@ -293,7 +300,17 @@ class DiscordBot(discord.Client):
             log.exception("discord: /ask failed in channel %s (question %r)", channel.channel, question[:200])
             await self._send_error(interaction)
             return
-        await self._followup(interaction, render_answer(answer), view=feedback_view(answer))
+        await self._followup(interaction, render_answer(answer, self._links(channel)), view=feedback_view(answer))
+
+    def _links(self, channel: Channel) -> Links:
+        """Citation page URLs signed for `channel` (None when pages are off)."""
+        linker = self.linker
+        if linker is None:
+            return None
+        return lambda c: linker.citation_url(c, channel)
+
+    def _brief_page(self, brief: Brief, channel: Channel) -> str | None:
+        return self.linker.brief_url(brief.id, channel) if self.linker is not None and brief.id else None
 
     async def on_brief(self, interaction: discord.Interaction[DiscordBot], topic: str | None) -> None:
         """`/brief`: defer, build the brief in a worker thread, follow up with one embed per story."""
@@ -306,7 +323,8 @@ class DiscordBot(discord.Client):
             log.exception("discord: /brief failed in channel %s (topic %r)", channel.channel, topic)
             await self._send_error(interaction)
             return
-        await self._followup(interaction, render_brief(brief, topic))
+        await self._followup(interaction, render_brief(brief, topic, links=self._links(channel),
+                                                       page=self._brief_page(brief, channel)))
 
     async def on_digest(self, interaction: discord.Interaction[DiscordBot], time: str | None,
                         timezone: str | None, topic: str | None, cadence: str | None, action: str | None) -> None:
@@ -370,50 +388,104 @@ class DiscordBot(discord.Client):
 
     # --- mentions and DMs ----------------------------------------------------------------------------------
 
+    def _addressed(self, message: discord.Message) -> bool:
+        """Whether a guild message is meant for the bot: it mentions the bot or the bot's own role, or replies to
+        one of the bot's messages."""
+        me = self.user
+        if me is None:
+            return False
+        if any(u.id == me.id for u in message.mentions):
+            return True
+        guild = message.guild
+        role = guild.self_role if guild is not None else None
+        if role is not None and any(r.id == role.id for r in message.role_mentions):
+            return True
+        ref = message.reference
+        replied = ref.resolved if ref is not None else None
+        return isinstance(replied, discord.Message) and replied.author.id == me.id
+
     def _question(self, message: discord.Message) -> str | None:
         """The question in a message meant for us, or None if the message isn't for us."""
         me = self.user
         if me is None or message.author.bot or message.author.id == me.id:
             return None
-        if message.guild is not None and not any(u.id == me.id for u in message.mentions):
+        follow_up = bool(message.content.strip()) and message.channel.id in self._threads  # in a thread the bot answers in, no mention needed
+        if message.guild is not None and not self._addressed(message) and not follow_up:
             return None
-        return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        role = message.guild.self_role if message.guild is not None else None
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content)
+        if role is not None:
+            text = text.replace(f"<@&{role.id}>", " ")
+        return " ".join(text.split())
 
     async def on_message(self, message: discord.Message) -> None:
-        """Answer @mentions and DMs as replies (in the message's thread where there is one)."""
+        """Answer @mentions, replies to the bot and DMs: in a new thread where the bot may start one, else as a
+        reply, with embeds or as plain text by the channel's permissions."""
         question = self._question(message)
         if question is None:
             return
         guild = message.guild
-        missing = missing_permissions(message.channel, guild.me if guild else None, reply=True)
-        if missing:
-            await self._report_forbidden(message, missing)
-            return
+        perms = message.channel.permissions_for(guild.me) if guild is not None and hasattr(
+            message.channel, "permissions_for") else None
+        where = message.channel
+        if perms is not None:
+            in_thread = isinstance(message.channel, discord.Thread)
+            missing = _perm_names(perms, in_thread, ("view_channel", "send_messages"))
+            if missing:
+                await self._report_forbidden(message, missing)
+                return
+            if (not in_thread and question and isinstance(message.channel, discord.TextChannel)
+                    and perms.create_public_threads and perms.send_messages_in_threads):
+                where = await self._start_thread(message, question)
         if not question:
-            await self._reply(message, [Reply(content=HELP_TEXT)])
+            await self._reply(message, [Reply(content=HELP_TEXT)], where=where)
             return
-        channel = Channel(platform="discord", channel=str(message.channel.id), user=str(message.author.id))
+        channel = Channel(platform="discord", channel=str(where.id), user=str(message.author.id))
+        # a thread or DM is one conversation; in a busy channel each person has their own
+        conversation = (f"discord:{where.id}" if isinstance(where, discord.Thread)
+                        else f"discord:{channel.channel}:{channel.user}")
         try:
-            async with message.channel.typing():
-                # a thread or DM is one conversation; in a busy channel each person has their own
-                answer = await self.call(self.service.ask, question, channel,
-                                         conversation=f"discord:{channel.channel}:{channel.user}")
+            async with where.typing():
+                answer = await self.call(self.service.ask, question, channel, conversation=conversation)
         except Exception:
             log.exception("discord: answering a message in channel %s failed (question %r)",
                           channel.channel, question[:200])
-            await self._reply(message, [Reply(content=ERROR_TEXT)])
+            await self._reply(message, [Reply(content=ERROR_TEXT)], where=where)
             return
-        await self._reply(message, render_answer(answer), feedback_view(answer))
+        if isinstance(where, discord.Thread):
+            self._threads.add(where.id)
+        embeds = perms is None or perms.embed_links
+        links = self._links(channel)
+        replies = render_answer(answer, links) if embeds else render_answer_text(answer, links)
+        await self._reply(message, replies, feedback_view(answer), where=where)
+
+    async def _start_thread(self, message: discord.Message, question: str) -> Any:
+        """A public thread on the asking message for the answer and its follow-ups; the channel when it fails."""
+        try:
+            thread = await message.create_thread(name=truncate(question, 90) or "briefbot",
+                                                 auto_archive_duration=1440)
+        except discord.HTTPException as e:
+            log.warning("discord: could not start a thread in channel %s (%s %s); answering in the channel",
+                        message.channel.id, e.status, e.text)
+            return message.channel
+        self._threads.add(thread.id)
+        return thread
 
     async def _reply(self, message: discord.Message, replies: list[Reply],
-                     view: discord.ui.View | None = None) -> None:
+                     view: discord.ui.View | None = None, where: Any = None) -> None:
+        where = where if where is not None else message.channel
+        guild = message.guild
+        perms = where.permissions_for(guild.me) if guild is not None and hasattr(where, "permissions_for") else None
+        # a reply reference needs Read Message History (Discord refuses it otherwise); in the thread the bot
+        # started on the question, the thread itself says what is answered
+        refer = where is message.channel and (perms is None or perms.read_message_history)
         try:
             for i, r in enumerate(replies):
                 kwargs = _send_kwargs(r, view if i == len(replies) - 1 else None)
-                if i == 0:
+                if i == 0 and refer:
                     await message.reply(mention_author=False, **kwargs)
                 else:
-                    await message.channel.send(**kwargs)
+                    await where.send(**kwargs)
         except discord.Forbidden as e:
             await self._report_forbidden(message, _forbidden_permissions(self, message.channel.id, e.code), e.code)
         except discord.HTTPException:
@@ -455,8 +527,17 @@ class DiscordPoster:
         self.timeout = timeout
 
     def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
-        """Post a brief to a channel; returns the first message's id. Raises ChannelPermissionError on 403."""
-        return self._run(self._post(int(channel_id), render_brief(brief, topic, heading="Digest")))
+        """Post a brief to a channel (as text where the bot may not embed); returns the first message's id.
+        Raises ChannelPermissionError on 403."""
+        where = Channel("discord", channel_id)
+        channel = self.bot.get_channel(int(channel_id))
+        guild = getattr(channel, "guild", None)
+        embeds = True
+        if guild is not None and hasattr(channel, "permissions_for"):
+            embeds = channel.permissions_for(guild.me).embed_links  # type: ignore[union-attr]
+        return self._run(self._post(int(channel_id), render_brief(
+            brief, topic, heading="Digest", links=self.bot._links(where), page=self.bot._brief_page(brief, where),
+            embeds=embeds)))
 
     def _run(self, coro: Coroutine[Any, Any, str]) -> str:
         if not self.bot.ready_event.wait(self.timeout):
@@ -514,8 +595,9 @@ class DiscordRunner:
             log.error("discord: login failed: DISCORD_TOKEN was rejected (%s)", e)
         except discord.PrivilegedIntentsRequired as e:
             self.error = e
-            log.error("discord: enable the Message Content intent in the Developer Portal (Bot → Privileged "
-                      "Gateway Intents) or start the bot with message_content=False (%s)", e)
+            log.error("discord: BRIEFBOT_DISCORD_MESSAGE_CONTENT is on but the Message Content intent is not enabled: "
+                      "enable it in the Developer Portal (Bot → Privileged Gateway Intents) or unset the setting "
+                      "(mentions and DMs work without it) (%s)", e)
         except BaseException as e:  # the thread must not die silently
             self.error = e
             log.exception("discord: client stopped with an error")

@@ -25,11 +25,17 @@ DENIED_CHANNEL_ID = 920000000000000002  # @everyone may not send messages here; 
 THREAD_ID = 930000000000000001  # a public thread in CHANNEL_ID
 DM_CHANNEL_ID = 940000000000000001
 USER_ID = 950000000000000001
+BOT_ROLE_ID = 915000000000000001  # the role Discord makes for the bot when it joins (managed, tagged with its id)
 OTHER_BOT_ID = 960000000000000001
 TIMESTAMP = "2026-11-23T08:00:00.000000+00:00"
 
 ALL_PERMISSIONS = str((1 << 50) - 1 - 8)  # everything except Administrator (so overwrites apply)
+VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+READ_MESSAGE_HISTORY = 1 << 16
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
 
 
 def user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
@@ -61,6 +67,9 @@ class FakeDiscord:
     host: str = "127.0.0.1"
     requests: list[Recorded] = field(default_factory=list)
     forbidden_channels: set[int] = field(default_factory=lambda: {DENIED_CHANNEL_ID})
+    # more text channels, each with the permission bits @everyone is denied there (enforced by REST below)
+    channel_denies: dict[int, int] = field(default_factory=dict)
+    threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel id, threads the bot started
     identifies: int = 0
     webhook_failures: int = 0  # answer this many follow-ups with 400 Invalid Form Body
     resumes: int = 0
@@ -148,10 +157,11 @@ class FakeDiscord:
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway DISPATCH (op 0) to every connected client."""
-        async def _send() -> None:
-            for ws in self._sockets:
-                await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
-        asyncio.run_coroutine_threadsafe(_send(), self._loop).result(5)
+        asyncio.run_coroutine_threadsafe(self._broadcast(event, data), self._loop).result(5)
+
+    async def _broadcast(self, event: str, data: dict[str, Any]) -> None:
+        for ws in self._sockets:
+            await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
     def drop_connections(self) -> None:
         """Close every gateway socket abruptly (code 4000), as a network blip would; clients should reconnect."""
@@ -186,14 +196,20 @@ class FakeDiscord:
         return payload
 
     def message(self, content: str, channel_id: int = CHANNEL_ID, author_id: int = USER_ID, bot: bool = False,
-                mentions_bot: bool = False, dm: bool = False) -> dict[str, Any]:
-        """A MESSAGE_CREATE payload."""
+                mentions_bot: bool = False, dm: bool = False, mentions_role: int | None = None,
+                replying_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A MESSAGE_CREATE payload (a reply to `replying_to`, a message payload, when given)."""
         d: dict[str, Any] = {
             "id": self.new_id(), "channel_id": str(channel_id), "author": user(author_id, "reader", bot),
             "content": content, "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [user(BOT_ID, "briefbot", True)] if mentions_bot else [],
-            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0, "flags": 0,
+            "mention_roles": [str(mentions_role)] if mentions_role else [], "attachments": [], "embeds": [],
+            "pinned": False, "type": 0, "flags": 0,
         }
+        if replying_to is not None:
+            d.update(type=19, referenced_message=replying_to,
+                     message_reference={"type": 0, "message_id": replying_to["id"], "channel_id": str(channel_id),
+                                        "guild_id": None if dm else str(GUILD_ID)})
         if not dm:
             d["guild_id"] = str(GUILD_ID)
             m = member(author_id, "reader", bot)
@@ -213,14 +229,19 @@ class FakeDiscord:
             "id": str(GUILD_ID), "name": "Newsroom", "icon": None, "owner_id": str(USER_ID), "unavailable": False,
             "member_count": 2, "large": False, "features": [], "emojis": [], "stickers": [],
             "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0,
-                       "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [channel(CHANNEL_ID, "news"), channel(DENIED_CHANNEL_ID, "announcements", deny)],
+                       "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0},
+                      {"id": str(BOT_ROLE_ID), "name": "briefbot", "permissions": "0", "position": 1, "color": 0,
+                       "hoist": False, "managed": True, "mentionable": True, "flags": 0,
+                       "tags": {"bot_id": str(BOT_ID)}}],
+            "channels": [channel(CHANNEL_ID, "news"), channel(DENIED_CHANNEL_ID, "announcements", deny)] + [
+                channel(cid, f"matrix-{cid % 100}", [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(bits)}])
+                for cid, bits in self.channel_denies.items()],
             "threads": [{"id": str(THREAD_ID), "type": 11, "name": "strike thread", "guild_id": str(GUILD_ID),
                          "parent_id": str(CHANNEL_ID), "owner_id": str(USER_ID), "message_count": 1,
                          "member_count": 1, "rate_limit_per_user": 0, "last_message_id": None,
                          "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "locked": False,
                                              "archive_timestamp": TIMESTAMP}}],
-            "members": [member(BOT_ID, "briefbot", True), member(USER_ID, "reader")],
+            "members": [dict(member(BOT_ID, "briefbot", True), roles=[str(BOT_ROLE_ID)]), member(USER_ID, "reader")],
             "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
             "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0, "preferred_locale": "en-GB",
@@ -282,6 +303,22 @@ class FakeDiscord:
                 "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": body.get("flags") or 0,
                 "components": body.get("components") or []}
 
+    def _refusal(self, channel_id: int, body: dict[str, Any]) -> tuple[int, str] | None:
+        """What Discord answers a message POST with where @everyone is denied permissions. Stricter than Discord
+        on one point: embeds without Embed Links are refused here (Discord drops them silently), so a test sees
+        an embed the bot should not have sent."""
+        thread = channel_id in self.threads
+        deny = self.channel_denies.get(self.threads.get(channel_id, channel_id), 0)
+        if deny & VIEW_CHANNEL:
+            return 50001, "Missing Access"
+        if deny & (SEND_MESSAGES_IN_THREADS if thread else SEND_MESSAGES):
+            return 50013, "Missing Permissions"
+        if body.get("message_reference") and deny & READ_MESSAGE_HISTORY:
+            return 160002, "Cannot reply without permission to read message history"
+        if body.get("embeds") and deny & EMBED_LINKS:
+            return 50013, "Missing Permissions"
+        return None
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body: Any = None
@@ -330,8 +367,24 @@ class FakeDiscord:
                                "recipients": [user(int(body["recipient_id"]), "reader")], "last_message_id": None})
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
+        if parts[0] == "channels" and parts[-1] == "threads" and len(parts) == 5 and m == "POST":
+            if self.channel_denies.get(int(parts[1]), 0) & CREATE_PUBLIC_THREADS:
+                return self._json({"message": "Missing Permissions", "code": 50013}, status=403)
+            tid = int(self.new_id())
+            self.threads[tid] = int(parts[1])
+            thread = {"id": str(tid), "type": 11, "name": (body or {}).get("name", ""),
+                               "guild_id": str(GUILD_ID), "parent_id": parts[1], "owner_id": str(BOT_ID),
+                               "message_count": 0, "member_count": 1, "rate_limit_per_user": 0,
+                               "last_message_id": None,
+                               "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                                   "locked": False, "archive_timestamp": TIMESTAMP}}
+            await self._broadcast("THREAD_CREATE", dict(thread, newly_created=True))  # as Discord tells the gateway
+            return self._json(thread)
         if parts[0] == "channels" and parts[-1] == "messages" and m == "POST":
             if int(parts[1]) in self.forbidden_channels:
                 return self._json({"message": "Missing Permissions", "code": 50013}, status=403)
+            refused = self._refusal(int(parts[1]), body or {})
+            if refused:
+                return self._json({"message": refused[1], "code": refused[0]}, status=403)
             return self._json(self._message(parts[1], body or {}))
         return self._json({"message": "404: Not Found", "code": 0}, status=404)
