@@ -17,7 +17,7 @@ from bot.answer import Answerer
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
 from bot.digest import keep_brief
 from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.base import SourceRow, Store
+from bot.store.base import BriefRow, SourceRow, Store
 
 log = logging.getLogger("briefbot.core")
 
@@ -170,6 +170,15 @@ class Core:
     def list_sources(self) -> list[SourceRow]:
         """The registered sources."""
         return self.store.list_sources()
+
+    def channel_scope(self, channel: Channel) -> list[str]:
+        """The source patterns a channel is limited to ([]: every source)."""
+        return self.store.channel_sources(channel.platform, channel.channel)
+
+    def latest_brief(self, channel: Channel) -> BriefRow | None:
+        """The newest brief or digest posted to a channel."""
+        rows = self.store.list_briefs(channel.platform, channel.channel, limit=1)
+        return rows[0] if rows else None
 
     def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
         if not self.store.add_feedback(answer_id, channel.user or "", helpful):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.base import SourceRow
+from bot.store.base import BriefRow, SourceRow
 
 
 class Service(Protocol):
@@ -57,4 +57,12 @@ class Service(Protocol):
 
     def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
         """Record a helpful / not helpful vote on an answer."""
+        ...
+
+    def channel_scope(self, channel: Channel) -> list[str]:
+        """The source patterns a channel's answers and digests are limited to ([]: every source)."""
+        ...
+
+    def latest_brief(self, channel: Channel) -> BriefRow | None:
+        """The newest brief or digest posted to a channel."""
         ...

@@ -5,12 +5,14 @@ Pure functions from domain objects to message dicts ({"text", "blocks"}); import
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.citations import link_spans
 from bot.domain import Answer, Brief, Citation, StoryBrief, Subscription
+from bot.store.base import BriefRow
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -22,6 +24,7 @@ MAX_CONTEXT_ELEMENTS = 10  # per context block
 MAX_FALLBACK = 3000  # the notification text; Slack truncates far later, readers much sooner
 SNIPPET = 180  # characters of a cited passage shown under an answer
 
+HOME_DIGEST_OFF = "home_digest_off"
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 
@@ -36,8 +39,13 @@ HELP = (
     "• `/ask your question` — a cited answer\n"
     "• `/brief [topic]` — a brief of the stored stories, optionally about a topic\n"
     "• `/digest 08:00 Europe/Berlin [daily|weekdays|weekly] [topic]` — a digest posted here every day\n"
-    "• `/digest status` — this channel's digests; `/digest off` — stop them"
+    "• `/digest status` — this channel's digests; `/digest off` — stop them\n"
+    "• `/source add URL [every 30m]` — watch a feed or page; `/source list` — what I read\n"
+    "• `/briefbot help` — this list"
 )
+GREETING = ("Hello! I'm *briefbot*: I answer questions from the news articles I've stored, citing every claim, "
+            "and I can post a digest here every day. Mention me with a question (I answer in a thread), "
+            "try `/brief`, or `/briefbot help` for everything I can do.")
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -319,3 +327,47 @@ def render_subscription(sub: Subscription) -> str:
     about = f" about _{escape(sub.topic)}_" if sub.topic else ""
     when = {"daily": "every day", "weekdays": "on weekdays", "weekly": "every week"}.get(sub.cadence, sub.cadence)
     return f"{when} at *{escape(sub.time_of_day)}* ({escape(sub.timezone)}){about}"
+
+
+def render_home(channels: list[tuple[str, list[Subscription], list[str]]],
+                latest: tuple[str, BriefRow, str | None] | None) -> dict[str, Any]:
+    """The App Home tab: what the bot is, how to ask, the user's channels' digests and scopes (each with a button
+    to stop it), and the latest brief. `channels` holds (channel id, its digests, its scope patterns)."""
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "briefbot", "emoji": True}}]
+    blocks += section(HELP)
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Digests in your channels"}})
+    shown = [(c, subs, scope) for c, subs, scope in channels if subs or scope]
+    if not shown:
+        blocks += section("None yet. In a channel I'm in, type `/digest 08:00 Europe/Berlin` to get one every day.")
+    for channel_id, subs, scope in shown[:20]:  # a Home tab holds 100 blocks
+        where = f"<#{escape(channel_id)}>"
+        lines = [f"{where}: " + "; ".join(render_subscription(s) for s in subs) if subs else f"{where}: no digest"]
+        lines.append("Sources: " + (", ".join(f"`{escape(p)}`" for p in scope) if scope else "all stored articles"))
+        block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:MAX_SECTION]}}
+        if subs:
+            block["accessory"] = {"type": "button", "action_id": HOME_DIGEST_OFF, "value": channel_id[:2000],
+                                  "text": {"type": "plain_text", "text": "Stop digest"},
+                                  "confirm": {"title": {"type": "plain_text", "text": "Stop this digest?"},
+                                              "text": {"type": "plain_text",
+                                                       "text": "The channel gets no more digests until someone "
+                                                               "sets one again with /digest."},
+                                              "confirm": {"type": "plain_text", "text": "Stop it"},
+                                              "deny": {"type": "plain_text", "text": "Keep it"}}}
+        blocks.append(block)
+    if shown:
+        blocks += context(["Change a digest by typing `/digest HH:MM Zone [cadence] [topic]` in its channel."])
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Latest brief"}})
+    if latest is None:
+        blocks += section("No brief has been posted in your channels yet: try `/brief` in one of them.")
+    else:
+        channel_id, row, url = latest
+        data = json.loads(row.body)
+        heads = [f"• {escape(str(st.get('headline', '')))}" for st in data.get("stories", [])[:8]]
+        kind = "Digest" if row.kind == "digest" else "Brief"
+        title = f"*{kind}* in <#{escape(channel_id)}>, {escape(row.created[:10])}"
+        if url:
+            title += f" — {link(url, 'open it as a page')}"
+        blocks += section(title + ("\n" + "\n".join(heads) if heads else ""))
+    return {"type": "home", "blocks": blocks[:100]}

@@ -38,6 +38,7 @@ class FakeSlack:
         self._ts = 1_700_000_000
         self.ws_url = "ws://127.0.0.1:9/"
         self._server: ThreadingHTTPServer | None = None
+        self.members: dict[str, list[str]] = {}  # user id -> the channels users.conversations lists for them
 
     # ---- lifecycle ----
     def start(self) -> FakeSlack:
@@ -151,6 +152,11 @@ class FakeSlack:
             return 200, {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text")}, {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": ts}, {}
+        if method == "users.conversations":
+            chans = [{"id": c, "is_channel": True} for c in self.members.get(str(body.get("user")), [])]
+            return 200, {"ok": True, "channels": chans, "response_metadata": {"next_cursor": ""}}, {}
+        if method == "views.publish":
+            return 200, {"ok": True, "view": dict(body.get("view") or {}, id="V1")}, {}
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.ws_url}, {}
         return 200, {"ok": True}, {}
