@@ -40,6 +40,7 @@ class App:
     _embedder_built: bool = field(default=False, repr=False)
     _dense: DenseIndex | None = field(default=None, repr=False)
     _embed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _linker: tuple[Linker | None] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
@@ -152,7 +153,10 @@ class App:
         already holds (Slack's signing secret, then the Discord token); None when there is no public URL."""
         from bot.web.links import Linker, derive_key
 
+        if self._linker is not None:
+            return self._linker[0]
         s = self.settings
+        self._linker = (None,)
         if not s.public_url:
             return None
         secret = next((x for x in (s.link_secret, s.slack_signing_secret, s.discord_token, s.slack_bot_token) if x),
@@ -161,7 +165,8 @@ class App:
             log.warning("BRIEFBOT_PUBLIC_URL is set but there is no secret to sign page links with: set "
                         "BRIEFBOT_LINK_SECRET (citations link to the original articles only)")
             return None
-        return Linker(derive_key(secret.reveal()), s.public_url, ttl=s.link_ttl)
+        self._linker = (Linker(derive_key(secret.reveal()), s.public_url, ttl=s.link_ttl),)
+        return self._linker[0]
 
     def pages(self) -> Pages | None:
         """The citation and brief pages for the HTTP server (None without a public URL)."""

@@ -303,3 +303,27 @@ def test_browser_gets_403_for_tampered_expired_and_out_of_scope(
     clock.now += 7200
     assert page.goto(url).status == 403
     page.close()
+
+
+def test_settings_and_app_build_the_linker_from_an_existing_secret(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="BRIEFBOT_PUBLIC_URL"):
+        Settings.from_env({"BRIEFBOT_PUBLIC_URL": "javascript:alert(1)"})
+    base = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
+    assert App.from_settings(Settings.from_env(base)).linker() is None  # no public URL: no pages
+    env = {**base, "BRIEFBOT_PUBLIC_URL": "https://bot.example/", "SLACK_SIGNING_SECRET": "s3cr3t-signing"}
+    app = App.from_settings(Settings.from_env(env))
+    linker = app.linker()
+    assert linker is not None and linker.base_url == "https://bot.example" and linker.ttl == 30 * 86400
+    url = linker.citation_url(Citation(n=1, source="x", text="", doc_id=1, start=0, end=3), OPEN)
+    assert "s3cr3t" not in url and url.startswith("https://bot.example/c/")
+    own = App.from_settings(Settings.from_env({**env, "BRIEFBOT_LINK_SECRET": "other", "BRIEFBOT_LINK_TTL": "2h"}))
+    other = own.linker()
+    assert other is not None and other.ttl == 7200
+    with pytest.raises(ValueError, match="bad signature"):
+        other.verify(url.rsplit("/", 1)[1].removesuffix("#q"), "c")
+    assert "other" in own.secrets()
+    app.close()
+    own.close()
