@@ -478,3 +478,17 @@ def test_scope_patterns_name_sources_not_substrings(store: Any) -> None:
         assert store.count_documents([pattern]) == len(want), pattern  # the SQL agrees with the Python
         hits = store.search_passages('"harbour"', limit=10, sources=[pattern])
         assert {h.location for h in hits} == want, pattern
+
+
+def test_posted_briefs_are_kept_per_channel_newest_first(store: Any) -> None:
+    from bot.store.base import BriefRow
+
+    for i, (channel, kind) in enumerate([("C1", "digest"), ("C1", "brief"), ("C2", "digest"), ("C1", "digest")]):
+        store.save_brief(BriefRow(f"b{i}", "slack", channel, kind, "topic" if i else None,
+                                  f"2026-11-2{i}T08:00:00+00:00", '{"stories": []}'))
+    assert store.get_brief("b1") == BriefRow("b1", "slack", "C1", "brief", "topic", "2026-11-21T08:00:00+00:00",
+                                             '{"stories": []}')
+    assert store.get_brief("nope") is None
+    assert [r.id for r in store.list_briefs("slack", "C1")] == ["b3", "b1", "b0"]
+    assert [r.id for r in store.list_briefs("slack", "C1", kind="digest", limit=1)] == ["b3"]
+    assert store.list_briefs("discord", "C1") == []

@@ -311,6 +311,8 @@ def render_brief(brief: Brief, topic: str | None = None, max_blocks: int = MAX_B
         page_heads[-1].append(story.headline)
         for b in blocks:  # a story longer than a whole message still splits
             if len(pages[-1]) >= max_blocks:
+                if b["type"] == "divider":
+                    continue  # a message of a lone divider carries nothing
                 pages.append([])
                 page_heads.append([story.headline])
             pages[-1].append(b)
