@@ -138,7 +138,7 @@ def test_run_serves_slack_health_metrics_and_posts_a_digest(tmp_path: Path) -> N
     fake = FakeSlack().start()
     env = {**os.environ, "BRIEFBOT_DATABASE_URL": db, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "BRIEFBOT_SLACK_MODE": "http", "SLACK_API_URL": fake.url, "BRIEFBOT_HTTP_PORT": "0",
-           "BRIEFBOT_HTTP_HOST": "127.0.0.1"}
+           "BRIEFBOT_HTTP_HOST": "127.0.0.1", "BRIEFBOT_PUBLIC_URL": "https://briefbot.test"}
     with Running(env) as run:
         try:
             base = f"http://127.0.0.1:{run.port()}"
@@ -152,6 +152,14 @@ def test_run_serves_slack_health_metrics_and_posts_a_digest(tmp_path: Path) -> N
             posts = fake.wait_for("chat.postMessage", timeout=20)
             digest = [c for c in posts if c.body.get("channel") == "C-DIGEST"]
             assert digest and "China, Russia and North Korea" in json.dumps(digest[0].body)
+            # its citations and the digest itself link to pages this process serves (the public URL is the proxy's)
+            posted = json.dumps([c.body for c in digest])
+            links = re.findall(r"https://briefbot\.test(/[cb]/[A-Za-z0-9_\-.]+)", posted)
+            assert any(p.startswith("/b/") for p in links) and any(p.startswith("/c/") for p in links)
+            for path in links[:4]:
+                status, page = get(base + path)
+                assert status == 200 and "<!DOCTYPE html>" in page, path
+            assert SECRET not in posted
 
             # a mention, signed as Slack signs it, is answered in its thread
             event = {"type": "event_callback", "event_id": "Ev1", "team_id": "T1", "api_app_id": "A1",
