@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.answer import Answerer
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
 from bot.digest import keep_brief
-from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.base import BriefRow, SourceRow, Store
+from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
+from bot.store.base import SourceRow, Store
 
 log = logging.getLogger("briefbot.core")
 

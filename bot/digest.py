@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain import Brief, Channel, Subscription
-from bot.store.base import BriefRow
+from bot.domain import Brief, BriefRow, Channel, Subscription
 
 log = logging.getLogger("briefbot.digest")
 

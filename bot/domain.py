@@ -211,6 +211,19 @@ class Brief:
 
 
 @dataclass
+class BriefRow:
+    """A brief or digest as it was posted to a channel (its JSON, so its page shows what the channel saw)."""
+
+    id: str
+    platform: str
+    channel: str
+    kind: str  # brief | digest
+    topic: str | None
+    created: str
+    body: str  # bot.domain.Brief.to_json() as JSON
+
+
+@dataclass
 class Subscription:
     """A channel's digest: when, where, how often, about what."""
 

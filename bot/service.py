@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.domain import Answer, Brief, Channel, Subscription
-from bot.store.base import BriefRow, SourceRow
+from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
+from bot.store.base import SourceRow
 
 
 class Service(Protocol):

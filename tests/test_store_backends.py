@@ -481,7 +481,7 @@ def test_scope_patterns_name_sources_not_substrings(store: Any) -> None:
 
 
 def test_posted_briefs_are_kept_per_channel_newest_first(store: Any) -> None:
-    from bot.store.base import BriefRow
+    from bot.domain import BriefRow
 
     for i, (channel, kind) in enumerate([("C1", "digest"), ("C1", "brief"), ("C2", "digest"), ("C1", "digest")]):
         store.save_brief(BriefRow(f"b{i}", "slack", channel, kind, "topic" if i else None,

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.citations import link_spans
-from bot.domain import Answer, Brief, Citation, StoryBrief, Subscription
-from bot.store.base import BriefRow
+from bot.domain import Answer, Brief, BriefRow, Citation, StoryBrief, Subscription
 
 Block = dict[str, Any]
 Message = dict[str, Any]

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.domain import Answer, Channel, Document, Passage, Quote, Subscription
+from bot.domain import Answer, BriefRow, Channel, Document, Passage, Quote, Subscription
 
 
 class StoreError(Exception):
@@ -197,19 +197,6 @@ class StoryRecords:
 
 
 BRIEF_COLUMNS = "id, platform, channel, kind, topic, created, body"
-
-
-@dataclass
-class BriefRow:
-    """A brief or digest as it was posted to a channel (its JSON, so its page shows what the channel saw)."""
-
-    id: str
-    platform: str
-    channel: str
-    kind: str  # brief | digest
-    topic: str | None
-    created: str
-    body: str  # bot.domain.Brief.to_json() as JSON
 
 
 def _brief_row(r: Any) -> BriefRow:
