@@ -229,3 +229,14 @@ def test_repeated_short_lines_stay_repeated_paragraphs_go() -> None:
     para = "The harbour reopened on Friday after the union accepted the offer."  # 40 or more characters
     ct = clean(f"Headline here\n{caption}\n{para}\n{caption}\n{para}\nThe end came quickly.")
     assert ct.paragraphs == [caption, para, caption, "The end came quickly."] and ct.removed == [para]
+
+
+def test_a_fallback_title_is_the_first_sentence_whole_with_its_closing_quote() -> None:
+    assert first_sentence("Police said the bridge was “unsafe.” Then they closed it.") == \
+        "Police said the bridge was “unsafe.”"
+    assert first_sentence("The port reopened (for now.) Ships moved.") == "The port reopened (for now.)"
+    assert first_sentence("Is it over? Nobody knows.") == "Is it over?"
+    long = "The council voted on Tuesday to approve the Riverside tram line after a debate " * 2 + "that ran late."
+    title = first_sentence(long)  # cut at a word boundary, marked as cut
+    assert title == long[:120].rsplit(" ", 1)[0] + "…" and len(title) <= 121 and not title[-2].isspace()
+    assert title.startswith("The council voted on Tuesday")

@@ -167,7 +167,7 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9
 def first_sentence(text: str, limit: int = 120) -> str:
     """The first sentence of a text, cut at a word boundary when long (a fallback title)."""
     m = _SENTENCE_END.search(text, 0, 400)
-    s = text[: m.start() + 1] if m else text[:400]
+    s = text[: m.end()] if m else text[:400]  # with its closing quote or bracket: “unsafe.” not “unsafe.
     s = s.strip()
     if len(s) > limit:
         s = s[:limit].rsplit(" ", 1)[0] + "…"
