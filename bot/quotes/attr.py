@@ -674,7 +674,9 @@ class Attributor:
                 r = self.speaker_from(seg, np, pos)
                 head = bare(words[-1][0])
                 if r is not None and not is_cap(words[-1][0]):
-                    wrong_gender = head.endswith("woman") if gender == "m" else head.endswith("man")
+                    # "spokeswoman" ends in "man" too
+                    wrong_gender = head.endswith("woman") if gender == "m" else head.endswith("man") and \
+                        not head.endswith("woman")
                     not_a_person = head not in ORG_HEADS or head in ("government", "ministry", "company", "firm")
                     if wrong_gender or not_a_person:
                         r = None  # "an executive spokeswoman" may be "she"; "the ministry" is not "he"
