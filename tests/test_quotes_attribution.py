@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain import Quote
 from bot.quotes import extract_quotes
 from bot.quotes.names import valid_speaker
 
@@ -246,3 +247,67 @@ def test_single_marks_nested_in_a_double_quotation_stay_inside_it() -> None:
     t = "“They called it 'a strike against the future', and we never agreed,” said Marta Quinlan."
     qs = extract_quotes(t)
     assert len(qs) == 1 and qs[0].speaker == "Marta Quinlan" and "'a strike against the future'" in qs[0].text
+
+
+# -- a role instead of a name: whoever the article gave that role, before the quotation
+
+
+def quote_of(text: str, words: str) -> Quote:
+    hits = [q for q in extract_quotes(text) if words in q.text]
+    assert len(hits) == 1, [q.text for q in extract_quotes(text)]
+    return hits[0]
+
+
+def test_the_role_said_is_the_person_the_article_gave_that_role() -> None:
+    q = quote_of("Senator Ann Lee spoke first. Senator Bob Marr spoke next. “We will not fold,” the senator said.",
+                 "fold")
+    assert (q.speaker, q.role, q.cue) == ("Bob Marr", "Senator", "said")  # the one named last
+    q = quote_of("Mayor Tom Reyes opened the session. “The budget is balanced,” the Mayor said.", "budget")
+    assert (q.speaker, q.role) == ("Tom Reyes", "Mayor")
+    q = quote_of("Prime Minister Anna Holt visited the docks. “This has to end,” the Prime Minister said.", "end")
+    assert (q.speaker, q.role) == ("Anna Holt", "Prime Minister")
+    # a role given only after the quotation names no one yet
+    assert speaker("“We will not fold,” the senator said. Senator Ann Lee spoke later.", "fold") is None
+    # nor does a role nobody in the article holds
+    assert speaker("Senator Ann Lee spoke first. “The budget is balanced,” the Mayor said.", "budget") is None
+
+
+# -- a title's full stop is not a sentence's end
+
+
+def test_dr_and_gov_do_not_end_the_sentence() -> None:
+    t = "“The talks failed,” said Gov. Tom Banks. “Nobody was hurt,” said Dr. Ruth Oduya of the clinic."
+    assert speaker(t, "talks failed") == "Tom Banks"
+    assert speaker(t, "Nobody was hurt") == "Ruth Oduya"
+    t = "Dr. Ruth Oduya, a surgeon at the clinic, said on Monday that “nobody was hurt” in the crash."
+    q = quote_of(t, "nobody")
+    assert (q.speaker, q.description, q.kind) == ("Ruth Oduya", "a surgeon at the clinic", "partial")
+    # a pronoun looks back past "Gov." to the sentence that named her
+    t = "The clinic was busy. Gov. Lisa Marsh walked in with the mayor's aide. “We will help,” she said."
+    assert speaker(t, "help") == "Lisa Marsh"
+    # and a sentence that does end in a full stop still ends: the next quotation is not run into it
+    t = "The port is shut. “We are ready,” said Henrik Vale. Ships waited outside."
+    assert speaker(t, "ready") == "Henrik Vale"
+
+
+# -- "he" and "she": the person the sentences before are about, of that gender, never an institution
+
+
+def test_she_after_a_spokeswoman_is_the_spokeswoman() -> None:
+    before = "Henrik Vale, the port director, spoke first. "
+    t = before + "A Conservative spokeswoman said the party kept the rules. She said: “We apply the rules in law.”"
+    assert speaker(t, "apply") == "Conservative spokeswoman"
+    t = before + "A Labour spokesman said the party kept the rules. He said: “We apply the rules in law.”"
+    assert speaker(t, "apply") == "Labour spokesman"
+    # a pronoun of the other gender skips them, back to the person named before
+    t = "Marta Quinlan, the union leader, spoke first. A Labour spokesman said the party kept the rules. She said: " \
+        "“We apply the rules in law.”"
+    assert speaker(t, "apply") == "Marta Quinlan"
+    t = before + "A Conservative spokeswoman said the party kept the rules. He said: “We apply the rules in law.”"
+    assert speaker(t, "apply") == "Henrik Vale"
+
+
+def test_he_is_never_a_ministry() -> None:
+    t = "Henrik Vale, the port director, spoke first. The ministry said on Monday it would act on the report soon. " \
+        "“We will act on this report,” he said."
+    assert speaker(t, "act on") == "Henrik Vale"
