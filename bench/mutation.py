@@ -46,8 +46,8 @@ MODULES: dict[str, tuple[list[str], list[str] | None]] = {
     "bot/store/postgres_ops.py": (["tests/test_digest.py", *_CLAIM_TESTS], ["claim_slot"]),
 }
 
-# (module, line, mutation) -> why the mutant behaves exactly like the original
-EQUIVALENT: dict[tuple[str, int, str], str] = {}
+# (module, line, column, mutation) -> why the mutant behaves exactly like the original
+EQUIVALENT: dict[tuple[str, int, int, str], str] = {}
 
 _FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,
          ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -58,6 +58,7 @@ _DELETABLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, as
 class Mutant:
     module: str
     line: int
+    col: int  # several mutants may share a line and a description ("1 -> 2" of `range(i - 1, -1, -1)`)
     what: str  # e.g. "== -> !=", "delete return", "3 -> 4"
     start: int  # character offsets of the replaced source in the module
     end: int
@@ -95,24 +96,24 @@ def mutants(module: str, functions: list[str] | None) -> list[Mutant]:
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _FLIP:
                 new = ast.Compare(node.left, [_FLIP[type(node.ops[0])]()], node.comparators)
                 a, b = span(node)
-                out.append(Mutant(module, node.lineno, f"{type(node.ops[0]).__name__} flipped", a, b,
+                out.append(Mutant(module, node.lineno, node.col_offset, f"{type(node.ops[0]).__name__} flipped", a, b,
                                   ast.unparse(new)))
             elif isinstance(node, ast.BoolOp):
                 new_op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
                 a, b = span(node)
-                out.append(Mutant(module, node.lineno, f"{type(node.op).__name__.lower()} swapped", a, b,
+                out.append(Mutant(module, node.lineno, node.col_offset, f"{type(node.op).__name__.lower()} swapped", a, b,
                                   ast.unparse(ast.BoolOp(new_op, node.values))))
             elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
                 a, b = span(node)
-                out.append(Mutant(module, node.lineno, "not dropped", a, b, f"({ast.unparse(node.operand)})"))
+                out.append(Mutant(module, node.lineno, node.col_offset, "not dropped", a, b, f"({ast.unparse(node.operand)})"))
             elif isinstance(node, ast.Constant) and type(node.value) is int and not isinstance(node.value, bool):
                 a, b = span(node)
                 for d in (1, -1):
-                    out.append(Mutant(module, node.lineno, f"{node.value} -> {node.value + d}", a, b,
+                    out.append(Mutant(module, node.lineno, node.col_offset, f"{node.value} -> {node.value + d}", a, b,
                                       str(node.value + d)))
             if isinstance(node, _DELETABLE) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
                 a, b = span(node)
-                out.append(Mutant(module, node.lineno, f"delete {type(node).__name__.lower()}", a, b, "pass"))
+                out.append(Mutant(module, node.lineno, node.col_offset, f"delete {type(node).__name__.lower()}", a, b, "pass"))
     return out
 
 
@@ -157,13 +158,13 @@ def main() -> int:
         summary = []
         for module in chosen:
             tests, functions = MODULES[module]
-            tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
+            tests = [t for t in tests if (tree / t.split("::")[0]).exists()]  # the copy's, made at the start
             every = mutants(module, functions)
             pick = every if a.sample <= 0 or a.sample >= len(every) else \
                 sorted(random.Random(f"{a.seed}:{module}").sample(every, a.sample), key=lambda m: m.start)
             if a.list:
                 for m in pick:
-                    print(f"{module}:{m.line}: {m.what}")
+                    print(f"{module}:{m.line}:{m.col}: {m.what}")
                 continue
             original = (ROOT / module).read_text(encoding="utf-8")
             t0 = time.perf_counter()
@@ -174,7 +175,7 @@ def main() -> int:
                 continue
             killed = survived = excluded = 0
             for m in pick:
-                why = EQUIVALENT.get((module, m.line, m.what))
+                why = EQUIVALENT.get((module, m.line, m.col, m.what))
                 if why:
                     excluded += 1
                     continue
@@ -185,7 +186,7 @@ def main() -> int:
                     (tree / module).write_text(original, encoding="utf-8")
                 if res == "survived":
                     survived += 1
-                    print(f"  survived {module}:{m.line}: {m.what}", flush=True)
+                    print(f"  survived {module}:{m.line}:{m.col}: {m.what}", flush=True)
                 else:
                     killed += 1
             n = killed + survived
