@@ -47,7 +47,22 @@ MODULES: dict[str, tuple[list[str], list[str] | None]] = {
 }
 
 # (module, line, column, mutation) -> why the mutant behaves exactly like the original
-EQUIVALENT: dict[tuple[str, int, int, str], str] = {}
+EQUIVALENT: dict[tuple[str, int, int, str], str] = {
+    ("bot/quotes/attr.py", 267, 19, "0 -> 1"):
+        "seg[0] > seg[1] only when the token before the comma is a comma or a quotation; then the speaker check "
+        "fails on is_cap(',') and the description is the empty slice, which is falsy like None",
+    ("bot/quotes/attr.py", 418, 41, "1 -> 0"): "LABEL's group 1 starts where the match starts: m.start(0) == m.start(1)",
+    ("bot/quotes/attr.py", 557, 32, "Eq flipped"):
+        "the loop above strips leading STOP_CAPS words from a phrase of two or more, so the test only ever holds "
+        "for one word, and one STOP_CAPS word is refused further on (capitalised: as a one-word key in STOP_CAPS; "
+        "lower case: not an ORG_HEADS word, and no STOP_CAPS word is one)",
+    ("bot/quotes/attr.py", 650, 21, "200 -> 201"):
+        "only the five most recent sentence starts are read: when 200 (or 201) characters hold six starts the "
+        "oldest, cut-off segment is never read, and when they hold fewer both look back 600 characters",
+    ("bot/quotes/attr.py", 653, 29, "5 -> 6"):
+        "with six starts in 200 characters the five segments read are whole sentences whether the loop stops "
+        "there or widens to 600 characters (which adds only older ones, beyond the five)",
+}
 
 _FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,
          ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}

@@ -311,3 +311,72 @@ def test_he_is_never_a_ministry() -> None:
     t = "Henrik Vale, the port director, spoke first. The ministry said on Monday it would act on the report soon. " \
         "“We will act on this report,” he said."
     assert speaker(t, "act on") == "Henrik Vale"
+
+
+# -- a partial quotation inside a sentence that ends ", said X." / ", X said."
+
+
+def test_a_sentence_ending_said_x_gives_its_partial_quotation_to_x() -> None:
+    t = "The gathering was a “wartime” signal of solidarity among allies, said the New York Times."
+    q = quote_of(t, "wartime")
+    assert (q.speaker, q.cue, q.kind) == ("New York Times", "said", "partial")
+    t = "Charles Kennedy spoke in Leeds. The election would be a three-party race, as the Conservative party " \
+        "“fades away” as a force, he said."
+    assert speaker(t, "fades away") == "Charles Kennedy"
+
+
+def test_a_question_someone_replied_to_is_not_theirs() -> None:
+    assert speaker("“Will you resign?” Mr Milburn replied that he would not.", "resign") is None
+    assert speaker("“Will you resign?” Mr Milburn asked the minister.", "resign") == "Mr Milburn"
+
+
+def test_a_quotation_after_but_and_a_new_subject_is_not_the_first_clauses() -> None:
+    assert speaker("Ministers say the treaty is sound, but critics “are not convinced at all” by it.", "convinced") is None
+    assert speaker("Ministers said the plan was sound but others “have their doubts”.", "doubts") is None
+    assert speaker("Ann Lee said the plan was sound but “has its doubters” in the party.", "doubters") == "Ann Lee"
+
+
+def test_role_words_before_a_name_are_its_role() -> None:
+    q = quote_of("“We will not go back,” retired Navy admiral Paul Brandt said.", "go back")
+    assert (q.speaker, q.role) == ("Paul Brandt", "retired Navy admiral")
+
+
+def test_a_name_after_a_dash_and_before_the_verb_is_the_speaker() -> None:
+    assert speaker("“We will not go back” — Ana Ruiz said later.", "go back") == "Ana Ruiz"
+
+
+def test_a_sentence_cut_off_after_a_name_attributes_nothing() -> None:
+    assert speaker("“We won,” Ann Lee of", "won") is None  # scraped text often stops mid-sentence
+
+
+def test_a_quotation_after_a_sentence_with_a_reporting_verb_is_the_sayers() -> None:
+    assert speaker("Ian Harris said the deal was good. “It is a good day for the town.”", "good day") == "Ian Harris"
+    # "hailed" introduces no words of his: the next quotation could be anyone's
+    assert speaker("Ian Harris hailed the deal. “It is a good day for the town.”", "good day") is None
+
+
+def test_a_place_named_between_two_quotations_does_not_break_the_chain() -> None:
+    t = "Vale said: “We are ready.” Ships waited in Aldmere harbour. “We will talk.”"
+    assert speaker(t, "talk") == "Vale"
+
+
+def test_a_named_persons_words_are_not_given_to_the_relative_that_introduces_him() -> None:
+    t = ("Amanda's uncle, Lewis Champion, told the BBC website Ford did not deserve any credit for his plea, saying: "
+         "“Nothing at all is worth taking five years off a murder sentence.”")
+    assert speaker(t, "Nothing at all") == "Lewis Champion"
+
+
+def test_anonymous_sources_are_not_a_firm_named_sources() -> None:
+    t = "Open Sources, a data firm, published the list on Monday. “The figures are wrong,” sources said."
+    assert speaker(t, "figures") is None
+
+
+def test_she_is_the_subject_of_the_sentence_before_even_five_sentences_back() -> None:
+    t = ("Marta Quinlan leads the union. Henrik Vale met her on Sunday. Quinlan spoke on Monday. “We will stay out,” "
+         "she said.")
+    assert speaker(t, "stay out") == "Marta Quinlan"
+    # the sentence naming her starts more than 200 characters before "she": the look-back reaches it whole
+    t = ("Marta Quinlan, the general secretary of the dockers' union, which has led the strike at Aldmere since the "
+         "spring, spoke to the crowd outside the gates for an hour on Monday. Ships waited. Cranes stood still. "
+         "Trucks queued. “We will stay out,” she said.")
+    assert speaker(t, "stay out") == "Marta Quinlan"
