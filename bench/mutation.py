@@ -48,6 +48,9 @@ MODULES: dict[str, tuple[list[str], list[str] | None]] = {
 
 # (module, line, column, mutation) -> why the mutant behaves exactly like the original
 EQUIVALENT: dict[tuple[str, int, int, str], str] = {
+    ("bot/digest.py", 44, 25, "8 -> 9"):
+        "a ninth day back is read only when none of the last eight held a slot, and every cadence has one in them "
+        "(daily: today or yesterday; weekdays: within three days; weekly: within seven)",
     ("bot/quotes/attr.py", 267, 19, "0 -> 1"):
         "seg[0] > seg[1] only when the token before the comma is a comma or a quotation; then the speaker check "
         "fails on is_cap(',') and the description is the empty slice, which is falsy like None",

@@ -6,7 +6,7 @@ Every answer here would pass but for the one thing the test is about, so a rule 
 
 from __future__ import annotations
 
-from bot.citations import leaks_secret, verify
+from bot.citations import leaks_secret, misattributed, verify
 from bot.domain import Citation, Document
 
 GAZETTE = Document(
@@ -159,3 +159,32 @@ def test_a_link_must_be_in_a_cited_passage_or_name_a_cited_source() -> None:
         "link https://courier.example/port is not in a cited passage"]  # offered, not cited
     assert problems("Log in at evil-login.example/verify [1].", [details]) == [
         "link evil-login.example/verify is not in a cited passage"]
+
+
+def test_a_marker_opening_the_answer_cites_its_first_sentence() -> None:
+    # "[2]" opens the answer: Quinlan's words are in [1], not in the Courier passage the sentence cites
+    text = "[2] Quinlan said “We will stay out until the port talks to us”. Vale spoke [1]."
+    assert problems(text, [QUINLAN, CRANES]) == [
+        "quotation “We will stay out until the port talks to us” is not word for word in the passage it cites"]
+    assert problems(text.replace("[2] Quinlan", "[1] Quinlan").replace("Vale spoke [1]", "Vale spoke [2]"),
+                    [QUINLAN, CRANES]) == []
+
+
+# -- misattribution: the right words given to the wrong person ----------------------------------------------
+
+
+STORED = [("We will stay out until the port talks to us", "Marta Quinlan"),
+          ("Nobody is against new cranes", "Henrik Vale")]
+
+
+def test_each_quotation_is_checked_against_the_name_just_before_it() -> None:
+    text = "Vale said “We will stay out until the port talks to us” and Quinlan said “Nobody is against new cranes”."
+    assert len(misattributed(text, STORED)) == 2
+    text = "Quinlan said “We will stay out until the port talks to us” and Vale said “Nobody is against new cranes”."
+    assert misattributed(text, STORED) == []
+
+
+def test_a_name_after_the_quotation_is_its_speaker() -> None:
+    assert misattributed("“Nobody is against new cranes,” said Quinlan.", STORED) == [
+        "quotation “Nobody is against new cranes,” is given to Quinlan, but the article's speaker is Henrik Vale"]
+    assert misattributed("“Nobody is against new cranes,” said Vale.", STORED) == []

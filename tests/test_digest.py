@@ -234,3 +234,33 @@ def test_an_empty_digest_is_skipped_when_asked_and_the_next_starts_from_it(store
     clock.at += timedelta(days=1)
     assert [o for _, _, o in runner(store, clock, poster).run_due()] == ["posted m1"]
     assert poster.posts[0][1].stories == [] and poster.posts[0][1].note.startswith("nothing new")
+
+
+def test_an_empty_digest_from_any_build_says_nothing_is_new(store: Any) -> None:
+    store.upsert_subscription(sub())
+    poster = RecordingPoster()
+    asked: list[tuple[str | None, list[str] | None, str | None]] = []
+
+    def build(topic: str | None, sources: list[str] | None, since: str | None) -> Brief:
+        asked.append((topic, sources, since))
+        return Brief(stories=[], generated_at="2031-03-03T08:00:00+00:00")  # a build that leaves the note empty
+
+    DigestRunner(store, build, {"slack": poster}, owner="a", clock=Clock(MONDAY + timedelta(hours=8))).run_due()
+    assert poster.posts[0][1].note == "nothing new since the last digest"
+    assert asked == [(None, None, "2031-03-02T08:00:00+00:00")]  # the first digest looks back one day
+
+
+def test_a_subscription_with_a_cadence_this_version_does_not_know_is_daily(store: Any) -> None:
+    # a row written by a newer version (or by hand): posted every day, looking back one day, never skipped
+    store.upsert_subscription(sub(cadence="fortnightly"))
+    poster = RecordingPoster()
+    since: list[str | None] = []
+    clock = Clock(MONDAY + timedelta(days=2, hours=8))  # a Wednesday
+    builder = BriefBuilder(store, clock=clock)
+
+    def build(topic: str | None, sources: list[str] | None, s: str | None) -> Brief:
+        since.append(s)
+        return builder(topic, sources, s)
+
+    DigestRunner(store, build, {"slack": poster}, owner="a", clock=clock).run_due()
+    assert len(poster.posts) == 1 and since == ["2031-03-04T08:00:00+00:00"]
