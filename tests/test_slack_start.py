@@ -4,6 +4,7 @@ a refused token is not, and until Slack is up its HTTP requests get 503 and dige
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -69,10 +70,12 @@ def test_a_refused_token_is_not_retried(tmp_path: Path, caplog: pytest.LogCaptur
     fake.fail_next("auth.test", "invalid_auth")
     app = make_app(tmp_path, fake.url)
     try:
+        retrying = {t for t in threading.enumerate() if t.name == "briefbot-slack-start"}
         adapters = start_adapters(app, app.core(), slack_retry=0.1)
         assert "slack" not in adapters
         assert "Slack refused the bot token (invalid_auth): check SLACK_BOT_TOKEN" in caplog.text
-        time.sleep(0.4)
+        # decided at once: nothing was left behind to try again (rather than waiting a while to see no retry)
+        assert {t for t in threading.enumerate() if t.name == "briefbot-slack-start"} <= retrying
         assert len(fake.of("auth.test")) == 1
     finally:
         app.close()
