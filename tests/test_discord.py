@@ -398,11 +398,17 @@ def test_answer_has_feedback_buttons_that_reach_the_core_once(
     [thanks] = followups(fake, click)
     assert thanks.body["content"] == "Thanks — your feedback was recorded." and thanks.body["flags"] & 64
     fake.wait_for(lambda _: len(service.calls) >= 2)
-    time.sleep(0.3)  # a second, duplicate dispatch of the click would land in this window
+    # a later click, handled after the first: once it is through, a duplicate handling of the first click (started
+    # when that click arrived) has had its turn, and it is this condition the test waits on, not a sleep
+    later = fake.click("briefbot:fb:a-1:1", sent)
+    fake.dispatch("INTERACTION_CREATE", later)
+    callback(fake, later)
+    followups(fake, later)
+    fake.wait_for(lambda _: len(service.calls) >= 3)
     assert len(fake.calls("POST", f"/interactions/{click['id']}/")) == 1
     feedback = [c for c in service.calls if c[0] == "feedback"]
-    assert [(c[1], c[2]) for c in feedback] == [(("a-1", False), Channel("discord", str(fd.CHANNEL_ID),
-                                                                         str(fd.USER_ID)))]
+    where = Channel("discord", str(fd.CHANNEL_ID), str(fd.USER_ID))
+    assert [(c[1], c[2]) for c in feedback] == [(("a-1", False), where), (("a-1", True), where)]
 
 
 def test_brief_posts_one_embed_per_story_across_messages(
@@ -672,14 +678,19 @@ def test_a_login_that_cannot_reach_discord_is_retried_until_it_can(
 
 
 def test_stopping_while_discord_is_unreachable_ends_the_retries(service: RecordingService,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{s.getsockname()[1]}/api/v10")
+    caplog.set_level(logging.WARNING, logger="briefbot.discord")
     runner = run_discord(service, "fake-token", fd.GUILD_ID, retry_first=0.2)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10  # stopped while retrying: after the first attempt has failed
+    while time.monotonic() < deadline and "cannot reach Discord" not in caplog.text:
+        time.sleep(0.05)
+    assert "cannot reach Discord" in caplog.text
     started = time.monotonic()
     runner.stop(5)
     assert not runner._thread.is_alive() and time.monotonic() - started < 5
