@@ -87,23 +87,23 @@ def test_five_replicas_post_each_slot_once(pg_url: str, tmp_path: Path) -> None:
             if len(digests) >= CHANNELS:
                 break
             time.sleep(0.5)
-        time.sleep(3)  # a late duplicate would show up now
-        digests = Counter(str(c.body.get("channel")) for c in fake.of("chat.postMessage")
-                          if str(c.body.get("channel", "")).startswith("C") and len(str(c.body["channel"])) == 3)
         # a Slack event redelivered to two different replicas is answered once
         event = {"type": "event_callback", "event_id": "EvDup1", "team_id": "T1", "api_app_id": "A1",
                  "event": {"type": "app_mention", "user": "U9", "channel": "D-ASK", "ts": "1700000000.000200",
                            "text": "<@UBOT> What did Navarro say about Modi?"}}
         assert signed(f"http://127.0.0.1:{ports[0]}/slack/events", event) == 200
         assert signed(f"http://127.0.0.1:{ports[1]}/slack/events", event) == 200
-        time.sleep(5)
-        answers = [c for c in fake.of("chat.postMessage") if c.body.get("channel") == "D-ASK"]
+        fake.wait_for("chat.update", timeout=60)  # the answer is in
     finally:
+        # a duplicate (digest or answer) can only show up before every replica has stopped: count after that
         for p in procs:
             p.send_signal(signal.SIGTERM)
         errs = [p.communicate(timeout=60)[1] for p in procs]
         fake.stop()
         site.close()
+    digests = Counter(str(c.body.get("channel")) for c in fake.of("chat.postMessage")
+                      if str(c.body.get("channel", "")).startswith("C") and len(str(c.body["channel"])) == 3)
+    answers = [c for c in fake.of("chat.postMessage") if c.body.get("channel") == "D-ASK"]
     assert all(p.returncode == 0 for p in procs), errs
     assert len(digests) == CHANNELS, f"missed: {sorted(set(f'C{i:02d}' for i in range(CHANNELS)) - set(digests))}"
     assert max(digests.values()) == 1, f"duplicates: {[c for c, n in digests.items() if n > 1]}"
