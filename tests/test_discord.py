@@ -758,3 +758,62 @@ def test_message_content_intent_is_off_unless_asked_for(service: RecordingServic
     assert DiscordBot(service, message_content=True).intents.message_content is True
     assert Settings.from_env({}).discord_message_content is False
     assert Settings.from_env({"BRIEFBOT_DISCORD_MESSAGE_CONTENT": "true"}).discord_message_content is True
+
+
+# ---- the real core in-process: a SQLite store in tmp_path, nothing stood in for -----------------------------
+
+
+def test_real_core_answers_subscribes_posts_the_digest_and_records_feedback(fake: fd.FakeDiscord,
+                                                                            tmp_path: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.core import Core
+    from bot.digest import DigestRunner
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+    from tests.conftest import ROOT
+
+    store = open_store(f"sqlite:///{tmp_path}/discord.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(ROOT / "bot" / "samples")])
+    runner = start(Core(store, Answerer(store), BriefBuilder(store)))  # type: ignore[arg-type]
+    try:
+        # /ask: a cited answer from the stored articles
+        i = command(fake, "ask", question="What did Marta Quinlan say about the strike?")
+        assert callback(fake, i).body["type"] == 5
+        [post] = followups(fake, i)
+        embed = post.body["embeds"][0]
+        assert "[1]" in embed["description"]
+        sources = " ".join(f["value"] for e in post.body["embeds"] for f in e.get("fields", []) if f["name"] == "Sources")
+        assert "Dockworkers in Port Aldmere walk out over automation plan" in sources  # articles by title
+        # the feedback button on it is recorded in the store
+        sent = fake.messages[-1]
+        helpful = next(c["custom_id"] for row in sent["components"] for c in row["components"]
+                       if c["label"] == "Helpful")
+        click = fake.click(helpful, sent)
+        fake.dispatch("INTERACTION_CREATE", click)
+        [thanks] = followups(fake, click)
+        assert thanks.body["content"] == "Thanks — your feedback was recorded."
+        assert store.feedback_counts() == {"helpful": 1, "not_helpful": 0}
+        # /digest: the subscription is stored, and the digest runner posts it through this adapter
+        i = command(fake, "digest", time="08:00", timezone="Europe/Berlin", topic="harbour")
+        [post] = followups(fake, i)
+        assert post.body["content"].startswith("Digest set: this channel gets a brief every day at **08:00**")
+        [sub] = store.list_subscriptions("discord", str(fd.CHANNEL_ID))
+        assert (sub.time_of_day, sub.timezone, sub.topic) == ("08:00", "Europe/Berlin", "harbour")
+        at = datetime.now(UTC) + timedelta(days=1)
+        at = at.replace(hour=7, minute=5, second=0, microsecond=0)  # 08:05 in Berlin in winter, 09:05 in summer
+        done = DigestRunner(store, BriefBuilder(store), {"discord": runner.poster}, owner="test",
+                            clock=lambda: at).run_due()
+        assert [outcome.startswith("posted") for _, _, outcome in done] == [True]
+        [digest] = fake.calls("POST", f"/channels/{fd.CHANNEL_ID}/messages")
+        assert digest.body["content"].startswith("**Digest**")
+        # about "harbour": the strike story, not the tram line
+        assert [e["title"] for e in digest.body["embeds"]] == ["Dockworkers in Port Aldmere walk out over automation plan"]
+        assert store.claims(sub.id)[0]["status"] == "posted"
+    finally:
+        runner.stop()
+        store.close()
+    assert runner.error is None

@@ -747,3 +747,47 @@ def test_slack_entities_are_decoded_once_on_the_way_in(http: str, fake: FakeSlac
 def test_source_command_takes_the_url_of_a_slack_link() -> None:
     assert render.unescape("add <https://news.example/feed?a=1&amp;b=2|news.example/feed> every 2h", links="url") \
         == "add https://news.example/feed?a=1&b=2 every 2h"
+
+
+def test_real_core_subscribes_briefs_and_posts_the_digest_through_slack(fake: FakeSlack, tmp_path: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.adapters.slack import SlackPoster
+    from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.core import Core
+    from bot.digest import DigestRunner
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/digest.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(Path(__file__).resolve().parent.parent / "bot" / "samples")])
+    bot = SlackBot(Core(store, Answerer(store), BriefBuilder(store)), bot_token=TOKEN, signing_secret=SECRET,
+                   api_url=fake.url)
+    try:
+        def slash(name: str, text: str) -> None:
+            body = command(fake, name, text)
+            assert bot.handle_http(body.encode(), signed(body, "application/x-www-form-urlencoded"))[0] == 200
+            assert bot.drain(30)
+
+        slash("/digest", "08:00 UTC tram")
+        assert "every day at *08:00* (UTC) about _tram_" in fake.of("response_url")[-1].body["text"]
+        [sub] = store.list_subscriptions("slack", "C1")
+        assert (sub.time_of_day, sub.timezone, sub.topic, sub.created_by) == ("08:00", "UTC", "tram", "U1")
+        slash("/brief", "harbour")
+        final = fake.of("response_url")[-1].body
+        assert "Dockworkers in Port Aldmere walk out over automation plan" in final["text"]
+        assert "tram" not in final["text"].lower()
+        # the scheduler's tick: the stored subscription's digest goes out through the Slack Web API
+        at = (datetime.now(UTC) + timedelta(days=1)).replace(hour=8, minute=1, second=0, microsecond=0)
+        done = DigestRunner(store, BriefBuilder(store), {"slack": SlackPoster(bot.client)}, owner="t",
+                            clock=lambda: at).run_due()
+        assert [o.startswith("posted") for _, _, o in done] == [True]
+        [digest] = [c.body for c in fake.of("chat.postMessage") if c.body.get("channel") == "C1"]
+        assert "Council approves Riverside tram line after six-year debate" in all_text(digest["blocks"])
+        assert "Dockworkers" not in all_text(digest["blocks"])  # about "tram" only
+        assert store.claims(sub.id)[0]["status"] == "posted"
+    finally:
+        bot.close(10)
+        store.close()
