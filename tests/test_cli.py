@@ -137,10 +137,10 @@ def _stored(db: Path) -> int:
         con.close()
 
 
-def _kill_group(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGKILL a command and the workers it forked (as the OOM killer or a container stop would), and wait until
-    none of them is left: killing only the parent leaves its pool's workers blocked on a pipe nobody reads."""
-    os.killpg(proc.pid, signal.SIGKILL)
+def _kill(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGKILL a command (started in a session of its own) and wait until none of its process group is left:
+    its forked workers die with it (bot/procs.py) rather than stay blocked on a pipe nobody reads."""
+    proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + timeout
     while True:
@@ -148,7 +148,9 @@ def _kill_group(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
             os.killpg(proc.pid, 0)
         except ProcessLookupError:
             return
-        assert time.monotonic() < deadline, "the killed ingest's workers are still alive"
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)  # leave no orphans behind, then say what went wrong
+            raise AssertionError("the killed ingest's workers were still alive 30 s later")
         time.sleep(0.05)
 
 
@@ -174,7 +176,7 @@ def test_sigkill_mid_ingest_leaves_a_consistent_database_and_rerun_converges(tmp
                 time.sleep(0.02)
             assert proc.poll() is None, f"trial {trial}: the ingest finished before it could be killed"
         finally:
-            _kill_group(proc)
+            _kill(proc)
         ok, docs, orphans, fts_gap = _counts(db)
         assert (ok, orphans, fts_gap) == ("ok", 0, 0), f"trial {trial}"
         assert target <= docs < expected_docs, f"trial {trial}"
