@@ -188,3 +188,6 @@ def test_a_name_after_the_quotation_is_its_speaker() -> None:
     assert misattributed("“Nobody is against new cranes,” said Quinlan.", STORED) == [
         "quotation “Nobody is against new cranes,” is given to Quinlan, but the article's speaker is Henrik Vale"]
     assert misattributed("“Nobody is against new cranes,” said Vale.", STORED) == []
+    # the first of two quotations too: its name comes before the second quotation opens
+    text = "“Nobody is against new cranes,” said Quinlan. “We will stay out until the port talks to us,” said Vale."
+    assert len(misattributed(text, STORED)) == 2
