@@ -347,6 +347,7 @@ def test_a_name_after_a_dash_and_before_the_verb_is_the_speaker() -> None:
 
 def test_a_sentence_cut_off_after_a_name_attributes_nothing() -> None:
     assert speaker("“We won,” Ann Lee of", "won") is None  # scraped text often stops mid-sentence
+    assert speaker("“We are ready,” Mr. Morgan of the Harbour Trust", "ready") is None
 
 
 def test_a_quotation_after_a_sentence_with_a_reporting_verb_is_the_sayers() -> None:
