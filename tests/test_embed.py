@@ -502,8 +502,11 @@ def test_ctrl_c_and_kill_while_embedding_then_embed_resumes(tmp_path: Path) -> N
             return 0
 
     def run_until(args: list[str], sig: int, at_least: int) -> subprocess.Popen[str]:
+        # Ctrl-C as at a terminal: a suite started in the background (`pytest &` in a script) ignores SIGINT, and
+        # the child would inherit that, finish, and exit 0
         proc = subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 120
         while vectors() < at_least and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
