@@ -120,14 +120,18 @@ class App:
 
         want = backend or ("openai" if self.settings.use_openai else "extractive")
         return Answerer(self.store, backend=self.llm_backend() if want == "openai" else None, secrets=self.secrets(),
-                        dense=self.dense_index())
+                        dense=self.dense_index(), deadline=self.settings.llm_deadline if want == "openai" else None)
 
     def llm_backend(self) -> Backend:
         """The OpenAI-compatible backend built from settings."""
-        from bot.llm.openai_backend import OpenAIBackend
+        from bot.llm.openai_backend import ANSWER_TOKENS, SOURCE_BUDGET, OpenAIBackend
+        from bot.llm.tokens import count_tokens, prompt_budget
 
         prompt, transport = self._llm("answer")
-        return OpenAIBackend(transport, prompt.text, prompt.name, prompt.hash)
+        # the sources get what the context window leaves after the rules, the question and the reply
+        room = prompt_budget(self.settings.llm_context, ANSWER_TOKENS, transport.model)
+        budget = min(SOURCE_BUDGET, room - count_tokens(prompt.text, transport.model) - 150)
+        return OpenAIBackend(transport, prompt.text, prompt.name, prompt.hash, source_budget=max(200, budget))
 
     def brief_builder(self, backend: str | None = None) -> BriefBuilder:
         """Stories and briefs of what is stored: the LLM summarizer when configured, else extractive."""
@@ -136,11 +140,13 @@ class App:
         want = backend or ("openai" if self.settings.use_openai else "extractive")
         if want != "openai":
             return BriefBuilder(self.store)
-        from bot.llm.openai_brief import OpenAISummarizer
+        from bot.llm.openai_brief import BRIEF_BUDGET, BRIEF_TOKENS, OpenAISummarizer
+        from bot.llm.tokens import prompt_budget
 
         prompt, transport = self._llm("brief")
+        budget = min(BRIEF_BUDGET, prompt_budget(self.settings.llm_context, BRIEF_TOKENS, transport.model))
         return BriefBuilder(self.store, OpenAISummarizer(transport, prompt.text, prompt.name, prompt.hash,
-                                                         secrets=self.secrets()))
+                                                         budget=budget, secrets=self.secrets()))
 
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret: answers and briefs must never contain one."""
@@ -177,16 +183,24 @@ class App:
 
     def _llm(self, purpose: str) -> tuple[Any, Any]:
         """A prompt file and a transport whose every call lands in the store's call log."""
-        from bot.llm.openai_compat import OpenAICompat, load_prompt
+        from bot.llm.openai_compat import OpenAICompat, is_local, load_prompt, safe_server
 
         s = self.settings
         prompt = load_prompt(purpose, Path(s.prompts_dir) if s.prompts_dir else None)
         store: Any = self.store
+        server = safe_server(s.openai_base_url)
+        try:  # auto remembers per server which structured-output mode it took, so no run re-learns it
+            remembered = store.llm_structured(server) if s.llm_structured == "auto" else None
+        except Exception:
+            log.exception("could not read the remembered structured-output mode")
+            remembered = None
         transport = OpenAICompat(
             api_key=s.openai_api_key.reveal() if s.openai_api_key else None, base_url=s.openai_base_url,
             model=s.llm_model, on_call=lambda rec: store.log_llm_call({**rec, "purpose": purpose}),
-            # a chat reply cannot wait long: two retries (429s, 5xx, timeouts), then the extractive answer
-            timeout=s.llm_timeout, max_retries=2,
+            # 429s and 5xx are retried twice with backoff; a timeout only on a remote API: a local server keeps
+            # computing the abandoned request, so sending it again stacks a backlog
+            timeout=s.llm_timeout, max_retries=2, retry_timeouts=not is_local(s.openai_base_url),
+            structured=s.llm_structured, initial_mode=remembered, temperature=s.llm_temperature,
             # some chat templates (Gemma on llama.cpp) silently drop system messages
             system_role="gemma" not in s.llm_model.lower())
         return prompt, transport

@@ -133,6 +133,10 @@ class Settings:
     llm_backend: str = "auto"
     prompts_dir: str | None = None
     llm_timeout: float = 20.0
+    llm_deadline: float = 20.0  # seconds a chat answer waits for the model before showing the extractive one
+    llm_structured: str = "auto"
+    llm_temperature: float = 0.0
+    llm_context: int = 4096  # the server's context window in tokens: prompts are budgeted to fit it with the reply
     digest_skip_empty: bool = False
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -181,6 +185,18 @@ class Settings:
         if public and not re.match(r"^https?://[^/\s]+", public):
             raise ConfigError(f"BRIEFBOT_PUBLIC_URL={public[:80]!r} is not an http(s) URL: give the address people "
                               "reach the bot's HTTP server at, e.g. https://briefbot.example.org")
+        structured = e.get("BRIEFBOT_LLM_STRUCTURED", "auto").strip().lower() or "auto"
+        if structured not in {"auto", "json_schema", "json_object", "none"}:
+            raise ConfigError(f"BRIEFBOT_LLM_STRUCTURED={structured!r}: use auto, json_schema (OpenAI, vLLM), "
+                              "json_object (llama.cpp, Ollama) or none")
+        raw_t = e.get("BRIEFBOT_LLM_TEMPERATURE", "").strip()
+        try:
+            temperature = float(raw_t) if raw_t else 0.0
+        except ValueError:
+            raise ConfigError(f"BRIEFBOT_LLM_TEMPERATURE={raw_t!r} is not a number (use 0 for repeatable answers)"
+                              ) from None
+        if not 0 <= temperature <= 2:
+            raise ConfigError(f"BRIEFBOT_LLM_TEMPERATURE={temperature:g} is out of range (0–2)")
         return cls(
             database_url=url,
             log_level=level,
@@ -196,6 +212,10 @@ class Settings:
             prompts_dir=e.get("BRIEFBOT_PROMPTS_DIR", "").strip() or None,
             llm_timeout=_seconds(e, "BRIEFBOT_LLM_TIMEOUT", 20.0),
             db_busy_timeout=_seconds(e, "BRIEFBOT_DB_BUSY_TIMEOUT", 30.0),
+            llm_deadline=_seconds(e, "BRIEFBOT_LLM_DEADLINE", 20.0),
+            llm_structured=structured,
+            llm_temperature=temperature,
+            llm_context=_int(e, "BRIEFBOT_LLM_CONTEXT", 4096, 1024, 2_000_000),
             digest_skip_empty=_bool(e, "BRIEFBOT_DIGEST_SKIP_EMPTY", False),
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from bot.llm import tokens
-from bot.llm.openai_compat import LLMResult, OpenAICompat, load_prompt, parse_json_object
+from bot.llm.openai_compat import LLMResult, OpenAICompat, is_local, load_prompt, parse_json_object, safe_server
 from tests.fakes.openai_server import FakeOpenAIServer, chat_reply
 
 KEY = "sk-test-SECRET-4f9a1c2b7e"
@@ -35,6 +35,8 @@ RECORD_KEYS = {
     "outcome",
     "error",
     "attempts",
+    "server",
+    "structured",
 }
 
 
@@ -278,12 +280,30 @@ def test_timeout_outcome(h: Harness) -> None:
     assert "0.5 s" in (result.error or "")
 
 
-def test_timeout_then_success_is_retried(h: Harness) -> None:
+def test_timeout_then_success_is_retried_only_when_asked(h: Harness) -> None:
     h.server.enqueue_sleep(3)
     h.server.enqueue_text(GOOD)
-    result = h.ask(h.llm(timeout=0.5, max_retries=1))
+    result = h.ask(h.llm(timeout=0.5, max_retries=1, retry_timeouts=True))  # a remote API: retried
 
     assert result.outcome == "ok" and result.attempts == 2 and h.sleeps == [0.5]
+
+
+def test_a_timed_out_request_to_a_local_server_is_not_sent_again(h: Harness) -> None:
+    # llama.cpp keeps computing a request the client gave up on: a retry would queue behind it
+    h.server.enqueue_sleep(1.5)
+    h.server.enqueue_text(GOOD)
+    result = h.ask(h.llm(timeout=0.5, max_retries=2))
+
+    assert result.outcome == "timeout" and result.attempts == 1 and h.sleeps == []
+    assert h.server.pending == 1  # the second reply was never asked for
+
+
+def test_local_and_safe_server_names() -> None:
+    assert is_local("http://127.0.0.1:8080/v1") and is_local("http://localhost:11434/v1")
+    assert is_local("http://ollama:11434/v1") and is_local("http://192.168.1.20:8000/v1")
+    assert not is_local(None) and not is_local("https://api.openai.com/v1") and not is_local("https://x.example/v1")
+    assert safe_server("http://user:pw@127.0.0.1:8080/v1/?key=s") == "http://127.0.0.1:8080/v1"
+    assert safe_server(None) == "https://api.openai.com/v1"
 
 
 def test_connection_refused_is_an_outcome() -> None:

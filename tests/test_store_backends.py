@@ -310,11 +310,16 @@ def test_answers_feedback_llm_log_and_channel_scope(store: Any) -> None:
     assert store.add_feedback("ans1", "U1", True) and store.add_feedback("ans1", "U1", False)
     assert store.add_feedback("ans1", "U2", True) and not store.add_feedback("nope", "U1", True)
     assert store.feedback_counts() == {"helpful": 1, "not_helpful": 1}
-    store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 10, "tokens_out": 5, "outcome": "ok",
-                        "latency_ms": 12.5})
-    store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 1, "outcome": "error"})
-    (u,) = store.llm_usage("")
-    assert (u["calls"], u["tokens_in"], u["tokens_out"], u["ok"]) == (2, 11, 5, 1)
+    first = store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 10, "tokens_out": 5, "outcome": "ok",
+                                "latency_ms": 12.5, "server": "http://127.0.0.1:1/v1", "structured": "json_object"})
+    store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 1, "outcome": "timeout"})
+    store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 3, "outcome": "ok"})
+    store.llm_call_outcome(first, "partly_dropped", "a sentence names Japan")
+    by = {u["result"]: u for u in store.llm_usage("")}
+    assert {r: (u["calls"], u["tokens_in"], u["tokens_out"], u["ok"]) for r, u in by.items()} == {
+        "partly_dropped": (1, 10, 5, 1), "timeout": (1, 1, 0, 0), "unchecked": (1, 3, 0, 1)}
+    assert store.llm_calls(limit=3)[-1]["detail"] == "a sentence names Japan"
+    assert store.llm_structured("http://127.0.0.1:1/v1") == "json_object" and store.llm_structured("x") is None
     store.set_channel_sources("slack", "C1", ["gazette", "courier"])
     store.set_channel_sources("slack", "C1", ["gazette"])
     assert store.channel_sources("slack", "C1") == ["gazette"] and store.channel_sources("slack", "C2") == []

@@ -28,6 +28,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
     },
     "required": ["found", "answer"],
 }
+ANSWER_TOKENS = 400  # the reply's max_tokens
 SOURCE_BUDGET = 1100  # tokens of numbered sources; with the prompt and question, under 1,500 per answer
 MAX_SOURCES = 12
 _PARTIAL = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
@@ -112,12 +113,13 @@ class OpenAIBackend:
                     return
                 on_partial(Draft(text, True, self._citations(text, sources)))
 
-        res = self.transport.complete_json(self.prompt_text, user, ANSWER_SCHEMA, "cited_answer", max_tokens=400,
+        res = self.transport.complete_json(self.prompt_text, user, ANSWER_SCHEMA, "cited_answer", max_tokens=ANSWER_TOKENS,
                                            on_partial=partial if on_partial else None,
                                            prompt_name=self.prompt_name, prompt_hash=self.prompt_hash)
         usage = {"model": res.model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out,
                  "estimated": res.estimated, "prompt_tokens_counted": count_tokens(self.prompt_text + user,
-                                                                                   self.transport.model)}
+                                                                                   self.transport.model),
+                 "call_id": getattr(res, "call_id", None)}
         if not res.ok or not isinstance(res.data, dict):
             return Draft("", False, [], why=f"LLM call {res.outcome}: {res.error or 'no JSON object'}", usage=usage)
         data = res.data

@@ -22,7 +22,8 @@ from bot.stories import Story, terms
 
 log = logging.getLogger("briefbot.brief")
 
-BRIEF_BUDGET = 3000  # prompt tokens per story brief
+BRIEF_BUDGET = 3000  # prompt tokens per story brief, at most (less when the context window is smaller)
+BRIEF_TOKENS = 700  # the reply's max_tokens
 MAX_SENTENCES = 60
 ID_STRIDE = 100  # sentence ids: article number * ID_STRIDE + sentence number
 # No maxLength/maxItems (llama.cpp's grammar compiler fails on large repetitions): checked after parsing.
@@ -106,7 +107,7 @@ class OpenAISummarizer:
         user = (f"Outlets: {', '.join(dict.fromkeys(outlet_name(d) for d in story.documents))}\n\n"
                 f"Sentences:\n{listing}")
         self.usage["prompt_tokens_counted"] += count_tokens(self.prompt_text + user, self.transport.model)
-        res = self.transport.complete_json(self.prompt_text, user, BRIEF_SCHEMA, "story_brief", max_tokens=900,
+        res = self.transport.complete_json(self.prompt_text, user, BRIEF_SCHEMA, "story_brief", max_tokens=BRIEF_TOKENS,
                                            prompt_name=self.prompt_name, prompt_hash=self.prompt_hash)
         self.usage["calls"] += 1
         self.usage["tokens_in"] += res.tokens_in

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import ipaddress
 import json
 import logging
 import re
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,7 @@ class LLMResult:
     estimated: bool = False  # token counts were computed locally, not reported by the server
     finish_reason: str | None = None
     structured: str = "none"  # the response_format mode of the last request sent
+    call_id: Any = None  # the call log's id for this call, when there is a call log
 
     @property
     def ok(self) -> bool:
@@ -89,6 +92,33 @@ def load_prompt(name: str, prompts_dir: Path | None = None) -> Prompt:
             f"prompt {name!r} not found at {path}: create it or point BRIEFBOT_PROMPTS_DIR at the prompts folder"
         ) from None
     return Prompt(name=name, text=text, hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:12])
+
+
+def safe_server(base_url: str | None) -> str:
+    """A base URL with any user:password@ and query removed (OpenAI's own when unset)."""
+    if not base_url:
+        return "https://api.openai.com/v1"
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def is_local(base_url: str | None) -> bool:
+    """True for a server on this machine or a private network (llama.cpp, Ollama, vLLM), where a timed-out
+    request keeps running and must not be sent again."""
+    host = urllib.parse.urlsplit(base_url or "").hostname
+    if not base_url or not host:
+        return False
+    if host == "localhost" or host.endswith((".local", ".internal", ".lan")) or "." not in host:
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
 def parse_json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -201,8 +231,10 @@ class OpenAICompat:
         on_call: Callable[[dict[str, Any]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_retry_wait: float = 60.0,
-        temperature: float | None = None,
+        temperature: float | None = 0.0,
         system_role: bool = True,
+        initial_mode: str | None = None,
+        retry_timeouts: bool = False,
     ) -> None:
         if structured not in STRUCTURED_MODES:
             raise ValueError(f"structured={structured!r}: expected one of {', '.join(STRUCTURED_MODES)}")
@@ -222,7 +254,10 @@ class OpenAICompat:
         self._client = client or openai.OpenAI(
             api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
         )
-        self._mode = "json_schema" if structured == "auto" else structured
+        # auto starts from what this server took last time (remembered in the call log), else the top rung
+        self._mode = structured if structured != "auto" else (initial_mode if initial_mode in _LADDER else _LADDER[0])
+        # A local server keeps computing a request the client gave up on: re-sending it stacks a backlog.
+        self.retry_timeouts = retry_timeouts
         # Learned per server, like the mode: some reject stream_options, newer OpenAI models reject max_tokens.
         self._stream_usage = True
         self._max_tokens_param = "max_tokens"
@@ -253,7 +288,7 @@ class OpenAICompat:
             result = self._failure(ERROR, f"unexpected {type(exc).__name__}: {exc}", 1, started, self._mode)
         if result.error:
             result.error = self._redact(result.error)
-        self._record(result, prompt_name, prompt_hash)
+        result.call_id = self._record(result, prompt_name, prompt_hash)
         return result
 
     def _complete(
@@ -287,7 +322,7 @@ class OpenAICompat:
                 retryable = exc.status_code in (408, 409, 429) or exc.status_code >= 500
             except openai.APITimeoutError:
                 outcome, why = TIMEOUT, f"no reply from {self.base_url} within {self.timeout:g} s"
-                delay, retryable = None, True
+                delay, retryable = None, self.retry_timeouts
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
                 outcome, why = CONNECTION_ERROR, f"cannot reach {self.base_url}: {cause}"
@@ -486,9 +521,9 @@ class OpenAICompat:
             text = text.replace(self._api_key, "***")
         return text
 
-    def _record(self, result: LLMResult, prompt_name: str | None, prompt_hash: str | None) -> None:
+    def _record(self, result: LLMResult, prompt_name: str | None, prompt_hash: str | None) -> Any:
         if self._on_call is None:
-            return
+            return None
         record = {
             "prompt_name": prompt_name,
             "prompt_hash": prompt_hash,
@@ -500,8 +535,16 @@ class OpenAICompat:
             "outcome": result.outcome,
             "error": result.error,
             "attempts": result.attempts,
+            "server": self.server,
+            "structured": result.structured,
         }
         try:
-            self._on_call(record)
+            return self._on_call(record)
         except Exception:  # a broken call log must not lose the answer the user is waiting for
             log.exception("on_call hook failed")
+            return None
+
+    @property
+    def server(self) -> str:
+        """The base URL without credentials or query: safe to log, and the key the learned mode is kept under."""
+        return safe_server(self.base_url)

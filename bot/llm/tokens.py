@@ -126,3 +126,16 @@ def pack(items: list[str], budget: int, model: str | None = None) -> list[int]:
             kept.append(index)
             used += cost
     return kept
+
+
+CHAT_OVERHEAD = 48  # tokens a chat template adds around two messages (role tags, separators)
+ESTIMATE_MARGIN = 1.15  # a local model's tokenizer counted up to 13% more than our estimate on the same prompt
+
+
+def prompt_budget(context: int, reply_tokens: int, model: str | None = None) -> int:
+    """Prompt tokens (as count_tokens counts them) that fit a context window with room for the reply: a
+    server that truncates (Ollama cuts a long prompt from the start, where the rules are) never has to."""
+    room = context - reply_tokens - CHAT_OVERHEAD
+    if is_estimate(model):
+        room = int(room / ESTIMATE_MARGIN)
+    return max(0, room)

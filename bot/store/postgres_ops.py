@@ -182,6 +182,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX briefs_channel ON briefs(platform, channel, kind, created);
     """,
+    # 9: the LLM call log tells what became of each call (verified, partly dropped, fell back and why, timed out,
+    #    refused), which server it went to and which structured-output mode that server took
+    """
+    ALTER TABLE llm_calls ADD COLUMN result TEXT;
+    ALTER TABLE llm_calls ADD COLUMN detail TEXT;
+    ALTER TABLE llm_calls ADD COLUMN server TEXT;
+    ALTER TABLE llm_calls ADD COLUMN structured TEXT;
+    """,
 ]
 
 # pg_advisory_xact_lock key for story assignment: b"stories!" as a big-endian int64.
@@ -268,24 +276,46 @@ class PostgresOpsMixin(BriefRecords, StoryRecords, VectorRecords):
         return {"helpful": int(r["yes"]), "not_helpful": int(r["n"]) - int(r["yes"])}
 
     # -- LLM call log ------------------------------------------------------------------------
-    def log_llm_call(self, rec: dict[str, Any]) -> None:
-        """One row per LLM call: prompt name and hash, model, tokens, latency, outcome."""
+    def log_llm_call(self, rec: dict[str, Any]) -> int:
+        """One row per LLM call: prompt name and hash, model, tokens, latency, outcome; returns its id."""
         with self._tx() as tx:
-            tx.execute(
+            r = tx.execute(
                 "INSERT INTO llm_calls (at, purpose, prompt_name, prompt_hash, model, tokens_in, tokens_out,"
-                " estimated, latency_ms, outcome, error, attempts) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                " estimated, latency_ms, outcome, error, attempts, server, structured)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
                 (_now().isoformat(), rec.get("purpose"), rec.get("prompt_name"), rec.get("prompt_hash"),
                  rec.get("model"), rec.get("tokens_in"), rec.get("tokens_out"), int(bool(rec.get("estimated"))),
-                 rec.get("latency_ms"), rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts")),
-            )
+                 rec.get("latency_ms"), rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts"),
+                 rec.get("server"), rec.get("structured")),
+            ).fetchone()
+            assert r is not None
+            return int(r["id"])
+
+    def llm_call_outcome(self, call_id: int, result: str, detail: str = "") -> None:
+        """What became of a call's reply: verified, partly_dropped, fell_back, timed_out or refused, and why."""
+        with self._tx() as tx:
+            tx.execute("UPDATE llm_calls SET result = %s, detail = %s WHERE id = %s", (result, detail or None, call_id))
+
+    def llm_calls(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest calls, newest first."""
+        rows = self._conn().execute("SELECT * FROM llm_calls ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def llm_structured(self, server: str) -> str | None:
+        """The structured-output mode a server last answered with (what `auto` starts from next run)."""
+        r = self._conn().execute("SELECT structured FROM llm_calls WHERE server = %s AND structured IS NOT NULL"
+                                 " AND outcome IN ('ok', 'invalid_json', 'empty') ORDER BY id DESC LIMIT 1",
+                                 (server,)).fetchone()
+        return str(r["structured"]) if r else None
 
     def llm_usage(self, since: str) -> list[dict[str, Any]]:
-        """Calls, tokens and outcomes per model and purpose since an ISO time."""
+        """Calls, tokens and outcomes per model, purpose and result since an ISO time."""
         rows = self._conn().execute(
-            "SELECT model, purpose, count(*) AS calls, COALESCE(SUM(tokens_in), 0)::bigint AS tokens_in,"
+            "SELECT model, purpose, COALESCE(result, CASE WHEN outcome = 'ok' THEN 'unchecked' ELSE outcome END)"
+            " AS result, count(*) AS calls, COALESCE(SUM(tokens_in), 0)::bigint AS tokens_in,"
             " COALESCE(SUM(tokens_out), 0)::bigint AS tokens_out, count(*) FILTER (WHERE outcome = 'ok') AS ok,"
             " MAX(estimated) AS estimated, AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= %s"
-            " GROUP BY model, purpose ORDER BY model, purpose", (since,)).fetchall()
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC", (since,)).fetchall()
         return [dict(r) for r in rows]
 
     # -- subscriptions -----------------------------------------------------------------------

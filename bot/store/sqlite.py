@@ -202,6 +202,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX briefs_channel ON briefs(platform, channel, kind, created);
     """,
+    # 9: the LLM call log tells what became of each call (verified, partly dropped, fell back and why, timed out,
+    #    refused), which server it went to and which structured-output mode that server took
+    """
+    ALTER TABLE llm_calls ADD COLUMN result TEXT;
+    ALTER TABLE llm_calls ADD COLUMN detail TEXT;
+    ALTER TABLE llm_calls ADD COLUMN server TEXT;
+    ALTER TABLE llm_calls ADD COLUMN structured TEXT;
+    """,
 ]
 
 

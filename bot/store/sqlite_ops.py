@@ -95,23 +95,44 @@ class SQLiteOpsMixin(BriefRecords, StoryRecords, VectorRecords):
         return {"helpful": int(r[0]), "not_helpful": int(r[1]) - int(r[0])}
 
     # -- LLM call log ------------------------------------------------------------------------
-    def log_llm_call(self, rec: dict[str, Any]) -> None:
-        """One row per LLM call: prompt name and hash, model, tokens, latency, outcome."""
+    def log_llm_call(self, rec: dict[str, Any]) -> int:
+        """One row per LLM call: prompt name and hash, model, tokens, latency, outcome; returns its id."""
         with self._tx() as tx:
-            tx.execute(
+            cur = tx.execute(
                 "INSERT INTO llm_calls (at, purpose, prompt_name, prompt_hash, model, tokens_in, tokens_out,"
-                " estimated, latency_ms, outcome, error, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " estimated, latency_ms, outcome, error, attempts, server, structured)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (_now().isoformat(), rec.get("purpose"), rec.get("prompt_name"), rec.get("prompt_hash"),
                  rec.get("model"), rec.get("tokens_in"), rec.get("tokens_out"), int(bool(rec.get("estimated"))),
-                 rec.get("latency_ms"), rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts")),
+                 rec.get("latency_ms"), rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts"),
+                 rec.get("server"), rec.get("structured")),
             )
+            return int(cur.lastrowid or 0)
+
+    def llm_call_outcome(self, call_id: int, result: str, detail: str = "") -> None:
+        """What became of a call's reply: verified, partly_dropped, fell_back, timed_out or refused, and why."""
+        with self._tx() as tx:
+            tx.execute("UPDATE llm_calls SET result = ?, detail = ? WHERE id = ?", (result, detail or None, call_id))
+
+    def llm_calls(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest calls, newest first."""
+        rows = self._conn().execute("SELECT * FROM llm_calls ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def llm_structured(self, server: str) -> str | None:
+        """The structured-output mode a server last answered with (what `auto` starts from next run)."""
+        r = self._conn().execute("SELECT structured FROM llm_calls WHERE server = ? AND structured IS NOT NULL"
+                                 " AND outcome IN ('ok', 'invalid_json', 'empty') ORDER BY id DESC LIMIT 1",
+                                 (server,)).fetchone()
+        return str(r[0]) if r else None
 
     def llm_usage(self, since: str) -> list[dict[str, Any]]:
-        """Calls, tokens and outcomes per model and purpose since an ISO time."""
+        """Calls, tokens and outcomes per model, purpose and result since an ISO time."""
         rows = self._conn().execute(
-            "SELECT model, purpose, COUNT(*) AS calls, COALESCE(SUM(tokens_in),0) AS tokens_in,"
+            "SELECT model, purpose, COALESCE(result, CASE WHEN outcome = 'ok' THEN 'unchecked' ELSE outcome END)"
+            " AS result, COUNT(*) AS calls, COALESCE(SUM(tokens_in),0) AS tokens_in,"
             " COALESCE(SUM(tokens_out),0) AS tokens_out, SUM(outcome = 'ok') AS ok, MAX(estimated) AS estimated,"
-            " AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= ? GROUP BY model, purpose ORDER BY model",
+            " AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC",
             (since,)).fetchall()
         return [dict(r) for r in rows]
 
