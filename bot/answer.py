@@ -13,10 +13,11 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.citations import Verdict, VerifiedStream, fold, misattributed, renumber, verify
+from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
@@ -26,6 +27,7 @@ from bot.search import Retriever, Span, sentences_in
 from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
 from bot.spans import balanced, continuation, shown
 from bot.store.base import QuoteRow, Store
+from bot.support import Checked, check, support
 
 log = logging.getLogger("briefbot.answer")
 
@@ -69,11 +71,39 @@ SMALLTALK_TEXT = {
 }
 
 
+class _Gate:
+    """Passes a draft's partial text on until closed: after the answer deadline nothing late may show."""
+
+    def __init__(self, show: Callable[[Draft], None] | None) -> None:
+        self._show = show
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def forward(self, draft: Draft) -> None:
+        with self._lock:
+            if not self._closed and self._show is not None:
+                self._show(draft)
+
+    def deliver(self, draft: Draft, box: list[Draft]) -> bool:
+        """Hand the finished draft over unless the gate is closed; True when it was handed over."""
+        with self._lock:
+            if not self._closed:
+                box.append(draft)
+            return not self._closed
+
+    def close(self) -> None:
+        """Close the gate: nothing more shows, and no draft is handed over any more."""
+        with self._lock:
+            self._closed = True
+
+
 class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
     def __init__(self, store: Store, backend: Backend | None = None, retriever: Retriever | None = None,
-                 secrets: tuple[str, ...] = (), dense: DenseSearch | None = None) -> None:
+                 secrets: tuple[str, ...] = (), dense: DenseSearch | None = None,
+                 deadline: float | None = None) -> None:
+        self.deadline = deadline  # seconds a model may take before the extractive answer is shown instead
         self.secrets = secrets  # never let one out, whatever a model or a document says
         self.store = store
         self.retriever = retriever or Retriever(store)
@@ -118,9 +148,11 @@ class Answerer:
             draft, backend_name, fallback_why = self._draft(ev, on_partial)
             if not draft.found or not draft.citations:
                 ans = self._not_found(question, ev, reading, draft.why)
+                ans.outcome = draft.outcome
             else:
                 text, cites = renumber(draft.text, draft.citations)
-                ans = Answer(question, text, True, cites, why=fallback_why, backend=backend_name, usage=draft.usage)
+                ans = Answer(question, text, True, cites, why=fallback_why, backend=backend_name, usage=draft.usage,
+                             dropped=draft.dropped, outcome=draft.outcome)
                 ans.quotes = [(qe.row.quote, c) for qe, c in zip(draft.quotes, cites, strict=False)]
         st.lap("composition")
         turn = turn_of(question, reading, q, [(c.doc_id, c.start, c.end) for c in ans.citations], ans.found,
@@ -173,39 +205,111 @@ class Answerer:
     def _draft(self, ev: Evidence, on_partial: Callable[[str], None] | None) -> tuple[Draft, str, str]:
         docs = self.store.documents_by_id(sorted({s.doc_id for s in ev.sentences} | {q.span.doc_id for q in ev.quotes}))
         why = ""
+        outcome = ""
         if self.backend is not self.extractive:
-            try:
-                draft = self.backend.answer(ev, self._verified_only(on_partial, docs) if on_partial else None)
-            except Exception as e:  # a backend bug must not cost the user an answer
-                log.exception("backend %s failed", self.backend.name)
-                draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
+            draft = self._model_draft(ev, on_partial, docs)
             if draft.found:
-                verdict = self._check(draft, docs)
+                checked = self._sentences(draft, docs)
+                dropped = [d.to_json() for d in checked.dropped]
                 if len(draft.text) > MAX_ANSWER_CHARS:
-                    verdict.problems.append(f"the answer is {len(draft.text):,} characters, over {MAX_ANSWER_CHARS:,}")
-                if verdict.ok:
-                    return draft, self.backend.name, ""
-                why = "; ".join(verdict.problems)
+                    why = f"the answer is {len(draft.text):,} characters, over {MAX_ANSWER_CHARS:,}"
+                elif checked.stands(draft.text):
+                    outcome = "partly_dropped" if dropped else "verified"
+                    if dropped:
+                        log.info("dropped %d of the model's sentences: %s", len(dropped),
+                                 "; ".join(d["why"] for d in dropped))
+                    self._log_outcome(draft, outcome, "; ".join(d["why"] for d in dropped))
+                    kept = Draft(checked.text, True, draft.citations, usage=draft.usage, quotes=draft.quotes,
+                                 dropped=dropped, outcome=outcome)
+                    return kept, self.backend.name, ""
+                else:
+                    why = "too little of the answer is supported by its sources: " + "; ".join(
+                        f"“{d['sentence'][:60]}” {d['why']}" for d in dropped)
+                outcome = "fell_back"
             else:
                 why = draft.why or "the model found no answer"
+                outcome = draft.outcome or "fell_back"
+            self._log_outcome(draft, outcome, why)
             log.warning("falling back to the extractive answer: %s", why)
         draft = self.extractive.answer(ev)
+        draft.outcome = outcome
         if draft.found:
             verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
             if not verdict.ok:  # should never happen: the extractive text is stored text
                 log.error("extractive answer failed verification: %s", verdict.problems)
-                return Draft("", False, [], why="no verifiable answer"), "extractive", why
+                return Draft("", False, [], why="no verifiable answer", outcome=outcome), "extractive", why
         return draft, "extractive", (f"fell back to the extractive answer: {why}" if why else "")
 
+    def _model_draft(self, ev: Evidence, on_partial: Callable[[str], None] | None,
+                     docs: dict[int, Document]) -> Draft:
+        """The backend's draft, or, past the answer deadline, a not-found draft (the late one is discarded:
+        nothing it streams is shown any more, and its call is logged as timed out)."""
+        gate = _Gate(self._verified_only(on_partial, docs) if on_partial else None)
+        box: list[Draft] = []
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                draft = self.backend.answer(ev, gate.forward if on_partial else None)
+            except Exception as e:  # a backend bug must not cost the user an answer
+                log.exception("backend %s failed", self.backend.name)
+                draft = Draft("", False, [], why=f"{type(e).__name__}: {e}")
+            if not gate.deliver(draft, box):  # the user was already given the extractive answer
+                self._log_outcome(draft, "timed_out", f"answered after the {self.deadline:g} s deadline; discarded")
+            done.set()
+
+        if self.deadline is None:
+            work()
+            return box[0]
+        threading.Thread(target=work, name="llm-answer", daemon=True).start()
+        done.wait(self.deadline)
+        gate.close()
+        if box:  # delivered in time (perhaps just now): after close() nothing more can arrive
+            return box[0]
+        return Draft("", False, [], why=f"no answer from the model within the {self.deadline:g} s deadline",
+                     outcome="timed_out")
+
+    def _log_outcome(self, draft: Draft, outcome: str, detail: str) -> None:
+        """What became of a model call, written to its row of the call log (so usage reports tell the truth)."""
+        call_id = draft.usage.get("call_id")
+        note = getattr(self.store, "llm_call_outcome", None)
+        if call_id is None or note is None:
+            return
+        try:
+            note(call_id, outcome, detail[:1000])
+        except Exception:
+            log.exception("could not record the outcome of LLM call %s", call_id)
+
+    def _sentences(self, draft: Draft, docs: dict[int, Document]) -> Checked:
+        """Each sentence of a model's draft checked on its own: its citations exist and are the stored words, its
+        quotations are verbatim in the passage it cites and given to their speaker, its links are a source's,
+        no secret shows, and its names, numbers and most of its words are in what it cites (bot.support)."""
+        stored = self._stored_quotes(draft.citations)
+        by_n = {c.n: c for c in draft.citations}
+        labels = {c.n: " ".join(x for x in (c.title, c.outlet) if x) for c in draft.citations}
+        for c in draft.citations:  # who said the words a cited passage holds, though it may say only "he said"
+            held = fold(c.text)
+            labels[c.n] += " " + " ".join(sp for w, sp in stored if sp and fold(w) in held)
+
+        def judge(sentence: str) -> list[str]:
+            cites = [by_n[n] for n in markers(sentence) if n in by_n]
+            problems = verify(sentence, cites, docs, secrets=self.secrets).problems
+            problems = ["it cites nothing" if p == "the answer cites nothing" else p for p in problems]
+            problems += misattributed(sentence, stored, [c.text for c in cites])
+            if not problems:
+                _, why = support(sentence, [f"{c.text} {labels[c.n]}" for c in cites])
+                if why:
+                    problems.append(why)
+            return problems
+
+        return check(draft.text, judge)
+
     def _check(self, draft: Draft, docs: dict[int, Document]) -> Verdict:
-        """Verification of a model's draft: citations, quotations and their speakers, links, secrets."""
-        verdict = verify(draft.text, draft.citations, docs, secrets=self.secrets)
-        verdict.problems += misattributed(draft.text, self._stored_quotes(draft.citations),
-                                          [c.text for c in draft.citations])
-        return verdict
+        """A draft's problems: every sentence that fails the checks of `_sentences`, with why."""
+        return Verdict([f"“{d.sentence[:60]}” {d.why}" for d in self._sentences(draft, docs).dropped])
 
     def _verified_only(self, on_partial: Callable[[str], None], docs: dict[int, Document]) -> Callable[[Draft], None]:
-        """A streamed draft shown only as far as it passes the whole answer's verification (bot.citations)."""
+        """A streamed draft shown only as far as every sentence passes the answer's checks (bot.citations)."""
         stream = VerifiedStream(lambda text, cites: self._check(Draft(text, True, cites), docs), on_partial,
                                 MAX_ANSWER_CHARS)
         return lambda d: stream(d.text, d.citations)

@@ -18,8 +18,8 @@ from bot.quotes.words import _words
 
 log = logging.getLogger("briefbot.citations")
 
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-_SPACED_MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_SPACED_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # a link in an answer: a URL, "www." name, or a bare domain ("evil-login.example/verify"): labels, a dot, a
 # letters-only top-level name (so "U.S.", "e.g." and "3.5bn" are not domains), then any path
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"“”`|]+"
@@ -36,12 +36,18 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip().lower()
 
 
+def _num(digits: str) -> int:
+    """A marker's number; a marker of absurd length is one number that no citation has (never an error)."""
+    digits = digits.strip()
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def markers(text: str) -> list[int]:
-    """Citation numbers used in a text, in order of first use: "[1]", "[2, 3]"."""
+    """Citation numbers used in a text, in order of first use: "[1]", "[2, 3]", "[1082]" (any length)."""
     out: list[int] = []
     for m in _MARKER.finditer(text):
         for n in m.group(1).split(","):
-            v = int(n)
+            v = _num(n)
             if v not in out:
                 out.append(v)
     return out
@@ -50,7 +56,7 @@ def markers(text: str) -> list[int]:
 def strip_markers(text: str, keep: set[int] | None = None) -> str:
     """Remove [n] markers (all, or those not in `keep`)."""
     def repl(m: re.Match[str]) -> str:
-        ns = [] if keep is None else [n.strip() for n in m.group(1).split(",") if int(n) in keep]
+        ns = [] if keep is None else [n.strip() for n in m.group(1).split(",") if _num(n) in keep]
         return f" [{', '.join(ns)}]" if ns else ""
     # only the space a removed marker leaves behind goes: quoted words keep their own spacing
     return _SPACED_MARKER.sub(repl, text).strip()
@@ -162,7 +168,7 @@ def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]
     mapping = {old: new for new, old in enumerate(used, start=1)}
 
     def repl(m: re.Match[str]) -> str:
-        ns = [mapping[int(n)] for n in m.group(1).split(",") if int(n) in mapping]
+        ns = [mapping[_num(n)] for n in m.group(1).split(",") if _num(n) in mapping]
         return "[" + ", ".join(str(n) for n in dict.fromkeys(ns)) + "]" if ns else ""
 
     new_text = _MARKER.sub(repl, text)
@@ -187,8 +193,8 @@ class Verdict:
 
 
 # a sentence's end with the markers that cite it ("… protected. [2]"), or a line break
-_SENTENCE_CLOSE = re.compile(r"[.!?…][”\"’')\]]*(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)|\n")
-_LEADING_MARKERS = re.compile(r"\s*(?:\[\d{1,3}(?:\s*,\s*\d{1,3})*\]\s*)*")
+_SENTENCE_CLOSE = re.compile(r"[.!?…][”\"’')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)|\n")
+_LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)*")
 
 
 def _quote_markers(text: str, q: QSpan) -> set[int]:
@@ -255,7 +261,7 @@ def verify(text: str, citations: list[Citation], docs: dict[int, Document], *, r
 
 
 # the end of a finished sentence in a streamed draft, with the markers that cite it, before the next one starts
-_SENTENCE_DONE = re.compile(r"[.!?…][”\"’')\]]*(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s)")
+_SENTENCE_DONE = re.compile(r"[.!?…][”\"’')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s)")
 
 
 class VerifiedStream:

@@ -123,6 +123,10 @@ class Answer:
     id: str = ""  # set when stored, so feedback can point at it
     quotes: list[tuple[Quote, Citation]] = field(default_factory=list)  # speakers' words used in the answer
     turn: dict[str, Any] | None = None  # what a follow-up needs from this answer (bot.conversation.Turn as JSON)
+    # a model's sentences that failed the checks and were left out: [{"sentence": ..., "why": ...}]
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    # what became of the model's draft: verified, partly_dropped, fell_back, timed_out, refused ("" without a model)
+    outcome: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +138,8 @@ class Answer:
             "why": self.why,
             "backend": self.backend,
             "usage": self.usage,
+            "outcome": self.outcome,
+            "dropped": self.dropped,
         }
 
 

@@ -37,9 +37,9 @@ def server() -> Any:
         yield srv
 
 
-def answerer(store: SQLiteStore, server: FakeOpenAIServer) -> Answerer:
+def answerer(store: SQLiteStore, server: FakeOpenAIServer, **env: str) -> Answerer:
     settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-SECRET",
-                                  "BRIEFBOT_LLM_MODEL": "gpt-4o-mini"})
+                                  "BRIEFBOT_LLM_MODEL": "gpt-4o-mini", **env})
     answerer = App(settings=settings, store=store).answerer()  # the real wiring: settings pick the backend
     assert isinstance(answerer.backend, OpenAIBackend)
     answerer.backend.transport.sleep = lambda s: None  # type: ignore[attr-defined]
@@ -61,6 +61,7 @@ def test_good_llm_answer_is_verified_and_returned(store: SQLiteStore, server: Fa
     assert ans.found and ans.backend == "openai" and ans.citations[0].source.endswith("000_4acb8d4b237bf1ea.txt")
     body = server.bodies[0]
     assert body["response_format"]["type"] == "json_schema"
+    assert body["temperature"] == 0  # servers' own defaults run from 0.2 to 1.0
     assert "Navarro" in sources_sent(server) and "[1]" in sources_sent(server)
     assert ans.usage["prompt_tokens_counted"] <= 1500
     calls = store.llm_usage("")

@@ -50,6 +50,9 @@ class Draft:
     why: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
     quotes: list[QuoteEvidence] = field(default_factory=list)
+    # set by bot.answer once checked: the sentences taken out ({"sentence", "why"}) and what became of the draft
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    outcome: str = ""
 
 
 class Backend(Protocol):

@@ -16,6 +16,7 @@ from bot.domain import Citation
 from bot.llm.base import Draft, Evidence, citation_for
 from bot.llm.tokens import count_tokens, pack
 from bot.search import Span
+from bot.support import sentences, support
 
 # No maxLength/maxItems: llama.cpp turns them into grammar repetitions and, past its limits, the server
 # dies. Lengths are checked after parsing instead.
@@ -42,6 +43,23 @@ class Transport(Protocol):
     def complete_json(self, system: str, user: str, schema: dict[str, Any], schema_name: str,
                       max_tokens: int = 700, on_partial: Callable[[str], None] | None = None, *,
                       prompt_name: str | None = None, prompt_hash: str | None = None) -> Any: ...
+
+
+def cite_from_array(text: str, listed: Any, sources: list[str]) -> str:
+    """A draft without [n] markers, each sentence marked with the number from the JSON `citations` array whose
+    source supports it best (unchanged when the array names no valid source)."""
+    if not isinstance(listed, list):
+        return text
+    ns = [n for n in dict.fromkeys(listed) if isinstance(n, int) and not isinstance(n, bool)
+          and 1 <= n <= len(sources)]
+    if not ns:
+        return text
+    out = []
+    for s in sentences(text):
+        best = max(ns, key=lambda n: support(s, [sources[n - 1]])[0])
+        stop = len(s.rstrip()) - len(re.search(r"[.!?…]*[”\"’')]*\s*$", s).group())  # type: ignore[union-attr]
+        out.append(f"{s[:stop]} [{best}]{s[stop:]}")
+    return " ".join(out)
 
 
 def _label(span: Span) -> str:
@@ -121,14 +139,21 @@ class OpenAIBackend:
                                                                                    self.transport.model),
                  "call_id": getattr(res, "call_id", None)}
         if not res.ok or not isinstance(res.data, dict):
-            return Draft("", False, [], why=f"LLM call {res.outcome}: {res.error or 'no JSON object'}", usage=usage)
+            return Draft("", False, [], why=f"LLM call {res.outcome}: {res.error or 'no JSON object'}", usage=usage,
+                         outcome="timed_out" if res.outcome == "timeout" else "fell_back")
         data = res.data
         text = data.get("answer")
         if data.get("found") is False:
-            return Draft("", False, [], why="the model said the sources do not answer", usage=usage)
+            return Draft("", False, [], why="the model said the sources do not answer", usage=usage,
+                         outcome="refused")
         if not isinstance(text, str) or not text.strip():
             return Draft("", False, [], why="the model returned an empty answer", usage=usage)
-        return Draft(text.strip(), True, self._citations(text, sources), usage=usage)
+        text = text.strip()
+        if not markers(text):
+            # small models often put the numbers only in the JSON array: give each sentence the listed
+            # source that holds most of it (bot.answer still checks that it does)
+            text = cite_from_array(text, data.get("citations"), [span.text for span, _ in sources])
+        return Draft(text, True, self._citations(text, sources), usage=usage)
 
     @staticmethod
     def _citations(text: str, sources: list[tuple[Span, str]]) -> list[Citation]:
