@@ -145,8 +145,10 @@ class App:
 
         prompt, transport = self._llm("brief")
         budget = min(BRIEF_BUDGET, prompt_budget(self.settings.llm_context, BRIEF_TOKENS, transport.model))
+        store: Any = self.store
         return BriefBuilder(self.store, OpenAISummarizer(transport, prompt.text, prompt.name, prompt.hash,
-                                                         budget=budget, secrets=self.secrets()))
+                                                         budget=budget, secrets=self.secrets(),
+                                                         on_outcome=store.llm_call_outcome))
 
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret: answers and briefs must never contain one."""

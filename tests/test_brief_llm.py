@@ -90,3 +90,49 @@ def test_bad_replies_fall_back_to_extractive_points(store: SQLiteStore, server: 
     assert [k.text for k in brief.stories[0].key_points] == [k.text for k in extractive.stories[0].key_points]
     assert brief.stories[0].headline == extractive.stories[0].headline
     assert brief.usage["fallbacks"] >= 1
+
+
+def test_points_are_checked_for_support_off_by_one_repaired_and_the_outcome_logged(
+        store: SQLiteStore, server: FakeOpenAIServer) -> None:
+    b = builder(store, server)
+    server.enqueue_text("{}")
+    b()
+    n_pipe, n_train = numbered(server, "30-year gas pipeline"), numbered(server, "armored train")
+    assert numbered(server, "armored train") == n_train  # ids follow the articles: the same on every call
+    server.enqueue_text(json.dumps({
+        "headline": "The headline summarizes the key points",  # meta-text: not what the sentences say
+        "summary": {"text": "This story is about several outlets covering an event.", "citations": [n_train]},
+        "key_points": [
+            {"text": "Gazprom signed a 30-year gas pipeline deal with Chinese state energy firms.",
+             "citations": [n_pipe]},
+            {"text": "Kim arrived from North Korea by armored train.", "citations": [n_train + 1]},  # off by one
+            {"text": "Gazprom signed a 50-year pipeline deal.", "citations": [n_pipe]},  # wrong number
+            {"text": "Putin promised to invade Japan next year.", "citations": [n_train]},  # invented, cited
+        ],
+        "differences": [],
+    }))
+    extractive = App(settings=Settings.from_env({}), store=store).brief_builder()()
+    brief = b()
+    st = brief.stories[0]
+    assert [k.text for k in st.key_points] == ["Gazprom signed a 30-year gas pipeline deal with Chinese state energy "
+                                                "firms.", "Kim arrived from North Korea by armored train."]
+    assert "armored train" in st.key_points[1].citations[0].text  # the sentence it meant
+    assert st.headline == extractive.stories[0].headline and st.summary == extractive.stories[0].summary
+    assert brief.usage["points_dropped"] == 3 and brief.usage["points_repaired"] == 1  # 2 points + the summary
+    call = store.llm_calls(limit=1)[0]
+    assert call["purpose"] == "brief" and call["result"] == "partly_dropped"
+    assert "50" in call["detail"] and "japan" in call["detail"] and "headline" in call["detail"]
+
+
+def test_the_brief_prompt_fits_a_4k_context_with_room_for_the_reply(store: SQLiteStore,
+                                                                    server: FakeOpenAIServer) -> None:
+    from bot.llm.openai_brief import BRIEF_TOKENS
+    from bot.llm.tokens import ESTIMATE_MARGIN
+
+    settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "BRIEFBOT_LLM_MODEL": "qwen2.5-1.5b-instruct",
+                                  "BRIEFBOT_LLM_CONTEXT": "4096"})
+    server.enqueue_text("{}")
+    brief = App(settings=settings, store=store).brief_builder()()
+    # a local model's tokenizer may count more than our estimate: the margin still leaves the reply its room
+    assert brief.usage["prompt_tokens_counted"] * ESTIMATE_MARGIN + BRIEF_TOKENS < 4096
+    assert server.bodies[0]["max_tokens"] == BRIEF_TOKENS

@@ -9,6 +9,7 @@ the quote index, so they are verbatim by construction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bot.brief import ExtractiveSummarizer, _all_sentences
@@ -19,6 +20,7 @@ from bot.llm.openai_backend import Transport
 from bot.llm.tokens import count_tokens, pack
 from bot.store.base import QuoteRow
 from bot.stories import Story, terms
+from bot.support import support
 
 log = logging.getLogger("briefbot.brief")
 
@@ -62,7 +64,7 @@ class OpenAISummarizer:
 
     def __init__(self, transport: Transport, prompt_text: str, prompt_name: str = "brief", prompt_hash: str = "",
                  budget: int = BRIEF_BUDGET, fallback: ExtractiveSummarizer | None = None,
-                 secrets: tuple[str, ...] = ()) -> None:
+                 secrets: tuple[str, ...] = (), on_outcome: Callable[[Any, str, str], None] | None = None) -> None:
         self.transport = transport
         self.prompt_text = prompt_text
         self.prompt_name = prompt_name
@@ -70,8 +72,9 @@ class OpenAISummarizer:
         self.budget = budget
         self.fallback = fallback or ExtractiveSummarizer()
         self.secrets = secrets
+        self.on_outcome = on_outcome  # (call id, outcome, detail) into the call log
         self.usage: dict[str, Any] = {"calls": 0, "tokens_in": 0, "tokens_out": 0, "prompt_tokens_counted": 0,
-                                      "fallbacks": 0}
+                                      "fallbacks": 0, "points_dropped": 0, "points_repaired": 0}
 
     def numbered(self, story: Story) -> dict[int, tuple[Document, int, int]]:
         """The best-ranked sentences packed to the prompt's token budget, by stable id, in article order.
@@ -112,42 +115,83 @@ class OpenAISummarizer:
         self.usage["calls"] += 1
         self.usage["tokens_in"] += res.tokens_in
         self.usage["tokens_out"] += res.tokens_out
+        call_id = getattr(res, "call_id", None)
         if not res.ok or not isinstance(res.data, dict):
             self.usage["fallbacks"] += 1
             log.warning("brief of story %s: LLM call %s (%s); using the extractive brief", story.id, res.outcome,
                         res.error)
+            self._outcome(call_id, "timed_out" if res.outcome == "timeout" else "fell_back",
+                          f"LLM call {res.outcome}: {res.error or 'no JSON object'}")
             return base
-        return self._merge(base, res.data, sents, story)
+        dropped: list[str] = []
+        brief = self._merge(base, res.data, sents, story, dropped)
+        if brief is base:
+            self._outcome(call_id, "fell_back", "fewer than 2 supported points: " + "; ".join(dropped))
+        else:
+            self._outcome(call_id, "partly_dropped" if dropped else "verified", "; ".join(dropped))
+        return brief
+
+    def _outcome(self, call_id: Any, outcome: str, detail: str) -> None:
+        if self.on_outcome is not None and call_id is not None:
+            try:
+                self.on_outcome(call_id, outcome, detail[:1000])
+            except Exception:
+                log.exception("could not record the outcome of LLM call %s", call_id)
 
     def _merge(self, base: StoryBrief, data: dict[str, Any], sents: dict[int, tuple[Document, int, int]],
-               story: Story) -> StoryBrief:
+               story: Story, dropped: list[str] | None = None) -> StoryBrief:
         docs = {d.id: d for d in story.documents}
         counter = [0]
+        dropped = [] if dropped is None else dropped
 
-        def checked(text: Any, nums: Any, what: str) -> KeyPoint | None:
-            if not isinstance(text, str) or not text.strip() or not isinstance(nums, list):
-                return None
-            ns = list(dict.fromkeys(n for n in nums if isinstance(n, int)))[:4]
-            if not ns or any(n not in sents for n in ns):
-                log.warning("brief of story %s: %s dropped: citations %s are not sentence ids", story.id, what, nums)
-                return None
+        def cite(ns: list[int]) -> list[Citation]:
             cites = []
             for n in ns:
                 d, a, b = sents[n]
                 counter[0] += 1
                 cites.append(Citation(n=counter[0], source=d.location, text=d.text[a:b], doc_id=d.id, start=a,
                                       end=b, title=d.title, url=d.url, outlet=d.outlet))
-            marked = text.strip() + " " + "".join(f"[{c.n}]" for c in cites)
-            verdict = verify(marked, cites, docs, secrets=self.secrets)
-            problems = list(verdict.problems)
-            if not supported(text, [c.text for c in cites]):
-                problems.append("its words are not in the sentences it cites")
+            return cites
+
+        def problems(text: str, ns: list[int]) -> list[str]:
+            cites = cite(ns)
+            marked = text + " " + "".join(f"[{c.n}]" for c in cites)
+            found = list(verify(marked, cites, docs, secrets=self.secrets).problems)
+            if not found:
+                if not supported(text, [c.text for c in cites]):
+                    found.append("its words are not in the sentences it cites")
+                else:  # the answer path's check too: names and numbers exactly (an outlet may be named)
+                    _, why = support(marked, [c.text for c in cites] + [" ".join(c.outlet or "" for c in cites)])
+                    found += [why] if why else []
             if leads_with_reference(text) and not _antecedent_cited(ns):
-                problems.append("it opens with a reference to something not cited with it")
-            if problems:
-                log.warning("brief of story %s: %s dropped: %s", story.id, what, "; ".join(problems))
+                found.append("it opens with a reference to something not cited with it")
+            return found
+
+        def checked(text: Any, nums: Any, what: str) -> KeyPoint | None:
+            if not isinstance(text, str) or not text.strip() or not isinstance(nums, list):
                 return None
-            return KeyPoint(text=text.strip(), citations=cites)
+            text = text.strip()
+            ns = list(dict.fromkeys(n for n in nums if isinstance(n, int) and not isinstance(n, bool)))[:4]
+            if not ns or any(n not in sents for n in ns):
+                dropped.append(f"{what}: citations {nums} are not sentence ids")
+                log.warning("brief of story %s: %s dropped: citations %s are not sentence ids", story.id, what, nums)
+                return None
+            found = problems(text, ns)
+            if found and len(ns) == 1 and not any("quotation" in p or "secret" in p for p in found):
+                # small models are off by one in long lists: the sentence before or after in the same article,
+                # when it alone supports the point, is the one meant (and is checked the same way)
+                for m in (ns[0] - 1, ns[0] + 1):
+                    if m in sents and not problems(text, [m]):
+                        self.usage["points_repaired"] += 1
+                        log.info("brief of story %s: %s cites [%d], meant [%d]", story.id, what, ns[0], m)
+                        ns, found = [m], []
+                        break
+            if found:
+                self.usage["points_dropped"] += 1
+                dropped.append(f"{what} “{text[:60]}”: {'; '.join(found)}")
+                log.warning("brief of story %s: %s dropped: %s", story.id, what, "; ".join(found))
+                return None
+            return KeyPoint(text=text, citations=cite(ns))
 
         points = [p for i, kp in enumerate(data.get("key_points") or [])
                   if isinstance(kp, dict) and (p := checked(kp.get("text"), kp.get("citations"), f"point {i + 1}"))]
@@ -169,6 +213,13 @@ class OpenAISummarizer:
                 diffs.append(Difference(topic=df["topic"].strip()[:120], sides=sides))
         headline = data.get("headline")
         ok_headline = isinstance(headline, str) and 0 < len(headline.strip()) <= 140 and not quotations(headline)
+        if ok_headline and isinstance(headline, str):
+            # a headline cites nothing: what it says must be in the sentences the model was given
+            _, why = support(headline + " [1]", [d.text[a:b] for d, a, b in sents.values()] +
+                             [d.title for d in docs.values()])
+            if why:
+                ok_headline = False
+                dropped.append(f"headline “{headline[:60]}”: {why}")
         if len(points) < 2:
             # a reply whose points do not check out is not trusted for its headline and summary either
             self.usage["fallbacks"] += 1
