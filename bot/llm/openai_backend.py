@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import PurePath
 from typing import Any, Protocol
 
 from bot.citations import markers
@@ -20,14 +19,16 @@ from bot.support import sentences, support
 
 # No maxLength/maxItems: llama.cpp turns them into grammar repetitions and, past its limits, the server
 # dies. Lengths are checked after parsing instead.
+# "answer" comes first: a grammar-constrained small model that must write "found" first often settles on false
+# before it has read its way to the answer.
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "found": {"type": "boolean"},
         "answer": {"type": "string"},
         "citations": {"type": "array", "items": {"type": "integer"}},
+        "found": {"type": "boolean"},
     },
-    "required": ["found", "answer"],
+    "required": ["answer", "found"],
 }
 ANSWER_TOKENS = 400  # the reply's max_tokens
 SOURCE_BUDGET = 1100  # tokens of numbered sources; with the prompt and question, under 1,500 per answer
@@ -60,11 +61,6 @@ def cite_from_array(text: str, listed: Any, sources: list[str]) -> str:
         stop = len(s.rstrip()) - len(re.search(r"[.!?…]*[”\"’')]*\s*$", s).group())  # type: ignore[union-attr]
         out.append(f"{s[:stop]} [{best}]{s[stop:]}")
     return " ".join(out)
-
-
-def _label(span: Span) -> str:
-    where = span.outlet or (PurePath(span.location).name if "://" not in span.location else span.location)
-    return f"{span.title} — {where}"
 
 
 EARLIER_TURNS = 3  # earlier questions given with a follow-up (each cut to EARLIER_CHARS)
@@ -106,12 +102,13 @@ class OpenAIBackend:
             who = q.row.quote.speaker or "unknown"
             if q.row.quote.description:
                 who += f", {q.row.quote.description}"
-            items.append((q.span, f"({_label(q.span)}; quote by {who}) {q.span.text}"))
+            # only a short tag: small models copy long labels (titles, file names) into their answers
+            items.append((q.span, f"(quote by {who}) {' '.join(q.span.text.split())}"))
         for s in ev.sentences[:MAX_SOURCES]:
             key = (s.doc_id, s.start)
             if key not in seen:
                 seen.add(key)
-                items.append((s, f"({_label(s)}) {s.text}"))
+                items.append((s, " ".join(s.text.split())))
         keep = pack([t for _, t in items[:MAX_SOURCES]], self.source_budget, self.transport.model)
         return [items[i] for i in keep]
 
