@@ -150,6 +150,12 @@ class App:
                                                          budget=budget, secrets=self.secrets(),
                                                          on_outcome=store.llm_call_outcome))
 
+    def llm_checks(self) -> list[Any]:
+        """The LLM server checked as `briefbot doctor` shows it (bot.llm.openai_compat.Check lines)."""
+        _, transport = self._llm("answer", purpose="check")
+        checks: list[Any] = transport.check_server()
+        return checks
+
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret: answers and briefs must never contain one."""
         s = self.settings
@@ -183,12 +189,13 @@ class App:
         linker = self.linker()
         return Pages(self.store, linker) if linker is not None else None
 
-    def _llm(self, purpose: str) -> tuple[Any, Any]:
+    def _llm(self, prompt_name: str, purpose: str | None = None) -> tuple[Any, Any]:
         """A prompt file and a transport whose every call lands in the store's call log."""
+        purpose = purpose or prompt_name
         from bot.llm.openai_compat import OpenAICompat, is_local, load_prompt, safe_server
 
         s = self.settings
-        prompt = load_prompt(purpose, Path(s.prompts_dir) if s.prompts_dir else None)
+        prompt = load_prompt(prompt_name, Path(s.prompts_dir) if s.prompts_dir else None)
         store: Any = self.store
         server = safe_server(s.openai_base_url)
         try:  # auto remembers per server which structured-output mode it took, so no run re-learns it

@@ -201,19 +201,24 @@ def cmd_doctor(a: argparse.Namespace) -> int:
         out = {"database": _safe_url(s.database_url), "documents": store.count_documents(),
                "passages": store.count_passages(), "llm": "openai" if s.use_openai else "extractive",
                "llm_model": s.llm_model if s.use_openai else None, "embedder": emb}
+        checks = app.llm_checks() if s.use_openai else []
+        out["llm_checks"] = [c.to_json() for c in checks]
     finally:
         app.close()
+    rc = 1 if any(not c.ok for c in checks) else 0
     if a.json:
         _print_json(out)
-        return 0
+        return rc
     print(f"database   {out['database']}: {out['documents']:,} documents, {out['passages']:,} passages")
     print(f"answers    {out['llm']}" + (f" ({out['llm_model']})" if out["llm_model"] else ""))
+    for c in checks:
+        print(f"  {'ok  ' if c.ok else 'FAIL'} {c.name:<10} {c.line}")
     if emb["active"]:
         print(f"embedder   {emb['model']} ({emb['dim']} dimensions): {emb['vectors']:,} passages embedded,"
               f" {emb['pending']:,} pending" + ("; `briefbot embed` or `briefbot run` embeds them" if emb["pending"] else ""))
     else:
         print(f"embedder   none: answers are lexical-only (BM25), because {emb.get('why')}")
-    return 0
+    return rc
 
 
 # -- sources --------------------------------------------------------------------------------
@@ -584,10 +589,19 @@ def cmd_digest(a: argparse.Namespace) -> int:
     return 0
 
 
+# what became of a call, as `briefbot usage` names it (bot.answer and bot.llm.openai_brief record them)
+USAGE_RESULTS = {"verified": "verified", "partly_dropped": "partly dropped", "fell_back": "fell back",
+                 "timed_out": "timed out", "refused": "refused (model found no answer)",
+                 "unchecked": "answered, not checked", "timeout": "timed out", "invalid_json": "invalid JSON",
+                 "empty": "empty reply", "http_error": "HTTP error", "auth_error": "key refused",
+                 "rate_limited": "rate limited", "connection_error": "server unreachable",
+                 "bad_response": "bad reply", "error": "error"}
+
+
 def cmd_usage(a: argparse.Namespace) -> int:
     app = _app()
     try:
-        rows = app.store.llm_usage(_since(a.since) or "")  # type: ignore[attr-defined]
+        rows = app.store.llm_usage(_since(a.since) or "")
     finally:
         app.close()
     # list prices in USD per million tokens (input, output); local models cost nothing
@@ -595,15 +609,25 @@ def cmd_usage(a: argparse.Namespace) -> int:
     for r in rows:
         p = prices.get(r["model"] or "", (0.0, 0.0))
         r["estimated_cost_usd"] = round((r["tokens_in"] * p[0] + r["tokens_out"] * p[1]) / 1e6, 4)
+        r["estimated"] = bool(r["estimated"])
     if a.json:
         _print_json(rows)
-    elif not rows:
+        return 0
+    if not rows:
         print(f"no LLM calls since {a.since} (the extractive backend makes none)")
-    else:
-        for r in rows:
-            print(f"{r['model']:<20} {r['purpose'] or '':<8} {r['calls']:>5} calls  {r['tokens_in']:>8} in  "
-                  f"{r['tokens_out']:>7} out  {r['ok']:>5} ok  ~${r['estimated_cost_usd']:.4f}"
-                  + ("  (token counts estimated)" if r["estimated"] else ""))
+        return 0
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["model"] or "?", r["purpose"] or "?"), []).append(r)
+    for (model, purpose), rs in groups.items():
+        calls = sum(r["calls"] for r in rs)
+        tin, tout = sum(r["tokens_in"] for r in rs), sum(r["tokens_out"] for r in rs)
+        cost = sum(r["estimated_cost_usd"] for r in rs)
+        print(f"{model} {purpose}: {calls} calls, {tin:,} tokens in, {tout:,} out, ~${cost:.4f}"
+              + (" (token counts partly estimated: the server reported none)" if any(r["estimated"] for r in rs)
+                 else " (token counts from the server)"))
+        for r in rs:
+            print(f"  {r['calls']:>5}  {USAGE_RESULTS.get(r['result'], r['result'])}")
     return 0
 
 
@@ -638,7 +662,14 @@ def cmd_scope(a: argparse.Namespace) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from bot.runner import run
 
-    return run(_app(), once=a.once)
+    app = _app()
+    if app.settings.use_openai and not a.once:
+        # the checks of `briefbot doctor`: a wrong base URL or model name is named now, not by silent fallbacks
+        for c in app.llm_checks():
+            if not c.ok:
+                print(f"briefbot: LLM {c.name} check failed: {c.line} (until fixed, answers are extractive)",
+                      file=sys.stderr)
+    return run(app, once=a.once)
 
 
 DEMO_QUESTION = "What did Marta Quinlan say about the cranes?"

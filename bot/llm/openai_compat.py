@@ -211,6 +211,21 @@ def _error_text(exc: openai.APIStatusError) -> str:
     return exc.message
 
 
+@dataclass
+class Check:
+    """One check of the LLM server: what was checked, whether it passed, and a one-line finding with the fix."""
+
+    name: str
+    ok: bool
+    line: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "line": self.line}
+
+
+_PROBE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+
+
 class _BadReply(Exception):
     """A 200 reply that is not a chat completion (a proxy's HTML page, a different API)."""
 
@@ -543,6 +558,79 @@ class OpenAICompat:
         except Exception:  # a broken call log must not lose the answer the user is waiting for
             log.exception("on_call hook failed")
             return None
+
+    def check_server(self) -> list[Check]:
+        """What `briefbot doctor` (and `run` at start) checks: /models lists the model, a one-token completion
+        works, structured output comes back (learning the mode auto uses). Stops at the first fatal failure."""
+        server = self.server
+        checks: list[Check] = []
+        try:
+            ids = [m.id for m in self._client.models.list()]
+        except openai.APIConnectionError as exc:
+            return [Check("server", False, f"cannot reach {server} ({exc.__cause__ or exc}): start the server or "
+                           "fix OPENAI_BASE_URL")]
+        except openai.APIStatusError as exc:
+            return [self._models_failure(exc)]
+        except Exception as exc:  # a 200 that is not a model list: some other API answers there
+            return [Check("server", False, f"{server}/models did not answer like an OpenAI-compatible server "
+                           f"({type(exc).__name__}): check OPENAI_BASE_URL")]
+        if self.model in ids:
+            checks.append(Check("model", True, f"{server} serves {self.model}"))
+        else:
+            has = ", ".join(ids[:8]) + (f" (+{len(ids) - 8} more)" if len(ids) > 8 else "") if ids else "no models"
+            checks.append(Check("model", False, f"{server} does not list model {self.model!r}; it has: {has}: set "
+                                 "BRIEFBOT_LLM_MODEL to one of them"))
+        try:
+            probe: dict[str, Any] = {"model": self.model, "messages": [{"role": "user", "content": "Say OK."}],
+                                     self._max_tokens_param: 1}
+            if self.temperature is not None:
+                probe["temperature"] = self.temperature
+            self._client.chat.completions.create(**probe)
+        except openai.APITimeoutError:
+            checks.append(Check("completion", False, f"a one-token completion took over {self.timeout:g} s: the "
+                                 "model is still loading or too slow; raise BRIEFBOT_LLM_TIMEOUT"))
+            return checks
+        except openai.APIStatusError as exc:
+            outcome, why = self._classify_status(exc)
+            fix = ("set OPENAI_API_KEY" if outcome == AUTH_ERROR else "set BRIEFBOT_LLM_MODEL to a model the server "
+                   "has" if exc.status_code == 404 else "see the server's log")
+            checks.append(Check("completion", False, f"a one-token completion failed: {self._redact(why)}: {fix}"))
+            return checks
+        except openai.APIError as exc:
+            checks.append(Check("completion", False, f"a one-token completion failed: {self._redact(str(exc))}"))
+            return checks
+        checks.append(Check("completion", True, f"a one-token completion works with {self.model}"))
+        res = self.complete_json("Reply with JSON only.", 'Reply with {"ok": true}.', _PROBE_SCHEMA, "probe",
+                                 max_tokens=40, prompt_name="doctor")
+        if res.ok:
+            how = {"json_schema": "json_schema", "json_object": "json_object (the server refuses json_schema)",
+                   "none": "plain JSON in the prompt (the server refuses response_format)"}[res.structured]
+            checks.append(Check("structured", True, f"structured output works: {how}"))
+        else:
+            checks.append(Check("structured", False, f"structured output failed with {res.structured} "
+                                 f"({res.outcome}: {(res.error or '')[:160]}): try BRIEFBOT_LLM_STRUCTURED=json_object "
+                                 "or none, or a larger instruction-tuned model; answers fall back to extractive"))
+        return checks
+
+    def _models_failure(self, exc: openai.APIStatusError) -> Check:
+        server = self.server
+        if exc.status_code in (401, 403):
+            return Check("server", False, f"{server} refused the API key (HTTP {exc.status_code}): set OPENAI_API_KEY")
+        if exc.status_code == 404 and not server.rstrip("/").endswith("/v1"):
+            with_v1 = server.rstrip("/") + "/v1"
+            try:
+                openai.OpenAI(api_key=self._api_key or "not-needed", base_url=with_v1, timeout=self.timeout,
+                              max_retries=0).models.list()
+                works = True
+            except Exception:
+                works = False
+            if works:
+                return Check("server", False, f"{server}/models gives 404 but {with_v1}/models works: set "
+                                              f"OPENAI_BASE_URL={with_v1}")
+            return Check("server", False, f"{server}/models gives 404: OpenAI-compatible servers (llama.cpp, Ollama, "
+                                          f"vLLM) serve under /v1, e.g. OPENAI_BASE_URL={with_v1}")
+        return Check("server", False, f"{server}/models: HTTP {exc.status_code} "
+                                      f"({' '.join(self._redact(_error_text(exc)).split())[:160]}): check OPENAI_BASE_URL")
 
     @property
     def server(self) -> str:

@@ -315,7 +315,7 @@ class PostgresOpsMixin(BriefRecords, StoryRecords, VectorRecords):
             " AS result, count(*) AS calls, COALESCE(SUM(tokens_in), 0)::bigint AS tokens_in,"
             " COALESCE(SUM(tokens_out), 0)::bigint AS tokens_out, count(*) FILTER (WHERE outcome = 'ok') AS ok,"
             " MAX(estimated) AS estimated, AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= %s"
-            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC", (since,)).fetchall()
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC, 3", (since,)).fetchall()
         return [dict(r) for r in rows]
 
     # -- subscriptions -----------------------------------------------------------------------

@@ -132,7 +132,7 @@ class SQLiteOpsMixin(BriefRecords, StoryRecords, VectorRecords):
             "SELECT model, purpose, COALESCE(result, CASE WHEN outcome = 'ok' THEN 'unchecked' ELSE outcome END)"
             " AS result, COUNT(*) AS calls, COALESCE(SUM(tokens_in),0) AS tokens_in,"
             " COALESCE(SUM(tokens_out),0) AS tokens_out, SUM(outcome = 'ok') AS ok, MAX(estimated) AS estimated,"
-            " AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC",
+            " AVG(latency_ms) AS latency_ms FROM llm_calls WHERE at >= ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC, 3",
             (since,)).fetchall()
         return [dict(r) for r in rows]
 
