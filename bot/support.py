@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.citations import fold, quotation_spans, strip_markers
+from bot.citations import fold, markers, quotation_spans, strip_markers
 from bot.question import STOPWORDS, stem
 
 MIN_SUPPORT = 0.6  # share of a sentence's content words that its cited passages must hold
@@ -164,10 +164,30 @@ def support(sentence: str, cited: list[str]) -> tuple[float, str | None]:
     return share, None
 
 
+_TRAILING = re.compile(r"(\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)*)([.!?…]*[”\"’')]*)\s*$")
+
+
+def carry_markers(pieces: list[str]) -> list[str]:
+    """Sentences without markers given those of the next sentence that has some ("A. B. [1]" is read, as a
+    reader reads it, as both resting on [1]); written out, so each still shows its citation if the other goes."""
+    out = list(pieces)
+    for i, s in enumerate(out):
+        if markers(s) or not strip_markers(s).strip(" .,;:!?-"):
+            continue
+        nxt = next((markers(t) for t in out[i + 1:] if markers(t)), [])
+        if nxt:
+            m = _TRAILING.search(s)
+            stop, end = (m.start(), m.group(2)) if m else (len(s), "")
+            tag = f"[{', '.join(map(str, nxt))}]"
+            # after a closing quote mark, never inside it: the quotation must stay the source's words
+            out[i] = f"{s.rstrip()} {tag}" if any(q in end for q in "”\"’')") else f"{s[:stop]} {tag}{end}"
+    return out
+
+
 def check(text: str, judge: Callable[[str], list[str]]) -> Checked:
     """Each sentence of a draft judged on its own (`judge` returns its problems); failing ones dropped."""
     out = Checked()
-    for s in sentences(text):
+    for s in carry_markers(sentences(text)):
         problems = judge(s)
         if problems:
             out.dropped.append(Dropped(s, "; ".join(problems)))

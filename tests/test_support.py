@@ -151,3 +151,22 @@ def test_answers_by_outcome_in_the_call_log(store: SQLiteStore, server: FakeOpen
     after = {u["result"]: u["calls"] for u in store.llm_usage("") if u["purpose"] == "answer"}
     assert {k: after[k] - before.get(k, 0) for k in ("verified", "refused", "fell_back")} == {
         "verified": 1, "refused": 1, "fell_back": 1}
+
+
+def test_a_sentence_without_markers_rests_on_the_next_ones_citation() -> None:
+    from bot.support import carry_markers
+
+    assert carry_markers(["Navarro spoke.", "He said “It is a shame.”", "Kim came by train [2].", "Bye."]) == [
+        "Navarro spoke [2].", "He said “It is a shame.” [2]", "Kim came by train [2].", "Bye."]
+
+
+def test_two_sentences_cited_once_are_both_checked(store: SQLiteStore, server: FakeOpenAIServer) -> None:
+    server.enqueue_text(reply({"answer": "Peter Navarro is a Trump trade advisor. He said it was a shame to see "
+                                         "Modi getting in bed with Xi Jinping and Putin [1].", "found": True}))
+    ans = answerer(store, server).ask(Q)
+    assert ans.backend == "openai" and ans.outcome == "verified"
+    assert ans.text.startswith("Peter Navarro is a Trump trade advisor [1]. He said")
+    server.enqueue_text(reply({"answer": "Navarro lives in Paris. He said it was a shame to see Modi getting in "
+                                         "bed with Xi Jinping and Putin [1].", "found": True}))
+    ans = answerer(store, server).ask(Q)
+    assert ans.outcome == "partly_dropped" and ans.dropped[0]["why"] == "names paris, not in the cited text"

@@ -109,6 +109,9 @@ class FakeOpenAIServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # with nothing scripted, a reply computed from the request (message content), e.g. a bench's stand-in
+        # model; None keeps the default: HTTP 500 "no scripted reply"
+        self.responder: Callable[[Any], str] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -273,6 +276,8 @@ class FakeOpenAIServer:
                 script = self._queue.popleft()
                 if script.only_if is None or script.only_if(request):
                     return script
+        if self.responder is not None:
+            return _Script(body=_json_bytes(chat_reply(self.responder(request), model=self.model)))
         error = {"error": {"message": "no scripted reply", "type": "server_error", "param": None, "code": None}}
         return _Script(status=500, body=_json_bytes(error))
 
