@@ -243,8 +243,12 @@ def main() -> int:
         report(label, r)
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
+            proc.terminate()  # llama.cpp finishes the request in hand first: give it a while, then kill it
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     times = hang(a.hang_deadline, 3)
     print(f"\n== hung server: extractive answer after {', '.join(f'{t:.2f}' for t in times)} s with a "
           f"{a.hang_deadline:g} s deadline (target ≤ {a.hang_deadline + 1:g} s): "

@@ -286,7 +286,9 @@ class Answerer:
         no secret shows, and its names, numbers and most of its words are in what it cites (bot.support)."""
         stored = self._stored_quotes(draft.citations)
         by_n = {c.n: c for c in draft.citations}
-        labels = {c.n: " ".join(x for x in (c.title, c.outlet) if x) for c in draft.citations}
+        # an outlet may be named ("Reuters reported"), but a headline's words support nothing: a real model
+        # gave "Kim Jong Un said ..." to a passage quoting someone else, under a headline naming Kim
+        labels = {c.n: c.outlet or "" for c in draft.citations}
         for c in draft.citations:  # who said the words a cited passage holds, though it may say only "he said"
             held = fold(c.text)
             labels[c.n] += " " + " ".join(sp for w, sp in stored if sp and fold(w) in held)

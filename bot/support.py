@@ -110,6 +110,14 @@ def _number(n: str) -> str:
     return n.rstrip("0").rstrip(".") if "." in n else n
 
 
+def _named(name: str, words: set[str]) -> bool:
+    """A name in a text, or its adjective: "Russia" in "Russian", "China" in "Chinese", "Japan" in "Japanese"."""
+    if name in words:
+        return True
+    stems = [name] if len(name) < 5 else [name, name[:-1]]
+    return len(name) >= 4 and any(w.startswith(st) for w in words for st in stems)
+
+
 def claims(sentence: str) -> tuple[list[str], list[str], list[str]]:
     """The numbers, names and other content words (lower case) a sentence states, markers left out."""
     text = strip_markers(sentence)
@@ -133,7 +141,7 @@ def claims(sentence: str) -> tuple[list[str], list[str], list[str]]:
 
 def support(sentence: str, cited: list[str]) -> tuple[float, str | None]:
     """How much of a sentence its cited texts hold (0..1), and the reason it is not supported (None when it is):
-    every number and name exactly (a name may begin a longer word: "Russia" in "Russian"), and at least
+    every number and name exactly (or as its adjective: "China" in "Chinese"), and at least
     MIN_SUPPORT of all its content words by stem."""
     nums, names, terms = claims(sentence)
     if not nums and not names and not terms:
@@ -148,8 +156,7 @@ def support(sentence: str, cited: list[str]) -> tuple[float, str | None]:
         p_words |= b
         p_stems |= s
     missing_nums = [n for n in nums if n not in p_nums]
-    missing_names = [n for n in names if n not in p_words and not any(len(n) >= 4 and w.startswith(n)
-                                                                       for w in p_words)]
+    missing_names = [n for n in names if not _named(n, p_words)]
     held = len(nums) - len(missing_nums) + len(names) - len(missing_names)
     held += sum(1 for t in terms if t in p_words or stem(t) in p_stems)
     share = held / (len(nums) + len(names) + len(terms))

@@ -170,3 +170,12 @@ def test_two_sentences_cited_once_are_both_checked(store: SQLiteStore, server: F
                                          "bed with Xi Jinping and Putin [1].", "found": True}))
     ans = answerer(store, server).ask(Q)
     assert ans.outcome == "partly_dropped" and ans.dropped[0]["why"] == "names paris, not in the cited text"
+
+
+def test_a_headline_naming_someone_does_not_support_giving_them_the_passage(store: SQLiteStore,
+                                                                             server: FakeOpenAIServer) -> None:
+    # seen from Gemma 3 270M: a passage quoting Jenny Town, an answer giving its gist to Kim Jong Un
+    server.enqueue_text(reply({"answer": "The North Korean leader Kim Jong Un said that the United States and its "
+                                         "allies are a threat to his country [1].", "found": True}))
+    ans = answerer(store, server).ask("What did Jenny Town say about the alliance?")
+    assert ans.backend == "extractive" and "kim" in ans.why.lower()
