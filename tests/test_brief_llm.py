@@ -121,7 +121,7 @@ def test_points_are_checked_for_support_off_by_one_repaired_and_the_outcome_logg
     assert brief.usage["points_dropped"] == 3 and brief.usage["points_repaired"] == 1  # 2 points + the summary
     call = store.llm_calls(limit=1)[0]
     assert call["purpose"] == "brief" and call["result"] == "partly_dropped"
-    assert "50" in call["detail"] and "japan" in call["detail"] and "headline" in call["detail"]
+    assert "states 50" in call["detail"] and "Putin promised" in call["detail"] and "headline" in call["detail"]
 
 
 def test_the_brief_prompt_fits_a_4k_context_with_room_for_the_reply(store: SQLiteStore,

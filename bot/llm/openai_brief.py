@@ -172,11 +172,11 @@ class OpenAISummarizer:
                 return None
             text = text.strip()
             ns = list(dict.fromkeys(n for n in nums if isinstance(n, int) and not isinstance(n, bool)))[:4]
-            if not ns or any(n not in sents for n in ns):
+            if not ns or (any(n not in sents for n in ns) and not (len(ns) == 1 and {ns[0] - 1, ns[0] + 1} & set(sents))):
                 dropped.append(f"{what}: citations {nums} are not sentence ids")
                 log.warning("brief of story %s: %s dropped: citations %s are not sentence ids", story.id, what, nums)
                 return None
-            found = problems(text, ns)
+            found = problems(text, ns) if ns[0] in sents else [f"[{ns[0]}] is not a sentence id"]
             if found and len(ns) == 1 and not any("quotation" in p or "secret" in p for p in found):
                 # small models are off by one in long lists: the sentence before or after in the same article,
                 # when it alone supports the point, is the one meant (and is checked the same way)
