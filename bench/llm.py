@@ -62,7 +62,7 @@ def stand_in(request: Any) -> str:
     """The fake server's model: copies its first source (an answer) or first sentences (a brief); every third
     answer adds a sentence no source supports."""
     user = request["messages"][-1]["content"] if isinstance(request, dict) else ""
-    listed = re.findall(r"^\[(\d+)\] (?:\(quote by [^)]*\) )?(.+)$", user, re.M)
+    listed = re.findall(r"^\[(\d+)\] (?:\([^)]*\) )?(.+)$", user, re.M)  # without "(quote by X)" or "(outlet)"
     if "Sentences:" in user:
         points = [{"text": text, "citations": [int(n)]} for n, text in listed[:4]]
         return json.dumps({"headline": listed[0][1][:90] if listed else "", "summary": points[0] if points else {},
