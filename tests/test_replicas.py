@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,6 +95,13 @@ def test_five_replicas_post_each_slot_once(pg_url: str, tmp_path: Path) -> None:
         assert signed(f"http://127.0.0.1:{ports[0]}/slack/events", event) == 200
         assert signed(f"http://127.0.0.1:{ports[1]}/slack/events", event) == 200
         fake.wait_for("chat.update", timeout=60)  # the answer is in
+        # the feed's first poll is in too (a replica stopped before polling would leave nothing to count)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            with closing(open_store(pg_url)) as st:
+                if sum(1 for d in st.list_documents() if d.location.startswith(site.base)) >= 2:
+                    break
+            time.sleep(0.5)
     finally:
         # a duplicate (digest or answer) can only show up before every replica has stopped: count after that
         for p in procs:
