@@ -421,9 +421,13 @@ class Answerer:
             if idx > 0 and re.search(r"[a-z]\w*\s+$", s.text[:idx]) and _ROLE_HINT.search(s.text[max(0, idx - 60):idx]):
                 s.score += 0.15  # "trade adviser Peter Navarro"
         sents.sort(key=lambda s: -s.score)
+        # a sentence cut out of a quotation ("We are against … warning," said Quinlan) is shown whole or not at all
+        sents = [b for s in sents[:12] if (b := balanced(self.store.document_text(s.doc_id), s)) is not None]
         if reading.exclude:
             # "tell me more about her": what the article goes on to say after what was shown ("She now ...")
-            more = [c for s in sents[:6] if (c := continuation(self.store.document_text(s.doc_id), s, reading.exclude)) is not None]
+            more = [b for s in sents[:6]
+                    if (c := continuation(self.store.document_text(s.doc_id), s, reading.exclude)) is not None
+                    and (b := balanced(self.store.document_text(c.doc_id), c)) is not None]
             sents = dedupe(more + [s for s in sents if not shown(s, reading.exclude)])
             return sents[:2]
         return dedupe(sents[:4])[:2]

@@ -226,3 +226,11 @@ def test_who_answered_in_a_conversation_is_someone_new(tmp_path: Path) -> None:
     first, who = converse(s, "what happened to lord ames' empty homes bill?", "Who spoke for the government?")
     assert first.found  # type: ignore[attr-defined]
     assert who.found and "Lady Carr" in who.text, who.text  # type: ignore[attr-defined]
+
+
+def test_a_who_is_answer_never_starts_inside_a_quotation(store: object) -> None:
+    # "Nobody is against new cranes. We are against losing 600 jobs …," said Marta Quinlan: the second sentence of
+    # the quotation is shown with the first, never alone with a stray closing mark
+    for ans in converse(store, "What did Quinlan say about the guarantee?", "what is her job?", "tell me more about her"):
+        for c in ans.citations:  # type: ignore[attr-defined]
+            assert c.text.count('"') % 2 == 0 and c.text.count("“") == c.text.count("”"), c.text
