@@ -25,7 +25,7 @@ from bot.llm.extractive import ExtractiveBackend
 from bot.question import NameLexicon, Query, analyse, content_terms, stem
 from bot.search import Retriever, Span, sentences_in
 from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
-from bot.spans import balanced, continuation, shown
+from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
 
@@ -422,12 +422,12 @@ class Answerer:
                 s.score += 0.15  # "trade adviser Peter Navarro"
         sents.sort(key=lambda s: -s.score)
         # a sentence cut out of a quotation ("We are against … warning," said Quinlan) is shown whole or not at all
-        sents = [b for s in sents[:12] if (b := balanced(self.store.document_text(s.doc_id), s)) is not None]
+        sents = [b for s in sents[:12] if (b := self.selector.balanced(s)) is not None]
         if reading.exclude:
             # "tell me more about her": what the article goes on to say after what was shown ("She now ...")
             more = [b for s in sents[:6]
                     if (c := continuation(self.store.document_text(s.doc_id), s, reading.exclude)) is not None
-                    and (b := balanced(self.store.document_text(c.doc_id), c)) is not None]
+                    and (b := self.selector.balanced(c)) is not None]
             sents = dedupe(more + [s for s in sents if not shown(s, reading.exclude)])
             return sents[:2]
         return dedupe(sents[:4])[:2]
@@ -559,7 +559,7 @@ class Answerer:
             while b < p_end and not text[b].isspace():
                 b += 1
         span = Span(row.doc_id, a, b, text[a:b], 0.0, row.location, row.title, row.url, row.outlet, q.passage)
-        return balanced(self.store.document_text(span.doc_id), span) or span  # a cited span that opens or closes a quotation halfway reads wrong
+        return self.selector.balanced(span) or span  # a cited span that opens or closes a quotation halfway reads wrong
 
     # -- not found ---------------------------------------------------------------------------
     def _searched(self, q: Query, sources: list[str] | None) -> str:

@@ -18,7 +18,17 @@ from bot.domain import Document
 from bot.question import Query, content_terms, stem
 from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span, type_bonus
-from bot.spans import balanced, gives_reason, reason_after, shown, typed_near, with_neighbour, with_next, with_previous
+from bot.spans import (
+    balanced,
+    gives_reason,
+    is_balanced,
+    reason_after,
+    shown,
+    typed_near,
+    with_neighbour,
+    with_next,
+    with_previous,
+)
 from bot.store.base import PassageHit, Store, in_scope
 
 log = logging.getLogger("briefbot.selection")
@@ -35,7 +45,8 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
 # (cosine) and shares at least some of them.
-CONTEXT_SHARE = 0.5  # the earlier turns' words weigh at most half a follow-up's own (0.3, 0.5, 1.0 and none tried on our conversations)
+# the earlier turns' words weigh at most half a follow-up's own (0.3, 0.5, 1.0 and none tried on our conversations)
+CONTEXT_SHARE = 0.5
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
@@ -207,6 +218,11 @@ class Selector:
     def _text(self, s: Span) -> str:
         return self.store.document_text(s.doc_id)
 
+    def balanced(self, s: Span) -> Span | None:
+        """`s` whole (spans.balanced), reading its article only when it cuts a quotation: most sentences do
+        not, and an article read is a query."""
+        return s if is_balanced(s.text) else balanced(self._text(s), s)
+
     def _story_docs(self, doc_id: int) -> set[int]:
         """The articles of the story a document belongs to (empty when stories are not assigned yet)."""
         n = self.retriever.passage_count
@@ -330,10 +346,10 @@ class Selector:
     def _finish(self, q: Query, reading: Reading, sents: list[Span], firsts: list[Span] | None = None) -> list[Span]:
         """The chosen sentences, each widened by its neighbour when that carries the answer, in answer order
         (`firsts`: points a summary must open with, one about each name it lists)."""
-        sents = [b for s in sents[:40] if (b := balanced(self._text(s), s)) is not None] or sents[:1]
+        sents = [b for s in sents[:40] if (b := self.balanced(s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
-            firsts = [b for s in firsts or [] if (b := balanced(self._text(s), s)) is not None]
+            firsts = [b for s in firsts or [] if (b := self.balanced(s)) is not None]
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts)
         else:
             # a reason or a means is often told apart from the sentence that restates the question
@@ -360,7 +376,8 @@ class Selector:
                     near = typed_near(self._text(keep[0]), keep[0], lambda t: bool(type_bonus(q.answer_type, t)))
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
-            if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} and not self._carries(q, keep[0].text):
+            if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} \
+                    and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence
                 joined = with_next(self._text(keep[0]), keep[0])
@@ -370,9 +387,10 @@ class Selector:
             # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
             # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
             # is left out when it has none to take
-            keep = [w if len(s.text) < SHORT_POINT and (w := with_next(self._text(s), s)) is not None else s for s in keep]
+            keep = [w if len(s.text) < SHORT_POINT and (w := with_next(self._text(s), s)) is not None else s
+                    for s in keep]
             keep = [w for s in keep if (w := s if not leads_with_reference(s.text) else
-                                        (p := with_previous(self._text(s), s)) and balanced(self._text(p), p))]
+                                        (p := with_previous(self._text(s), s)) and self.balanced(p))]
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)

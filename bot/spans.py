@@ -21,6 +21,17 @@ _REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order
                      r"motiv\w+)\b", re.I)
 
 
+def _widened(s: Span, text: str, a: int, b: int, score: float | None = None) -> Span:
+    """`s` over [a, b) of its article's text, keeping its scores."""
+    return Span(s.doc_id, a, b, text[a:b], s.score if score is None else score, s.location, s.title, s.url,
+                s.outlet, s.passage, s.cover, s.own, s.dense, s.lexical)
+
+
+def is_balanced(t: str) -> bool:
+    """Whether a text opens and closes its quotations (an even count of straight marks, as many “ as ”)."""
+    return len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”")
+
+
 def shown(s: Span, shown: list[tuple[int, int, int]]) -> bool:
     """Whether a sentence lies inside a span an earlier answer already cited."""
     return any(d == s.doc_id and a <= s.start and s.end <= b for d, a, b in shown)
@@ -33,8 +44,7 @@ def with_next(text: str, s: Span) -> Span | None:
     if not after or (after[0][1] >= stop and stop < len(text)) or after[0][1] - s.start > 900:
         return None  # no next sentence, or one too long to add
     b = after[0][1]
-    return Span(s.doc_id, s.start, b, text[s.start:b], s.score, s.location, s.title, s.url, s.outlet, s.passage,
-                s.cover, s.own, s.dense, s.lexical)
+    return _widened(s, text, s.start, b)
 
 
 def with_previous(text: str, s: Span) -> Span | None:
@@ -48,8 +58,7 @@ def with_previous(text: str, s: Span) -> Span | None:
     para = text[text.rfind("\n", 0, a) + 1:a]
     if para.count('"') % 2 or para.count("“") > para.count("”"):
         return None  # that sentence is the end of a quotation begun before it
-    return Span(s.doc_id, a, s.end, text[a:s.end], s.score, s.location, s.title, s.url, s.outlet, s.passage,
-                s.cover, s.own, s.dense, s.lexical)
+    return _widened(s, text, a, s.end)
 
 
 def reason_after(text: str, s: Span) -> Span | None:
@@ -60,8 +69,7 @@ def reason_after(text: str, s: Span) -> Span | None:
             break  # cut by the window
         a += len(text[a:b]) - len(text[a:b].lstrip())
         if _REASON.search(text[a:b]):
-            return Span(s.doc_id, a, b, text[a:b], s.score * 0.99, s.location, s.title, s.url, s.outlet,
-                        s.passage, s.cover, s.own, s.dense, s.lexical)
+            return _widened(s, text, a, b, s.score * 0.99)
     return None
 
 
@@ -76,7 +84,7 @@ def gives_reason(text: str, s: Span) -> bool:
 def balanced(text: str, s: Span) -> Span | None:
     """A sentence cut inside a quotation, widened to the whole quotation (None when that is too long): a
     lone quote mark would pair with one in the next sentence of the answer and misquote someone."""
-    if _QUOTE_MARKS.findall(s.text).__len__() % 2 == 0 and s.text.count("“") == s.text.count("”"):
+    if is_balanced(s.text):
         return s
     p_start = text.rfind("\n", 0, s.start) + 1
     p_end = text.find("\n", s.end)
@@ -89,10 +97,8 @@ def balanced(text: str, s: Span) -> Span | None:
     for lo in range(first, max(-1, first - 4), -1):
         for hi in range(max(first, last), min(len(spans), last + 4)):
             a, b = spans[lo][0], spans[hi][1]
-            t = text[a:b]
-            if b - a <= 700 and len(_QUOTE_MARKS.findall(t)) % 2 == 0 and t.count("“") == t.count("”"):
-                return Span(s.doc_id, a, b, t, s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
-                            s.own, s.dense, s.lexical)
+            if b - a <= 700 and is_balanced(text[a:b]):
+                return _widened(s, text, a, b)
     return None
 
 
@@ -116,8 +122,7 @@ def with_neighbour(text: str, s: Span) -> Span:
         b = nxt[1]
     if (a, b) == (s.start, s.end):
         return s
-    return Span(s.doc_id, a, b, text[a:b], s.score, s.location, s.title, s.url, s.outlet, s.passage, s.cover,
-                s.own, s.dense, s.lexical)
+    return _widened(s, text, a, b)
 
 
 def continuation(text: str, s: Span, seen: list[tuple[int, int, int]]) -> Span | None:
@@ -144,6 +149,5 @@ def typed_near(text: str, s: Span, holds: Callable[[str], bool], reach: int = 12
     for a, b in sorted(cands, key=lambda ab: min(abs(ab[0] - s.end), abs(s.start - ab[1]))):
         a += len(text[a:b]) - len(text[a:b].lstrip())
         if holds(text[a:b]):
-            return Span(s.doc_id, a, b, text[a:b], s.score * 0.98, s.location, s.title, s.url, s.outlet, s.passage,
-                        s.cover, s.own, s.dense, s.lexical)
+            return _widened(s, text, a, b, s.score * 0.98)
     return None
