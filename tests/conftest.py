@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """CI (BRIEFBOT_REQUIRE_SHARED=1) runs every test: without ../shared it stops here instead of skipping."""
     if os.environ.get("BRIEFBOT_REQUIRE_SHARED") == "1" and not (SHARED / "corpus").is_dir():
         pytest.exit(f"BRIEFBOT_REQUIRE_SHARED=1 but {SHARED / 'corpus'} is missing: clone beside ../shared", 4)
+
+
+def article_store(tmp_path: Path, text: str) -> Any:
+    """A SQLite store in tmp_path holding one article written for the test (its first line is the headline)."""
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/article.db")
+    (doc := tmp_path / "article.txt").write_text(text, encoding="utf-8")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(doc)])
+    return store

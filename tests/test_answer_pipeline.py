@@ -14,7 +14,7 @@ from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.base import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, article_store
 
 SAMPLES = ROOT / "bot" / "samples"
 
@@ -178,15 +178,13 @@ def test_a_quotation_given_to_the_wrong_speaker_is_caught() -> None:
                          "“There was a slideshow” [2]", stored) == []
 
 
-def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: object) -> None:
+def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: Path) -> None:
     # news gives the role in one paragraph and the name in the next
-    s = open_store(f"sqlite:///{tmp_path}/w.db")
-    (doc := tmp_path / "chief.txt").write_text(  # type: ignore[operator]
+    s = article_store(tmp_path, (
         "Ministry picks harbour chief\n\n"
         "The transport ministry has asked a former shipping executive to run the Aldmere port authority.\n\n"
         "Clara Osei, who led Baltic Lines for a decade, has agreed to take the job from March.\n\n"
-        "The appointment still needs the approval of the regional council, which meets next week.\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "The appointment still needs the approval of the regional council, which meets next week.\n"))
     ans = Answerer(s).ask("Who will run the Aldmere port authority?")
     assert ans.found and "Clara Osei" in ans.text, ans.text
     verbatim(s, ans)
@@ -224,27 +222,23 @@ def test_summary_points_stand_alone(store: Store) -> None:
 
 def test_a_why_answer_gives_the_reason_the_article_states_after_the_event(tmp_path: Path) -> None:
     # the sentence that best matches the question restates what happened; the reason comes a little later
-    s = open_store(f"sqlite:///{tmp_path}/why.db")
-    (doc := tmp_path / "ferry.txt").write_text(
+    s = article_store(tmp_path, (
         "Ferry operator moves its fleet to Kelby\n\n"
         "The Northsound ferry company moved its whole fleet from Aldmere harbour to Kelby on Friday.\n\n"
         "The company's twelve vessels left in a convoy before dawn, escorted by two tugs.\n\n"
         "Crews spent the weekend unloading spare parts at the new quay.\n\n"
-        "The company said it moved because Kelby charges half the berthing fees of Aldmere.\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "The company said it moved because Kelby charges half the berthing fees of Aldmere.\n"))
     ans = Answerer(s).ask("why did the northsound ferry company move its fleet to kelby?")
     assert ans.found and "half the berthing fees" in ans.text, ans.text
     verbatim(s, ans)
 
 
 def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: Path) -> None:
-    s = open_store(f"sqlite:///{tmp_path}/paper.db")
-    (doc := tmp_path / "chase.txt").write_text(
+    s = article_store(tmp_path, (
         "Singer wins order against photographers\n\n"
         "The singer Ana Reyes won a court order after a reported car chase with photographers in Kelby last week.\n\n"
         "According to the local newspaper the Kelby Courier, the photographers drove through red lights.\n\n"
-        "The order keeps them 200 metres from her home.\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "The order keeps them 200 metres from her home.\n"))
     ans = Answerer(s).ask("which paper reported the car chase?")
     assert ans.found and "Kelby Courier" in ans.text, ans.text
     verbatim(s, ans)
@@ -252,14 +246,12 @@ def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: P
 
 def test_a_figure_asked_for_comes_from_the_answering_article_even_in_other_words(tmp_path: Path) -> None:
     # "the size of the bill": the article's figure sits in a paragraph that shares no word with the question
-    s = open_store(f"sqlite:///{tmp_path}/fig.db")
-    (doc := tmp_path / "trust.txt").write_text(
+    s = article_store(tmp_path, (
         "Kelby officials accused of targeting harbour charity\n\n"
         "The Open Harbour Trust has accused Kelby officials of trying to close its office with a tax bill. The "
         "council says the trust has had years to settle its accounts.\n\n"
         "A demand for unpaid taxes and fines of $640,000 is politically motivated, its lawyers said.\n\n"
-        "The trust, founded in 1998, runs sailing schools for children in six towns.\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "The trust, founded in 1998, runs sailing schools for children in six towns.\n"))
     ans = Answerer(s).ask("what's the size of the bill kelby officials handed the open harbour trust?")
     assert ans.found and "$640,000" in ans.text, ans.text
     verbatim(s, ans)

@@ -16,7 +16,7 @@ from bot.conversation import MAX_TURNS, Turn, read
 from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, article_store
 
 SAMPLES = ROOT / "bot" / "samples"
 
@@ -198,15 +198,13 @@ def test_two_replicas_answering_in_one_thread_both_keep_their_turns(tmp_path: ob
 
 def test_a_follow_up_asks_what_its_own_words_ask(tmp_path: Path) -> None:
     # after an answer full of names, "who was her agent?" is about an agent, not about those names
-    s = open_store(f"sqlite:///{tmp_path}/o.db")
-    (doc := tmp_path / "holt.txt").write_text(
+    s = article_store(tmp_path, (
         "Actress Mira Holt dies at 80\n\n"
         "Actress Mira Holt, known for her comic roles in the Harbour Lane films, has died at the age of 80.\n\n"
         "Holt starred in twelve Harbour Lane films, alongside fellow regulars Owen Pryce, Lucy Marsh, Ned Collier "
         "and Joan Aske.\n\n"
         "She also spent many years on the stage at the Kelby Playhouse, where she first appeared in 1961.\n\n"
-        "Her agent Tomas Lind said: \"She was the kindest person in any room.\"\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "Her agent Tomas Lind said: \"She was the kindest person in any room.\"\n"))
     age, films, agent = converse(s, "how old was mira holt when she died",
                                  "who were her fellow regulars in the harbour lane films", "who was her agent")
     assert "80" in age.text and "Owen Pryce" in films.text  # type: ignore[attr-defined]
@@ -215,14 +213,12 @@ def test_a_follow_up_asks_what_its_own_words_ask(tmp_path: Path) -> None:
 
 def test_who_answered_in_a_conversation_is_someone_new(tmp_path: Path) -> None:
     # after "Lord Ames' bill", the sentence naming Lord Ames does not answer "who spoke for the government?"
-    s = open_store(f"sqlite:///{tmp_path}/w.db")
-    (doc := tmp_path / "bill.txt").write_text(
+    s = article_store(tmp_path, (
         "Peer withdraws empty homes bill\n\n"
         "A Labour peer has withdrawn his bill on empty homes after it failed to win support.\n\n"
         "The bill would have let councils take over homes left empty for a year. But the government refused to "
         "back Lord Ames' Empty Homes Bill, saying it was too costly.\n\n"
-        "The housing minister, Lady Carr, said councils already had enough powers to act.\n")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(doc)])
+        "The housing minister, Lady Carr, said councils already had enough powers to act.\n"))
     first, who = converse(s, "what happened to lord ames' empty homes bill?", "Who spoke for the government?")
     assert first.found  # type: ignore[attr-defined]
     assert who.found and "Lady Carr" in who.text, who.text  # type: ignore[attr-defined]
