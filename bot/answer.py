@@ -15,8 +15,10 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from bot import wordnet
 from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
@@ -343,6 +345,9 @@ class Answerer:
             sources = ["~" + o.casefold() for o in outlets]
         names = [n for n in ([q.speaker] if q.speaker else []) + list(q.names) if n and n not in outlets]
         ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
+        if ev.missing:
+            q = ev.query = self._as_known(q, ev.missing, sources)
+            ev.missing = [n for n in ev.missing if n in q.names or n == q.speaker]
         ev.missing += self._unknown_names(q)
         ev.searched = self._searched(q, sources)
         st.lap("analysis")
@@ -440,10 +445,13 @@ class Answerer:
         if "*" in common_words():
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
+        wn = wordnet.shared()
         for t in q.terms:
             if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
                     or t in common_words():
                 continue
+            if wn is not None and (wn.is_common_word(t) or (t.endswith("in") and wn.knows(t + "g"))):
+                continue  # an English word the articles happen not to use ("shush"), or chat for one ("eyein")
             vocab = self.store.terms_like(t[:2])
             if vocab is None:
                 return []  # this store cannot tell: say nothing rather than guess
@@ -465,6 +473,34 @@ class Answerer:
             return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
+
+    def _as_known(self, q: Query, missing: list[str], sources: list[str] | None) -> Query:
+        """The question with each name no article mentions replaced by another name for it that one does
+        ("how many people live in Myanmar?" is searched as Burma when the articles say Burma)."""
+        for name in missing:
+            other = self._known_as(name, sources)
+            if other is None:
+                continue
+            log.info("no article mentions %r; searching for %r, another name for it", name, other)
+            gone = {w.casefold() for w in name.split()}
+            q = replace(q, names=tuple(other if n == name else n for n in q.names),
+                        speaker=other if q.speaker == name else q.speaker,
+                        terms=tuple(t for t in q.terms if t not in gone) + tuple(content_terms(other)),
+                        notes=q.notes + (f"{name} = {other}",))
+        return q
+
+    def _known_as(self, name: str, sources: list[str] | None = None) -> str | None:
+        """Another name for the same thing that an article mentions ("the Second World War" is "World War II"
+        there; "Burma" is "Myanmar"), from WordNet; None when it has none or none is mentioned."""
+        wn = wordnet.shared()
+        if wn is None:
+            return None
+        if wn.senses_of(name) != 1:
+            return None  # "Yank" is a Yankee, a Northerner or a jerk: only a name with one meaning has aliases
+        for other in wn.synonyms(name)[:8]:
+            if other[:1].isupper() and self._mentioned(other, sources):
+                return other
+        return None
 
     def _matches(self, expr: str, sources: list[str] | None) -> bool:
         if sources:  # a scoped channel must not learn what out-of-scope articles mention
