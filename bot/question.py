@@ -90,6 +90,27 @@ _HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|
                        r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"
                        r"cost)|what is the (?:size|number|amount|price|cost))\b")
 _WHERE = re.compile(r"^where\b")
+_HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
+# where "how many carry on films was she in" stops naming what it counts
+_COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
+                        "would", "can", "could", "should", "shall", "may", "might", "r"])
+_TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
+
+
+def _counted(low: str) -> tuple[str, ...]:
+    """What a count question counts, as stems: "how many carry on films was she in" -> carri, film; "how long
+    did it take" -> the units of time; () for other questions."""
+    m = _HOW_MANY_OF.match(low)
+    if m:
+        words = []
+        for w in m.group(1).split():
+            if w in _COUNT_END:
+                break
+            words.append(w)
+        return tuple(stem(w) for w in content_terms(" ".join(words)))[:2]
+    if low.startswith("how long") and not low.startswith("how long ago"):
+        return tuple(stem(u) for u in _TIME_UNITS)
+    return ()
 _EVENT = re.compile(r"^(?:so )?what(?:'s| has| had| is)? (?:happened|happening|happens|became|came) (?:to|with|of|at|in)\b")
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
 _MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
@@ -148,6 +169,7 @@ class Query:
     names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
     phrases: tuple[str, ...] = ()  # quoted phrases
     years: tuple[str, ...] = ()  # years and numbers the answer must hold
+    counted: tuple[str, ...] = ()  # stems of what "how many …" / "how long" counts ("films", or units of time)
     context: tuple[str, ...] = ()  # words carried over from earlier turns (lower weight)
     notes: tuple[str, ...] = field(default=())  # how the question was read, for logs and not-found replies
 
@@ -419,7 +441,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "event"
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
-    q = dict(base, names=names, terms=terms, answer_type=answer_type)
+    q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))
     m = _ROLE_OF.match(low)
     if m:
         who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon)

@@ -17,7 +17,7 @@ from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
 from bot.quotes.words import NON_PERSON
-from bot.search import Retriever, Span, type_bonus
+from bot.search import Retriever, Span, answers_type, type_bonus
 from bot.spans import (
     balanced,
     gives_reason,
@@ -366,14 +366,14 @@ class Selector:
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
-            if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
+            if q.answer_type in {"when", "number", "money"} and not any(answers_type(q, s.text) for s in keep):
                 # "when is it opening?": the date is often in another sentence of the same article
-                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
+                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and answers_type(q, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
                 if not typed:
                     # the figure may be in a passage that shares no word with the question ("the size of the bill"
                     # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
-                    near = typed_near(self._text(keep[0]), keep[0], lambda t: bool(type_bonus(q.answer_type, t)))
+                    near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t))
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
             if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} \
@@ -415,7 +415,7 @@ class Selector:
             # a person: "the International Monetary Fund" is no answer to who will run the bank
             return any(len(w) >= 2 and w[-1] not in asked and not set(w) <= asked and not set(w) & NON_PERSON
                        for w in words)
-        return bool(type_bonus(q.answer_type, text))
+        return answers_type(q, text)
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic; the

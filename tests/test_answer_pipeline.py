@@ -255,3 +255,18 @@ def test_a_figure_asked_for_comes_from_the_answering_article_even_in_other_words
     ans = Answerer(s).ask("what's the size of the bill kelby officials handed the open harbour trust?")
     assert ans.found and "$640,000" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_how_many_answer_counts_what_was_asked_not_a_year(tmp_path: Path) -> None:
+    # the article's first sentences hold an age and years; the count of films comes later
+    s = article_store(tmp_path, (
+        "Stage actress Mara Lindqvist dies\n\n"
+        "Mara Lindqvist, known for her comic roles, has died at the age of 74, her family said.\n\n"
+        "She made her film debut in 1961 and joined the Harbour Players company in 1966, where she met her husband.\n\n"
+        "Lindqvist appeared in eleven of the Saltmarsh comedy films, alongside fellow regulars Tom Avery and "
+        "June Pike.\n\n"
+        "She also spent a decade in the radio serial The Quayside.\n"))
+    # the sentence sharing most words with the question has only years: it is no count
+    ans = Answerer(s).ask("how many films was Lindqvist in after her film debut with the Harbour Players")
+    assert ans.found and "eleven of the Saltmarsh comedy films" in ans.citations[0].text, ans.text
+    verbatim(s, ans)

@@ -141,3 +141,13 @@ def test_a_full_name_typed_in_lower_case_is_a_name_even_of_common_words() -> Non
                 is_common=lambda w: w in {"gordon", "brown", "rich"})
     assert q.names == ("Gordon Brown",)
     assert analyse("is the brown envelope still there", lexicon, is_common=lambda w: w == "brown").names == ()
+
+
+def test_a_count_question_knows_what_it_counts() -> None:
+    from bot.question import analyse, stem
+
+    assert analyse("how many carry on films was she in").counted == (stem("carry"), stem("films"))
+    assert analyse("How many of the job cuts are in IT?").counted == (stem("job"), stem("cuts"))
+    assert stem("hours") in analyse("how long did it take to sell out").counted
+    assert analyse("how long ago did it open").counted == ()
+    assert analyse("what did she say about films").counted == ()
