@@ -84,7 +84,11 @@ _ASKS_OUTLET = re.compile(r"^(?:which|what|who)(?: \w+)? (?:paper|newspaper|agen
                          r"site|website|magazine|wire|station|publication|tabloid)s?\b")
 _WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
                   r"what (?:made|makes|caused|causes|led|drove|drives))\b")
-_HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+")
+_HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+\b(?! (?:[\w'’-]+ ){0,4}"
+                  # "how did Tokyo react?" asks for a reaction, not a means
+                  r"(?:react|reacted|respond|responded|feel|felt|view|viewed|see|saw|regard|regarded|take|took|"
+                  r"receive|received|greet|greeted|reply|replied|rate|rated|judge|judged|assess|assessed|describe|"
+                  r"described|characteri[sz]e|characteri[sz]ed|answer|answered)\b)")
 _WHEN = re.compile(r"^(?:when|what (?:year|date|day|month|time)|since when|by when|how long ago)\b")
 _HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|what (?:percentage|"
                        r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"

@@ -122,6 +122,19 @@ class WordNet:
                 out += [x.replace("_", " ") for x in words if x.lower() != w.lower()]
         return list(dict.fromkeys(out))
 
+    def kinds(self, word: str, senses: int = 3) -> set[int]:
+        """What kind of thing a noun names, as the offsets of its classes one and two steps up ("tokyo" and
+        "seoul" are both a national capital; "china" and "russia" both a country) over its first senses."""
+        w = word.strip().replace(" ", "_").lower()
+        out: set[int] = set()
+        for base in self.base_forms(w, "n"):
+            for off in self._offsets("n", base)[:senses]:
+                up = _broader(self, off)
+                out.update(up)
+                for u in up:
+                    out.update(_broader(self, u))
+        return out
+
     # -- file access -------------------------------------------------------------------------
     def _offsets(self, pos: str, lemma: str) -> list[int]:
         line = self._index_line(pos, lemma)
@@ -190,6 +203,18 @@ def _synset_cached(wn: WordNet, pos: str, offset: int) -> list[str]:
         return [head[4 + 2 * i].split("(")[0] for i in range(int(head[3], 16))]
     except (IndexError, ValueError):
         return []
+
+
+@lru_cache(maxsize=20_000)
+def _broader(wn: WordNet, offset: int) -> tuple[int, ...]:
+    """A noun synset's hypernyms and instance hypernyms (the classes it belongs to)."""
+    head = wn._read_data_line("n", offset).split(" | ", 1)[0].split()
+    try:
+        i = 4 + 2 * int(head[3], 16)
+        return tuple(int(head[i + 2 + 4 * j]) for j in range(int(head[i]))
+                     if head[i + 1 + 4 * j] in ("@", "@i") and head[i + 3 + 4 * j] == "n")
+    except (IndexError, ValueError):
+        return ()
 
 
 def _map(path: Path) -> mmap.mmap:

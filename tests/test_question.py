@@ -151,3 +151,14 @@ def test_a_count_question_knows_what_it_counts() -> None:
     assert stem("hours") in analyse("how long did it take to sell out").counted
     assert analyse("how long ago did it open").counted == ()
     assert analyse("what did she say about films").counted == ()
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("how did tokyo react to the visit", None), ("How did the Kremlin rate the talks?", None),
+    ("how did the americans take it", None), ("How did Kim get to Beijing?", "how"),
+    ("how is China getting fuel into North Korea", "how"),
+])
+def test_how_someone_reacted_is_not_a_means(question: str, expected: str | None) -> None:
+    from bot.question import analyse
+
+    assert analyse(question).answer_type == expected
