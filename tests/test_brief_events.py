@@ -166,6 +166,43 @@ def test_an_article_months_later_starts_its_own_story(store: SQLiteStore) -> Non
     assert [s for s in stories if [d.id for d in s.documents] == [later]]
 
 
+MAYOR = """Ilse Varga elected mayor of Kelby
+
+Ilse Varga, who chairs the Kelby canal trust, was elected mayor of Kelby on Friday with 61 per cent of the vote,
+the first woman to hold the office.
+
+Varga promised cheaper bus fares and a new school; the canal trust will choose a new chair at the Marrow lock
+offices next month. Tomas Ruel, the trust's engineer, congratulated her.
+"""
+
+
+def test_another_event_sharing_the_names_splits_off_once_leads_are_embedded(tmp_path: Path) -> None:
+    # the same town, lock, people and day as the floodgate reports: by names and words alone the election
+    # joins their story; what the leads mean (the real model) tells the two events apart
+    from bot.embed import OnnxMiniLM, embed_pending
+    from bot.story_index import StoryIndex
+
+    def canal_and_mayor(name: str, embed: bool, meaning: bool = True) -> dict[str, int]:
+        s = open_store(f"sqlite:///{tmp_path}/{name}.db")
+        for loc, text, outlet in (("/news/gazette/floodgate.txt", GAZETTE, "Kelby Gazette"),
+                                  ("/news/courier/barges.txt", COURIER, "Harbour Courier"),
+                                  ("/news/courier/mayor.txt", MAYOR, "Harbour Courier")):
+            put(s, loc, text, outlet, "2031-01-10")
+        if embed:
+            assert embed_pending(s, model) > 0
+        StoryIndex(s, meaning=meaning).catch_up()
+        sizes = {d.title: len(st.documents) for st in BriefBuilder(s).stories() for d in st.documents}
+        s.close()
+        return sizes
+
+    model = OnnxMiniLM()
+    assert set(canal_and_mayor("words", embed=False).values()) == {3}  # one "story" of two events
+    assert canal_and_mayor("told-not-to", embed=True, meaning=False)["Ilse Varga elected mayor of Kelby"] == 3
+    assert canal_and_mayor("meaning", embed=True) == {
+        "Floodgate failure shuts Kelby canal": 2, "Barges stranded as Marrow lock gate breaks": 2,
+        "Ilse Varga elected mayor of Kelby": 1}
+
+
 def test_topic_selects_stories_about_it_not_mentioning_it(store: SQLiteStore) -> None:
     put(store, "/news/rell/library.txt", FOOTBALL_ONCE)
     put(store, "/news/rell/manager.txt", FOOTBALL)
