@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.brief import BriefBuilder
-from bot.brief_rules import leads_with_reference, named_speaker, outlet_name
+from bot.brief_rules import (
+    leads_with_reference,
+    named_speaker,
+    outlet_name,
+    person_words_from_an_organisation,
+    reported,
+)
 from bot.domain import Brief
 from bot.ingest.pipeline import Ingester
 from bot.llm.openai_brief import OpenAISummarizer
@@ -32,7 +38,7 @@ from bot.llm.openai_compat import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.quotes import extract_quotes
 from bot.store import open_store
-from bot.stories import group
+from bot.stories import group, terms
 from bot.story_index import StoryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,14 +122,26 @@ def _span(docs: list[Any]) -> str:
     return dates[0] if dates[0] == dates[-1] else f"{dates[0]}..{dates[-1]}"
 
 
+def _same_words(a: str, b: str) -> bool:
+    wa, wb = set(terms(a)), set(terms(b))
+    return len(wa & wb) >= 0.8 * max(1, min(len(wa), len(wb)))
+
+
 def _report(label: str, brief: Brief, docs_of: dict[int, list[Any]]) -> None:
     points = [k for st in brief.stories for k in st.key_points]
     pronoun = sum(1 for k in points if leads_with_reference(k.citations[0].text))
-    speakers = [q.speaker for st in brief.stories for q in st.quotes]
-    bad = [s for s in speakers if not named_speaker(s)]
+    unreported = sum(1 for k in points if not all(reported(c.text) for c in k.citations))
+    quotes = [q for st in brief.stories for q in st.quotes]
+    bad = [q.speaker for q in quotes if not named_speaker(q.speaker)]
+    twice = sum(1 for st in brief.stories for i, q in enumerate(st.quotes)
+                if any(_same_words(q.text, o.text) for o in st.quotes[:i]))
+    odd = sum(1 for q in quotes if person_words_from_an_organisation(q.speaker, q.text)
+              or not q.text.lstrip("“\"'‘…. ([")[:1].isupper())
     diffs = [d for st in brief.stories for d in st.differences if d.topic.startswith("The reports")]
-    print(f"\n{label}: {len(brief.stories)} stories; pronoun-led points {pronoun}/{len(points)} (target 0); "
-          f"quote speakers that are not names {len(bad)}/{len(speakers)} (target 0){' ' + str(bad) if bad else ''}; "
+    print(f"\n{label}: {len(brief.stories)} stories; points leaning on a sentence not shown {pronoun}/{len(points)} "
+          f"(target 0); points that report nothing (first person, exclamation, line-up) {unreported}/{len(points)}; "
+          f"quote speakers that are not names {len(bad)}/{len(quotes)} (target 0){' ' + str(bad) if bad else ''}; "
+          f"quotes shown twice {twice}, fragments or a body's 'I' {odd}; "
           f"figure differences {len(diffs)} ({len(diffs) / max(1, len(brief.stories)):.2f} per story)")
     for st in brief.stories:
         docs = docs_of[st.story_id]

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import App
 from bot.brief import BriefBuilder
-from bot.brief_rules import leads_with_reference, named_speaker, speaker_name
+from bot.brief_rules import leads_with_reference, named_speaker, names_someone, reported, speaker_name
 from bot.config import Settings
 from bot.domain import StoryBrief
 from bot.llm.openai_brief import OpenAISummarizer
@@ -146,6 +146,79 @@ def test_pronoun_led_and_back_referencing_sentences_are_recognised() -> None:
     assert not leads_with_reference("The union said that workers would strike on Monday.")
     assert not leads_with_reference("This year the canal carried more grain than ever.")
     assert not leads_with_reference("Kim's arrival added drama to an event that showed how much had changed.")
+
+
+CAPTAIN = """Kelby rugby club names Ana Sorel captain
+
+Kelby rugby club named flanker Ana Sorel as captain on Monday, the first woman to lead the side in its 90-year
+history.
+
+Coach Piet Maren said Sorel had earned the role after two seasons as vice-captain. Sorel replaces Tomas Brek, who
+retired in March after a knee injury.
+
+"I am proud and a little nervous about leading this side," said Ana Sorel.
+
+Kelby: Sorel (capt), Brek, Maren, Olsen, Vidal, Hart, Crane, Moss, Pike, Lund, Rowe, Tait, Ford.
+
+What a great choice! We have waited years for a captain like Ana Sorel at Kelby rugby club.
+
+I think the club should have picked Olsen, who has played for Kelby rugby club for a decade.
+"""
+
+CAPTAIN_ELSEWHERE = """Sorel to lead Kelby rugby side
+
+Flanker Ana Sorel will captain Kelby rugby club, the club announced on Monday, after Tomas Brek retired in March.
+
+"I am proud and a little nervous about leading this side," said Piet Maren.
+
+"I never expected to play again after the injury," the Kelby Rugby Board said.
+
+"higher wages, better pitches and more games for everyone at the club," said Dan Horak.
+
+Sorel will lead the Kelby side for the first time against Rellbridge on Saturday.
+"""
+
+
+def test_points_are_reported_sentences_and_quotes_are_said_once_by_a_person(tmp_path: Path) -> None:
+    # a readers' comments tail and a team line-up report nothing; one quote two articles give to two people is
+    # shown once; an "I" given to a board and a fragment of a chant are no quotes to show
+    s = open_store(f"sqlite:///{tmp_path}/c.db")
+    put(s, "/news/gazette/captain.txt", CAPTAIN, "Kelby Gazette", "2031-02-03")
+    put(s, "/news/courier/captain.txt", CAPTAIN_ELSEWHERE, "Harbour Courier", "2031-02-03")
+    (st,) = BriefBuilder(s)().stories
+    points = " ".join(k.text for k in st.key_points)
+    assert st.key_points and "Sorel (capt)" not in points and "great choice" not in points
+    assert "should have picked" not in points and "We have waited" not in points
+    said = [(q.speaker, q.text) for q in st.quotes]
+    assert [q for _, q in said].count("I am proud and a little nervous about leading this side") == 1
+    assert all(who != "Kelby Rugby Board" and not text.startswith("higher") for who, text in said)
+
+
+def test_sentences_that_lean_on_what_came_before() -> None:
+    for s in ["Now they say the only tax rise they want is a new band for top earners.",
+              "Should he win the election, he has earmarked £4bn for tax cuts.",
+              "In what the party had hoped would be a show of unity, he is due to speak in London.",
+              "On Thursday he is due to announce which seat he will fight.",
+              "Fellow shareholders Atticus Capital and TCI have also expressed doubts.",
+              "Other nominees in the best actress category include Kate Winslet.",
+              "Among other British talent, composer Andrew Lloyd Webber was nominated.",
+              "In another change to the side, Ben Kay replaces Steve Borthwick.",
+              "The IAAF issued an official warning to the trio last year.",
+              "Mr Glazer hopes this will lead to a formal bid being accepted.",
+              "President Putin also suggested that China could play a role.",
+              "Prices rose in March too."]:
+        assert leads_with_reference(s), s
+    for s in ["Speaking on Tuesday, President Putin said Baikal was owned by investors.",
+              "Workers said they would strike on Monday.",
+              "After Ana Sorel resigned, she was replaced by Tomas Brek.",
+              "On Thursday, Mr Smith said he would go."]:
+        assert not leads_with_reference(s), s
+    assert not reported("We wants quality schools, top hospitals and less taxes.")
+    assert not reported("Thank goodness that he has gone - now the party has a chance!")
+    assert not reported("Abbott, Balshaw, Borthwick, A Brown, Chuter, Cohen, Corry, Cueto, Dawson, Ellis.")
+    assert reported('Stops in Shrewsbury, Dorset, Liverpool, Manchester and London are planned, the party said.')
+    assert reported('"We will win," said Ana Sorel.')
+    assert names_someone("Reports say Standard Life may seek a vote.") and not names_someone("No date has been set.")
 
 
 def test_quote_speakers_are_names(store: SQLiteStore) -> None:
