@@ -224,7 +224,7 @@ def cmd_doctor(a: argparse.Namespace) -> int:
 # -- sources --------------------------------------------------------------------------------
 def cmd_sources(a: argparse.Namespace) -> int:
     from bot.config import MAX_POLL, parse_duration
-    from bot.ingest.pipeline import is_url
+    from bot.ingest.pipeline import MAX_OUTLET, is_url
 
     app = _app()
     try:
@@ -236,11 +236,17 @@ def cmd_sources(a: argparse.Namespace) -> int:
                 return 2
             kind = "url" if is_url(loc) else ("folder" if Path(loc).is_dir() else "file")
             every = parse_duration(a.every, "--every", MAX_POLL) if a.every else app.settings.poll_every
-            s = store.add_source(kind, loc, every)
+            outlet = " ".join((a.outlet or "").split()) or None
+            if a.outlet is not None and (outlet is None or len(outlet) > MAX_OUTLET):
+                print(f"briefbot: --outlet {a.outlet[:40]!r} must name the publication in 1 to {MAX_OUTLET} "
+                      "characters, e.g. --outlet 'Kelby Gazette'", file=sys.stderr)
+                return 2
+            s = store.add_source(kind, loc, every, outlet)
             if a.json:
                 _print_json(s.to_json())
             else:
-                print(f"source {s.id}: {s.kind} {s.location}, polled every {_human_seconds(s.every_seconds)}")
+                named = f", shown as “{s.outlet}”" if s.outlet else ""
+                print(f"source {s.id}: {s.kind} {s.location}, polled every {_human_seconds(s.every_seconds)}{named}")
         elif a.action == "remove":
             s2 = store.remove_source(a.location)
             if s2 is None:
@@ -258,7 +264,8 @@ def cmd_sources(a: argparse.Namespace) -> int:
                     state = f"last polled {s.last_polled}" if s.last_polled else "not polled yet"
                     if s.last_error:
                         state += f"; last error: {s.last_error}"
-                    print(f"{s.id:>3}  {s.kind:<6} every {_human_seconds(s.every_seconds):<5} {s.location}  ({state})")
+                    named = f"“{s.outlet}” " if s.outlet else ""
+                    print(f"{s.id:>3}  {s.kind:<6} every {_human_seconds(s.every_seconds):<5} {named}{s.location}  ({state})")
     finally:
         app.close()
     return 0
@@ -740,6 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = ss.add_parser("add", help="add a folder, file, feed or page")
     add.add_argument("location", metavar="PATH|URL")
     add.add_argument("--every", help="polling interval, e.g. 30m, 2h (default BRIEFBOT_POLL_EVERY)")
+    add.add_argument("--outlet", metavar="NAME", help="the publication its articles come from, as briefs and answers "
+                     "name it (e.g. a folder of one paper's files); kept when the source is added again without it")
     add.add_argument("--json", action="store_true")
     rm = ss.add_parser("remove", help="stop polling a source (its documents stay)")
     rm.add_argument("location", metavar="ID|LOCATION")

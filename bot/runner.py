@@ -28,7 +28,7 @@ def poll_source(app: App, source: SourceRow) -> RunReport:
     """Ingest one registered source, carrying its conditional-GET state, and record the outcome."""
     state = SourceState(source.etag, source.last_modified, untrusted=source.kind == CHAT_SOURCE_KIND)
     report = app.ingester().ingest([source.location], trigger=f"source:{source.id}", source_id=source.id,
-                                   state=state)
+                                   state=state, outlet=source.outlet)
     errors = [i for i in report.items if i.outcome == "skipped"]
     last_error = f"{errors[0].location}: {errors[0].reason}" if errors and len(errors) == len(report.items) else None
     app.store.update_source(source.id, etag=state.etag, last_modified=state.last_modified,

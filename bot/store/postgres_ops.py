@@ -190,6 +190,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE llm_calls ADD COLUMN server TEXT;
     ALTER TABLE llm_calls ADD COLUMN structured TEXT;
     """,
+    # 10: the name the operator gives a source's outlet (`sources add --outlet`), set on what its polls store
+    "ALTER TABLE sources ADD COLUMN outlet TEXT",
 ]
 
 # pg_advisory_xact_lock key for story assignment: b"stories!" as a big-endian int64.
@@ -445,13 +447,14 @@ class PostgresOpsMixin(BriefRecords, StoryRecords, VectorRecords):
             (platform, channel))]
 
     # -- sources -----------------------------------------------------------------------------
-    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:
-        """Register a source (or change its kind and interval)."""
+    def add_source(self, kind: str, location: str, every_seconds: int, outlet: str | None = None) -> SourceRow:
+        """Register a source (or change its kind, interval and, when given, its outlet name)."""
         with self._tx() as tx:
             r = tx.execute(
-                "INSERT INTO sources (kind, location, every_seconds, added) VALUES (%s,%s,%s,%s)"
-                " ON CONFLICT (location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind"
-                " RETURNING *", (kind, location, every_seconds, _now().isoformat())).fetchone()
+                "INSERT INTO sources (kind, location, every_seconds, added, outlet) VALUES (%s,%s,%s,%s,%s)"
+                " ON CONFLICT (location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind,"
+                " outlet = COALESCE(excluded.outlet, sources.outlet)"
+                " RETURNING *", (kind, location, every_seconds, _now().isoformat(), outlet)).fetchone()
         assert r is not None
         return SourceRow(**r)
 

@@ -210,6 +210,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE llm_calls ADD COLUMN server TEXT;
     ALTER TABLE llm_calls ADD COLUMN structured TEXT;
     """,
+    # 10: the name the operator gives a source's outlet (`sources add --outlet`), set on what its polls store
+    "ALTER TABLE sources ADD COLUMN outlet TEXT",
 ]
 
 
@@ -603,12 +605,14 @@ class SQLiteStore(SQLiteOpsMixin):
         return [quote_row(r) for r in self._conn().execute(sql, args)]
 
     # -- sources -----------------------------------------------------------------------------
-    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:
+    def add_source(self, kind: str, location: str, every_seconds: int, outlet: str | None = None) -> SourceRow:
+        """Register a source (or change its kind, interval and, when given, its outlet name)."""
         with self._tx() as tx:
             tx.execute(
-                "INSERT INTO sources (kind, location, every_seconds, added) VALUES (?,?,?,?)"
-                " ON CONFLICT(location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind",
-                (kind, location, every_seconds, now()),
+                "INSERT INTO sources (kind, location, every_seconds, added, outlet) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind,"
+                " outlet = COALESCE(excluded.outlet, sources.outlet)",
+                (kind, location, every_seconds, now(), outlet),
             )
             r = tx.execute("SELECT * FROM sources WHERE location = ?", (location,)).fetchone()
         return SourceRow(**dict(r))

@@ -71,6 +71,18 @@ class VectorRecords:
             out.extend((int(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in map(_tuple, rows))
         return out
 
+    def lead_vectors(self, doc_ids: list[int], passages: int) -> list[tuple[int, str, bytes]]:
+        """Every model's vectors of the first `passages` passages of these documents: (doc id, model, vector bytes)."""
+        out: list[tuple[int, str, bytes]] = []
+        for i in range(0, len(doc_ids), 5_000):
+            chunk = list(doc_ids[i:i + 5_000])
+            rows = self._conn().execute(
+                "SELECT p.doc_id, v.model, v.vec FROM passage_vectors v JOIN passages p ON p.id = v.passage_id"
+                f" WHERE p.ordinal < {self.MARK} AND p.doc_id IN ({self._marks(len(chunk))})",
+                (passages, *chunk)).fetchall()
+            out.extend((int(r[0]), str(r[1]), bytes(r[2])) for r in map(_tuple, rows))
+        return out
+
     def _marks(self, n: int) -> str:
         return ",".join([self.MARK] * n)
 
