@@ -481,9 +481,9 @@ def test_brief_command(http: str, fake: FakeSlack, service: RecordingService) ->
 
 
 @pytest.mark.parametrize("text,expect,call", [
-    ("08:00 Europe/Berlin harbour strike", "every day at *08:00* (Europe/Berlin) about _harbour strike_",
+    ("08:00 Europe/Berlin harbour strike", "every day at *08:00* (Europe/Berlin) about “harbour strike”",
      ("subscribe", "08:00", "Europe/Berlin", "harbour strike", "daily")),
-    ("7:30 Europe/Paris weekdays", "on weekdays at *7:30*", ("subscribe", "7:30", "Europe/Paris", None, "weekdays")),
+    ("7:30 Europe/Paris weekdays", "on weekdays at *07:30*", ("subscribe", "07:30", "Europe/Paris", None, "weekdays")),
     ("08:00 Mars/Olympus", "Unknown timezone 'Mars/Olympus'", ("subscribe", "08:00", "Mars/Olympus", None, "daily")),
     ("08:00", "Add a timezone", None),
     ("tomorrow please", "I didn't understand", None),
@@ -772,7 +772,7 @@ def test_real_core_subscribes_briefs_and_posts_the_digest_through_slack(fake: Fa
             assert bot.drain(30)
 
         slash("/digest", "08:00 UTC tram")
-        assert "every day at *08:00* (UTC) about _tram_" in fake.of("response_url")[-1].body["text"]
+        assert "every day at *08:00* (UTC) about “tram”" in fake.of("response_url")[-1].body["text"]
         [sub] = store.list_subscriptions("slack", "C1")
         assert (sub.time_of_day, sub.timezone, sub.topic, sub.created_by) == ("08:00", "UTC", "tram", "U1")
         slash("/brief", "harbour")
