@@ -18,7 +18,7 @@ from bot.ingest.pipeline import FetchOutcome, Ingester, SourceState
 from bot.store import Store, open_store
 
 if TYPE_CHECKING:
-    from bot.adapters.discord_bot import DiscordRunner
+    from bot.adapters.discord_run import DiscordRunner
     from bot.adapters.slack import SlackStarter
     from bot.answer import Answerer
     from bot.brief import BriefBuilder
@@ -266,7 +266,8 @@ class App:
         s = self.settings
         if not s.discord_token:
             return None
-        from bot.adapters.discord_bot import DiscordBot, DiscordRunner
+        from bot.adapters.discord_bot import DiscordBot
+        from bot.adapters.discord_run import DiscordRunner
 
         bot = DiscordBot(core, guild_id=s.discord_guild_id, linker=self.linker(),
                          message_content=s.discord_message_content)

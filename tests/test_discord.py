@@ -19,7 +19,8 @@ import pytest
 import yarl
 
 from bot.adapters import discord_render as render
-from bot.adapters.discord_bot import ERROR_TEXT, ChannelPermissionError, DiscordRunner, run_discord
+from bot.adapters.discord_bot import ERROR_TEXT, ChannelPermissionError
+from bot.adapters.discord_run import DiscordRunner, run_discord
 from bot.domain import (
     Answer,
     Brief,
