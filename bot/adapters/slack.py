@@ -24,6 +24,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.adapters import commands
 from bot.adapters import slack_render as render
 from bot.adapters.runtime import Workers
+from bot.adapters.slack_home import SlackHome
 from bot.adapters.slack_http import TOKEN_REFUSED, Reply, SlackHTTP, SlackRunner, SlackStarter
 from bot.adapters.slack_post import SlackPoster, SlackPostError, make_client, page_links
 from bot.domain import Brief, Channel
@@ -147,9 +148,7 @@ class SlackBot:
         app.command("/digest")(self._on_digest)
         app.command("/source")(self._on_source)
         app.command("/briefbot")(self._on_help)
-        app.event("app_home_opened")(self._on_home)
-        app.event("member_joined_channel")(self._on_joined)
-        app.action(render.HOME_DIGEST_OFF)(self._on_home_digest_off)
+        SlackHome(self).register(app)
         app.command(re.compile(r"^/"))(self._on_help)
         app.action(render.FEEDBACK_HELPFUL)(self._on_feedback)
         app.action(render.FEEDBACK_NOT_HELPFUL)(self._on_feedback)
@@ -379,73 +378,6 @@ class SlackBot:
     def _on_help(self, ack: Callable[..., None]) -> None:
         """`/briefbot` (help or anything else), or a command the bot does not know: what it can do, to the asker."""
         ack(**HELP)
-
-    # ---- App Home and onboarding --------------------------------------------------------------------------
-
-    def _on_home(self, event: dict[str, Any], context: BoltContext) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
-            return
-        self._submit(self._publish_home, str(event["user"]))
-
-    def _member_channels(self, user: str) -> list[str] | None:
-        """The channels (public and private) `user` is in that the bot can see; None when Slack will not say,
-        so the Home tab shows no channel rather than channels the user may not be in."""
-        out: list[str] = []
-        cursor = None
-        try:
-            for _ in range(10):  # at most 2,000 channels
-                resp = self.client.users_conversations(user=user, types="public_channel,private_channel",
-                                                       exclude_archived=True, limit=200, cursor=cursor)
-                channels: list[dict[str, Any]] = resp.get("channels") or []
-                out += [str(c["id"]) for c in channels]
-                cursor = (resp.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-        except SlackApiError as e:
-            log.warning("slack: could not list %s's channels for the Home tab (%s): add the channels:read and "
-                        "groups:read scopes", user, e.response.get("error"))
-            return None
-        return out
-
-    def _publish_home(self, user: str) -> None:
-        try:
-            member_of = self._member_channels(user) or []
-            rows = []
-            latest: tuple[str, Any, str | None] | None = None
-            for channel_id in member_of:
-                where = Channel("slack", channel_id)
-                subs = self.service.subscriptions(where)
-                scope = self.service.channel_scope(where)
-                rows.append((channel_id, subs, scope))
-                brief = self.service.latest_brief(where)
-                if brief is not None and (latest is None or brief.created > latest[1].created):
-                    url = self.linker.brief_url(brief.id, where) if self.linker is not None else None
-                    latest = (channel_id, brief, url)
-            self.client.views_publish(user_id=user, view=render.render_home(rows, latest))
-        except Exception:
-            log.exception("publishing the Home tab for %s failed", user)
-
-    def _on_home_digest_off(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        self._submit(self._home_digest_off, str((body.get("user") or {}).get("id") or ""), str(action.get("value", "")))
-
-    def _home_digest_off(self, user: str, channel_id: str) -> None:
-        if channel_id not in (self._member_channels(user) or []):  # only a member may stop a channel's digest
-            log.warning("slack: %s asked to stop the digest of %s, a channel they are not in", user, channel_id)
-        else:
-            removed = self.service.unsubscribe(Channel("slack", channel_id, user))
-            log.info("slack: %s stopped %d digest(s) of %s from the Home tab", user, removed, channel_id)
-        self._publish_home(user)
-
-    def _on_joined(self, event: dict[str, Any], context: BoltContext) -> None:
-        if event.get("user") and event.get("user") == context.bot_user_id:
-            self._submit(self._greet, str(event.get("channel", "")))
-
-    def _greet(self, channel_id: str) -> None:
-        try:
-            self._post(channel_id, None, render.render_notice(commands.greeting(render.DIALECT)))
-        except Exception:
-            log.exception("could not greet channel %s", channel_id)
 
     # ---- buttons and errors -------------------------------------------------------------------------------
 
