@@ -375,10 +375,45 @@ def _render_answer(ans: Any) -> None:
         c.print(f"  ({ans.why})", style="dim", markup=False)
 
 
+ANSWER_WRITE_WAIT = 2.0  # seconds ask and chat wait to record an answer or a turn behind another process's write
+CLI_CHANNEL = ("cli", "terminal")  # the Channel of ask and chat: its answers are recorded as the terminal's
+
+
+class _NotKept:
+    """Hears of an answer or turn the store could not keep and says so once: the answer is printed regardless."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.told = what, False
+
+    def __call__(self, _item: str, e: Exception) -> None:
+        if not self.told:
+            self.told = True
+            failure = explain_failure(e)
+            print(f"briefbot: {self.what} is not being saved: {failure[1] if failure else f'{type(e).__name__}: {e}'}",
+                  file=sys.stderr)
+
+
+def _answering_app() -> App:
+    """The app for ask and chat: answering only reads; the record it keeps of an answer waits at most
+    ANSWER_WRITE_WAIT behind another process's write (an ingest), not the whole BRIEFBOT_DB_BUSY_TIMEOUT."""
+    import dataclasses
+
+    from bot.app import App
+    from bot.config import Settings
+
+    settings = Settings.from_env()
+    return App.from_settings(dataclasses.replace(settings, db_busy_timeout=min(settings.db_busy_timeout,
+                                                                               ANSWER_WRITE_WAIT)))
+
+
 def cmd_ask(a: argparse.Namespace) -> int:
-    app = _app()
+    """One question through the Service, as a chat asks it: the answer is recorded like every chat answer."""
+    from bot.domain import Channel
+
+    app = _answering_app()
     try:
-        ans = app.answerer(a.backend).ask(" ".join(a.question), sources=a.source, since=_since(a.since))
+        core = app.core(a.backend, on_store_error=_NotKept("this answer"))
+        ans = core.ask(" ".join(a.question), Channel(*CLI_CHANNEL), sources=a.source, since=_since(a.since))
     finally:
         app.close()
     if a.json:
@@ -389,20 +424,18 @@ def cmd_ask(a: argparse.Namespace) -> int:
 
 
 def cmd_chat(a: argparse.Namespace) -> int:
-    """A conversation in the terminal: follow-ups ("Who is he?", "And Russia?") read in the light of the turns
-    before. With --json: one question a line on stdin, one answer object a line on stdout."""
+    """A conversation in the terminal through the Service: follow-ups ("Who is he?", "And Russia?") read in the
+    light of the turns before. With --json: one question a line on stdin, one answer object a line on stdout."""
     import uuid
 
-    from bot.conversation import MAX_TURNS, Turn, turns_from_rows
+    from bot.domain import Channel
 
-    app = _app()
-    answerer = app.answerer(a.backend)
+    app = _answering_app()
+    core = app.core(a.backend, on_store_error=_NotKept("this conversation"))
     key = f"cli:{a.conversation or uuid.uuid4().hex[:12]}"
-    turns = turns_from_rows(app.store.recent_turns(key, MAX_TURNS))
     c = _console()
-    saving = True
     if not a.json:
-        c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "
+        c.print(f"briefbot chat — {core.document_count():,} articles stored. Ask a question; follow-ups use "
                 "the conversation. Empty line or Ctrl-D to quit.")
     try:
         while True:
@@ -414,18 +447,7 @@ def cmd_chat(a: argparse.Namespace) -> int:
                 continue
             if not line or (not a.json and line in {"quit", "exit"}):
                 break
-            ans = answerer.ask(line, sources=a.source, turns=turns)
-            if ans.turn is not None:
-                turns = (turns + [Turn.from_json(ans.turn)])[-MAX_TURNS:]
-                if saving:
-                    try:
-                        app.store.add_turn(key, json.dumps(ans.turn))
-                    except Exception as e:  # the conversation goes on in memory; saving it is not worth a stop
-                        failure = explain_failure(e)
-                        if failure is None:
-                            raise
-                        saving = False
-                        print(f"briefbot: this conversation is not being saved: {failure[1]}", file=sys.stderr)
+            ans = core.ask(line, Channel(*CLI_CHANNEL), conversation=key, sources=a.source)
             if a.json:
                 _print_json(ans.to_json(), indent=None)
                 sys.stdout.flush()

@@ -260,3 +260,26 @@ def test_and_the_other_place_is_answered_about_that_place(tmp_path: Path) -> Non
     ans = answerer.ask("and tokyo?", turns=turns)
     assert ans.found and "urged restraint" in ans.citations[0].text, ans.text
     assert "provocative" not in ans.text, ans.text
+
+
+def test_a_conversation_goes_on_while_the_store_refuses_its_turns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from bot.core import Core
+
+    store = open_store(f"sqlite:///{tmp_path}/refusing.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(SAMPLES)])
+    heard: list[str] = []
+    core = Core(store, Answerer(store), on_store_error=lambda what, e: heard.append(what))
+    with sqlite3.connect(tmp_path / "refusing.db") as db:  # the turns table breaks under the bot
+        db.execute("ALTER TABLE conversation_turns RENAME TO gone")
+    first = core.ask("Who is Marta Quinlan?", conversation="cli:x")
+    follow = core.ask("What did she say about the guarantee?", conversation="cli:x")
+    assert first.found and follow.found and "Quinlan" in follow.text  # "she" still read in the light of turn one
+    assert heard == ["a turn of conversation cli:x"] * 2 and [t.question for t in core.turns("cli:x")] == [
+        "Who is Marta Quinlan?", "What did she say about the guarantee?"]
+    with sqlite3.connect(tmp_path / "refusing.db") as db:  # the store is back: the held turns are written first
+        db.execute("ALTER TABLE gone RENAME TO conversation_turns")
+    core.ask("And the cranes?", conversation="cli:x")
+    assert len(store.recent_turns("cli:x", 10)) == 3
+    store.close()
