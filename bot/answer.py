@@ -134,6 +134,7 @@ class Answerer:
         self.retriever.refresh(n_docs)  # one count per question, shared with retrieval
         reading = read(question, turns or [], self._most_similar if self.dense is not None else None)
         q = self.analyse(reading, n_docs)
+        q = self._as_known(q, sources)
         st.lap("analysis")
         if q.kind in {"help", "smalltalk"}:
             return self._canned(question, q)
@@ -345,9 +346,6 @@ class Answerer:
             sources = ["~" + o.casefold() for o in outlets]
         names = [n for n in ([q.speaker] if q.speaker else []) + list(q.names) if n and n not in outlets]
         ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
-        if ev.missing:
-            q = ev.query = self._as_known(q, ev.missing, sources)
-            ev.missing = [n for n in ev.missing if n in q.names or n == q.speaker]
         ev.missing += self._unknown_names(q)
         ev.searched = self._searched(q, sources)
         st.lap("analysis")
@@ -474,10 +472,12 @@ class Answerer:
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
 
-    def _as_known(self, q: Query, missing: list[str], sources: list[str] | None) -> Query:
+    def _as_known(self, q: Query, sources: list[str] | None) -> Query:
         """The question with each name no article mentions replaced by another name for it that one does
-        ("how many people live in Myanmar?" is searched as Burma when the articles say Burma)."""
-        for name in missing:
+        ("how many people live in Myanmar?" is searched as Burma when the articles say Burma): part of reading
+        the question, before any search."""
+        names = [n for n in dict.fromkeys(([q.speaker] if q.speaker else []) + list(q.names)) if n]
+        for name in [n for n in names if wordnet.shared() is not None and not self._mentioned(n, sources)]:
             other = self._known_as(name, sources)
             if other is None:
                 continue
