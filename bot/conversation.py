@@ -103,23 +103,26 @@ class Reading:
     near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
     avoid: list[str] = field(default_factory=list)  # "And Russia?": words of the subject it replaced...
     instead: list[str] = field(default_factory=list)  # ...and of the new one
+    known: list[str] = field(default_factory=list)  # "where was he born?": words of the person "he" stood for
     note: str = ""
 
 
 def _subject(turns: list[Turn], person: bool) -> str | None:
-    """The most recent subject a pronoun can stand for (a person for he/she; anything for it/its)."""
+    """The most recent subject a pronoun can stand for (a person for he/she, a thing for it/its); failing that,
+    the last subject of either kind ("Mary Poppins" reads as a person's name and is a musical)."""
     for t in reversed(turns):
-        if t.subject and (t.person or not person):
+        if t.subject and t.person == person:
             return t.subject
-    if person:  # no known person: the last named thing is the best guess
-        for t in reversed(turns):
-            if t.subject:
-                return t.subject
+    for t in reversed(turns):
+        if t.subject:
+            return t.subject
     return None
 
 
 def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     """'Where does she work?' -> 'Where does Jenny Town work?'; 'its deputy leader' -> 'Veritas's deputy leader'."""
+    # a reflexive names who its clause already names ("Is Lacroix himself staying on?", "did she do it herself")
+    text = re.sub(r"\s+(?:him|her|them|it)sel(?:f|ves)\b", "", text, flags=re.I)
     changed = False
     person = _subject(turns, person=True)
     if person and _PERSON_PRONOUN.search(text):
@@ -127,10 +130,12 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
             return f"{person}'s "
         new = re.sub(r"\b(?:his|hers)\b\s*", poss, text, flags=re.I)
         new = _NOUNISH_AFTER_HER.sub(poss, new)
-        new = re.sub(r"\b(?:he|she|him|her|himself|herself)\b", person, new, flags=re.I)
+        new = re.sub(r"\b(?:he|she|him|her)\b", person, new, flags=re.I)
         changed = new != text
         text = new
     thing = _subject(turns, person=False)
+    if thing and changed and thing == person:
+        thing = None  # "did he write it himself?": "it" is not the person "he" already is
     if thing and re.search(r"\bits\b", text, re.I):
         text = re.sub(r"\bits\b", f"{thing}'s", text, flags=re.I)
         changed = True
@@ -231,6 +236,7 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     rest = _LEADING_AND.sub("", text)
     started_with_link = rest != text
     resolved, changed = _replace_pronouns(rest, turns)
+    person = _subject(turns, person=True) if changed else None
     has_thing_ref = bool(_THING_PRONOUN.search(rest)) or bool(re.search(r"\b(?:else|again|too|also)\b", rest, re.I))
     own_names = [w for w in re.findall(r"\b[A-Z][\w'-]+", rest[1:] if rest else "")]
     short = len(content_terms(rest)) <= 3
@@ -240,7 +246,9 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
         pointing = bool(re.search(r"\b(?:that|this|those|these|the same)\s+(?!is\b|was\b|are\b|were\b)[a-z]+",
                                   rest, re.I))
         return Reading(resolved, context, docs, shown if other else [], follow_up=True, note="follow-up",
-                       avoid=avoid, pointing=pointing)
+                       avoid=avoid, pointing=pointing,
+                       known=[w for w in content_terms(person) if person and w.casefold() not in rest.casefold()]
+                       if person else [])
     return Reading(text)
 
 

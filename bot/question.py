@@ -170,7 +170,7 @@ class Query:
     clean: str = ""  # normalised: chat words expanded, fillers dropped
     speaker: str | None = None
     topic: str | None = None
-    answer_type: str | None = None  # when | number | money | where | who | why | how | event | outlets | None
+    answer_type: str | None = None  # when | number | money | age | where | who | why | how | event | outlets | None
     terms: tuple[str, ...] = ()  # content words, lower case, in order
     names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
     phrases: tuple[str, ...] = ()  # quoted phrases
@@ -436,7 +436,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     elif _WHEN.match(low):
         answer_type = "when"
     elif _HOW_MANY.match(low):
-        answer_type = "money" if _MONEY_WORDS.search(low) else "number"
+        answer_type = "age" if low.startswith("how old") else "money" if _MONEY_WORDS.search(low) else "number"
     elif _WHERE.match(low):
         answer_type = "where"
     elif _HOW.match(low):

@@ -247,6 +247,9 @@ class Retriever:
         return []
 
 
+# how old someone is: "Hingis, 24, said", "the 17-year-old", "aged 71", "at the age of 71"
+_AGE = re.compile(r"(?:[A-Z][\w'’-]+|\b(?:he|she)), \d{1,3},|\b\d{1,3}-year-old\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b|"
+                  r"\b\d{1,3} years? old\b|\bturn(?:s|ed)? \d{1,3}\b")
 _MONEY = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s+(?:million|billion|trillion)?\s*"
                     r"(?:euros?|dollars?|pounds?|yen|yuan|rupees?|francs?)\b", re.I)
 
@@ -313,5 +316,5 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "why": (0.12, lambda t: bool(_CAUSE.search(t))), "how": (0.3, lambda t: bool(_MEANS.search(t))),
     "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
     "when": (0.25, lambda t: bool(_YEAR.search(t) or _DATE.search(t))),
-    "number": (0.2, lambda t: bool(_NUMBER.search(t))),
+    "number": (0.2, lambda t: bool(_NUMBER.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
 }

@@ -39,6 +39,7 @@ DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (
 ANSWER_BUDGET = 880  # characters of cited text in a fact answer (the extractive composer's ceiling is 900)
 FOLLOW_UP_EVIDENCE = 0.6  # share of the usual evidence a follow-up needs inside the conversation's articles
 FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
+KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the words it asks with (1, 0.6, 0.25 measured)
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
@@ -247,6 +248,10 @@ class Selector:
         # "that think tank": the words of the turns it points back to count as much as its own
         weights = self.retriever.weights(q, context_weight=1.0 if reading.pointing else 0.4,
                                          context_share=None if reading.pointing else CONTEXT_SHARE)
+        for w in reading.known:
+            # "where was he born?": the person is who the conversation is about, "born" is what it asks
+            if stem(w) in weights:
+                weights[stem(w)] *= KNOWN_WEIGHT
         sents = self.retriever.sentences(q, hits, require=require, weights=weights)
         if reading.exclude:
             sents = [s for s in sents if not shown(s, reading.exclude)]
@@ -373,7 +378,7 @@ class Selector:
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
-            if q.answer_type in {"when", "number", "money"} and not any(answers_type(q, s.text) for s in keep):
+            if q.answer_type in {"when", "number", "money", "age"} and not any(answers_type(q, s.text) for s in keep):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and answers_type(q, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
@@ -383,7 +388,7 @@ class Selector:
                     near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t))
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
-            if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} \
+            if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets"} \
                     and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence

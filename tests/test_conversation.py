@@ -290,3 +290,27 @@ def test_a_conversation_goes_on_while_the_store_refuses_its_turns(tmp_path: Path
     core.ask("And the cranes?", conversation="cli:x")
     assert len(store.recent_turns("cli:x", 10)) == 3
     store.close()
+
+
+BRANDT = ("Tova Brandt honoured with city medal\n\n"
+          "Singer Tova Brandt, best known for her folk albums, has been awarded the Aldmere city medal.\n\n"
+          "Tova Brandt received the medal from the mayor at a ceremony on Friday, with her family watching.\n\n"
+          "The singer, who was born in the port town of Kessel, left school at 16 to tour with a band.\n\n"
+          "She thanked her brother Jonas for lending her his first guitar.\n")
+
+
+@pytest.mark.parametrize("follow_up, answer", [("where was she born", "Kessel"), ("who did she thank", "Jonas")])
+def test_a_pronoun_follow_up_is_answered_by_what_it_asks_not_by_the_name(tmp_path: Path, follow_up: str,
+                                                                        answer: str) -> None:
+    # "she" is Tova Brandt, whom every sentence of the article names: what the follow-up asks is "born", "thank"
+    s = article_store(tmp_path, BRANDT)
+    answerer = Answerer(s)
+    first = answerer.ask("Who is Tova Brandt?")
+    ans = answerer.ask(follow_up, turns=[Turn.from_json(first.turn)])
+    assert ans.found and answer in ans.citations[0].text, ans.text
+
+
+def test_a_reflexive_adds_no_second_name() -> None:
+    # "himself" once stood for the last person: "Is Vale Henrik Vale staying on?", which no article mentions
+    assert read("Is Vale himself staying on?", [VALE]).question.count("Vale") == 1
+    assert read("did he write it himself?", [VALE]).question.count("Henrik Vale") == 1

@@ -173,3 +173,13 @@ def test_what_quantity_asks_for_a_figure(question: str, expected: str | None) ->
     from bot.question import analyse
 
     assert analyse(question).answer_type == expected
+
+
+def test_how_old_asks_for_an_age() -> None:
+    from bot.question import analyse
+    from bot.search import type_bonus
+
+    assert analyse("how old is she").answer_type == "age"
+    assert all(type_bonus("age", t) for t in ("Hingis, 24, said she would play.", "the 17-year-old Murray",
+                                             "has died at the age of 71", "Lindqvist, aged 74, was"))
+    assert not any(type_bonus("age", t) for t in ("after two years out of the game", "in 1963", "won 6-4 6-2"))
