@@ -525,9 +525,11 @@ class Answerer:
         latest, summit), searched as they are written there. A word is repaired when no article uses it, it is
         no English word, and an indexed word is a letter or two away; names and unknown words stay as typed."""
         wn = wordnet.shared()
+        named = {w.casefold() for n in ([q.speaker] if q.speaker else []) + list(q.names) for w in n.split()}
         fixed: list[str] = []
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or (wn is not None and wn.knows(t)):
+            if len(t) < 4 or not t.isalpha() or t in named or self.retriever.doc_freq(t) > 0 \
+                    or (wn is not None and wn.knows(t)):
                 fixed.append(t)
                 continue
             vocab = self.store.terms_like(t[:2]) or []

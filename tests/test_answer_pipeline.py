@@ -322,3 +322,11 @@ def test_a_question_in_one_part_is_not_split(tmp_path: Path) -> None:
     s = article_store(tmp_path, BRIDGE)
     ans = Answerer(s).ask("who designed the footbridge")
     assert ans.found and "Harrow Lane" in ans.text and "£4.2m" not in ans.text, ans.text
+
+
+def test_a_name_is_never_respelled_into_an_article_word(tmp_path: Path) -> None:
+    # "Scholl" is in the article, "Scholz" is not: the question is about someone no article mentions
+    s = article_store(tmp_path, ("Minister praises harbour plan\n\nThe transport minister, Anna Scholl, said the "
+                                 "harbour plan would bring 400 jobs to Aldmere.\n"))
+    ans = Answerer(s).ask("What did Olaf Scholz make of the harbour plan?")
+    assert not ans.found and "Scholz" in ans.text and "scholl" not in ans.text.casefold(), ans.text
