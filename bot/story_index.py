@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
-from bot.store.base import Conflict, Membership, StoryRow
+from bot.store.base import Conflict, Documents, Membership, Stories, StoryRow
 from bot.stories import JOIN_SIMILARITY, Profile, Story, Vectors, assign, centroid, profile
 
 log = logging.getLogger("briefbot.stories")
@@ -19,10 +19,14 @@ log = logging.getLogger("briefbot.stories")
 ATTEMPTS = 5  # a replica that loses an assignment race recomputes from what the winner stored
 
 
+class StoryStore(Stories, Documents, Protocol):
+    """What the story index and briefs read and write: stories, and the documents and quotes in them."""
+
+
 class StoryIndex:
     """Every stored document in exactly one persisted story; new documents join lazily, before a read."""
 
-    def __init__(self, store: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: StoryStore, clock: Callable[[], datetime] | None = None,
                  threshold: float = JOIN_SIMILARITY) -> None:
         self.store = store
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -42,7 +46,7 @@ class StoryIndex:
             story_of = assign(existing, new, self.threshold)
             members = [Membership(p.doc_id, story_of[p.doc_id], p.dumps()) for p in new]
             try:
-                n = int(self.store.assign_stories(members, at))
+                n = self.store.assign_stories(members, at)
             except Conflict as e:
                 log.info("story assignment raced another process (%s); recomputing", e)
                 continue
@@ -54,7 +58,7 @@ class StoryIndex:
     def rows(self, sources: list[str] | None = None) -> list[StoryRow]:
         """The stories a scope may see, after assigning what is new."""
         self.catch_up()
-        return list(self.store.stories(sources))
+        return self.store.stories(sources)
 
     def load(self, rows: list[StoryRow]) -> list[Story]:
         """Stories with their documents (and passages), in the order of `rows`."""

@@ -497,3 +497,40 @@ def test_posted_briefs_are_kept_per_channel_newest_first(store: Any) -> None:
     assert [r.id for r in store.list_briefs("slack", "C1")] == ["b3", "b1", "b0"]
     assert [r.id for r in store.list_briefs("slack", "C1", kind="digest", limit=1)] == ["b3"]
     assert store.list_briefs("discord", "C1") == []
+
+
+def test_counters_and_the_metrics_they_expose(store: Any, tmp_path: Path) -> None:
+    from bot.domain import Answer
+    from bot.http_server import metrics_text
+
+    f = tmp_path / "strike.txt"
+    f.write_text(ARTICLE, encoding="utf-8")
+    Ingester(store).ingest([str(f), str(tmp_path / "missing.txt")])
+    store.save_answer(Answer("q?", "a.", True, backend="extractive", id="a1"), None)
+    store.save_answer(Answer("q?", "", False, backend="extractive", id="a2"), None)
+    store.save_answer(Answer("q?", "b.", True, backend="llm", id="a3"), None)
+    store.log_llm_call({"outcome": "ok", "tokens_in": 10, "tokens_out": 4, "latency_ms": 1500.0})
+    store.log_llm_call({"outcome": "ok", "tokens_in": 5, "tokens_out": 1, "latency_ms": 500.0})
+    store.log_llm_call({"outcome": "timeout", "tokens_in": 7})
+    sub = store.upsert_subscription(Subscription(id=0, platform="slack", channel="C", time_of_day="08:00",
+                                                 timezone="UTC"))
+    for slot in ("s1", "s2", "s3"):
+        store.claim_slot(sub.id, slot, "a")
+    store.finish_claim(sub.id, "s1", "a", "m1")
+    store.finish_claim(sub.id, "s2", "a", None, error="boom")
+    c = store.counters()
+    assert (c.documents, c.ingested) == (1, {"new": 1, "skipped": 1})
+    assert c.answers == {("extractive", True): 1, ("extractive", False): 1, ("llm", True): 1}
+    assert {o: (t.calls, t.tokens_in, t.tokens_out, t.latency_ms) for o, t in c.calls.items()} == \
+        {"ok": (2, 15, 5, 2000.0), "timeout": (1, 7, 0, 0.0)}
+    assert c.claims == {"claimed": 1, "failed": 1, "posted": 1}
+    lines = metrics_text(store).splitlines()
+    for want in ["briefbot_documents 1", 'briefbot_documents_ingested_total{outcome="new"} 1',
+                 "briefbot_ingest_errors_total 1", 'briefbot_answers_total{backend="extractive"} 2',
+                 'briefbot_answers_total{backend="llm"} 1', "briefbot_answers_not_found_total 1",
+                 'briefbot_llm_calls_total{outcome="ok"} 2', 'briefbot_llm_calls_total{outcome="timeout"} 1',
+                 'briefbot_llm_tokens_total{direction="in"} 22', 'briefbot_llm_tokens_total{direction="out"} 5',
+                 "briefbot_llm_latency_seconds_sum 2", "briefbot_llm_latency_seconds_count 3",
+                 "briefbot_digest_posts_total 1", "briefbot_digest_failures_total 1"]:
+        assert want in lines, want
+    assert not any("skipped" in line for line in lines if line.startswith("briefbot_documents_ingested"))
