@@ -121,6 +121,7 @@ def test_seeds_stored_once_and_rerun_stores_nothing(seeded: Any) -> None:
     assert doc is not None and doc.passages and all(p.text == doc.text[p.start:p.end] for p in doc.passages)
     assert seeded.get_document(str(doc.id)).location == doc.location
     assert seeded.get_document(".txt") is None  # not a unique suffix
+    assert seeded.get_document("9" * 30) is None  # digits, but no 64-bit id: a location that is not stored
     assert [d.id for d in seeded.list_documents(source="000_")] == [doc.id]
     assert set(seeded.documents_by_id([doc.id])) == {doc.id}
 
@@ -152,6 +153,8 @@ def test_exact_and_near_duplicates(seeded: Any, tmp_path: Path) -> None:
                                                                   str(tmp_path / "near.txt")])
     assert outcomes(rep) == {"copy.txt": "duplicate", "near.txt": "near-duplicate"}
     assert seeded.count_documents() == 5
+    # the run's record counts both kinds of duplicate, on either backend
+    assert seeded.execute("SELECT duplicates FROM ingest_runs ORDER BY id DESC LIMIT 1")[0][0] == 2
 
 
 def test_put_document_conflicts_and_batches_are_all_or_nothing(store: Any) -> None:
@@ -310,6 +313,8 @@ def test_answers_feedback_llm_log_and_channel_scope(store: Any) -> None:
     assert store.add_feedback("ans1", "U1", True) and store.add_feedback("ans1", "U1", False)
     assert store.add_feedback("ans1", "U2", True) and not store.add_feedback("nope", "U1", True)
     assert store.feedback_counts() == {"helpful": 1, "not_helpful": 1}
+    store.save_answer(Answer("q?", "a, third.", True, id="ans1"), ch)  # saved again: the votes stay
+    assert store.feedback_counts() == {"helpful": 1, "not_helpful": 1}
     first = store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 10, "tokens_out": 5, "outcome": "ok",
                                 "latency_ms": 12.5, "server": "http://127.0.0.1:1/v1", "structured": "json_object"})
     store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 1, "outcome": "timeout"})
@@ -321,7 +326,7 @@ def test_answers_feedback_llm_log_and_channel_scope(store: Any) -> None:
     assert store.llm_calls(limit=3)[-1]["detail"] == "a sentence names Japan"
     assert store.llm_structured("http://127.0.0.1:1/v1") == "json_object" and store.llm_structured("x") is None
     store.set_channel_sources("slack", "C1", ["gazette", "courier"])
-    store.set_channel_sources("slack", "C1", ["gazette"])
+    store.set_channel_sources("slack", "C1", ["gazette", "gazette"])  # a pattern given twice is kept once
     assert store.channel_sources("slack", "C1") == ["gazette"] and store.channel_sources("slack", "C2") == []
 
 

@@ -1,8 +1,8 @@
 """What one SQL backend supplies to the shared store: connections and transactions, its placeholder, its words for
 upserts' neighbours (case-insensitive LIKE, row locks), full-text search, and a document's parts.
 
-The shared SQL (bot.store.sql and its role modules) is written with `?` placeholders; `sql()` turns it into the
-dialect's. Imports only the store's rows.
+The shared SQL (bot.store.sql and its role modules) is written with `?` placeholders and every value passed as a
+parameter (no `?` inside a string literal); `sql()` turns it into the dialect's. Imports only the store's rows.
 """
 
 from __future__ import annotations
