@@ -126,6 +126,10 @@ class Dialect(ABC):
     def integrity_check(self) -> str:
         """'ok' when the database's own checks find it sound, else what is wrong."""
 
+    def reason(self, error: Exception) -> str:
+        """A driver error in one line, for a message."""
+        return (str(error).strip() or type(error).__name__).splitlines()[0]
+
     def migration_failed(self, error: Exception, step: str) -> Exception:
         """What to raise when migration `step` failed with the driver's `error`."""
         return error

@@ -99,7 +99,7 @@ class DocumentsSQL(Queries):
                 self.db.insert_parts(tx, doc_id, doc)
                 return doc_id
         except self.db.IntegrityError as e:
-            raise Conflict(f"{doc.location}: already stored ({_first_line(e)})") from e
+            raise Conflict(f"{doc.location}: already stored ({self.db.reason(e)})") from e
 
     def get_document(self, ref: str) -> Document | None:
         """A document by id, by its exact location, or by a unique location suffix (a file name)."""
@@ -218,8 +218,3 @@ class DocumentsSQL(Queries):
             sql += " LIMIT ?"
             args.append(limit)
         return [quote_row(r) for r in self._all(sql, args)]
-
-
-def _first_line(e: Exception) -> str:
-    diag = getattr(e, "diag", None)  # psycopg's errors carry the server's own message
-    return str(getattr(diag, "message_primary", None) or e).strip().splitlines()[0]

@@ -266,9 +266,15 @@ class PostgresDialect(Dialect):
         counts = {what: self.conn().execute(query).fetchone() for what, query in checks.items()}
         return "; ".join(f"{r['n']} {what}" for what, r in counts.items() if r and r["n"]) or "ok"
 
+    def reason(self, error: Exception) -> str:
+        """The server's own message, its password masked."""
+        diag = getattr(error, "diag", None)
+        primary = getattr(diag, "message_primary", None)
+        return primary or (_reason(error, self.url) if isinstance(error, psycopg.Error) else super().reason(error))
+
     def migration_failed(self, error: Exception, step: str) -> Exception:
         """The server, the step and the driver's reason (its password masked), with where to look."""
-        reason = _reason(error, self.url) if isinstance(error, psycopg.Error) else str(error)
+        reason = _reason(error, self.url) if isinstance(error, psycopg.Error) else super().reason(error)
         return StoreError(f"cannot prepare the Postgres database at {self.where} ({step}): {reason};"
                           " check the URL's database, user and search_path")
 
