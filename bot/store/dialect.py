@@ -84,6 +84,10 @@ class Dialect(ABC):
     def many(self, tx: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run shared `sql` once for each of `rows`; how many rows it changed."""
 
+    @abstractmethod
+    def insert(self, tx: Connection, sql: str, args: Sequence[Any]) -> int:
+        """Run shared `sql`, an INSERT of one row into a table with an `id` column; the id the row was given."""
+
     def lock(self, tx: Connection, key: int) -> None:
         """Hold `key` until `tx` ends, so two processes do one thing in turn (a no-op where writes serialise)."""
         return

@@ -77,22 +77,20 @@ class DocumentsSQL(Queries):
         try:
             with self.db.write() as tx:
                 if replace is None:
-                    r = tx.execute(q(
-                        "INSERT INTO documents (source_id, location, url, title, outlet, author, published,"
-                        " fetched, content_hash, text, version) VALUES (?,?,?,?,?,?,?,?,?,?,1) RETURNING id"),
-                        (doc.source_id, doc.location, doc.url, doc.title, doc.outlet, doc.author,
-                         doc.published, doc.fetched or now(), doc.content_hash, doc.text)).fetchone()
-                    doc_id = int(r["id"])
+                    doc_id = self.db.insert(tx, "INSERT INTO documents (source_id, location, url, title, outlet,"
+                                            " author, published, fetched, content_hash, text, version)"
+                                            " VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                                            (doc.source_id, doc.location, doc.url, doc.title, doc.outlet, doc.author,
+                                             doc.published, doc.fetched or now(), doc.content_hash, doc.text))
                 else:
                     # the UPDATE's row lock comes first: a second replica replacing the same document waits
                     # here, then deletes the parts the first one wrote
-                    r = tx.execute(q(
+                    updated = tx.execute(q(
                         "UPDATE documents SET url=?, title=?, outlet=?, author=?, published=?, fetched=?,"
-                        " content_hash=?, text=?, version=version+1, source_id=COALESCE(?, source_id)"
-                        " WHERE id = ? RETURNING id"),
+                        " content_hash=?, text=?, version=version+1, source_id=COALESCE(?, source_id) WHERE id = ?"),
                         (doc.url, doc.title, doc.outlet, doc.author, doc.published, doc.fetched or now(),
-                         doc.content_hash, doc.text, doc.source_id, replace.id)).fetchone()
-                    if r is None:
+                         doc.content_hash, doc.text, doc.source_id, replace.id)).rowcount
+                    if updated != 1:
                         raise Conflict(f"{doc.location}: document {replace.id} was removed meanwhile")
                     doc_id = replace.id
                     self.db.delete_parts(tx, doc_id)

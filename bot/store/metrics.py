@@ -17,15 +17,14 @@ class MetricsSQL(Queries):
     def log_llm_call(self, rec: dict[str, Any]) -> int:
         """One row per LLM call: prompt name and hash, model, tokens, latency, outcome; returns its id."""
         with self.db.tx() as tx:
-            r = tx.execute(self.db.sql(
-                "INSERT INTO llm_calls (at, purpose, prompt_name, prompt_hash, model, tokens_in, tokens_out,"
+            return self.db.insert(
+                tx, "INSERT INTO llm_calls (at, purpose, prompt_name, prompt_hash, model, tokens_in, tokens_out,"
                 " estimated, latency_ms, outcome, error, attempts, server, structured)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (now(), rec.get("purpose"), rec.get("prompt_name"), rec.get("prompt_hash"), rec.get("model"),
                  rec.get("tokens_in"), rec.get("tokens_out"), int(bool(rec.get("estimated"))), rec.get("latency_ms"),
                  rec.get("outcome") or "unknown", rec.get("error"), rec.get("attempts"), rec.get("server"),
-                 rec.get("structured"))).fetchone()
-        return int(r["id"])
+                 rec.get("structured")))
 
     def llm_call_outcome(self, call_id: int, result: str, detail: str = "") -> None:
         """What became of a call's reply: verified, partly_dropped, fell_back, timed_out or refused, and why."""

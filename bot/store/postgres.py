@@ -181,6 +181,10 @@ class PostgresDialect(Dialect):
             cur.executemany(self.sql(sql), rows)
             return max(cur.rowcount, 0)
 
+    def insert(self, tx: Connection, sql: str, args: Sequence[Any]) -> int:
+        """The row's id, by RETURNING."""
+        return int(tx.execute(self.sql(sql + " RETURNING id"), args).fetchone()["id"])
+
     def lock(self, tx: Connection, key: int) -> None:
         """pg_advisory_xact_lock: held until `tx` ends."""
         tx.execute("SELECT pg_advisory_xact_lock(%s)", (key,))

@@ -116,9 +116,8 @@ class SourcesSQL(Queries):
     def begin_run(self, trigger: str, inputs: list[str]) -> int:
         """Start an ingest run's record; returns its id."""
         with self.db.tx() as tx:
-            r = tx.execute(self.db.sql("INSERT INTO ingest_runs (trigger, inputs, started) VALUES (?,?,?)"
-                                       " RETURNING id"), (trigger, "\n".join(inputs), now())).fetchone()
-        return int(r["id"])
+            return self.db.insert(tx, "INSERT INTO ingest_runs (trigger, inputs, started) VALUES (?,?,?)",
+                                  (trigger, "\n".join(inputs), now()))
 
     def record_item(self, run_id: int, location: str, outcome: str, reason: str = "",
                     doc_id: int | None = None) -> None:
