@@ -4,12 +4,19 @@ openai summarizer's prompt tokens for the seeds' brief (counted offline; no serv
 quality report over seeds + BBC: the 20 largest stories and five topics (documents per story, time span,
 pronoun-led points, quote speakers that are not names, differences with a sample, brief time).
 
-    python bench/brief.py [BBC_DIR] [SEEDS_DIR]
+With --embedded DB (a copy of a database where seeds + BBC were ingested and `briefbot embed` has run; the
+file itself is never written), the report is made twice over a copy of it, its stories assigned afresh:
+by names, terms and dates only (as `briefbot ingest` assigns them, before embedding), then with what the
+embedded leads mean too; and how the two groupings differ.
+
+    python bench/brief.py [BBC_DIR] [SEEDS_DIR] [--embedded DB]
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import shutil
+import sqlite3
 import tempfile
 import time
 from collections import Counter
@@ -17,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.brief import BriefBuilder
-from bot.brief_rules import leads_with_reference, named_speaker, outlet_name
+from bot.brief_rules import (
+    leads_with_reference,
+    named_speaker,
+    outlet_name,
+    person_words_from_an_organisation,
+    reported,
+)
 from bot.domain import Brief
 from bot.ingest.pipeline import Ingester
 from bot.llm.openai_brief import OpenAISummarizer
@@ -25,14 +38,13 @@ from bot.llm.openai_compat import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.quotes import extract_quotes
 from bot.store import open_store
-from bot.stories import group
+from bot.stories import group, terms
+from bot.story_index import StoryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> None:
-    bbc = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus" / "bbc"
-    seeds = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT.parent / "shared" / "corpus" / "seeds"
+def main(bbc: Path, seeds: Path) -> None:
     files = sorted(str(p) for p in bbc.rglob("*") if p.is_file())
     texts = Counter(Path(f).read_bytes() for f in files)
     # ten articles that arrive after the rest, spread over the corpus (none a copy of another)
@@ -110,14 +122,26 @@ def _span(docs: list[Any]) -> str:
     return dates[0] if dates[0] == dates[-1] else f"{dates[0]}..{dates[-1]}"
 
 
+def _same_words(a: str, b: str) -> bool:
+    wa, wb = set(terms(a)), set(terms(b))
+    return len(wa & wb) >= 0.8 * max(1, min(len(wa), len(wb)))
+
+
 def _report(label: str, brief: Brief, docs_of: dict[int, list[Any]]) -> None:
     points = [k for st in brief.stories for k in st.key_points]
     pronoun = sum(1 for k in points if leads_with_reference(k.citations[0].text))
-    speakers = [q.speaker for st in brief.stories for q in st.quotes]
-    bad = [s for s in speakers if not named_speaker(s)]
+    unreported = sum(1 for k in points if not all(reported(c.text) for c in k.citations))
+    quotes = [q for st in brief.stories for q in st.quotes]
+    bad = [q.speaker for q in quotes if not named_speaker(q.speaker)]
+    twice = sum(1 for st in brief.stories for i, q in enumerate(st.quotes)
+                if any(_same_words(q.text, o.text) for o in st.quotes[:i]))
+    odd = sum(1 for q in quotes if person_words_from_an_organisation(q.speaker, q.text)
+              or not q.text.lstrip("“\"'‘…. ([")[:1].isupper())
     diffs = [d for st in brief.stories for d in st.differences if d.topic.startswith("The reports")]
-    print(f"\n{label}: {len(brief.stories)} stories; pronoun-led points {pronoun}/{len(points)} (target 0); "
-          f"quote speakers that are not names {len(bad)}/{len(speakers)} (target 0){' ' + str(bad) if bad else ''}; "
+    print(f"\n{label}: {len(brief.stories)} stories; points leaning on a sentence not shown {pronoun}/{len(points)} "
+          f"(target 0); points that report nothing (first person, exclamation, line-up) {unreported}/{len(points)}; "
+          f"quote speakers that are not names {len(bad)}/{len(quotes)} (target 0){' ' + str(bad) if bad else ''}; "
+          f"quotes shown twice {twice}, fragments or a body's 'I' {odd}; "
           f"figure differences {len(diffs)} ({len(diffs) / max(1, len(brief.stories)):.2f} per story)")
     for st in brief.stories:
         docs = docs_of[st.story_id]
@@ -131,34 +155,79 @@ def _report(label: str, brief: Brief, docs_of: dict[int, list[Any]]) -> None:
 
 
 def quality(seeds: Path, bbc: Path) -> None:
-    """The issue's quality report over seeds + BBC."""
+    """The issue's quality report over seeds + BBC, freshly ingested (no vectors)."""
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/q.db")
         Ingester(store, extract_quotes=extract_quotes).ingest([str(seeds), str(bbc)])
-        builder = BriefBuilder(store, max_stories=20)
-        builder.catch_up()
-        docs_of = {s.id: s.documents for s in builder.stories()}
-        t = time.perf_counter()
-        brief = builder()
-        print(f"\nquality over seeds + BBC ({store.count_documents():,} documents, {len(docs_of):,} stories)")
-        _report(f"the 20 largest stories (brief {time.perf_counter() - t:.2f} s)", brief, docs_of)
-        ten = BriefBuilder(store, max_stories=10)
-        t = time.perf_counter()
-        ten()
-        print(f"\nbrief of the 10 largest stories: {time.perf_counter() - t:.2f} s (target <= 1 s)")
-        for topic in TOPICS:
-            t = time.perf_counter()
-            b = builder(topic=topic)
-            _report(f"--topic {topic} (brief {time.perf_counter() - t:.2f} s)", b, docs_of)
-        seeds_story = [s for s in brief.stories if all("seeds" in x["source"] for x in s.sources)]
-        for st in seeds_story:
-            print(f"\nseeds: one story of {len(st.sources)}, {len(st.key_points)} cited points, "
-                  f"{len(st.quotes)} quotes with speakers")
+        report(store, "")
         store.close()
 
 
+def quality_embedded(db: Path) -> None:
+    """The quality report over a copy of an embedded database, stories assigned without and with meaning."""
+    groupings = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for meaning in (False, True):
+            copy = Path(tmp) / f"m{int(meaning)}.db"
+            shutil.copy(db, copy)
+            with sqlite3.connect(copy) as c:  # the copy's stories only: assigned again below
+                c.execute("DELETE FROM story_documents")
+                c.execute("DELETE FROM stories")
+            store = open_store(f"sqlite:///{copy}")
+            t = time.perf_counter()
+            StoryIndex(store, meaning=meaning).catch_up()
+            dt = time.perf_counter() - t
+            rows = store.stories()
+            sizes = sorted((len(r.doc_ids) for r in rows), reverse=True)
+            label = "with the embedded leads' meaning" if meaning else "by names, terms and dates only"
+            print(f"\n== stories {label}: {len(rows):,} over {store.count_documents():,} documents, assigned in "
+                  f"{dt:.1f} s; {sum(1 for s in sizes if s > 1)} of more than one document "
+                  f"({sum(s for s in sizes if s > 1)} documents); largest {sizes[:10]}")
+            groupings.append(({frozenset(r.doc_ids) for r in rows}, {d.id: d.title for d in store.list_documents()}))
+            report(store, f" ({label})")
+            store.close()
+    (before, titles), (after, _) = groupings
+    split = sorted((g for g in before - after if len(g) > 1), key=len, reverse=True)
+    made = sorted((g for g in after - before if len(g) > 1), key=len, reverse=True)
+    print(f"\nmeaning changed {len(split)} stories of more than one document into {len(made)} others; the largest:")
+    for label, gs in (("before", split), ("after", made)):
+        for g in gs[:6]:
+            print(f"  {label} {len(g):2d}: " + " | ".join(titles[i][:36] for i in sorted(g)))
+
+
+def report(store: Any, label: str) -> None:
+    """The 20 largest stories, the 10 largest's brief time, five topics and the seeds' story of a store."""
+    builder = BriefBuilder(store, max_stories=20)
+    builder.catch_up()
+    docs_of = {s.id: s.documents for s in builder.stories()}
+    t = time.perf_counter()
+    brief = builder()
+    print(f"\nquality over seeds + BBC{label} ({store.count_documents():,} documents, {len(docs_of):,} stories)")
+    _report(f"the 20 largest stories (brief {time.perf_counter() - t:.2f} s)", brief, docs_of)
+    ten = BriefBuilder(store, max_stories=10)
+    t = time.perf_counter()
+    ten()
+    print(f"\nbrief of the 10 largest stories: {time.perf_counter() - t:.2f} s (target <= 1 s)")
+    for topic in TOPICS:
+        t = time.perf_counter()
+        b = builder(topic=topic)
+        _report(f"--topic {topic} (brief {time.perf_counter() - t:.2f} s)", b, docs_of)
+    seeds_story = [s for s in brief.stories if all("seeds" in x["source"] for x in s.sources)]
+    for st in seeds_story:
+        quoted = sum(1 for q in st.quotes if q.speaker and q.citation.text in store.document_text(q.citation.doc_id))
+        print(f"\nseeds: one story of {len(st.sources)}, {len(st.key_points)} cited points, "
+              f"{len(st.quotes)} quotes with speakers ({quoted} verbatim)")
+    if not seeds_story:
+        print("\nseeds: NOT one story of their own among the 20 largest")
+
+
 if __name__ == "__main__":
-    main()
-    root_bbc = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus" / "bbc"
-    root_seeds = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT.parent / "shared" / "corpus" / "seeds"
-    quality(root_seeds, root_bbc)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("bbc", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "bbc")
+    ap.add_argument("seeds", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "seeds")
+    ap.add_argument("--embedded", type=Path, metavar="DB", help="an embedded database of seeds + BBC (read only)")
+    args = ap.parse_args()
+    main(args.bbc, args.seeds)
+    quality(args.seeds, args.bbc)
+    if args.embedded:
+        quality_embedded(args.embedded)

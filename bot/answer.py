@@ -15,8 +15,10 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from bot import wordnet
 from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
@@ -52,6 +54,26 @@ def common_words() -> frozenset[str]:
         log.warning("no word list at %s: lower-case words no article uses are not taken for names", path)
         return frozenset(["*"])
     return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
+# "…, and where would they go?": a second question joined to the first
+_SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|whom|why|how many|how much|what year|which)\b"
+                          r"[^?]{6,})\??\s*$", re.I)
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters inserted, deleted, changed or swapped to turn one short word into another (Damerau-Levenshtein,
+    optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
 _NOT_NAME_START = frozenset(["the", "a", "an", "in", "on", "at", "but", "and", "as", "when", "while", "after", "before",
                              "president", "leader", "mr", "mrs", "ms", "dr", "north", "south", "east", "west"])
 _ROLE_HINT = re.compile(r"\b(?:minister|president|leader|director|secretary|chief|head|analyst|expert|professor|"
@@ -132,6 +154,7 @@ class Answerer:
         self.retriever.refresh(n_docs)  # one count per question, shared with retrieval
         reading = read(question, turns or [], self._most_similar if self.dense is not None else None)
         q = self.analyse(reading, n_docs)
+        q = self._as_known(self._respelled(q), sources)
         st.lap("analysis")
         if q.kind in {"help", "smalltalk"}:
             return self._canned(question, q)
@@ -382,9 +405,31 @@ class Answerer:
                 ev.lead = q.speaker  # shown only when the sentences do not name them ("she now occupies ...")
                 return ev
         ev.sentences = sel.select(q, reading, sources, since, st=st)
+        if ev.sentences and q.kind in {"fact", "why"}:
+            ev.sentences = self._second_part(q, reading, ev.sentences, sources, since, st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
         return ev
+
+    def _second_part(self, q: Query, reading: Reading, first: list[Span], sources: list[str] | None,
+                     since: str | None, st: Stages) -> list[Span]:
+        """"How many Gurkhas is the UK offering, and where would they go?": the second question is asked on its
+        own, in the first answer's article, its words read with the first's; its best sentence joins the answer
+        when the answer does not already hold it."""
+        m = _SECOND_PART.search(q.clean or q.text)
+        if m is None:
+            return first
+        second = m.group("q").strip()
+        docs = list(dict.fromkeys(s.doc_id for s in first))[:2]
+        local = Reading(second, context=list(q.terms), prefer_docs=docs, follow_up=True, note="second part")
+        q2 = self.analyse(local, self.retriever.passage_count)
+        if q2.kind not in {"fact", "why"} or not q2.answer_type:
+            return first
+        more = self.selector.select(q2, local, sources, since, st=st)
+        more = [s for s in more if s.doc_id in docs]
+        if not more or any(s.start <= more[0].start < s.end or more[0].start <= s.start < more[0].end for s in first):
+            return first  # the first answer already holds it, or its article does not say
+        return first[:2] + [more[0]] + first[2:]
 
     def _person_in(self, q: Query, s: Span) -> str:
         """The person a sentence answers a who-question with, by the fullest name its article gives them
@@ -437,17 +482,26 @@ class Answerer:
         use: names the articles never mention ("what did zelensky say"), so the honest answer is not found."""
         if any(c.isupper() for c in q.clean) or q.kind not in {"fact", "why", "quote", "who_is", "summary"}:
             return []
-        if "*" in common_words():
+        wn = wordnet.shared()
+        if wn is None and "*" in common_words():
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
-                    or t in common_words():
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t):
+                continue
+            if wn is not None:
+                # the dictionary: an English word the articles happen not to use ("shush"), or chat for one
+                # ("eyein"), is a word; a brand or a name is not, though a model's word pieces hold "iphone"
+                if wn.is_common_word(t) or (t.endswith("in") and wn.knows(t + "g")):
+                    continue
+            elif t in common_words():
                 continue
             vocab = self.store.terms_like(t[:2])
             if vocab is None:
                 return []  # this store cannot tell: say nothing rather than guess
-            if not difflib.get_close_matches(stem(t), vocab, n=1, cutoff=0.75):
+            close = difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
+            # a typo is a letter or two off ("sumit"), not a different short word ("iphon" is not "ipo")
+            if not any(_edits(stem(t), c) <= max(1, len(t) // 4) for c in close):
                 out.append(t)
         return out
 
@@ -465,6 +519,66 @@ class Answerer:
             return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
+
+    def _respelled(self, q: Query) -> Query:
+        """The question with its typos repaired against the articles' own words ("whats the latst on the sumit":
+        latest, summit), searched as they are written there. A word is repaired when no article uses it, it is
+        no English word, and an indexed word is a letter or two away; names and unknown words stay as typed."""
+        wn = wordnet.shared()
+        fixed: list[str] = []
+        for t in q.terms:
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or (wn is not None and wn.knows(t)):
+                fixed.append(t)
+                continue
+            vocab = self.store.terms_like(t[:2]) or []
+            close = [c for c in difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
+                     if _edits(stem(t), c) <= max(1, len(t) // 4)]
+            word = next((w for c in close if (w := self._written(c))), None)
+            fixed.append(word or t)
+        if fixed == list(q.terms):
+            return q
+        log.info("question words respelled: %s", {a: b for a, b in zip(q.terms, fixed, strict=True) if a != b})
+        return replace(q, terms=tuple(fixed))
+
+    def _written(self, indexed: str) -> str | None:
+        """A word as the articles write it for an indexed stem ("eurovis" -> "eurovision"): the commonest word
+        starting with it in a few passages that hold it; None when none does."""
+        words: dict[str, int] = {}
+        for h in self.store.search_passages(f'"{indexed}" *', limit=5):
+            for w in re.findall(rf"\b{re.escape(indexed)}[^\W\d_]*", h.text, re.I):
+                words[w.lower()] = words.get(w.lower(), 0) + 1
+        best = max(words, key=lambda w: (words[w], -len(w)), default=None)
+        return best if best is not None and self.retriever.doc_freq(best) > 0 else None
+
+    def _as_known(self, q: Query, sources: list[str] | None) -> Query:
+        """The question with each name no article mentions replaced by another name for it that one does
+        ("how many people live in Myanmar?" is searched as Burma when the articles say Burma): part of reading
+        the question, before any search."""
+        names = [n for n in dict.fromkeys(([q.speaker] if q.speaker else []) + list(q.names)) if n]
+        for name in [n for n in names if wordnet.shared() is not None and not self._mentioned(n, sources)]:
+            other = self._known_as(name, sources)
+            if other is None:
+                continue
+            log.info("no article mentions %r; searching for %r, another name for it", name, other)
+            gone = {w.casefold() for w in name.split()}
+            q = replace(q, names=tuple(other if n == name else n for n in q.names),
+                        speaker=other if q.speaker == name else q.speaker,
+                        terms=tuple(t for t in q.terms if t not in gone) + tuple(content_terms(other)),
+                        notes=q.notes + (f"{name} = {other}",))
+        return q
+
+    def _known_as(self, name: str, sources: list[str] | None = None) -> str | None:
+        """Another name for the same thing that an article mentions ("the Second World War" is "World War II"
+        there; "Burma" is "Myanmar"), from WordNet; None when it has none or none is mentioned."""
+        wn = wordnet.shared()
+        if wn is None:
+            return None
+        if wn.senses_of(name) != 1:
+            return None  # "Yank" is a Yankee, a Northerner or a jerk: only a name with one meaning has aliases
+        for other in wn.synonyms(name)[:8]:
+            if other[:1].isupper() and self._mentioned(other, sources):
+                return other
+        return None
 
     def _matches(self, expr: str, sources: list[str] | None) -> bool:
         if sources:  # a scoped channel must not learn what out-of-scope articles mention

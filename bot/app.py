@@ -1,4 +1,5 @@
-"""The one place that picks implementations from settings: store, fetcher, ingester, backends.
+"""The one place that picks implementations from settings: store, fetcher, ingester, backends, the Service and
+the chat adapters, the HTTP server and the digest runner.
 
 Everything it builds takes plain arguments, so tests can build the same objects directly.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +18,16 @@ from bot.ingest.pipeline import FetchOutcome, Ingester, SourceState
 from bot.store import Store, open_store
 
 if TYPE_CHECKING:
+    from bot.adapters.discord_run import DiscordRunner
+    from bot.adapters.slack import SlackStarter
     from bot.answer import Answerer
     from bot.brief import BriefBuilder
-    from bot.core import Core
+    from bot.digest import DigestRunner, Poster
     from bot.embed import DenseIndex, Embedder
+    from bot.http_server import BotHTTPServer, WSGIApp
     from bot.ingest.http import Fetcher
     from bot.llm.base import Backend
+    from bot.service import Service
     from bot.web.links import Linker
     from bot.web.pages import Pages
 
@@ -214,12 +220,74 @@ class App:
             system_role="gemma" not in s.llm_model.lower())
         return prompt, transport
 
-    def core(self, backend: str | None = None) -> Core:
-        """The Service chat adapters and the CLI chat talk to."""
+    def core(self, backend: str | None = None,
+             on_store_error: Callable[[str, Exception], None] | None = None) -> Service:
+        """The Service chat adapters and the CLI's ask and chat talk to (bot.core.Core); `on_store_error` hears of
+        an answer or a turn the store could not keep (logged by default)."""
         from bot.core import Core
 
+        extra = {"on_store_error": on_store_error} if on_store_error is not None else {}
         return Core(self.store, self.answerer(backend), self.brief_builder(), check_url=self.check_chat_url,
-                    default_every=self.settings.poll_every)
+                    default_every=self.settings.poll_every, **extra)
+
+    def slack(self, core: Service, owner: str = "local", retry: float = 5.0) -> SlackStarter | None:
+        """Slack's adapter for `briefbot run` (None without SLACK_BOT_TOKEN), not started yet: `start()` connects
+        now or keeps retrying in the background (see SlackStarter)."""
+        s = self.settings
+        if not s.slack_bot_token:
+            return None
+        from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner, SlackStarter, make_client
+
+        store, linker, mode = self.store, self.linker(), s.slack_mode
+        token = s.slack_bot_token.reveal()
+        secret = s.slack_signing_secret.reveal() if s.slack_signing_secret else None
+        app_token = s.slack_app_token.reveal() if s.slack_app_token else None
+
+        def build() -> tuple[SlackRunner, SlackPoster]:
+            SlackRunner.check(mode, app_token, secret)  # a missing setting, before any network call
+            client = make_client(token, s.slack_api_url)
+            client.auth_test()  # a refused token or an unreachable Slack, told apart before Bolt wraps them
+            bot = SlackBot(core, bot_token=token, signing_secret=secret, api_url=s.slack_api_url, client=client,
+                           linker=linker,
+                           # a redelivered event, or one another replica took, is answered once
+                           dedupe=lambda event_id: not store.first_sight("slack", event_id, owner))
+            runner = SlackRunner(bot, mode=mode, app_token=app_token)
+            try:
+                runner.start()
+            except BaseException:
+                bot.close(0)
+                raise
+            return runner, SlackPoster(bot.client, linker)
+
+        return SlackStarter(build, retry_first=retry)
+
+    def discord(self, core: Service) -> DiscordRunner | None:
+        """Discord's adapter for `briefbot run` (None without DISCORD_TOKEN), not started yet."""
+        s = self.settings
+        if not s.discord_token:
+            return None
+        from bot.adapters.discord_bot import DiscordBot
+        from bot.adapters.discord_run import DiscordRunner
+
+        bot = DiscordBot(core, guild_id=s.discord_guild_id, linker=self.linker(),
+                         message_content=s.discord_message_content)
+        return DiscordRunner(bot, s.discord_token.reveal())
+
+    def http_server(self, slack: WSGIApp | None) -> BotHTTPServer:
+        """Health, metrics, pages and (in Slack's HTTP mode) POST /slack/events on the configured port.
+        Raises OSError when the port is taken."""
+        from bot.http_server import BotHTTPServer
+
+        s = self.settings
+        return BotHTTPServer(self.store, s.http_port, slack=slack if s.slack_mode == "http" else None,
+                             host=s.http_host, pages=self.pages())
+
+    def digest_runner(self, posters: dict[str, Poster], owner: str) -> DigestRunner:
+        """The digests due, posted through the chat adapters that are up."""
+        from bot.digest import DigestRunner
+
+        return DigestRunner(self.store, self.brief_builder(), posters, owner=owner,
+                            skip_empty=self.settings.digest_skip_empty)
 
     def close(self) -> None:
         """Release the store (and the HTTP client)."""

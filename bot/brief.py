@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.brief_rules import leads_with_reference, number_by_document, outlet_name, speaker_name
+from bot.brief_rules import (
+    leads_with_reference,
+    names_someone,
+    number_by_document,
+    outlet_name,
+    person_words_from_an_organisation,
+    reported,
+    speaker_name,
+)
 from bot.differences import figure_differences, framing, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
 from bot.search import sentences_in
@@ -24,6 +32,7 @@ MAX_POINTS = 5
 MAX_QUOTES = 5
 MAX_POINT_CHARS = 480  # a point and the sentence it leans on, together
 SAME_POINT = 0.3  # story-local cosine above which two sentences say the same thing
+SAME_QUOTE = 0.8  # share of the shorter quote's words another quote has: the same words said
 
 
 @dataclass
@@ -57,6 +66,19 @@ def _all_sentences(doc: Document) -> list[tuple[int, int]]:
     for p in doc.passages or []:
         out.extend(sentences_in(doc.text, p.start, p.end))
     return out
+
+
+def commentary_from(doc: Document) -> tuple[int, list[tuple[int, int]]]:
+    """Where a document stops reporting: the passages holding a sentence that reports nothing (a reader's comment in
+    the first person, an exclamation, a team line-up), and the offset past the text's middle from which every
+    passage is such a tail (readers' comments and line-ups close an article)."""
+    skipped: list[tuple[int, int]] = []
+    for p in doc.passages or []:
+        if not all(reported(doc.text[a:b]) for a, b in sentences_in(doc.text, p.start, p.end)):
+            if p.start > len(doc.text) // 2:
+                return p.start, skipped
+            skipped.append((p.start, p.end))
+    return len(doc.text), skipped
 
 
 def _sentences(doc: Document) -> list[tuple[int, int]]:
@@ -114,8 +136,8 @@ class ExtractiveSummarizer:
                 if b is None or (c.doc.id, b[0]) in used or c.end - b[0] > MAX_POINT_CHARS:
                     continue
                 before = c.doc.text[b[0]:b[1]]
-                if leads_with_reference(before) or _quoted(before):
-                    continue
+                if leads_with_reference(before) or _quoted(before) or not names_someone(before):
+                    continue  # "the trio" is not resolved by a sentence that names nobody
                 spans.insert(0, b)
             text = " ".join(c.doc.text[a:b] for a, b in spans)
             vec = _unit(dict(terms(text)))
@@ -150,8 +172,9 @@ class ExtractiveSummarizer:
         cands: list[Candidate] = []
         for d in docs:
             every = _all_sentences(d)
+            tail, skipped = commentary_from(d)
             for i, (a, b) in enumerate(every):
-                if not 40 <= b - a <= 400:
+                if not 40 <= b - a <= 400 or a >= tail or any(s <= a < e for s, e in skipped):
                     continue
                 text = d.text[a:b]
                 if _quoted(text) or text.count("“") != text.count("”") or text.count('"') % 2 or not text[0].isupper():
@@ -166,7 +189,8 @@ class ExtractiveSummarizer:
         return central, lead, cands
 
     def _quotes(self, rows: list[QuoteRow], centre: dict[str, float]) -> list[BriefQuote]:
-        """One quote per named speaker: whole sentences someone said, about what the story is about."""
+        """One quote per named speaker: whole sentences someone said, about what the story is about, each said
+        once (two articles giving one quote to two people show it once)."""
         def weight(r: QuoteRow) -> float:
             q = r.quote
             return (cosine(_unit(dict(terms(q.text))), centre) + (0.1 if q.kind == "direct" else 0.0)
@@ -178,13 +202,22 @@ class ExtractiveSummarizer:
             who = speaker_name(q.speaker)
             if who is None or q.kind == "unattributed" or len(q.text) < 25:
                 continue
+            if not q.text.lstrip("“\"'‘…. ([")[:1].isupper() or person_words_from_an_organisation(who, q.text):
+                continue  # a fragment ("higher taxes, soft crime laws"), or a person's words given to a body
             cur = per_speaker.get(who)
             if cur is None or weight(r) > weight(cur):
                 per_speaker[who] = r
         best = sorted(per_speaker.items(), key=lambda kv: -weight(kv[1]))
-        out = []
-        for who, r in best[:MAX_QUOTES]:
+        out: list[BriefQuote] = []
+        said: list[set[str]] = []
+        for who, r in best:
+            if len(out) >= MAX_QUOTES:
+                break
             q = r.quote
+            words = set(terms(q.text))
+            if any(len(words & s) >= SAME_QUOTE * min(len(words), len(s)) for s in said):
+                continue
+            said.append(words)
             text = q.text.strip().rstrip(",;: ")
             c = Citation(n=0, source=r.location, text=text, doc_id=r.doc_id, start=q.start, end=q.start + len(text),
                          title=r.title, url=r.url, outlet=r.outlet)

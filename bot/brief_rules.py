@@ -47,6 +47,24 @@ _CLAUSE_WORDS = _words(
     " ensuring hope say fact know think believe expect claim argue mean show insist than is was are were"
     " found find clear likely sure possible")
 _WORD = re.compile(r"[A-Za-z][\w'’\-]*")
+# Words that may open a sentence before its subject without naming anyone: "Now they say…", "Should he win…"
+_OPENERS = _words(
+    "now should if when as after before while though although since once yesterday today tonight earlier later"
+    " here had were did only even in on at for during with without speaking asked writing last next monday tuesday"
+    " wednesday thursday friday saturday sunday january february march april may june july august september"
+    " october november december")
+_PERSONS = _words("he she they")
+# "Other nominees include…", "Fellow shareholders have…", "Among other British talent…", "In another change…"
+_OTHERS = _words("other another fellow")
+_ADDITIVE = re.compile(r"\balso\b")  # "… have also expressed doubts": a second thing, after a first one
+_ADDITIVE_END = re.compile(r"\b(?:too|as well)[.!?”\"']*$")
+_GROUP_NOUN = re.compile(r"\bthe (?:trio|pair|duo|latter)\b", re.IGNORECASE)  # whoever was named before
+# "hopes this will lead…": a demonstrative standing for something said before
+_DEMONSTRATIVE_SUBJECT = re.compile(r"\b(?:this|these|those)\s+(?:is|was|are|were|will|would|has|had|have|could|"
+                                    r"can|may|might|should|must|means|meant)\b", re.IGNORECASE)
+# first person outside quotation marks: a reader's comment or a speaker's unquoted words, nothing reported
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|I’m|I’ve|We|we|our|Our|us|my|My|me)\b")
+_QUOTED_SPAN = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 # Single words the quote finder can take for a speaker that name nobody in particular.
 GENERIC_SPEAKERS = _words(
@@ -66,7 +84,13 @@ def leads_with_reference(text: str) -> bool:
     first = words[0].lower().replace("’", "'")
     if first in _PRONOUNS and not (len(words) > 1 and words[1].lower() in _TIME_NOUNS):
         return True
-    if first in _CONNECTIVES:
+    if first in _CONNECTIVES or first in _OTHERS:
+        return True
+    if len(words) > 1 and words[1].lower() in _OTHERS and first in _OPENERS | _words("among"):
+        return True
+    if _person_before_a_name(text, words) or _ADDITIVE.search(" ".join(words[:8])):
+        return True
+    if _ADDITIVE_END.search(text.rstrip()) or _GROUP_NOUN.search(text) or _DEMONSTRATIVE_SUBJECT.search(text):
         return True
     if first == "the" and len(words) > 1:
         head = words[1].lower()
@@ -81,6 +105,37 @@ def leads_with_reference(text: str) -> bool:
             continue  # "an event that showed…" is a relative clause
         return True
     return False
+
+
+def _person_before_a_name(text: str, words: list[str]) -> bool:
+    """'Now they say…', 'Should he win…', 'In what the party had hoped…, he is due…': a person's pronoun before
+    the sentence names anyone, so who it is lies in an earlier sentence."""
+    for i, w in enumerate(words[:4]):
+        if w.lower() in _PERSONS:
+            return i > 0 and all(x.lower() in _OPENERS for x in words[:i])
+        if w.lower() not in _OPENERS:
+            break
+    head, comma, rest = text.partition(",")
+    after = _WORD.findall(rest)[:1]
+    return bool(comma and len(head) <= 120 and after and after[0].lower() in _PERSONS
+                and not any(w[:1].isupper() and w.lower() not in _OPENERS for w in _WORD.findall(head)[1:]))
+
+
+def reported(text: str) -> bool:
+    """Whether a sentence states something as reported: not first-person words or an exclamation outside quotation
+    marks (a reader's comment, a speaker's unquoted words), not a list of names (a team line-up)."""
+    bare = _QUOTED_SPAN.sub("", text)
+    if _FIRST_PERSON.search(bare) or "!" in bare:  # news reports exclaim only in quotation marks
+        return False
+    words = _WORD.findall(text)
+    listed = text.count(",") + text.count(";") >= 6
+    return not (listed and sum(1 for w in words if w[:1].isupper()) >= 0.6 * len(words))
+
+
+def names_someone(text: str) -> bool:
+    """Whether a sentence names someone or something (a capitalised word after its first): what a pronoun or
+    "the trio" in the sentence after it can stand for."""
+    return any(w[:1].isupper() and w != "I" for w in _WORD.findall(text)[1:])
 
 
 def _points_back_with_that(text: str, at: int) -> bool:
@@ -107,6 +162,21 @@ def named_speaker(name: str | None) -> bool:
         return False
     # "Union Board" names nobody; "Aldmere Dockworkers' Union" does
     return not all(w in GENERIC_SPEAKERS or w in particles for w in lowered)
+
+
+# the last word of an organisation's name: "Rugby Board", "Shareholders United", "Aldmere Dockworkers' Union"
+_ORGANISATION_ENDS = _words(
+    "board union united party council group bank association federation club committee ministry department company"
+    " corporation plc ltd inc agency office court commission authority institute trust foundation society league"
+    " fund exchange tories")
+_I = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|me|my)\b")
+
+
+def person_words_from_an_organisation(speaker: str, text: str) -> bool:
+    """'Rugby Board: "I thought I'd burned all my bridges…"': an organisation does not speak as "I"; the quote
+    finder took the wrong name for its speaker."""
+    last = speaker.split()[-1].lower().strip(".,’'") if speaker.split() else ""
+    return last in _ORGANISATION_ENDS and bool(_I.search(text))
 
 
 def speaker_name(name: str | None) -> str | None:

@@ -224,7 +224,7 @@ def cmd_doctor(a: argparse.Namespace) -> int:
 # -- sources --------------------------------------------------------------------------------
 def cmd_sources(a: argparse.Namespace) -> int:
     from bot.config import MAX_POLL, parse_duration
-    from bot.ingest.pipeline import is_url
+    from bot.ingest.pipeline import MAX_OUTLET, is_url
 
     app = _app()
     try:
@@ -236,11 +236,17 @@ def cmd_sources(a: argparse.Namespace) -> int:
                 return 2
             kind = "url" if is_url(loc) else ("folder" if Path(loc).is_dir() else "file")
             every = parse_duration(a.every, "--every", MAX_POLL) if a.every else app.settings.poll_every
-            s = store.add_source(kind, loc, every)
+            outlet = " ".join((a.outlet or "").split()) or None
+            if a.outlet is not None and (outlet is None or len(outlet) > MAX_OUTLET):
+                print(f"briefbot: --outlet {a.outlet[:40]!r} must name the publication in 1 to {MAX_OUTLET} "
+                      "characters, e.g. --outlet 'Kelby Gazette'", file=sys.stderr)
+                return 2
+            s = store.add_source(kind, loc, every, outlet)
             if a.json:
                 _print_json(s.to_json())
             else:
-                print(f"source {s.id}: {s.kind} {s.location}, polled every {_human_seconds(s.every_seconds)}")
+                named = f", shown as “{s.outlet}”" if s.outlet else ""
+                print(f"source {s.id}: {s.kind} {s.location}, polled every {_human_seconds(s.every_seconds)}{named}")
         elif a.action == "remove":
             s2 = store.remove_source(a.location)
             if s2 is None:
@@ -258,7 +264,8 @@ def cmd_sources(a: argparse.Namespace) -> int:
                     state = f"last polled {s.last_polled}" if s.last_polled else "not polled yet"
                     if s.last_error:
                         state += f"; last error: {s.last_error}"
-                    print(f"{s.id:>3}  {s.kind:<6} every {_human_seconds(s.every_seconds):<5} {s.location}  ({state})")
+                    named = f"“{s.outlet}” " if s.outlet else ""
+                    print(f"{s.id:>3}  {s.kind:<6} every {_human_seconds(s.every_seconds):<5} {named}{s.location}  ({state})")
     finally:
         app.close()
     return 0
@@ -368,10 +375,45 @@ def _render_answer(ans: Any) -> None:
         c.print(f"  ({ans.why})", style="dim", markup=False)
 
 
+ANSWER_WRITE_WAIT = 2.0  # seconds ask and chat wait to record an answer or a turn behind another process's write
+CLI_CHANNEL = ("cli", "terminal")  # the Channel of ask and chat: its answers are recorded as the terminal's
+
+
+class _NotKept:
+    """Hears of an answer or turn the store could not keep and says so once: the answer is printed regardless."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.told = what, False
+
+    def __call__(self, _item: str, e: Exception) -> None:
+        if not self.told:
+            self.told = True
+            failure = explain_failure(e)
+            print(f"briefbot: {self.what} is not being saved: {failure[1] if failure else f'{type(e).__name__}: {e}'}",
+                  file=sys.stderr)
+
+
+def _answering_app() -> App:
+    """The app for ask and chat: answering only reads; the record it keeps of an answer waits at most
+    ANSWER_WRITE_WAIT behind another process's write (an ingest), not the whole BRIEFBOT_DB_BUSY_TIMEOUT."""
+    import dataclasses
+
+    from bot.app import App
+    from bot.config import Settings
+
+    settings = Settings.from_env()
+    return App.from_settings(dataclasses.replace(settings, db_busy_timeout=min(settings.db_busy_timeout,
+                                                                               ANSWER_WRITE_WAIT)))
+
+
 def cmd_ask(a: argparse.Namespace) -> int:
-    app = _app()
+    """One question through the Service, as a chat asks it: the answer is recorded like every chat answer."""
+    from bot.domain import Channel
+
+    app = _answering_app()
     try:
-        ans = app.answerer(a.backend).ask(" ".join(a.question), sources=a.source, since=_since(a.since))
+        core = app.core(a.backend, on_store_error=_NotKept("this answer"))
+        ans = core.ask(" ".join(a.question), Channel(*CLI_CHANNEL), sources=a.source, since=_since(a.since))
     finally:
         app.close()
     if a.json:
@@ -382,20 +424,18 @@ def cmd_ask(a: argparse.Namespace) -> int:
 
 
 def cmd_chat(a: argparse.Namespace) -> int:
-    """A conversation in the terminal: follow-ups ("Who is he?", "And Russia?") read in the light of the turns
-    before. With --json: one question a line on stdin, one answer object a line on stdout."""
+    """A conversation in the terminal through the Service: follow-ups ("Who is he?", "And Russia?") read in the
+    light of the turns before. With --json: one question a line on stdin, one answer object a line on stdout."""
     import uuid
 
-    from bot.conversation import MAX_TURNS, Turn, turns_from_rows
+    from bot.domain import Channel
 
-    app = _app()
-    answerer = app.answerer(a.backend)
+    app = _answering_app()
+    core = app.core(a.backend, on_store_error=_NotKept("this conversation"))
     key = f"cli:{a.conversation or uuid.uuid4().hex[:12]}"
-    turns = turns_from_rows(app.store.recent_turns(key, MAX_TURNS))
     c = _console()
-    saving = True
     if not a.json:
-        c.print(f"briefbot chat — {app.store.count_documents():,} articles stored. Ask a question; follow-ups use "
+        c.print(f"briefbot chat — {core.document_count():,} articles stored. Ask a question; follow-ups use "
                 "the conversation. Empty line or Ctrl-D to quit.")
     try:
         while True:
@@ -407,18 +447,7 @@ def cmd_chat(a: argparse.Namespace) -> int:
                 continue
             if not line or (not a.json and line in {"quit", "exit"}):
                 break
-            ans = answerer.ask(line, sources=a.source, turns=turns)
-            if ans.turn is not None:
-                turns = (turns + [Turn.from_json(ans.turn)])[-MAX_TURNS:]
-                if saving:
-                    try:
-                        app.store.add_turn(key, json.dumps(ans.turn))
-                    except Exception as e:  # the conversation goes on in memory; saving it is not worth a stop
-                        failure = explain_failure(e)
-                        if failure is None:
-                            raise
-                        saving = False
-                        print(f"briefbot: this conversation is not being saved: {failure[1]}", file=sys.stderr)
+            ans = core.ask(line, Channel(*CLI_CHANNEL), conversation=key, sources=a.source)
             if a.json:
                 _print_json(ans.to_json(), indent=None)
                 sys.stdout.flush()
@@ -740,6 +769,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = ss.add_parser("add", help="add a folder, file, feed or page")
     add.add_argument("location", metavar="PATH|URL")
     add.add_argument("--every", help="polling interval, e.g. 30m, 2h (default BRIEFBOT_POLL_EVERY)")
+    add.add_argument("--outlet", metavar="NAME", help="the publication its articles come from, as briefs and answers "
+                     "name it (e.g. a folder of one paper's files); kept when the source is added again without it")
     add.add_argument("--json", action="store_true")
     rm = ss.add_parser("remove", help="stop polling a source (its documents stay)")
     rm.add_argument("location", metavar="ID|LOCATION")

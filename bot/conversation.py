@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.question import Query, content_terms
+from bot.question import STOPWORDS, Query, content_terms
 
 log = logging.getLogger("briefbot.conversation")
 Similar = Callable[[str, list[str]], int]
@@ -140,6 +140,28 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     return text, changed
 
 
+def _same_kind(new: str, question: str) -> str | None:
+    """The word (or two-word name) of a question that names the same kind of thing as `new`, by WordNet's
+    classes (a capital for a capital, a country for a country, a people for a people); None when none does or
+    WordNet is not installed."""
+    from bot import wordnet
+
+    wn = wordnet.shared()
+    if wn is None:
+        return None
+    kinds = wn.kinds(new)
+    if not kinds:
+        return None
+    words = re.findall(r"[^\W\d_]+", question)
+    new_words = {w.casefold() for w in re.findall(r"[^\W\d_]+", new)}
+    grams = [" ".join(words[i:i + 2]) for i in range(len(words) - 1)] + words  # "north korea" before "korea"
+    for g in grams:
+        if g.casefold() in new_words or len(g) < 3 or g.casefold() in STOPWORDS or not wn.kinds(g) & kinds:
+            continue
+        return str(g)
+    return None
+
+
 def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str, str]:
     """The previous question with its subject swapped for a new one ('And Russia?'), and the words replaced.
 
@@ -147,6 +169,9 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     case names nothing), the word of the last question most like the new one ("and tokyo?" after "how did
     seoul react" replaces "seoul")."""
     q = prev.resolved
+    same = _same_kind(new, q)
+    if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim
+        return re.sub(rf"\b{re.escape(same)}\b", new, q, count=1, flags=re.I), same
     for old in ([prev.subject] if prev.subject else []) + prev.names:
         if old and re.search(re.escape(old), q, re.I):
             return re.sub(re.escape(old), new, q, count=1, flags=re.I), old

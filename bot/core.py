@@ -1,53 +1,40 @@
 """The Service the adapters and the CLI chat use: answers, briefs, subscriptions, feedback, scoping.
 
-Synchronous; owns no I/O beyond the store it is given. Backends are injected.
+Synchronous; owns no I/O beyond the store it is given. Backends are injected; no settings are read here.
+Imports no adapter, HTTP or LLM library (tests/test_boundaries.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import Answerer
+from bot.config import MAX_POLL, duration_seconds, human_duration
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
 from bot.digest import keep_brief
 from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
+from bot.service import CADENCES, parse_time_of_day, parse_timezone
 from bot.store.base import SourceRow, Store
+
+__all__ = ["CADENCES", "CHAT_SOURCE_KIND", "Core", "parse_time_of_day", "parse_timezone"]
 
 log = logging.getLogger("briefbot.core")
 
-CADENCES = ("daily", "weekdays", "weekly")
 CHAT_SOURCE_KIND = "chat-url"  # sources a chat user added: fetched under the strict address policy
 MIN_CHAT_POLL = 300  # seconds: a chat user cannot make the bot poll a site more often than this
 MAX_URL = 2000  # characters of a source address from chat
 MAX_TOPIC = 200  # characters of a digest topic from chat
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+UNSAVED_CONVERSATIONS = 1000  # conversations whose turns are held in memory while the store refuses them
 
 
-def parse_time_of_day(text: str) -> str:
-    """'8:00', '08.00', '8h00' -> '08:00'; ValueError with a user-facing reason otherwise."""
-    m = _TIME.match(text.strip())
-    if not m:
-        raise ValueError(f"“{text}” is not a time of day: use 24-hour HH:MM, e.g. 08:00")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
-
-
-def parse_timezone(text: str) -> str:
-    """An IANA zone name ('Europe/Berlin', 'UTC'); ValueError naming the input otherwise."""
-    name = text.strip()
-    if name.upper() in {"UTC", "GMT", "Z"}:
-        return "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"“{text}” is not a time zone I know: use a name like Europe/Berlin, America/New_York "
-                         "or UTC") from None
-    return name
+def _log_store_error(what: str, error: Exception) -> None:
+    log.error("could not store %s; carrying on without it", what, exc_info=error)
 
 
 class Core:
@@ -55,12 +42,18 @@ class Core:
 
     def __init__(self, store: Store, answerer: Answerer,
                  brief_builder: Callable[[str | None, list[str] | None, str | None], Brief] | None = None,
-                 check_url: Callable[[str], None] | None = None, default_every: int = 1800) -> None:
+                 check_url: Callable[[str], None] | None = None, default_every: int = 1800,
+                 on_store_error: Callable[[str, Exception], None] = _log_store_error) -> None:
         self.check_url = check_url
         self.default_every = default_every
         self.store = store
         self.answerer = answerer
         self.brief_builder = brief_builder
+        # a failed write of an answer's record or a turn never loses the answer; who hears of it is the caller's
+        # choice (the bot logs it, the CLI says it once)
+        self.on_store_error = on_store_error
+        self._unsaved: OrderedDict[str, list[str]] = OrderedDict()  # turns the store refused, by conversation
+        self._unsaved_lock = threading.Lock()
 
     def scope(self, channel: Channel | None) -> list[str] | None:
         """The sources a channel may cite (None: all)."""
@@ -72,30 +65,50 @@ class Core:
         return self.store.count_documents(self.scope(channel))
 
     def ask(self, question: str, channel: Channel | None = None,
-            on_partial: Callable[[str], None] | None = None, conversation: str | None = None) -> Answer:
-        """Answer a question; in a `conversation` (a thread, a DM) follow-ups read the turns stored before."""
+            on_partial: Callable[[str], None] | None = None, conversation: str | None = None, *,
+            sources: list[str] | None = None, since: str | None = None) -> Answer:
+        """Answer a question; in a `conversation` (a thread, a DM) follow-ups read the turns stored before.
+        `sources` narrow the search only where the channel has no scope of its own: a user cannot widen one."""
         turns = self.turns(conversation) if conversation else []
-        ans = self.answerer.ask(question, sources=self.scope(channel), on_partial=on_partial, turns=turns)
+        scope = self.scope(channel)
+        ans = self.answerer.ask(question, sources=scope if scope is not None else sources or None, since=since,
+                                on_partial=on_partial, turns=turns)
         if conversation and ans.turn is not None:
-            try:
-                self.store.add_turn(conversation, json.dumps(ans.turn))
-            except Exception:  # losing the context must not lose the answer
-                log.exception("could not store a turn of conversation %s", conversation[:80])
+            self._keep_turn(conversation, json.dumps(ans.turn))
         ans.id = uuid.uuid4().hex[:12]
         try:
             self.store.save_answer(ans, channel)
-        except Exception:  # losing the feedback link must not lose the answer
-            log.exception("could not save answer %s", ans.id)
+        except Exception as e:  # losing the feedback link must not lose the answer
+            self.on_store_error(f"answer {ans.id}", e)
         log.info("answered %s: found=%s backend=%s citations=%d", ans.id, ans.found, ans.backend, len(ans.citations))
         return ans
 
     def turns(self, conversation: str) -> list[Turn]:
         """The recent turns of a conversation (bounded: a 500-turn thread reads what an 8-turn one does)."""
         try:
-            return turns_from_rows(self.store.recent_turns(conversation, MAX_TURNS))
+            rows = self.store.recent_turns(conversation, MAX_TURNS)
         except Exception:
             log.exception("could not read conversation %s; answering without it", conversation[:80])
-            return []
+            rows = []
+        with self._unsaved_lock:
+            held = list(self._unsaved.get(conversation, []))
+        return turns_from_rows((rows + held)[-MAX_TURNS:])
+
+    def _keep_turn(self, conversation: str, turn: str) -> None:
+        """Store a turn (after any the store refused before); while it refuses, they are held in memory, so the
+        conversation goes on."""
+        with self._unsaved_lock:
+            pending = self._unsaved.pop(conversation, []) + [turn]
+        try:
+            while pending:
+                self.store.add_turn(conversation, pending[0])
+                pending.pop(0)
+        except Exception as e:  # losing the context must not lose the answer
+            self.on_store_error(f"a turn of conversation {conversation[:80]}", e)
+            with self._unsaved_lock:
+                self._unsaved[conversation] = pending[-MAX_TURNS:]
+                while len(self._unsaved) > UNSAVED_CONVERSATIONS:
+                    self._unsaved.popitem(last=False)
 
     def in_conversation(self, conversation: str) -> bool:
         """Whether the bot has answered in this conversation before (a thread it should keep following)."""
@@ -139,8 +152,6 @@ class Core:
         operator allows them), and it is polled under that same policy from then on.
         """
         url = url.strip().strip("<>").split("|", 1)[0]  # Slack wraps links as <url|label>
-        from bot.config import MAX_POLL, duration_seconds, human_duration
-
         seconds = duration_seconds(every) if every else self.default_every
         if seconds is None:
             raise ValueError(f"“{str(every)[:40]}” is not an interval: use e.g. 30m, 2h or 1d")

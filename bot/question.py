@@ -84,12 +84,39 @@ _ASKS_OUTLET = re.compile(r"^(?:which|what|who)(?: \w+)? (?:paper|newspaper|agen
                          r"site|website|magazine|wire|station|publication|tabloid)s?\b")
 _WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
                   r"what (?:made|makes|caused|causes|led|drove|drives))\b")
-_HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+")
+_HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fast|high|deep)\w+\b(?! (?:[\w'’-]+ ){0,4}"
+                  # "how did Tokyo react?" asks for a reaction, not a means
+                  r"(?:react|reacted|respond|responded|feel|felt|view|viewed|see|saw|regard|regarded|take|took|"
+                  r"receive|received|greet|greeted|reply|replied|rate|rated|judge|judged|assess|assessed|describe|"
+                  r"described|characteri[sz]e|characteri[sz]ed|answer|answered)\b)")
 _WHEN = re.compile(r"^(?:when|what (?:year|date|day|month|time)|since when|by when|how long ago)\b")
-_HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|what (?:percentage|"
-                       r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"
-                       r"cost)|what is the (?:size|number|amount|price|cost))\b")
+_QUANTITY = (r"percentage|share|number|amount|price|cost|size|proportion|(?:pay |wage |price )?(?:raise|rise|increase|"
+             r"cut)|wage|salary|fee|fine|sum|figure|total|rate|score|margin|majority|budget|bill|tariff|turnout|"
+             r"death toll|toll|population|capacity|stake|valuation|fare")
+_HOW_MANY = re.compile(rf"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|(?:what|which) (?:kind of )?"
+                       rf"(?:{_QUANTITY})|what'?s the (?:{_QUANTITY})|what (?:is|was|are|were) the (?:{_QUANTITY}))\b")
 _WHERE = re.compile(r"^where\b")
+_HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
+# where "how many carry on films was she in" stops naming what it counts
+_COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
+                        "would", "can", "could", "should", "shall", "may", "might", "r"])
+_TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
+
+
+def _counted(low: str) -> tuple[str, ...]:
+    """What a count question counts, as stems: "how many carry on films was she in" -> carri, film; "how long
+    did it take" -> the units of time; () for other questions."""
+    m = _HOW_MANY_OF.match(low)
+    if m:
+        words = []
+        for w in m.group(1).split():
+            if w in _COUNT_END:
+                break
+            words.append(w)
+        return tuple(stem(w) for w in content_terms(" ".join(words)))[:2]
+    if low.startswith("how long") and not low.startswith("how long ago"):
+        return tuple(stem(u) for u in _TIME_UNITS)
+    return ()
 _EVENT = re.compile(r"^(?:so )?what(?:'s| has| had| is)? (?:happened|happening|happens|became|came) (?:to|with|of|at|in)\b")
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
 _MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
@@ -148,6 +175,7 @@ class Query:
     names: tuple[str, ...] = ()  # names the question is about (each must be in the answer's article)
     phrases: tuple[str, ...] = ()  # quoted phrases
     years: tuple[str, ...] = ()  # years and numbers the answer must hold
+    counted: tuple[str, ...] = ()  # stems of what "how many …" / "how long" counts ("films", or units of time)
     context: tuple[str, ...] = ()  # words carried over from earlier turns (lower weight)
     notes: tuple[str, ...] = field(default=())  # how the question was read, for logs and not-found replies
 
@@ -419,7 +447,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "event"
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
-    q = dict(base, names=names, terms=terms, answer_type=answer_type)
+    q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))
     m = _ROLE_OF.match(low)
     if m:
         who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon)

@@ -1,4 +1,5 @@
-"""`briefbot run`: the long-running process — source polling now, chat adapters and HTTP later.
+"""`briefbot run`: the long-running process — source polling, digests, the chat adapters and the HTTP server,
+each built by bot.app.App; this module only starts them, runs the loops and stops them.
 
 Stops cleanly on SIGTERM/SIGINT: running jobs finish, the store is closed.
 """
@@ -17,8 +18,10 @@ from typing import Any
 
 from bot.app import App
 from bot.core import CHAT_SOURCE_KIND
+from bot.digest import Poster
 from bot.http_server import WSGIApp
 from bot.ingest.pipeline import RunReport, SourceState
+from bot.service import Service
 from bot.store.base import SourceRow
 
 log = logging.getLogger("briefbot.run")
@@ -28,7 +31,7 @@ def poll_source(app: App, source: SourceRow) -> RunReport:
     """Ingest one registered source, carrying its conditional-GET state, and record the outcome."""
     state = SourceState(source.etag, source.last_modified, untrusted=source.kind == CHAT_SOURCE_KIND)
     report = app.ingester().ingest([source.location], trigger=f"source:{source.id}", source_id=source.id,
-                                   state=state)
+                                   state=state, outlet=source.outlet)
     errors = [i for i in report.items if i.outcome == "skipped"]
     last_error = f"{errors[0].location}: {errors[0].reason}" if errors and len(errors) == len(report.items) else None
     app.store.update_source(source.id, etag=state.etag, last_modified=state.last_modified,
@@ -71,7 +74,6 @@ def setup_logging(level: str, as_json: bool) -> None:
 def run(app: App, once: bool = False, stop: threading.Event | None = None) -> int:
     """Poll sources and post digests on schedule, with the chat adapters whose tokens are set,
     until SIGTERM/SIGINT (or `stop` is set)."""
-    from bot.digest import DigestRunner
     from bot.scheduler import SourceScheduler
 
     setup_logging(app.settings.log_level, app.settings.log_json)
@@ -89,25 +91,19 @@ def run(app: App, once: bool = False, stop: threading.Event | None = None) -> in
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    from bot.http_server import BotHTTPServer
-
-    core = app.core()
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    adapters = start_adapters(app, core, owner)
+    adapters = start_adapters(app, app.core(), owner)
     posters = {name: a.poster for name, a in adapters.items()}
     slack = adapters.get("slack")
     try:
-        http = BotHTTPServer(app.store, app.settings.http_port,
-                             slack=slack.wsgi if slack is not None and app.settings.slack_mode == "http" else None,
-                             host=app.settings.http_host, pages=app.pages())
+        http = app.http_server(slack.wsgi if slack is not None else None)
     except OSError as e:  # the port is taken: one line saying which, then everything started is stopped
         log.error("%s", e.strerror or e)
         _stop_adapters(adapters)
         app.close()
         return 1
     http.start()
-    digests = DigestRunner(app.store, app.brief_builder(), posters, owner=owner,
-                           skip_empty=app.settings.digest_skip_empty)
+    digests = app.digest_runner(posters, owner)
     sched = SourceScheduler(app.store.list_sources, lambda s: poll_source(app, s))
     sched.start()
     sched.add_job(_safe(digests.run_due, "digest tick"), "interval", seconds=DIGEST_TICK_SECONDS, id="digests",
@@ -160,7 +156,7 @@ def embed_stored(app: App, stop: threading.Event | None = None) -> int:
     return n
 
 
-def _stop_adapters(adapters: dict[str, Any]) -> None:
+def _stop_adapters(adapters: dict[str, RunningAdapter]) -> None:
     for name, a in adapters.items():
         try:
             a.stop()
@@ -177,53 +173,26 @@ def _safe(fn: Any, what: str) -> Any:
     return wrapped
 
 
-def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float = 5.0) -> dict[str, Any]:
-    """Start the chat adapters whose tokens are set; one failing to connect does not stop the rest."""
-    s = app.settings
-    out: dict[str, Any] = {}
-    linker = app.linker()
-    if s.slack_bot_token:
-        from bot.adapters.slack import SlackBot, SlackPoster, SlackRunner, SlackStarter, make_client
-
-        store = app.store
-        token = s.slack_bot_token.reveal()
-        secret = s.slack_signing_secret.reveal() if s.slack_signing_secret else None
-        app_token = s.slack_app_token.reveal() if s.slack_app_token else None
-
-        def build() -> tuple[SlackRunner, SlackPoster]:
-            SlackRunner.check(s.slack_mode, app_token, secret)  # a missing setting, before any network call
-            client = make_client(token, s.slack_api_url)
-            client.auth_test()  # a refused token or an unreachable Slack, told apart before Bolt wraps them
-            bot = SlackBot(core, bot_token=token, signing_secret=secret, api_url=s.slack_api_url, client=client,
-                           linker=linker,
-                           # a redelivered event, or one another replica took, is answered once
-                           dedupe=lambda event_id: not store.first_sight("slack", event_id, owner))
-            slack = SlackRunner(bot, mode=s.slack_mode, app_token=app_token)
-            try:
-                slack.start()
-            except BaseException:
-                bot.close(0)
-                raise
-            return slack, SlackPoster(bot.client, linker)
-
-        starter = SlackStarter(build, retry_first=slack_retry)
-        if starter.start():
-            log.info("slack started in %s mode", s.slack_mode)
-        if starter.error is None:  # up, or still trying
-            out["slack"] = RunningAdapter(poster=starter, stop=starter.stop, handle_http=starter.handle_http,
-                                          wsgi=starter.wsgi)
-    if s.discord_token:
-        from bot.adapters.discord_bot import run_discord
-
-        runner = run_discord(core, s.discord_token.reveal(), s.discord_guild_id, linker=linker,
-                             message_content=s.discord_message_content)
-        if runner.wait_until_ready(30):
+def start_adapters(app: App, core: Service, owner: str = "local", slack_retry: float = 5.0) -> dict[str, RunningAdapter]:
+    """Start the chat adapters the settings configure; one failing to connect does not stop the rest."""
+    out: dict[str, RunningAdapter] = {}
+    slack = app.slack(core, owner, retry=slack_retry)
+    if slack is not None:
+        if slack.start() and slack.runner is not None:
+            log.info("slack started in %s mode", slack.runner.mode)
+        if slack.error is None:  # up, or still trying
+            out["slack"] = RunningAdapter(poster=slack, stop=slack.stop, handle_http=slack.handle_http,
+                                          wsgi=slack.wsgi)
+    discord = app.discord(core)
+    if discord is not None:
+        discord.start()
+        if discord.wait_until_ready(30):
             log.info("discord connected")
-        elif runner.error is None:
+        elif discord.error is None:
             log.warning("discord not connected after 30 s: still trying in the background")
         else:
-            log.error("discord did not connect: %s", runner.error)
-        out["discord"] = RunningAdapter(poster=runner.poster, stop=runner.stop)
+            log.error("discord did not connect: %s", discord.error)
+        out["discord"] = RunningAdapter(poster=discord.poster, stop=discord.stop)
     return out
 
 
@@ -231,7 +200,7 @@ def start_adapters(app: App, core: Any, owner: str = "local", slack_retry: float
 class RunningAdapter:
     """A started chat adapter: how to post digests through it, stop it, and route HTTP to it."""
 
-    poster: Any
+    poster: Poster
     stop: Callable[[], None]
     handle_http: Callable[[bytes, dict[str, str], str], tuple[int, dict[str, str], bytes]] | None = None
     wsgi: WSGIApp | None = None  # POST /slack/events for the HTTP server

@@ -158,7 +158,14 @@ class Retriever:
                 own = sum(w for s, w in weights.items() if s in stems) / total
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
-                score = own + 0.1 * cover + 0.02 / (1 + rank) + type_bonus(query.answer_type, sent)
+                bonus = type_bonus(query.answer_type, sent)
+                if query.counted:
+                    # "how many films?" is answered by "nine of the popular Carry On films", not by "in 1963"
+                    # (in proportion to how much of the question the sentence holds: "140,000 people" in an article
+                    # about something else counts nothing asked)
+                    bonus = (bonus if _NON_YEAR.search(sent) else 0.0) + (
+                        COUNT_BONUS * min(1.0, own / 0.4) if counts(query.counted, sent) else 0.0)
+                score = own + 0.1 * cover + 0.02 / (1 + rank) + bonus
                 score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little
@@ -254,6 +261,35 @@ _MEANS = re.compile(r"\b(?:via|aboard|on board|on foot|by (?:train|plane|air|car
                     r"(?:\w+ ){0,2}(?:train|plane|car|jet|boat|ship|bus|helicopter|convoy|motorcade)|(?:train|rail|"
                     r"flight|plane|car|road|boat|ship|bus|helicopter|motorcade|convoy) (?:journey|ride|trip|travel))\b",
                     re.I)
+
+
+COUNT_BONUS = 0.25  # on top of the number's own bonus
+_COUNT = re.compile(r"\b(?:\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|thousand|hundred)\b)?|one|two|three|four|five|six|"
+                    r"seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+                    r"nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|a dozen|dozens|"
+                    r"hundreds|thousands|millions|several|a few|a couple of|half an?|an?)\b", re.I)
+_NON_YEAR = re.compile(r"\b(?!(?:1[5-9]|20)\d\d\b)\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                       r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
+
+
+def counts(counted: tuple[str, ...], sent: str) -> bool:
+    """Whether a sentence gives a count of what the question counts: a number with the counted word among the
+    few words after it ("nine of the popular Carry On films", "in 24 hours", "12.4 million visitors a year");
+    a year is no count ("in 1963")."""
+    for m in _COUNT.finditer(sent):
+        if re.fullmatch(r"(?:1[5-9]|20)\d\d", m.group(0)):
+            continue
+        after = content_terms(sent[m.end(): m.end() + 50])[:4]
+        if any(stem(w) in counted for w in after):
+            return True
+    return False
+
+
+def answers_type(query: Query, text: str) -> bool:
+    """Whether a text holds the kind of answer the question asks for (a count of what it counts, a date, …)."""
+    if query.counted:
+        return counts(query.counted, text)
+    return bool(type_bonus(query.answer_type, text))
 
 
 def type_bonus(answer_type: str | None, sent: str) -> float:

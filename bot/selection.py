@@ -17,7 +17,7 @@ from bot.conversation import Reading
 from bot.domain import Document
 from bot.question import Query, content_terms, stem
 from bot.quotes.words import NON_PERSON
-from bot.search import Retriever, Span, type_bonus
+from bot.search import Retriever, Span, answers_type, type_bonus
 from bot.spans import (
     balanced,
     gives_reason,
@@ -39,6 +39,8 @@ DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (
 ANSWER_BUDGET = 880  # characters of cited text in a fact answer (the extractive composer's ceiling is 900)
 FOLLOW_UP_EVIDENCE = 0.6  # share of the usual evidence a follow-up needs inside the conversation's articles
 FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-up than the conversation's own
+BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
+INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
@@ -277,9 +279,14 @@ class Selector:
             if reading.avoid and not reading.instead and any(re.search(rf"\b{re.escape(w)}\b", s.text, re.I)
                                                              for w in reading.avoid):
                 s.score -= 0.5  # "who else ...?": someone other than the one the last answer was about
+            names_old = reading.instead and any(re.search(rf"\b{re.escape(w)}", s.text, re.I) for w in reading.avoid)
             if reading.instead and not any(stem(t) in {stem(x) for x in content_terms(s.text)} for t in reading.instead):
                 # "And Europeans?" is about the Europeans; a sentence about the Britons answered the last question
-                s.score -= 0.6 + (0.3 if any(re.search(rf"\b{re.escape(w)}", s.text, re.I) for w in reading.avoid) else 0)
+                s.score -= INSTEAD_MISSING_PENALTY + (0.3 if names_old else 0.0)
+            elif names_old:
+                # "and Tokyo?" after Seoul: "a warning to Washington, Tokyo, and Seoul" names both in passing;
+                # a sentence about Tokyo alone says how Tokyo reacted
+                s.score -= BOTH_SUBJECTS_PENALTY
             if reading.near and any(d == s.doc_id and a - 400 <= s.start <= b + 200 for d, a, b in reading.near):
                 # "which agency reported that?": the answer is at what was shown, where it names its source
                 s.score += 0.3 + (0.15 if _ATTRIBUTION.search(s.text) else 0.0)
@@ -366,14 +373,14 @@ class Selector:
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
-            if q.answer_type in {"when", "number", "money"} and not any(type_bonus(q.answer_type, s.text) for s in keep):
+            if q.answer_type in {"when", "number", "money"} and not any(answers_type(q, s.text) for s in keep):
                 # "when is it opening?": the date is often in another sentence of the same article
-                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and type_bonus(q.answer_type, s.text)
+                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and answers_type(q, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
                 if not typed:
                     # the figure may be in a passage that shares no word with the question ("the size of the bill"
                     # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
-                    near = typed_near(self._text(keep[0]), keep[0], lambda t: bool(type_bonus(q.answer_type, t)))
+                    near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t))
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
             if keep and q.answer_type in {"who", "when", "number", "money", "outlets"} \
@@ -415,7 +422,7 @@ class Selector:
             # a person: "the International Monetary Fund" is no answer to who will run the bank
             return any(len(w) >= 2 and w[-1] not in asked and not set(w) <= asked and not set(w) & NON_PERSON
                        for w in words)
-        return bool(type_bonus(q.answer_type, text))
+        return answers_type(q, text)
 
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic; the

@@ -1,15 +1,60 @@
-"""The core the chat adapters call: ask, brief, digest subscriptions, feedback.
+"""The core the chat adapters call: ask, brief, digest subscriptions, feedback; and the grammar of its arguments
+(times of day, time zones, cadences) that the core and the chat commands share.
 
 Synchronous and free of any chat or LLM library; adapters translate events into these calls.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
+from bot.domain import Answer, Brief, BriefRow, Channel, Citation, Subscription
 from bot.store.base import SourceRow
+
+CADENCES = ("daily", "weekdays", "weekly")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+
+
+def parse_time_of_day(text: str) -> str:
+    """'8:00', '08.00', '8h00' -> '08:00'; ValueError with a user-facing reason otherwise."""
+    m = _TIME.match(text.strip())
+    if not m:
+        raise ValueError(f"“{_shown(text)}” is not a time of day: use 24-hour HH:MM, e.g. 08:00")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name ('Europe/Berlin', 'UTC'); ValueError naming the input otherwise."""
+    name = text.strip()
+    if name.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"“{_shown(text)}” is not a time zone I know: use a name like Europe/Berlin, "
+                         "America/New_York or UTC") from None
+    return name
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """User input as an error message quotes it: on one line, cut short."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class PageLinks(Protocol):
+    """Signed links to the bot's own pages for a citation or a brief (bot.web.links.Linker implements it)."""
+
+    def citation_url(self, c: Citation, channel: Channel) -> str:
+        """The page showing a cited passage in its article, for readers in `channel`."""
+        ...
+
+    def brief_url(self, brief_id: str, channel: Channel) -> str:
+        """The page of a posted brief or digest, for readers in `channel`."""
+        ...
 
 
 class Service(Protocol):
@@ -20,9 +65,11 @@ class Service(Protocol):
         ...
 
     def ask(self, question: str, channel: Channel | None = None,
-            on_partial: Callable[[str], None] | None = None, conversation: str | None = None) -> Answer:
-        """Answer from stored documents; every claim cited and verified. Never raises for bad input.
-        In a `conversation` (a thread, a DM), follow-ups are read in the light of its earlier turns."""
+            on_partial: Callable[[str], None] | None = None, conversation: str | None = None, *,
+            sources: list[str] | None = None, since: str | None = None) -> Answer:
+        """Answer from stored documents; every claim cited and verified, the answer stored. Never raises for bad
+        input. In a `conversation` (a thread, a DM), follow-ups are read in the light of its earlier turns.
+        `sources` (patterns) and `since` (an ISO time) narrow what is searched where the channel has no scope."""
         ...
 
     def in_conversation(self, conversation: str) -> bool:

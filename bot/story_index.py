@@ -7,30 +7,37 @@ Imports no settings and no chat or LLM library.
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+import numpy as np
+
+from bot.embed import decode_vectors
 from bot.store.base import Conflict, Documents, Membership, Stories, StoryRow
-from bot.stories import JOIN_SIMILARITY, Profile, Story, Vectors, assign, centroid, profile
+from bot.store.base import Vectors as StoredVectors
+from bot.stories import JOIN_SIMILARITY, LEAD_PASSAGES, LeadVector, Profile, Story, Vectors, assign, centroid, profile
 
 log = logging.getLogger("briefbot.stories")
 
 ATTEMPTS = 5  # a replica that loses an assignment race recomputes from what the winner stored
 
 
-class StoryStore(Stories, Documents, Protocol):
-    """What the story index and briefs read and write: stories, and the documents and quotes in them."""
+class StoryStore(Stories, Documents, StoredVectors, Protocol):
+    """What the story index and briefs read and write: stories, the documents and quotes in them, their leads'
+    vectors."""
 
 
 class StoryIndex:
     """Every stored document in exactly one persisted story; new documents join lazily, before a read."""
 
     def __init__(self, store: StoryStore, clock: Callable[[], datetime] | None = None,
-                 threshold: float = JOIN_SIMILARITY) -> None:
+                 threshold: float = JOIN_SIMILARITY, meaning: bool = True) -> None:
         self.store = store
         self.clock = clock or (lambda: datetime.now(UTC))
         self.threshold = threshold
+        self.meaning = meaning  # compare embedded leads too (False: names, terms and dates only)
 
     def catch_up(self) -> int:
         """Assign every document that is in no story yet; returns how many (one query when none is new)."""
@@ -43,7 +50,7 @@ class StoryIndex:
             docs = self.store.documents_by_id(new_ids)
             new = [profile(d) for d in docs.values()]
             existing = [(_profile(m), m.story_id) for m in self.store.memberships()]
-            story_of = assign(existing, new, self.threshold)
+            story_of = assign(existing, new, self.threshold, meaning=Leads(self.store) if self.meaning else None)
             members = [Membership(p.doc_id, story_of[p.doc_id], p.dumps()) for p in new]
             try:
                 n = self.store.assign_stories(members, at)
@@ -74,6 +81,32 @@ class StoryIndex:
         vec = Vectors(profiles.values())
         for s in stories:
             s.vector = centroid(vec(profiles[d.id]) for d in s.documents if d.id in profiles)
+
+
+class Leads:
+    """What stored documents' leads mean: the unit mean of the stored vectors of their first passages, all of one
+    model (the one the first documents looked up have most vectors of: two models' vectors do not compare)."""
+
+    def __init__(self, store: StoredVectors) -> None:
+        self.store = store
+        self.model: str | None = None
+
+    def __call__(self, doc_ids: list[int]) -> dict[int, LeadVector]:
+        rows = self.store.lead_vectors(doc_ids, LEAD_PASSAGES)
+        if self.model is None and rows:
+            self.model = Counter(m for _, m, _ in rows).most_common(1)[0][0]
+        blobs: dict[int, list[bytes]] = defaultdict(list)
+        for doc_id, model, blob in rows:
+            if model == self.model:
+                blobs[doc_id].append(blob)
+        out: dict[int, LeadVector] = {}
+        for doc_id, bs in blobs.items():
+            q, scale = decode_vectors(bs, len(bs[0]) - 4)
+            v = (q.astype(np.float32) * scale[:, None]).mean(axis=0)
+            norm = float(np.linalg.norm(v))
+            if norm > 0:
+                out[doc_id] = v / norm
+        return out
 
 
 def _profile(m: Membership) -> Profile:

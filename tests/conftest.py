@@ -69,3 +69,40 @@ def article_store(tmp_path: Path, text: str) -> Any:
     (doc := tmp_path / "article.txt").write_text(text, encoding="utf-8")
     Ingester(store, extract_quotes=extract_quotes).ingest([str(doc)])
     return store
+
+
+HARBOUR = """Dock workers strike at Port Aldmere over pay
+
+Dock workers at Port Aldmere walked out at dawn on Monday over pay and hours.
+
+"We will not back down," said Maria Lopez, the leader of the dockers' union, outside the harbour gates.
+
+The port authority said talks with the union would resume on Thursday.
+"""
+TRAM = """Council approves the Riverside tram line
+
+The city council approved the Riverside tram line on Tuesday after a six-year debate.
+
+"This line will change how people cross the city," said Mayor Tom Reyes after the vote.
+
+Construction of the tram line is due to start next spring.
+"""
+
+
+def chat_core(tmp_path: Path, url: str | None = None) -> Any:
+    """The real Core on a SQLite store in tmp_path holding two articles written for the test (a harbour strike,
+    a tram line): what the chat adapter tests drive wherever they need not observe the core's calls."""
+    from bot.answer import Answerer
+    from bot.brief import BriefBuilder
+    from bot.core import Core
+    from bot.ingest.pipeline import Ingester
+    from bot.quotes import extract_quotes
+    from bot.store import open_store
+
+    store = open_store(url or f"sqlite:///{tmp_path}/chat.db")
+    if not store.count_documents():
+        (folder := tmp_path / "articles").mkdir(exist_ok=True)
+        (folder / "harbour-strike.txt").write_text(HARBOUR, encoding="utf-8")
+        (folder / "riverside-tram.txt").write_text(TRAM, encoding="utf-8")
+        Ingester(store, extract_quotes=extract_quotes).ingest([str(folder)])
+    return Core(store, Answerer(store), BriefBuilder(store), check_url=lambda url: None)

@@ -255,3 +255,70 @@ def test_a_figure_asked_for_comes_from_the_answering_article_even_in_other_words
     ans = Answerer(s).ask("what's the size of the bill kelby officials handed the open harbour trust?")
     assert ans.found and "$640,000" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_how_many_answer_counts_what_was_asked_not_a_year(tmp_path: Path) -> None:
+    # the article's first sentences hold an age and years; the count of films comes later
+    s = article_store(tmp_path, (
+        "Stage actress Mara Lindqvist dies\n\n"
+        "Mara Lindqvist, known for her comic roles, has died at the age of 74, her family said.\n\n"
+        "She made her film debut in 1961 and joined the Harbour Players company in 1966, where she met her husband.\n\n"
+        "Lindqvist appeared in eleven of the Saltmarsh comedy films, alongside fellow regulars Tom Avery and "
+        "June Pike.\n\n"
+        "She also spent a decade in the radio serial The Quayside.\n"))
+    # the sentence sharing most words with the question has only years: it is no count
+    ans = Answerer(s).ask("how many films was Lindqvist in after her film debut with the Harbour Players")
+    assert ans.found and "eleven of the Saltmarsh comedy films" in ans.citations[0].text, ans.text
+    verbatim(s, ans)
+
+
+PHONES = ("Handset maker plans share sale\n\n"
+          "Mobile maker Corvid plans an IPO in March, its chief executive said on Monday.\n\n"
+          "When its first phones were launched they cost about £2,000 each and were the size of a briefcase.\n\n"
+          "The government said tuition fees for engineering courses would be frozen to help the industry.\n")
+
+
+def test_typos_are_read_as_the_articles_words(tmp_path: Path) -> None:
+    s = article_store(tmp_path, PHONES)
+    ans = Answerer(s).ask("wat did the goverment say about tution")
+    assert ans.found and "tuition fees" in ans.citations[0].text, ans.text
+
+
+def test_a_brand_no_article_mentions_is_not_a_typo_of_a_short_word(tmp_path: Path) -> None:
+    # "iphone" is in a language model's word pieces and two letters from the indexed "ipo": neither makes it a
+    # word the articles use, so the launch price of other phones is no answer
+    s = article_store(tmp_path, PHONES)
+    ans = Answerer(s).ask("how much did the first iphone cost at launch")
+    assert not ans.found and "iphone" in ans.text, ans.text
+
+
+def test_edit_distance() -> None:
+    from bot.answer import _edits
+
+    assert [_edits("iphon", "ipo"), _edits("sumit", "summit"), _edits("teh", "the"), _edits("kitten", "sitting"),
+            _edits("", "abc"), _edits("same", "same")] == [2, 1, 1, 3, 3, 0]
+
+
+BRIDGE = ("Council approves new footbridge\n\n"
+          "The Aldmere council has agreed to pay £4.2m for a footbridge over the river Wend, its leader said on "
+          "Tuesday.\n\n"
+          "The design, by the firm Harrow Lane, was chosen from twelve entries after a public vote.\n\n"
+          "Construction starts next month, and the bridge is due to open in September 2027.\n\n"
+          "Critics said the money would be better spent on the town's bus services.\n")
+
+
+@pytest.mark.parametrize("question, first, second", [
+    ("How much is the council paying for the footbridge, and when will it open?", "£4.2m", "September 2027"),
+    ("how much will the aldmere footbridge cost and who designed it", "£4.2m", "Harrow Lane"),
+])
+def test_a_question_in_two_parts_gets_both_answered(tmp_path: Path, question: str, first: str, second: str) -> None:
+    s = article_store(tmp_path, BRIDGE)
+    ans = Answerer(s).ask(question)
+    assert ans.found and first in ans.text and second in ans.text, ans.text
+    verbatim(s, ans)
+
+
+def test_a_question_in_one_part_is_not_split(tmp_path: Path) -> None:
+    s = article_store(tmp_path, BRIDGE)
+    ans = Answerer(s).ask("who designed the footbridge")
+    assert ans.found and "Harrow Lane" in ans.text and "£4.2m" not in ans.text, ans.text

@@ -35,8 +35,35 @@ def test_the_core_imports_no_platform_server_or_llm_sdk() -> None:
     assert {k: v for k, v in bad.items() if v} == {}
 
 
-def test_adapters_reach_the_core_only_through_the_service() -> None:
+# What an adapter may take from the rest of the bot besides its own platform library and its sibling adapter
+# modules: the Service it calls, the domain it renders, and two edge helpers, each for a reason.
+ADAPTER_MAY_IMPORT = ("bot.service", "bot.domain", "bot.adapters")
+ADAPTER_EDGE_HELPERS = {
+    "bot.http_server": "Slack's HTTP mode mounts on the bot's one HTTP server",
+    "bot.citations": "link_spans, the one rule for what looks like a link, so renderers defuse article links",
+}
+PLATFORMS = ("slack_bolt", "slack_sdk", "discord", "aiohttp")
+
+
+def test_adapters_import_only_the_service_the_domain_and_commands() -> None:
     for p in sorted((BOT / "adapters").glob("*.py")):
-        inner = {m for m in imports(p) if m.startswith(("bot.answer", "bot.selection", "bot.search", "bot.store",
-                                                         "bot.brief", "bot.question"))}
-        assert not inner, (p.name, inner)
+        inner = {m for m in imports(p) if m.startswith("bot.") and not m.startswith(ADAPTER_MAY_IMPORT)}
+        assert inner <= set(ADAPTER_EDGE_HELPERS), (p.name, inner - set(ADAPTER_EDGE_HELPERS))
+
+
+def test_commands_and_runtime_serve_every_platform() -> None:
+    commands = imports(BOT / "adapters" / "commands.py")
+    assert {m for m in commands if m.startswith("bot.")} == {"bot.service", "bot.domain"}
+    runtime = imports(BOT / "adapters" / "runtime.py")
+    assert not {m for m in commands | runtime if m.startswith(PLATFORMS)}
+    assert not {m for m in runtime if m.startswith("bot.")}  # it runs callables; it knows nothing of the core
+
+
+def test_only_app_and_cli_read_settings() -> None:
+    readers = set()
+    for p in sorted(BOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.ImportFrom) and node.module == "bot.config"
+                    and any(a.name == "Settings" for a in node.names)):
+                readers.add(p.relative_to(ROOT).as_posix())
+    assert readers <= {"bot/app.py", "bot/cli.py"}, readers

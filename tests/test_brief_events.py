@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import App
 from bot.brief import BriefBuilder
-from bot.brief_rules import leads_with_reference, named_speaker, speaker_name
+from bot.brief_rules import leads_with_reference, named_speaker, names_someone, reported, speaker_name
 from bot.config import Settings
 from bot.domain import StoryBrief
 from bot.llm.openai_brief import OpenAISummarizer
@@ -148,6 +148,79 @@ def test_pronoun_led_and_back_referencing_sentences_are_recognised() -> None:
     assert not leads_with_reference("Kim's arrival added drama to an event that showed how much had changed.")
 
 
+CAPTAIN = """Kelby rugby club names Ana Sorel captain
+
+Kelby rugby club named flanker Ana Sorel as captain on Monday, the first woman to lead the side in its 90-year
+history.
+
+Coach Piet Maren said Sorel had earned the role after two seasons as vice-captain. Sorel replaces Tomas Brek, who
+retired in March after a knee injury.
+
+"I am proud and a little nervous about leading this side," said Ana Sorel.
+
+Kelby: Sorel (capt), Brek, Maren, Olsen, Vidal, Hart, Crane, Moss, Pike, Lund, Rowe, Tait, Ford.
+
+What a great choice! We have waited years for a captain like Ana Sorel at Kelby rugby club.
+
+I think the club should have picked Olsen, who has played for Kelby rugby club for a decade.
+"""
+
+CAPTAIN_ELSEWHERE = """Sorel to lead Kelby rugby side
+
+Flanker Ana Sorel will captain Kelby rugby club, the club announced on Monday, after Tomas Brek retired in March.
+
+"I am proud and a little nervous about leading this side," said Piet Maren.
+
+"I never expected to play again after the injury," the Kelby Rugby Board said.
+
+"higher wages, better pitches and more games for everyone at the club," said Dan Horak.
+
+Sorel will lead the Kelby side for the first time against Rellbridge on Saturday.
+"""
+
+
+def test_points_are_reported_sentences_and_quotes_are_said_once_by_a_person(tmp_path: Path) -> None:
+    # a readers' comments tail and a team line-up report nothing; one quote two articles give to two people is
+    # shown once; an "I" given to a board and a fragment of a chant are no quotes to show
+    s = open_store(f"sqlite:///{tmp_path}/c.db")
+    put(s, "/news/gazette/captain.txt", CAPTAIN, "Kelby Gazette", "2031-02-03")
+    put(s, "/news/courier/captain.txt", CAPTAIN_ELSEWHERE, "Harbour Courier", "2031-02-03")
+    (st,) = BriefBuilder(s)().stories
+    points = " ".join(k.text for k in st.key_points)
+    assert st.key_points and "Sorel (capt)" not in points and "great choice" not in points
+    assert "should have picked" not in points and "We have waited" not in points
+    said = [(q.speaker, q.text) for q in st.quotes]
+    assert [q for _, q in said].count("I am proud and a little nervous about leading this side") == 1
+    assert all(who != "Kelby Rugby Board" and not text.startswith("higher") for who, text in said)
+
+
+def test_sentences_that_lean_on_what_came_before() -> None:
+    for s in ["Now they say the only tax rise they want is a new band for top earners.",
+              "Should he win the election, he has earmarked £4bn for tax cuts.",
+              "In what the party had hoped would be a show of unity, he is due to speak in London.",
+              "On Thursday he is due to announce which seat he will fight.",
+              "Fellow shareholders Atticus Capital and TCI have also expressed doubts.",
+              "Other nominees in the best actress category include Kate Winslet.",
+              "Among other British talent, composer Andrew Lloyd Webber was nominated.",
+              "In another change to the side, Ben Kay replaces Steve Borthwick.",
+              "The IAAF issued an official warning to the trio last year.",
+              "Mr Glazer hopes this will lead to a formal bid being accepted.",
+              "President Putin also suggested that China could play a role.",
+              "Prices rose in March too."]:
+        assert leads_with_reference(s), s
+    for s in ["Speaking on Tuesday, President Putin said Baikal was owned by investors.",
+              "Workers said they would strike on Monday.",
+              "After Ana Sorel resigned, she was replaced by Tomas Brek.",
+              "On Thursday, Mr Smith said he would go."]:
+        assert not leads_with_reference(s), s
+    assert not reported("We wants quality schools, top hospitals and less taxes.")
+    assert not reported("Thank goodness that he has gone - now the party has a chance!")
+    assert not reported("Abbott, Balshaw, Borthwick, A Brown, Chuter, Cohen, Corry, Cueto, Dawson, Ellis.")
+    assert reported('Stops in Shrewsbury, Dorset, Liverpool, Manchester and London are planned, the party said.')
+    assert reported('"We will win," said Ana Sorel.')
+    assert names_someone("Reports say Standard Life may seek a vote.") and not names_someone("No date has been set.")
+
+
 def test_quote_speakers_are_names(store: SQLiteStore) -> None:
     speakers = {q.speaker for q in canal(store).quotes}
     assert "Dan Horak" in speakers
@@ -164,6 +237,43 @@ def test_an_article_months_later_starts_its_own_story(store: SQLiteStore) -> Non
     stories = BriefBuilder(store).stories()
     assert sorted(len(s.documents) for s in stories) == [1, 2]
     assert [s for s in stories if [d.id for d in s.documents] == [later]]
+
+
+MAYOR = """Ilse Varga elected mayor of Kelby
+
+Ilse Varga, who chairs the Kelby canal trust, was elected mayor of Kelby on Friday with 61 per cent of the vote,
+the first woman to hold the office.
+
+Varga promised cheaper bus fares and a new school; the canal trust will choose a new chair at the Marrow lock
+offices next month. Tomas Ruel, the trust's engineer, congratulated her.
+"""
+
+
+def test_another_event_sharing_the_names_splits_off_once_leads_are_embedded(tmp_path: Path) -> None:
+    # the same town, lock, people and day as the floodgate reports: by names and words alone the election
+    # joins their story; what the leads mean (the real model) tells the two events apart
+    from bot.embed import OnnxMiniLM, embed_pending
+    from bot.story_index import StoryIndex
+
+    def canal_and_mayor(name: str, embed: bool, meaning: bool = True) -> dict[str, int]:
+        s = open_store(f"sqlite:///{tmp_path}/{name}.db")
+        for loc, text, outlet in (("/news/gazette/floodgate.txt", GAZETTE, "Kelby Gazette"),
+                                  ("/news/courier/barges.txt", COURIER, "Harbour Courier"),
+                                  ("/news/courier/mayor.txt", MAYOR, "Harbour Courier")):
+            put(s, loc, text, outlet, "2031-01-10")
+        if embed:
+            assert embed_pending(s, model) > 0
+        StoryIndex(s, meaning=meaning).catch_up()
+        sizes = {d.title: len(st.documents) for st in BriefBuilder(s).stories() for d in st.documents}
+        s.close()
+        return sizes
+
+    model = OnnxMiniLM()
+    assert set(canal_and_mayor("words", embed=False).values()) == {3}  # one "story" of two events
+    assert canal_and_mayor("told-not-to", embed=True, meaning=False)["Ilse Varga elected mayor of Kelby"] == 3
+    assert canal_and_mayor("meaning", embed=True) == {
+        "Floodgate failure shuts Kelby canal": 2, "Barges stranded as Marrow lock gate breaks": 2,
+        "Ilse Varga elected mayor of Kelby": 1}
 
 
 def test_topic_selects_stories_about_it_not_mentioning_it(store: SQLiteStore) -> None:

@@ -89,6 +89,44 @@ def test_sources_add_list_remove_and_bad_input(tmp_path: Path) -> None:
     assert run_cli("sources", "list", env=env).stdout.startswith("no sources yet")
 
 
+def test_sources_add_outlet_names_what_its_polls_store(tmp_path: Path) -> None:
+    # two folders of two papers' files, each registered with the paper's name: what the polls store is
+    # shown under that name in briefs, never as a file name
+    from bot.app import App
+    from bot.config import Settings
+    from bot.runner import poll_source
+
+    env = env_for(tmp_path)
+    for name, outlet in (("harbour-strike-gazette.txt", "Kelby Gazette"), ("harbour-strike-courier.txt", "Harbour Courier")):
+        folder = tmp_path / outlet.split()[0].lower()
+        folder.mkdir()
+        (folder / name).write_bytes((ROOT / "bot" / "samples" / name).read_bytes())
+        p = run_cli("sources", "add", str(folder), "--outlet", f"  {outlet} ", env=env)
+        assert p.returncode == 0 and f"shown as “{outlet}”" in p.stdout, p.stderr
+    # added again to change its interval, a source keeps its name
+    assert run_cli("sources", "add", str(tmp_path / "kelby"), "--every", "2h", env=env).returncode == 0
+    listed = json.loads(run_cli("sources", "list", "--json", env=env).stdout)
+    assert [(s["outlet"], s["every_seconds"]) for s in listed] == [("Kelby Gazette", 7200), ("Harbour Courier", 1800)]
+    assert "“Kelby Gazette” " in run_cli("sources", "list", env=env).stdout
+    bad = run_cli("sources", "add", str(tmp_path / "kelby"), "--outlet", " ", env=env)
+    assert bad.returncode == 2 and "--outlet" in bad.stderr and "1 to 120 characters" in bad.stderr
+
+    app = App.from_settings(Settings.from_env({"BRIEFBOT_DATABASE_URL": env["BRIEFBOT_DATABASE_URL"]}))
+    try:
+        for source in app.store.list_sources():
+            assert poll_source(app, source).counts["new"] == 1
+    finally:
+        app.close()
+    docs = json.loads(run_cli("docs", "--json", env=env).stdout)
+    assert sorted(d["outlet"] for d in docs) == ["Harbour Courier", "Kelby Gazette"]
+    brief = json.loads(run_cli("brief", "--json", env=env).stdout)
+    (story,) = brief["stories"]
+    assert sorted(s["name"] for s in story["sources"]) == ["Harbour Courier", "Kelby Gazette"]
+    shown = " ".join([d["topic"] for d in story["differences"]] + [s["text"] for d in story["differences"]
+                                                                   for s in d["sides"]])
+    assert "14 (Kelby Gazette) and 11 (Harbour Courier)" in shown and ".txt" not in shown
+
+
 def test_bad_settings_fail_fast_naming_the_variable(tmp_path: Path) -> None:
     p = run_cli("docs", env={"BRIEFBOT_DATABASE_URL": "mysql://db"})
     assert p.returncode == 2 and "BRIEFBOT_DATABASE_URL" in p.stderr and "Traceback" not in p.stderr

@@ -60,6 +60,17 @@ def test_ellipsis_swaps_the_subject_of_the_last_question() -> None:
     assert "the university" in r.question
 
 
+def test_ellipsis_swaps_the_word_of_the_same_kind_not_the_person() -> None:
+    pytest.importorskip("bot.wordnet").shared() or pytest.skip("WordNet is not installed")
+    seoul = Turn(question="how did seoul react to kim's missile factory visit",
+                 resolved="how did seoul react to kim's missile factory visit", kind="fact", subject="Kim",
+                 names=["Kim"], terms=["seoul", "react", "kim", "missile", "factory", "visit"], doc_ids=[4],
+                 shown=[[4, 10, 90]], found=True)
+    r = read("and tokyo?", [seoul])  # a capital for a capital: Seoul is replaced, not Kim
+    assert r.question == "how did tokyo react to kim's missile factory visit", r.question
+    assert r.avoid == ["seoul"] and r.instead == ["tokyo"]
+
+
 def test_more_detail_repeats_the_question_and_skips_what_was_shown() -> None:
     r = read("more detail please", [TRAM])
     assert r.question == TRAM.resolved and r.more and r.exclude == [(3, 10, 90)]
@@ -230,3 +241,45 @@ def test_a_who_is_answer_never_starts_inside_a_quotation(store: object) -> None:
     for ans in converse(store, "What did Quinlan say about the guarantee?", "what is her job?", "tell me more about her"):
         for c in ans.citations:  # type: ignore[attr-defined]
             assert c.text.count('"') % 2 == 0 and c.text.count("“") == c.text.count("”"), c.text
+
+
+def test_and_the_other_place_is_answered_about_that_place(tmp_path: Path) -> None:
+    # the sentence that answered about Seoul matches every other word of the follow-up; it answers nothing about
+    # Tokyo, and neither does one naming Tokyo and Seoul in passing
+    s = article_store(tmp_path, (
+        "Region rattled by missile test\n\n"
+        "North Korea tested a new solid-fuel missile on Sunday, its state media said.\n\n"
+        "South Korea's foreign ministry condemned the missile test as provocative, warning that Seoul would "
+        "respond to any threat.\n\n"
+        "In Tokyo, the prime minister's office said the launch was a grave threat and urged restraint.\n\n"
+        "Analysts said the test was a message to Washington, Tokyo and Seoul alike.\n"))
+    answerer = Answerer(s)
+    first = answerer.ask("how did seoul react to the missile test")
+    assert first.found and "provocative" in first.text, first.text
+    turns = [Turn.from_json(first.turn)]
+    ans = answerer.ask("and tokyo?", turns=turns)
+    assert ans.found and "urged restraint" in ans.citations[0].text, ans.text
+    assert "provocative" not in ans.text, ans.text
+
+
+def test_a_conversation_goes_on_while_the_store_refuses_its_turns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from bot.core import Core
+
+    store = open_store(f"sqlite:///{tmp_path}/refusing.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(SAMPLES)])
+    heard: list[str] = []
+    core = Core(store, Answerer(store), on_store_error=lambda what, e: heard.append(what))
+    with sqlite3.connect(tmp_path / "refusing.db") as db:  # the turns table breaks under the bot
+        db.execute("ALTER TABLE conversation_turns RENAME TO gone")
+    first = core.ask("Who is Marta Quinlan?", conversation="cli:x")
+    follow = core.ask("What did she say about the guarantee?", conversation="cli:x")
+    assert first.found and follow.found and "Quinlan" in follow.text  # "she" still read in the light of turn one
+    assert heard == ["a turn of conversation cli:x"] * 2 and [t.question for t in core.turns("cli:x")] == [
+        "Who is Marta Quinlan?", "What did she say about the guarantee?"]
+    with sqlite3.connect(tmp_path / "refusing.db") as db:  # the store is back: the held turns are written first
+        db.execute("ALTER TABLE gone RENAME TO conversation_turns")
+    core.ask("And the cranes?", conversation="cli:x")
+    assert len(store.recent_turns("cli:x", 10)) == 3
+    store.close()

@@ -1,22 +1,26 @@
-"""The Discord adapter: rendering within Discord's limits, and the real discord.py client against a fake Discord."""
+"""The Discord adapter: rendering within Discord's limits, and the real discord.py client against a fake Discord.
+
+The real Core answers on a store in tmp_path wherever the test need not observe the core's calls; where it must
+(which question, channel and conversation, on which thread, a slow or failing core), tests.fakes.service.FakeService.
+"""
 
 from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 import pytest
 import yarl
 
 from bot.adapters import discord_render as render
-from bot.adapters.discord_bot import ERROR_TEXT, ChannelPermissionError, DiscordRunner, run_discord
+from bot.adapters.discord_bot import ERROR_TEXT, ChannelPermissionError
+from bot.adapters.discord_run import DiscordRunner, run_discord
 from bot.domain import (
     Answer,
     Brief,
@@ -27,9 +31,10 @@ from bot.domain import (
     KeyPoint,
     Quote,
     StoryBrief,
-    Subscription,
 )
+from tests.conftest import chat_core
 from tests.fakes import discord_server as fd
+from tests.fakes.service import FakeService
 
 # --- domain builders --------------------------------------------------------------------------------------
 
@@ -233,69 +238,6 @@ def test_split_content_and_split_text() -> None:
     assert render.split_text("para one.\n\npara two.", 12) == ["para one.", "para two."]
 
 
-# --- a test double for the core -----------------------------------------------------------------------------
-
-
-class RecordingService:
-    """The core seam as the adapter sees it: records calls, answers from canned data, can fail on demand."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any, Channel | None, str]] = []
-        self.subs: dict[str, Subscription] = {}
-        self.fail = False
-        self.gate: threading.Event | None = None  # when set, ask() waits on it (a slow model)
-        self.brief_stories = 2
-        self.conversations: list[str | None] = []
-
-    def in_conversation(self, conversation: str) -> bool:
-        return False
-
-    def _record(self, name: str, arg: Any, channel: Channel | None) -> None:
-        self.calls.append((name, arg, channel, threading.current_thread().name))
-        if self.fail:
-            raise RuntimeError("database is locked")
-
-    def document_count(self, channel: Channel | None = None) -> int:
-        return 3
-
-    def ask(self, question: str, channel: Channel | None = None, on_partial: Any = None,
-            conversation: str | None = None) -> Answer:
-        self._record("ask", question, channel)
-        self.conversations.append(conversation)
-        if self.gate is not None:
-            assert self.gate.wait(10)
-        return answer(question=question)
-
-    def brief(self, topic: str | None = None, channel: Channel | None = None, since: str | None = None) -> Brief:
-        self._record("brief", topic, channel)
-        return brief(self.brief_stories)
-
-    def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
-                  cadence: str = "daily") -> Subscription:
-        self._record("subscribe", (time_of_day, timezone, topic, cadence), channel)
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", time_of_day):
-            raise ValueError(f"“{time_of_day}” is not a time: use HH:MM, e.g. 08:00")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"Unknown timezone “{timezone}”: use a name like Europe/Berlin") from None
-        sub = Subscription(id=1, platform="discord", channel=channel.channel, time_of_day=time_of_day,
-                           timezone=timezone, cadence=cadence, topic=topic, created_by=channel.user)
-        self.subs[channel.channel] = sub
-        return sub
-
-    def unsubscribe(self, channel: Channel) -> int:
-        self._record("unsubscribe", None, channel)
-        return 1 if self.subs.pop(channel.channel, None) else 0
-
-    def subscriptions(self, channel: Channel) -> list[Subscription]:
-        self._record("subscriptions", None, channel)
-        return [s for s in self.subs.values() if s.channel == channel.channel]
-
-    def feedback(self, answer_id: str, channel: Channel, helpful: bool) -> None:
-        self._record("feedback", (answer_id, helpful), channel)
-
-
 # --- the real client against the fake Discord ----------------------------------------------------------------
 
 
@@ -309,19 +251,37 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[fd.FakeDiscord]:
 
 
 @pytest.fixture
-def service() -> RecordingService:
-    return RecordingService()
+def service() -> FakeService:
+    """The stand-in core: every question gets the canned answer above, every /brief a two-story brief."""
+    return FakeService(lambda question: answer(question=question), lambda topic: brief(2))
 
 
-def start(service: RecordingService, guild_id: int | None = fd.GUILD_ID) -> DiscordRunner:
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[Any]:
+    """The real Core on two articles written for the test."""
+    c = chat_core(tmp_path)
+    yield c
+    c.store.close()
+
+
+def start(service: Any, guild_id: int | None = fd.GUILD_ID) -> DiscordRunner:
     runner = run_discord(service, "fake-token", guild_id, guild_ready_timeout=0.1)
     assert runner.wait_until_ready(15), f"bot did not connect: {runner.error!r}"
     return runner
 
 
 @pytest.fixture
-def bot(fake: fd.FakeDiscord, service: RecordingService) -> Iterator[DiscordRunner]:
+def bot(fake: fd.FakeDiscord, service: FakeService) -> Iterator[DiscordRunner]:
     runner = start(service)
+    yield runner
+    runner.stop()
+    assert runner.error is None
+
+
+@pytest.fixture
+def real_bot(fake: fd.FakeDiscord, core: Any) -> Iterator[DiscordRunner]:
+    """The bot answering with the real core."""
+    runner = start(core)
     yield runner
     runner.stop()
     assert runner.error is None
@@ -342,7 +302,7 @@ def callback(fake: fd.FakeDiscord, interaction: dict[str, Any]) -> fd.Recorded:
     return cb
 
 
-def test_commands_synced_to_guild_at_start(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
+def test_commands_synced_to_guild_at_start(fake: fd.FakeDiscord, real_bot: DiscordRunner) -> None:
     [sync] = fake.calls("PUT", f"/applications/{fd.APP_ID}/guilds/{fd.GUILD_ID}/commands")
     assert {c["name"] for c in sync.body} == {"ask", "brief", "digest", "source"}
     digest = next(c for c in sync.body if c["name"] == "digest")
@@ -353,8 +313,8 @@ def test_commands_synced_to_guild_at_start(fake: fd.FakeDiscord, bot: DiscordRun
     assert fake.calls("GET", "/users/@me") and fake.identifies == 1
 
 
-def test_commands_synced_globally_without_guild(fake: fd.FakeDiscord, service: RecordingService) -> None:
-    runner = start(service, guild_id=None)
+def test_commands_synced_globally_without_guild(fake: fd.FakeDiscord, core: Any) -> None:
+    runner = start(core, guild_id=None)
     try:
         [sync] = fake.calls("PUT", f"/applications/{fd.APP_ID}/commands")
         assert {c["name"] for c in sync.body} == {"ask", "brief", "digest", "source"}
@@ -364,7 +324,7 @@ def test_commands_synced_globally_without_guild(fake: fd.FakeDiscord, service: R
 
 
 def test_ask_is_deferred_at_once_then_followed_up_with_cited_embeds(
-        fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService) -> None:
+        fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService) -> None:
     service.gate = threading.Event()  # the core is slow: the defer must not wait for it
     i = command(fake, "ask", question="Did the strike end?")
     cb = callback(fake, i)
@@ -376,14 +336,14 @@ def test_ask_is_deferred_at_once_then_followed_up_with_cited_embeds(
     assert embed["description"] == "The strike ended on Monday [1]."
     assert {"name": "Sources", "value": "[1] [Harbour strike ends — The Courier](https://news.example/strike)",
             "inline": False} in embed["fields"]
-    [(name, question, channel, thread)] = service.calls
-    assert (name, question) == ("ask", "Did the strike end?")
-    assert channel == Channel("discord", str(fd.CHANNEL_ID), str(fd.USER_ID))
-    assert thread != "briefbot-discord"  # the core ran in a worker thread, not on the event loop
+    [asked] = service.calls
+    assert (asked.name, asked.args[0]) == ("ask", "Did the strike end?")
+    assert asked.channel == Channel("discord", str(fd.CHANNEL_ID), str(fd.USER_ID))
+    assert asked.thread.startswith("briefbot-discord_")  # a worker of the pool, not the event loop's thread
 
 
 def test_answer_has_feedback_buttons_that_reach_the_core_once(
-        fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService) -> None:
+        fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService) -> None:
     i = command(fake, "ask", question="Did the strike end?")
     [post] = followups(fake, i)
     buttons = [c for row in post.body["components"] for c in row["components"]]
@@ -406,14 +366,13 @@ def test_answer_has_feedback_buttons_that_reach_the_core_once(
     followups(fake, later)
     fake.wait_for(lambda _: len(service.calls) >= 3)
     assert len(fake.calls("POST", f"/interactions/{click['id']}/")) == 1
-    feedback = [c for c in service.calls if c[0] == "feedback"]
     where = Channel("discord", str(fd.CHANNEL_ID), str(fd.USER_ID))
-    assert [(c[1], c[2]) for c in feedback] == [(("a-1", False), where), (("a-1", True), where)]
+    assert [(c.args, c.channel) for c in service.of("feedback")] == [(("a-1", False), where), (("a-1", True), where)]
 
 
 def test_brief_posts_one_embed_per_story_across_messages(
-        fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService) -> None:
-    service.brief_stories = 12
+        fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService) -> None:
+    service.brief_of = lambda topic: brief(12)
     i = command(fake, "brief", topic="harbour")
     assert callback(fake, i).body["type"] == 5
     expected = len(render.render_brief(brief(12), topic="harbour"))
@@ -423,18 +382,20 @@ def test_brief_posts_one_embed_per_story_across_messages(
     assert [e["title"] for e in embeds] == [f"Headline {n}" for n in range(1, 13)]
     assert all(len(p.body["embeds"]) <= 10 for p in posts)
     assert posts[0].body["content"].startswith("**Brief** about **harbour**")
-    assert service.calls[0][:2] == ("brief", "harbour")
+    assert service.of("brief")[0].args[0] == "harbour"
 
 
-def test_digest_set_status_off_are_ephemeral(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                             service: RecordingService) -> None:
+def test_digest_set_status_off_are_ephemeral(fake: fd.FakeDiscord, real_bot: DiscordRunner, core: Any) -> None:
+    here = Channel("discord", str(fd.CHANNEL_ID))
     i = command(fake, "digest", time="08:00", timezone="Europe/Berlin", topic="harbour")
     cb = callback(fake, i)
     assert cb.body["type"] == 5 and cb.body["data"]["flags"] & 64  # only the subscriber sees it
     [post] = followups(fake, i)
     assert post.body["content"].startswith("Digest set: this channel gets a brief every day at **08:00** (Europe/Berlin)")
     assert post.body["flags"] & 64
-    assert service.subs[str(fd.CHANNEL_ID)].topic == "harbour"
+    [sub] = core.subscriptions(here)
+    assert (sub.time_of_day, sub.timezone, sub.topic, sub.created_by) == ("08:00", "Europe/Berlin", "harbour",
+                                                                          str(fd.USER_ID))
 
     i = command(fake, "digest", action="status")
     [post] = followups(fake, i)
@@ -443,7 +404,7 @@ def test_digest_set_status_off_are_ephemeral(fake: fd.FakeDiscord, bot: DiscordR
     i = command(fake, "digest", action="off")
     [post] = followups(fake, i)
     assert post.body["content"] == "Stopped this channel's digest."
-    assert not service.subs
+    assert not core.subscriptions(here)
 
     i = command(fake, "digest", action="off")
     [post] = followups(fake, i)
@@ -456,19 +417,25 @@ def test_digest_set_status_off_are_ephemeral(fake: fd.FakeDiscord, bot: DiscordR
     i = command(fake, "digest", time="08:00", topic="harbour")
     [post] = followups(fake, i)
     assert post.body["content"] == "Add a timezone to the time, e.g. `/digest time:08:00 timezone:Europe/Berlin`."
-    assert post.body["flags"] & 64 and not service.subs
+    assert post.body["flags"] & 64 and not core.subscriptions(here)
+
+    i = command(fake, "digest", time="8h00", timezone="UTC", cadence="weekdays")  # the core's time forms, here too
+    [post] = followups(fake, i)
+    assert post.body["content"].startswith("Digest set: this channel gets a brief on weekdays at **08:00** (UTC)")
 
 
-def test_digest_invalid_timezone_gets_an_ephemeral_reason(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                                          service: RecordingService) -> None:
+def test_digest_invalid_timezone_gets_an_ephemeral_reason(fake: fd.FakeDiscord, real_bot: DiscordRunner,
+                                                          core: Any) -> None:
     i = command(fake, "digest", time="08:00", timezone="Mars/Olympus")
     [post] = followups(fake, i)
-    assert post.body["content"] == "Unknown timezone “Mars/Olympus”: use a name like Europe/Berlin"
+    # the core's reason, in Discord's markdown (the underscore escaped, so it shows as typed)
+    assert post.body["content"] == ("“Mars/Olympus” is not a time zone I know: use a name like Europe/Berlin, "
+                                    "America/New\\_York or UTC")
     assert post.body["flags"] & 64
-    assert not service.subs
+    assert not core.subscriptions(Channel("discord", str(fd.CHANNEL_ID)))
 
 
-def test_digest_warns_subscriber_when_bot_cannot_post(fake: fd.FakeDiscord, bot: DiscordRunner,
+def test_digest_warns_subscriber_when_bot_cannot_post(fake: fd.FakeDiscord, real_bot: DiscordRunner,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "briefbot.discord")
     perms = str(int(fd.ALL_PERMISSIONS) & ~fd.SEND_MESSAGES)
@@ -482,9 +449,9 @@ def test_digest_warns_subscriber_when_bot_cannot_post(fake: fd.FakeDiscord, bot:
 
 
 def test_core_failure_gets_an_honest_ephemeral_error(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                                     service: RecordingService,
+                                                     service: FakeService,
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    service.fail = True
+    service.error = RuntimeError("database is locked")
     i = command(fake, "ask", question="anything")
     [post] = followups(fake, i)
     assert post.body["content"] == ERROR_TEXT
@@ -492,7 +459,7 @@ def test_core_failure_gets_an_honest_ephemeral_error(fake: fd.FakeDiscord, bot: 
     assert "/ask failed" in caplog.text and "database is locked" in caplog.text
 
 
-def test_unknown_command_gets_an_honest_ephemeral_error(fake: fd.FakeDiscord, bot: DiscordRunner,
+def test_unknown_command_gets_an_honest_ephemeral_error(fake: fd.FakeDiscord, real_bot: DiscordRunner,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     i = command(fake, "stale-command")  # e.g. left over from an older sync
     cb = callback(fake, i)
@@ -500,7 +467,7 @@ def test_unknown_command_gets_an_honest_ephemeral_error(fake: fd.FakeDiscord, bo
     assert "failed in channel" in caplog.text
 
 
-def test_rejected_follow_up_gets_an_honest_error(fake: fd.FakeDiscord, bot: DiscordRunner,
+def test_rejected_follow_up_gets_an_honest_error(fake: fd.FakeDiscord, real_bot: DiscordRunner,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     fake.webhook_failures = 1
     i = command(fake, "ask", question="Did the strike end?")
@@ -519,7 +486,7 @@ def answer_post(fake: fd.FakeDiscord, message: dict[str, Any]) -> tuple[int, fd.
 
 
 def test_mention_is_answered_in_a_new_thread(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                             service: RecordingService) -> None:
+                                             service: FakeService) -> None:
     m = fake.message(f"<@{fd.BOT_ID}> did the strike end?", mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", m)
     tid, post = answer_post(fake, m)
@@ -527,19 +494,19 @@ def test_mention_is_answered_in_a_new_thread(fake: fd.FakeDiscord, bot: DiscordR
     assert "message_reference" not in post.body  # the thread is on the question itself
     assert post.body["embeds"][0]["description"] == "The strike ended on Monday [1]."
     assert post.body["allowed_mentions"]["parse"] == []  # never pings anyone
-    assert service.calls[0][:2] == ("ask", "did the strike end?")
-    assert service.calls[0][2] == Channel("discord", str(tid), str(fd.USER_ID))
-    assert service.conversations == [f"discord:{tid}"]
+    [asked] = service.of("ask")
+    assert (asked.args[0], asked.channel) == ("did the strike end?", Channel("discord", str(tid), str(fd.USER_ID)))
+    assert asked.conversation == f"discord:{tid}"
     assert fake.calls("POST", f"/channels/{tid}/typing")
     # a follow-up in that thread needs no new mention (its text arrives with the Message Content intent)
     fake.dispatch("MESSAGE_CREATE", fake.message("and when does it end?", channel_id=tid))
     fake.wait_request("POST", f"/channels/{tid}/messages", count=2)
-    assert [c[1] for c in service.calls] == ["did the strike end?", "and when does it end?"]
-    assert service.conversations == [f"discord:{tid}", f"discord:{tid}"]
+    assert service.questions() == ["did the strike end?", "and when does it end?"]
+    assert [c.conversation for c in service.of("ask")] == [f"discord:{tid}", f"discord:{tid}"]
 
 
 def test_role_mention_and_reply_to_the_bot_count_as_mentions(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                                             service: RecordingService) -> None:
+                                                             service: FakeService) -> None:
     m = fake.message(f"<@&{fd.BOT_ROLE_ID}> who struck?", channel_id=fd.THREAD_ID, mentions_role=fd.BOT_ROLE_ID)
     fake.dispatch("MESSAGE_CREATE", m)
     [post] = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages")
@@ -552,27 +519,28 @@ def test_role_mention_and_reply_to_the_bot_count_as_mentions(fake: fd.FakeDiscor
     last = fake.message(f"<@{fd.BOT_ID}> last one", channel_id=fd.THREAD_ID, mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", last)
     fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=3)
-    assert [c[1] for c in service.calls] == ["who struck?", "and the trams?", "last one"]
+    assert service.questions() == ["who struck?", "and the trams?", "last one"]
 
 
-def test_mention_in_a_thread_is_answered_in_the_thread(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
+def test_mention_in_a_thread_is_answered_in_the_thread(fake: fd.FakeDiscord, real_bot: DiscordRunner) -> None:
     m = fake.message(f"<@{fd.BOT_ID}> and the trams?", channel_id=fd.THREAD_ID, mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", m)
     [post] = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages")
     assert str(post.body["message_reference"]["message_id"]) == m["id"]
 
 
-def test_dm_is_answered(fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService) -> None:
+def test_dm_is_answered(fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService) -> None:
     m = fake.message("what happened at the harbour?", channel_id=fd.DM_CHANNEL_ID, dm=True)
     fake.dispatch("MESSAGE_CREATE", m)
     [post] = fake.wait_request("POST", f"/channels/{fd.DM_CHANNEL_ID}/messages")
     assert str(post.body["message_reference"]["message_id"]) == m["id"]
-    assert service.calls[0][2] == Channel("discord", str(fd.DM_CHANNEL_ID), str(fd.USER_ID))
-    assert service.conversations == [f"discord:{fd.DM_CHANNEL_ID}:{fd.USER_ID}"]  # follow-ups keep the context
+    [asked] = service.of("ask")
+    assert asked.channel == Channel("discord", str(fd.DM_CHANNEL_ID), str(fd.USER_ID))
+    assert asked.conversation == f"discord:{fd.DM_CHANNEL_ID}:{fd.USER_ID}"  # follow-ups keep the context
 
 
 def test_bots_itself_and_unmentioned_messages_are_ignored(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                                          service: RecordingService) -> None:
+                                                          service: FakeService) -> None:
     fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> hi", author_id=fd.OTHER_BOT_ID, bot=True,
                                                  mentions_bot=True))
     fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> me", author_id=fd.BOT_ID, bot=True,
@@ -581,18 +549,18 @@ def test_bots_itself_and_unmentioned_messages_are_ignored(fake: fd.FakeDiscord, 
     last = fake.message(f"<@{fd.BOT_ID}> real question", mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", last)
     answer_post(fake, last)
-    assert [c[1] for c in service.calls] == ["real question"]
+    assert service.questions() == ["real question"]
 
 
-def test_empty_mention_gets_help(fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService) -> None:
+def test_empty_mention_gets_help(fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService) -> None:
     fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}>", mentions_bot=True))
     [post] = fake.wait_request("POST", f"/channels/{fd.CHANNEL_ID}/messages")
     assert "/ask" in post.body["content"] and not service.calls
 
 
 def test_mention_failure_gets_an_honest_reply(fake: fd.FakeDiscord, bot: DiscordRunner,
-                                              service: RecordingService) -> None:
-    service.fail = True
+                                              service: FakeService) -> None:
+    service.error = RuntimeError("database is locked")
     m = fake.message(f"<@{fd.BOT_ID}> boom?", mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", m)
     _, post = answer_post(fake, m)
@@ -600,7 +568,7 @@ def test_mention_failure_gets_an_honest_reply(fake: fd.FakeDiscord, bot: Discord
 
 
 def test_mention_where_bot_cannot_post_logs_and_tells_the_asker(
-        fake: fd.FakeDiscord, bot: DiscordRunner, service: RecordingService,
+        fake: fd.FakeDiscord, bot: DiscordRunner, service: FakeService,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "briefbot.discord")
     fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> hello?", channel_id=fd.DENIED_CHANNEL_ID,
@@ -612,19 +580,19 @@ def test_mention_where_bot_cannot_post_logs_and_tells_the_asker(
     assert not fake.calls("POST", f"/channels/{fd.DENIED_CHANNEL_ID}/messages") and not service.calls
 
 
-def test_digest_posted_from_a_plain_thread(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
-    message_id = bot.poster.post_brief(str(fd.CHANNEL_ID), brief(3))
+def test_digest_posted_from_a_plain_thread(fake: fd.FakeDiscord, real_bot: DiscordRunner) -> None:
+    message_id = real_bot.poster.post_brief(str(fd.CHANNEL_ID), brief(3))
     posts = fake.calls("POST", f"/channels/{fd.CHANNEL_ID}/messages")
     assert len(posts) == 1 and message_id.isdigit()
     assert posts[0].body["content"] == "**Digest**: 3 stories."
     assert [e["title"] for e in posts[0].body["embeds"]] == ["Headline 1", "Headline 2", "Headline 3"]
 
 
-def test_digest_without_permission_raises_clearly_and_logs(fake: fd.FakeDiscord, bot: DiscordRunner,
+def test_digest_without_permission_raises_clearly_and_logs(fake: fd.FakeDiscord, real_bot: DiscordRunner,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, "briefbot.discord")
     with pytest.raises(ChannelPermissionError) as err:
-        bot.poster.post_brief(str(fd.DENIED_CHANNEL_ID), brief(1))
+        real_bot.poster.post_brief(str(fd.DENIED_CHANNEL_ID), brief(1))
     assert err.value.channel_id == str(fd.DENIED_CHANNEL_ID)
     assert err.value.missing == ["Send Messages"] and err.value.code == 50013
     assert f"cannot post to Discord channel {fd.DENIED_CHANNEL_ID}: the bot is missing the Send Messages" in str(
@@ -632,28 +600,28 @@ def test_digest_without_permission_raises_clearly_and_logs(fake: fd.FakeDiscord,
     assert f"digest not posted: cannot post to Discord channel {fd.DENIED_CHANNEL_ID}" in caplog.text
 
 
-def test_poster_on_uncached_channel_names_both_permissions(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
+def test_poster_on_uncached_channel_names_both_permissions(fake: fd.FakeDiscord, real_bot: DiscordRunner) -> None:
     fake.forbidden_channels.add(123)
     with pytest.raises(ChannelPermissionError, match="Send Messages and Embed Links permissions"):
-        bot.poster.post_brief("123", brief(1))
+        real_bot.poster.post_brief("123", brief(1))
 
 
-def test_gateway_drop_is_resumed_and_commands_still_work(fake: fd.FakeDiscord, bot: DiscordRunner) -> None:
+def test_gateway_drop_is_resumed_and_commands_still_work(fake: fd.FakeDiscord, real_bot: DiscordRunner) -> None:
     fake.drop_connections()
     fake.wait_for(lambda _: fake.resumes >= 1, timeout=15)
     i = command(fake, "ask", question="still there?")
     followups(fake, i)
 
 
-def test_stop_ends_the_thread(fake: fd.FakeDiscord, service: RecordingService) -> None:
-    runner = start(service)
+def test_stop_ends_the_thread(fake: fd.FakeDiscord, core: Any) -> None:
+    runner = start(core)
     runner.stop()
     assert not runner._thread.is_alive()
     assert runner.error is None
 
 
 def test_a_login_that_cannot_reach_discord_is_retried_until_it_can(
-        fake: fd.FakeDiscord, service: RecordingService, monkeypatch: pytest.MonkeyPatch,
+        fake: fd.FakeDiscord, core: Any, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     import socket
 
@@ -662,7 +630,7 @@ def test_a_login_that_cannot_reach_discord_is_retried_until_it_can(
         down = f"http://127.0.0.1:{s.getsockname()[1]}/api/v10"
     monkeypatch.setattr(discord.http.Route, "BASE", down)
     caplog.set_level(logging.WARNING, logger="briefbot.discord")
-    runner = run_discord(service, "fake-token", fd.GUILD_ID, guild_ready_timeout=0.1, retry_first=0.2)
+    runner = run_discord(core, "fake-token", fd.GUILD_ID, guild_ready_timeout=0.1, retry_first=0.2)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and "cannot reach Discord" not in caplog.text:
@@ -677,7 +645,7 @@ def test_a_login_that_cannot_reach_discord_is_retried_until_it_can(
     assert runner.error is None
 
 
-def test_stopping_while_discord_is_unreachable_ends_the_retries(service: RecordingService,
+def test_stopping_while_discord_is_unreachable_ends_the_retries(core: Any,
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     import socket
@@ -686,7 +654,7 @@ def test_stopping_while_discord_is_unreachable_ends_the_retries(service: Recordi
         s.bind(("127.0.0.1", 0))
         monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{s.getsockname()[1]}/api/v10")
     caplog.set_level(logging.WARNING, logger="briefbot.discord")
-    runner = run_discord(service, "fake-token", fd.GUILD_ID, retry_first=0.2)
+    runner = run_discord(core, "fake-token", fd.GUILD_ID, retry_first=0.2)
     deadline = time.monotonic() + 10  # stopped while retrying: after the first attempt has failed
     while time.monotonic() < deadline and "cannot reach Discord" not in caplog.text:
         time.sleep(0.05)
@@ -702,7 +670,7 @@ PERMS = {"view": fd.VIEW_CHANNEL, "send": fd.SEND_MESSAGES, "embed": fd.EMBED_LI
          "history": fd.READ_MESSAGE_HISTORY, "threads": fd.CREATE_PUBLIC_THREADS | fd.SEND_MESSAGES_IN_THREADS}
 
 
-def test_permission_matrix_every_case_answers_or_explains(fake: fd.FakeDiscord, service: RecordingService) -> None:
+def test_permission_matrix_every_case_answers_or_explains(fake: fd.FakeDiscord, service: FakeService) -> None:
     cases: dict[int, set[str]] = {}
     for i, granted in enumerate(itertools.product([True, False], repeat=len(PERMS))):
         cid = 925000000000000000 + i
@@ -750,12 +718,12 @@ def test_permission_matrix_every_case_answers_or_explains(fake: fd.FakeDiscord, 
         runner.stop()
 
 
-def test_message_content_intent_is_off_unless_asked_for(service: RecordingService) -> None:
+def test_message_content_intent_is_off_unless_asked_for(core: Any) -> None:
     from bot.adapters.discord_bot import DiscordBot
     from bot.config import Settings
 
-    assert DiscordBot(service).intents.message_content is False
-    assert DiscordBot(service, message_content=True).intents.message_content is True
+    assert DiscordBot(core).intents.message_content is False
+    assert DiscordBot(core, message_content=True).intents.message_content is True
     assert Settings.from_env({}).discord_message_content is False
     assert Settings.from_env({"BRIEFBOT_DISCORD_MESSAGE_CONTENT": "true"}).discord_message_content is True
 

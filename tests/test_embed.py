@@ -193,6 +193,27 @@ def test_embed_pending_limit_and_stop(store: Any) -> None:
     assert store.count_unembedded(e.name) == 10
 
 
+def test_leads_are_the_first_passages_of_one_model(store: Any) -> None:
+    from bot.story_index import Leads
+
+    e = HashEmbedder()
+    a = store.put_document(doc("/news/a.txt", ["Harbour strike", "Dockworkers stayed off the job.", "Ships waited."]))
+    b = store.put_document(doc("/news/b.txt", ["Ferry delays", "Ferries ran late all day."]))
+    embed_pending(store, e)
+    c = store.put_document(doc("/news/c.txt", ["Not embedded yet", "Nothing to compare."]))
+    rows = store.lead_vectors([a, b, c], 2)
+    assert sorted((d, m) for d, m, _ in rows) == [(a, "hash-64"), (a, "hash-64"), (b, "hash-64"), (b, "hash-64")]
+    leads = Leads(store)([a, b, c])
+    assert sorted(leads) == [a, b] and leads[a].shape == (64,)
+    want = normalise(e.embed(["Harbour strike", "Dockworkers stayed off the job."]).mean(axis=0, keepdims=True))[0]
+    assert abs(float(leads[a] @ want) - 1.0) < 0.01  # the mean of the first two passages, stored as int8
+    # a document embedded by another model only (a new embedder taking over) has no lead to compare with these
+    (pid, _), _ = store.unembedded_passages("hash-64", 10)
+    assert store.put_vectors("other-8", [(pid, encode_vectors(normalise(np.ones((1, 8), np.float32)))[0])]) == 1
+    assert {m for d, m, _ in store.lead_vectors([c], 2)} == {"other-8"}
+    assert sorted(Leads(store)([a, b, c])) == [a, b]
+
+
 def test_new_version_of_a_document_gets_new_vectors(store: Any) -> None:
     e = HashEmbedder()
     doc_id = store.put_document(doc("/news/a.txt", ["Harbour strike", "Dockworkers stayed off the job."]))

@@ -141,3 +141,35 @@ def test_a_full_name_typed_in_lower_case_is_a_name_even_of_common_words() -> Non
                 is_common=lambda w: w in {"gordon", "brown", "rich"})
     assert q.names == ("Gordon Brown",)
     assert analyse("is the brown envelope still there", lexicon, is_common=lambda w: w == "brown").names == ()
+
+
+def test_a_count_question_knows_what_it_counts() -> None:
+    from bot.question import analyse, stem
+
+    assert analyse("how many carry on films was she in").counted == (stem("carry"), stem("films"))
+    assert analyse("How many of the job cuts are in IT?").counted == (stem("job"), stem("cuts"))
+    assert stem("hours") in analyse("how long did it take to sell out").counted
+    assert analyse("how long ago did it open").counted == ()
+    assert analyse("what did she say about films").counted == ()
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("how did tokyo react to the visit", None), ("How did the Kremlin rate the talks?", None),
+    ("how did the americans take it", None), ("How did Kim get to Beijing?", "how"),
+    ("how is China getting fuel into North Korea", "how"),
+])
+def test_how_someone_reacted_is_not_a_means(question: str, expected: str | None) -> None:
+    from bot.question import analyse
+
+    assert analyse(question).answer_type == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("whats the death toll", "number"), ("what fine did the fa give mourinho", "money"),
+    ("what rate did the bank set", "number"), ("what share of adults own a mobile", "number"),
+    ("What was the turnout?", "number"), ("what did she say about the budget", None),
+])
+def test_what_quantity_asks_for_a_figure(question: str, expected: str | None) -> None:
+    from bot.question import analyse
+
+    assert analyse(question).answer_type == expected

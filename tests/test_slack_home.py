@@ -99,7 +99,7 @@ def test_home_tab_shows_help_digests_scopes_and_the_latest_brief(fake: FakeSlack
         b.validate_json()
     text = json.dumps(view, ensure_ascii=False)
     assert "`@briefbot your question`" in text and "/briefbot help" in text
-    assert "<#C1>: every day at *08:00* (Europe/Berlin) about _harbour_" in text
+    assert "<#C1>: every day at *08:00* (Europe/Berlin) about “harbour”" in text
     assert "<#C2>: no digest" in text and "`riverside-tram`" in text
     assert "C9" not in text and "<#C3>" not in text  # not the user's channel; no digest nor scope
     buttons = [b["accessory"] for b in view["blocks"] if b.get("accessory")]

@@ -199,6 +199,14 @@ def test_sources_and_runs(store: Any) -> None:
     assert store.remove_source("nope") is None and store.list_sources() == []
 
 
+def test_a_source_keeps_the_outlet_name_it_was_given(store: Any) -> None:
+    assert store.add_source("folder", "/news/gazette", 600).outlet is None
+    assert store.add_source("folder", "/news/gazette", 600, "Kelby Gazette").outlet == "Kelby Gazette"
+    assert store.add_source("folder", "/news/gazette", 60).outlet == "Kelby Gazette"  # a new interval only
+    assert store.add_source("folder", "/news/gazette", 60, "The Gazette").outlet == "The Gazette"
+    assert [(s.location, s.outlet) for s in store.list_sources()] == [("/news/gazette", "The Gazette")]
+
+
 # -- search and quotes ---------------------------------------------------------------------
 @pytest.mark.parametrize(("terms", "expected"), [
     (["navarro", "modi"], NAVARRO_DOC),

@@ -1,8 +1,8 @@
 """Databases left by the numbered migrations (before steps had names) open with the named steps: what they hold
 survives, the steps they have are recorded and never run again, the steps they lack run. On SQLite and Postgres.
 
-The old schema is frozen in tests/fixtures/store/*_v9.sql (the migrations as they were at commit 8363e28); the rows
-are written the way that code wrote them.
+The old schema is frozen in tests/fixtures/store/*_numbered.sql (the numbered migrations, 1-10); the rows are
+written the way that code wrote them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def legacy_migrations(url: str) -> list[str]:
     """The old numbered migrations of the URL's backend, in order (index 0 is migration 1)."""
-    name = "sqlite_v9.sql" if url.startswith("sqlite:") else "postgres_v9.sql"
+    name = "sqlite_numbered.sql" if url.startswith("sqlite:") else "postgres_numbered.sql"
     return [m.strip() for m in re.split(r"^-- migration \d+$", (FIXTURES / name).read_text(), flags=re.M)[1:]]
 
 
@@ -97,14 +97,14 @@ def build_legacy(url: str, upto: int) -> None:
 
 
 def test_a_database_the_numbered_migrations_left_opens_with_its_data_and_reruns_nothing(url: str) -> None:
-    build_legacy(url, upto=9)
+    build_legacy(url, upto=10)
     store = open_any(url)
     try:
         # every step is recorded by its old number, so opening ran nothing and wrote nothing (not even the table of
         # names, which the first step to run will create): a reader never waits for the write lock
         assert pending(store.db, store.steps) == [] and store.migrate() == len(store.steps)
         assert [r[0] for r in store.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
-            list(range(1, 10))
+            list(range(1, 11))
         with pytest.raises(Exception, match="migrations"):
             store.execute("SELECT name FROM migrations")
         assert store.integrity_check() == "ok"
@@ -135,7 +135,7 @@ def test_a_database_the_numbered_migrations_left_opens_with_its_data_and_reruns_
 def test_a_database_behind_the_numbered_migrations_runs_only_the_steps_it_lacks(url: str) -> None:
     build_legacy(url, upto=8)  # before the LLM call log had result, detail, server and structured
     store = open_any(url)
-    try:  # m009 ran; the eight before it are recorded by name, not run again (their CREATE TABLEs would fail)
+    try:  # m009 and m010 ran; the eight before them are recorded by name, not run again (their CREATE TABLEs would fail)
         assert [r[0] for r in store.execute("SELECT name FROM migrations ORDER BY name")] == \
             [step.__name__ for step in store.steps]
         assert [r[0] for r in store.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
@@ -188,14 +188,14 @@ def test_the_named_steps_build_the_schema_the_numbered_migrations_built(url: str
     other = empty_database("sqlite" if url.startswith("sqlite:") else "postgres", tmp_path / "legacy", "bb_legacy_")
     try:
         legacy_url = next(other)
-        build_legacy(legacy_url, upto=9)
+        build_legacy(legacy_url, upto=10)
         assert new == _columns(legacy_url)
     finally:
         other.close()  # drops the Postgres schema
 
 
 def test_a_new_subscription_and_claim_on_an_upgraded_database(url: str) -> None:
-    build_legacy(url, upto=9)
+    build_legacy(url, upto=9)  # before sources had an outlet: m010 runs
     store = open_any(url)
     try:  # ids drawn after the old rows' explicit ones
         sub = store.upsert_subscription(Subscription(id=0, platform="discord", channel="D1", time_of_day="07:00",
@@ -203,5 +203,6 @@ def test_a_new_subscription_and_claim_on_an_upgraded_database(url: str) -> None:
         assert sub.id != 5 and store.claim_slot(sub.id, "slot-1", "a") is True
         store.save_answer(Answer("q2?", "b.", True, id="ans2"), Channel("slack", "C1", "U1"))
         assert store.add_feedback("ans2", "U1", True)
+        assert store.add_source("feed", "https://x.test/rss", 600, outlet="X Times").outlet == "X Times"
     finally:
         store.close()

@@ -1,6 +1,7 @@
 """Discord adapter: slash commands, @mentions and DMs in; the core `Service` called in a worker thread; embeds out.
 
-Owns the discord.py client, its event loop thread and digest posting; holds no answer or brief logic.
+Translate -> call -> render: grammar and reply texts from commands, core calls through the runtime's worker pool,
+layout from discord_render, posting and permissions in discord_post, the client's thread in discord_run.
 Intents: guilds, guild_messages, dm_messages; message_content only when BRIEFBOT_DISCORD_MESSAGE_CONTENT is set
 (it is privileged: mentions and DMs carry their text without it; follow-ups in a thread without a mention need it).
 Posting degrades with the channel's permissions: a thread only where the bot may create one, a reply reference
@@ -9,100 +10,48 @@ only with Read Message History, embeds only with Embed Links, else plain text.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import functools
 import logging
 import re
 import threading
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-import aiohttp
 import discord
 from discord import app_commands
 
+from bot.adapters import commands
+from bot.adapters.discord_post import (
+    ChannelPermissionError,
+    DiscordPoster,
+    forbidden_permissions,
+    perm_names,
+    send_kwargs,
+)
 from bot.adapters.discord_render import (
+    DIALECT,
     ERROR_TEXT,
     Links,
     Reply,
     render_answer,
     render_answer_text,
     render_brief,
-    render_subscribed,
-    render_subscriptions,
-    render_unsubscribed,
     split_content,
     truncate,
 )
+from bot.adapters.runtime import Workers
 from bot.domain import Answer, Brief, Channel
-from bot.http_server import CHAT_WORKERS
-from bot.service import Service
-from bot.web.links import Linker
+from bot.service import PageLinks, Service
+
+__all__ = ["ERROR_TEXT", "HELP_TEXT", "ChannelPermissionError", "DiscordBot", "DiscordPoster"]
 
 log = logging.getLogger("briefbot.discord")
 
 T = TypeVar("T")
 
-HELP_TEXT = ("Ask me about the news I've stored: mention me with a question, DM me, or use `/ask`. "
-             "`/brief` summarises the latest stories; `/digest` posts one here every day.")
-NEED_TIME_TEXT = ("Give a time for the digest, e.g. `/digest time:08:00 timezone:Europe/Berlin`, "
-                  "or use `action:status` / `action:off`.")
-NEED_TIMEZONE_TEXT = "Add a timezone to the time, e.g. `/digest time:{time} timezone:Europe/Berlin`."
-NOT_READY_TEXT = "Discord isn't connected yet"
+HELP_TEXT = commands.help_text(DIALECT)
 
-# Discord's error codes for a channel the bot can't use.
-MISSING_ACCESS = 50001
-MISSING_PERMISSIONS = 50013
-
-
-class ChannelPermissionError(RuntimeError):
-    """The bot may not post in a Discord channel; names the channel and the missing permissions."""
-
-    def __init__(self, channel_id: str, missing: list[str], code: int | None = None) -> None:
-        self.channel_id = channel_id
-        self.missing = missing
-        self.code = code
-        perms = " and ".join(missing)
-        super().__init__(f"cannot post to Discord channel {channel_id}: the bot is missing the {perms} "
-                         f"permission{'s' if len(missing) > 1 else ''} there (Discord error {code}); "
-                         "grant it in the channel's or role's settings")
-
-
-def _perm_names(perms: discord.Permissions, thread: bool, needed: tuple[str, ...]) -> list[str]:
-    names = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links",
-             "read_message_history": "Read Message History", "send_messages_in_threads": "Send Messages in Threads"}
-    missing = []
-    for p in needed:
-        if p == "send_messages" and thread:
-            p = "send_messages_in_threads"
-        if not getattr(perms, p):
-            missing.append(names[p])
-            if p in ("view_channel", "send_messages", "send_messages_in_threads"):
-                break  # Discord denies everything after these implicitly; name the root cause only
-    return missing
-
-
-def missing_permissions(channel: Any, member: Any, *, reply: bool = False) -> list[str]:
-    """Names of the permissions `member` lacks to post answers in a guild `channel` ([] for DMs or unknown)."""
-    if member is None or not hasattr(channel, "permissions_for"):
-        return []
-    needed = ("view_channel", "send_messages", "embed_links") + (("read_message_history",) if reply else ())
-    return _perm_names(channel.permissions_for(member), isinstance(channel, discord.Thread), needed)
-
-
-def _forbidden_permissions(bot: discord.Client, channel_id: int, code: int | None) -> list[str]:
-    """Best guess at what a 403 was about: from the cached channel, else what posting always needs."""
-    channel = bot.get_channel(channel_id)
-    guild = getattr(channel, "guild", None)
-    missing = missing_permissions(channel, guild.me if guild else None)
-    if missing:
-        return missing
-    return ["View Channel"] if code == MISSING_ACCESS else ["Send Messages", "Embed Links"]
-
-
-FEEDBACK_THANKS = "Thanks — your feedback was recorded."
+FEEDBACK_THANKS = commands.THANKS
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
@@ -128,13 +77,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
         assert isinstance(bot, DiscordBot)
         channel = Channel(platform="discord", channel=str(interaction.channel_id), user=str(interaction.user.id))
         await interaction.response.defer(thinking=True, ephemeral=True)
-        try:
-            await bot.call(bot.service.feedback, self.answer_id, channel, self.helpful)
-        except Exception:
-            log.exception("discord: recording feedback on answer %s failed", self.answer_id)
-            await interaction.followup.send(ERROR_TEXT, ephemeral=True)
-            return
-        await interaction.followup.send(FEEDBACK_THANKS, ephemeral=True)
+        reply = await bot.call(commands.feedback, bot.service, self.answer_id, channel, self.helpful)
+        await interaction.followup.send(reply.text, ephemeral=True)
 
 
 def feedback_view(answer: Answer) -> discord.ui.View | None:
@@ -156,7 +100,7 @@ class DiscordBot(discord.Client):
 
     def __init__(self, service: Service, *, guild_id: int | None = None,
                  executor: concurrent.futures.Executor | None = None, message_content: bool = False,
-                 linker: Linker | None = None, **options: Any) -> None:
+                 linker: PageLinks | None = None, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -168,8 +112,7 @@ class DiscordBot(discord.Client):
         self.linker = linker
         self.guild_id = guild_id
         # core calls mostly wait on the model or the database: more threads than the loop's default (CPUs + 4)
-        self.executor = executor or concurrent.futures.ThreadPoolExecutor(max_workers=CHAT_WORKERS,
-                                                                           thread_name_prefix="briefbot-discord")
+        self.workers = Workers("discord", executor=executor, log=log)
         self.ready_event = threading.Event()  # set once connected; lets other threads wait for the loop
         self._threads: set[int] = set()  # threads the bot answered in: follow-ups there need no mention
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
@@ -215,8 +158,7 @@ class DiscordBot(discord.Client):
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a synchronous core call in a worker thread so the event loop never blocks."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        return await self.workers.call(fn, *args, **kwargs)
 
     # --- slash commands ------------------------------------------------------------------------------------
 
@@ -267,7 +209,7 @@ class DiscordBot(discord.Client):
                         ephemeral: bool = False, view: discord.ui.View | None = None) -> None:
         try:
             for n, r in enumerate(replies, 1):
-                kwargs = _send_kwargs(r, view if n == len(replies) else None)
+                kwargs = send_kwargs(r, view if n == len(replies) else None)
                 await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
         except discord.HTTPException:
             log.exception("discord: follow-up to /%s in channel %s failed",
@@ -291,6 +233,10 @@ class DiscordBot(discord.Client):
 
     async def on_ask(self, interaction: discord.Interaction[DiscordBot], question: str) -> None:
         """`/ask`: defer, answer in a worker thread, follow up with the answer's embeds."""
+        question = commands.question(question)
+        if not question:
+            await self._send_error(interaction, HELP_TEXT)
+            return
         if not await self._defer(interaction):
             return
         channel = self._channel(interaction)
@@ -318,7 +264,8 @@ class DiscordBot(discord.Client):
             return
         channel = self._channel(interaction)
         try:
-            brief = await self.call(self.service.brief, topic or None, channel)
+            topic = commands.topic(topic)
+            brief = await self.call(self.service.brief, topic, channel)
         except Exception:
             log.exception("discord: /brief failed in channel %s (topic %r)", channel.channel, topic)
             await self._send_error(interaction)
@@ -329,37 +276,25 @@ class DiscordBot(discord.Client):
     async def on_digest(self, interaction: discord.Interaction[DiscordBot], time: str | None,
                         timezone: str | None, topic: str | None, cadence: str | None, action: str | None) -> None:
         """`/digest`: set (time, timezone, topic, cadence), stop (`action:off`) or show (`action:status`)."""
+        request = commands.DigestRequest.from_options(time, timezone, topic, cadence, action)
         if not await self._defer(interaction, ephemeral=True):
             return
         channel = self._channel(interaction)
         try:
-            if action == "off":
-                text = render_unsubscribed(await self.call(self.service.unsubscribe, channel))
-            elif action == "status":
-                text = render_subscriptions(await self.call(self.service.subscriptions, channel))
-            elif not time:
-                text = NEED_TIME_TEXT
-            elif not timezone:
-                text = NEED_TIMEZONE_TEXT.format(time=time.strip())
-            else:
-                try:
-                    sub = await self.call(self.service.subscribe, channel, time.strip(), timezone.strip(),
-                                          topic or None, cadence or "daily")
-                except ValueError as e:
-                    text = str(e)
-                else:
-                    text = render_subscribed(sub)
-                    missing = _perm_names(interaction.app_permissions, isinstance(interaction.channel, discord.Thread),
-                                          ("view_channel", "send_messages", "embed_links"))
-                    if missing:
-                        log.warning("discord: digest set for channel %s but the bot lacks %s there",
-                                    channel.channel, ", ".join(missing))
-                        text += (f"\n⚠️ I can't post here yet: I'm missing the {' and '.join(missing)} "
-                                 "permission. Ask a server admin to grant it, or the digest will fail.")
+            reply = await self.call(commands.digest, self.service, channel, request, DIALECT)
         except Exception:
             log.exception("discord: /digest failed in channel %s", channel.channel)
             await self._send_error(interaction)
             return
+        text = reply.text
+        if request.action == "set" and reply.public:
+            missing = perm_names(interaction.app_permissions, isinstance(interaction.channel, discord.Thread),
+                                  ("view_channel", "send_messages", "embed_links"))
+            if missing:
+                log.warning("discord: digest set for channel %s but the bot lacks %s there", channel.channel,
+                            ", ".join(missing))
+                text += (f"\n⚠️ I can't post here yet: I'm missing the {' and '.join(missing)} permission. "
+                         "Ask a server admin to grant it, or the digest will fail.")
         await self._followup(interaction, [Reply(content=c) for c in split_content(text)], ephemeral=True)
 
     async def on_source(self, interaction: discord.Interaction[DiscordBot], url: str | None,
@@ -369,22 +304,13 @@ class DiscordBot(discord.Client):
             return
         channel = self._channel(interaction)
         try:
-            if not url:
-                rows = await self.call(self.service.list_sources)
-                text = ("Sources:\n" + "\n".join(f"• {s.location}" for s in rows[:30])) if rows else \
-                    "No sources yet: `/source url:<feed or page>`."
-            else:
-                try:
-                    src = await self.call(self.service.add_source, channel, url.strip(), every)
-                except ValueError as e:
-                    text = str(e)
-                else:
-                    text = f"Added {src.location}: polled every {src.every_seconds // 60} minutes."
+            reply = await self.call(commands.source, self.service, channel, commands.SourceRequest.from_options(url, every),
+                                    DIALECT)
         except Exception:
             log.exception("discord: /source failed in channel %s", channel.channel)
             await self._send_error(interaction)
             return
-        await self._followup(interaction, [Reply(content=c) for c in split_content(text)], ephemeral=True)
+        await self._followup(interaction, [Reply(content=c) for c in split_content(reply.text)], ephemeral=True)
 
     # --- mentions and DMs ----------------------------------------------------------------------------------
 
@@ -416,7 +342,7 @@ class DiscordBot(discord.Client):
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
         if role is not None:
             text = text.replace(f"<@&{role.id}>", " ")
-        return " ".join(text.split())
+        return commands.question(text)
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer @mentions, replies to the bot and DMs: in a new thread where the bot may start one, else as a
@@ -430,7 +356,7 @@ class DiscordBot(discord.Client):
         where = message.channel
         if perms is not None:
             in_thread = isinstance(message.channel, discord.Thread)
-            missing = _perm_names(perms, in_thread, ("view_channel", "send_messages"))
+            missing = perm_names(perms, in_thread, ("view_channel", "send_messages"))
             if missing:
                 await self._report_forbidden(message, missing)
                 return
@@ -481,13 +407,13 @@ class DiscordBot(discord.Client):
         refer = where is message.channel and (perms is None or perms.read_message_history)
         try:
             for i, r in enumerate(replies):
-                kwargs = _send_kwargs(r, view if i == len(replies) - 1 else None)
+                kwargs = send_kwargs(r, view if i == len(replies) - 1 else None)
                 if i == 0 and refer:
                     await message.reply(mention_author=False, **kwargs)
                 else:
                     await where.send(**kwargs)
         except discord.Forbidden as e:
-            await self._report_forbidden(message, _forbidden_permissions(self, message.channel.id, e.code), e.code)
+            await self._report_forbidden(message, forbidden_permissions(self, message.channel.id, e.code), e.code)
         except discord.HTTPException:
             log.exception("discord: replying in channel %s failed", message.channel.id)
             if replies and replies[0].content != ERROR_TEXT:
@@ -505,161 +431,3 @@ class DiscordBot(discord.Client):
                                       "Ask a server admin to grant it, or ask me here.")
         except discord.HTTPException as e:
             log.warning("discord: could not DM user %s about it either (%s %s)", message.author.id, e.status, e.text)
-
-
-def _send_kwargs(reply: Reply, view: discord.ui.View | None = None) -> dict[str, Any]:
-    """Keyword arguments for `send`/`reply`/`followup.send`, leaving out what a reply lacks."""
-    kwargs: dict[str, Any] = {}
-    if reply.embeds:
-        kwargs["embeds"] = reply.embeds
-    if reply.content:
-        kwargs["content"] = reply.content
-    if view is not None:
-        kwargs["view"] = view
-    return kwargs
-
-
-class DiscordPoster:
-    """Posts digests from any non-async thread onto the bot's event loop."""
-
-    def __init__(self, bot: DiscordBot, *, timeout: float = 60.0) -> None:
-        self.bot = bot
-        self.timeout = timeout
-
-    def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
-        """Post a brief to a channel (as text where the bot may not embed); returns the first message's id.
-        Raises ChannelPermissionError on 403."""
-        where = Channel("discord", channel_id)
-        channel = self.bot.get_channel(int(channel_id))
-        guild = getattr(channel, "guild", None)
-        embeds = True
-        if guild is not None and hasattr(channel, "permissions_for"):
-            embeds = channel.permissions_for(guild.me).embed_links  # type: ignore[union-attr]
-        return self._run(self._post(int(channel_id), render_brief(
-            brief, topic, heading="Digest", links=self.bot._links(where), page=self.bot._brief_page(brief, where),
-            embeds=embeds)))
-
-    def _run(self, coro: Coroutine[Any, Any, str]) -> str:
-        if not self.bot.ready_event.wait(self.timeout):
-            coro.close()
-            raise RuntimeError(f"{NOT_READY_TEXT} after {self.timeout:.0f} s: nothing was posted")
-        loop = self.bot.loop
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            coro.close()
-            raise RuntimeError("DiscordPoster blocks: call it from a worker thread, not the bot's event loop")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(self.timeout)
-
-    async def _post(self, channel_id: int, replies: list[Reply]) -> str:
-        channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
-        first = ""
-        try:
-            for r in replies:
-                msg = await channel.send(**_send_kwargs(r))  # type: ignore[union-attr]
-                first = first or str(msg.id)
-        except discord.Forbidden as e:
-            err = ChannelPermissionError(str(channel_id), _forbidden_permissions(self.bot, channel_id, e.code), e.code)
-            log.error("discord: digest not posted: %s", err)
-            raise err from e
-        return first
-
-
-class DiscordRunner:
-    """A `DiscordBot` running in its own thread and event loop, so synchronous code can start and stop it."""
-
-    def __init__(self, bot: DiscordBot, token: str, retry_first: float = 5.0, retry_max: float = 300.0) -> None:
-        self.bot = bot
-        self.poster = DiscordPoster(bot)
-        self.error: BaseException | None = None
-        self._token = token
-        self._retry = (retry_first, retry_max)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._main, name="briefbot-discord", daemon=True)
-
-    def start(self) -> DiscordRunner:
-        """Start the client thread; returns at once (see `wait_until_ready`)."""
-        self._thread.start()
-        return self
-
-    def _main(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve())
-        except discord.LoginFailure as e:
-            self.error = e
-            log.error("discord: login failed: DISCORD_TOKEN was rejected (%s)", e)
-        except discord.PrivilegedIntentsRequired as e:
-            self.error = e
-            log.error("discord: BRIEFBOT_DISCORD_MESSAGE_CONTENT is on but the Message Content intent is not enabled: "
-                      "enable it in the Developer Portal (Bot → Privileged Gateway Intents) or unset the setting "
-                      "(mentions and DMs work without it) (%s)", e)
-        except BaseException as e:  # the thread must not die silently
-            self.error = e
-            log.exception("discord: client stopped with an error")
-        finally:
-            try:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for t in pending:
-                    t.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                loop.close()
-
-    async def _serve(self) -> None:
-        """Log in and stay connected. discord.py reconnects a session that drops; a login that cannot reach
-        Discord at all (network down, DNS, Discord 5xx) is retried here with backoff, while a rejected
-        token or a missing intent ends the client with its reason."""
-        delay, most = self._retry
-        async with self.bot:
-            while True:
-                try:
-                    await self.bot.start(self._token, reconnect=True)
-                    return
-                except (OSError, TimeoutError, aiohttp.ClientError, discord.GatewayNotFound,
-                        discord.DiscordServerError) as e:
-                    if self.bot.is_closed():
-                        return
-                    log.warning("discord: cannot reach Discord (%s: %s); trying again in %.0f s",
-                                type(e).__name__, e, delay)
-                # start afresh: the failed login's HTTP session is closed with its connector, so a new one is made
-                await self.bot.http.close()
-                self.bot.http.connector = discord.utils.MISSING
-                await asyncio.sleep(delay)
-                if self.bot.is_closed():  # stopped while waiting
-                    return
-                delay = min(delay * 2, most)
-
-    def wait_until_ready(self, timeout: float = 30.0) -> bool:
-        """Block until connected (True), the client failed, or `timeout` passed (False)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.bot.ready_event.wait(0.05):
-                return True
-            if not self._thread.is_alive():
-                return False
-        return self.bot.ready_event.is_set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close the connection and wait for the thread to finish."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed() and self._thread.is_alive():
-            try:
-                asyncio.run_coroutine_threadsafe(self.bot.close(), loop).result(timeout)
-            except (concurrent.futures.TimeoutError, RuntimeError):
-                log.warning("discord: client did not close within %.0f s", timeout)
-        self._thread.join(timeout)
-
-
-def run_discord(service: Service, token: str, guild_id: int | None = None, *,
-                executor: concurrent.futures.Executor | None = None, retry_first: float = 5.0,
-                **options: Any) -> DiscordRunner:
-    """Start the Discord bot in a background thread; `.poster` posts digests, `.stop()` ends it."""
-    bot = DiscordBot(service, guild_id=guild_id, executor=executor, **options)
-    return DiscordRunner(bot, token, retry_first=retry_first).start()

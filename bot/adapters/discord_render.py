@@ -12,8 +12,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import discord
 
+from bot.adapters import commands
 from bot.citations import link_spans
-from bot.domain import Answer, Brief, BriefQuote, Citation, StoryBrief, Subscription
+from bot.domain import Answer, Brief, BriefQuote, Citation, StoryBrief
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
@@ -30,7 +31,7 @@ COLOR_ANSWER = 0x5865F2
 COLOR_NOT_FOUND = 0x99AAB5
 COLOR_BRIEF = 0x2B8A3E
 
-ERROR_TEXT = "Sorry — something went wrong while answering; the error was logged."
+ERROR_TEXT = commands.ERROR
 NOT_FOUND_TITLE = "No answer found in the stored articles"
 BLANK = "\u200b"  # Discord rejects empty field names and values
 
@@ -122,6 +123,14 @@ def plain(text: str) -> str:
         pos = b
     out.append(_escape(text[pos:]))
     return "".join(out)
+
+
+# how Discord's users type the commands (slash commands with named options), and how its markdown marks text up
+DIALECT = commands.Dialect(escape=plain, bold="**{}**",
+                           digest_set="/digest time:08:00 timezone:Europe/Berlin [topic:…] [cadence:…]",
+                           digest_status="/digest action:status", digest_off="/digest action:off",
+                           source_add="/source url:<feed or page> [every:30m]", source_list="/source",
+                           digest_example="/digest time:{time} timezone:{timezone}")
 
 
 def _link_text(text: str) -> str:
@@ -355,29 +364,3 @@ def render_brief(brief: Brief, topic: str | None = None, heading: str = "Brief",
         return pack_messages([], content + "\n\n" + draft_text(drafts))
     return pack_messages([e for d in drafts for e in build_embeds(d)], content)
 
-
-def describe_subscription(sub: Subscription) -> str:
-    """One line describing a digest: when, where in time, about what."""
-    when = {"daily": "every day", "weekdays": "on weekdays", "weekly": "every week"}.get(sub.cadence, sub.cadence)
-    about = f" about “{sub.topic}”" if sub.topic else ""
-    return f"{when} at **{sub.time_of_day}** ({sub.timezone}){about}"
-
-
-def render_subscriptions(subs: list[Subscription]) -> str:
-    """The `/digest action:status` reply: what this channel gets, or how to set it up."""
-    if not subs:
-        return ("This channel has no digest. Set one with `/digest time:08:00 timezone:Europe/Berlin` "
-                "(add `topic:` to narrow it).")
-    return "This channel gets a digest " + "; and ".join(describe_subscription(s) for s in subs) + "."
-
-
-def render_subscribed(sub: Subscription) -> str:
-    """Confirmation of a new or replaced digest."""
-    return f"Digest set: this channel gets a brief {describe_subscription(sub)}. `/digest action:off` stops it."
-
-
-def render_unsubscribed(removed: int) -> str:
-    """Confirmation of `/digest action:off`."""
-    if removed == 0:
-        return "This channel has no digest to stop."
-    return f"Stopped this channel's digest{'s' if removed != 1 else ''}."

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.adapters import commands
 from bot.citations import link_spans
 from bot.domain import Answer, Brief, BriefRow, Citation, StoryBrief, Subscription
 
@@ -27,24 +28,8 @@ HOME_DIGEST_OFF = "home_digest_off"
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 
-SORRY = "Sorry — something went wrong while answering; the error was logged."
-THANKS = "Thanks — your feedback was recorded."
 NOT_FOUND_HINT = ("Try asking more broadly: fewer words, a person's, place's or organisation's name, "
                   "or `/brief` to see which stories are stored.")
-HELP = (
-    "*briefbot* answers from the news articles it has stored, citing every claim.\n"
-    "• `@briefbot your question` in a channel (I answer in the thread; follow-ups there need no mention), "
-    "or just message me directly\n"
-    "• `/ask your question` — a cited answer\n"
-    "• `/brief [topic]` — a brief of the stored stories, optionally about a topic\n"
-    "• `/digest 08:00 Europe/Berlin [daily|weekdays|weekly] [topic]` — a digest posted here every day\n"
-    "• `/digest status` — this channel's digests; `/digest off` — stop them\n"
-    "• `/source add URL [every 30m]` — watch a feed or page; `/source list` — what I read\n"
-    "• `/briefbot help` — this list"
-)
-GREETING = ("Hello! I'm *briefbot*: I answer questions from the news articles I've stored, citing every claim, "
-            "and I can post a digest here every day. Mention me with a question (I answer in a thread), "
-            "try `/brief`, or `/briefbot help` for everything I can do.")
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -53,6 +38,17 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control: &, < and >."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# how Slack's users type the commands, and how its mrkdwn marks text up
+DIALECT = commands.Dialect(escape=escape, bold="*{}*", digest_set="/digest 08:00 Europe/Berlin [daily|weekdays|weekly] [topic]",
+                           digest_status="/digest status", digest_off="/digest off",
+                           source_add="/source add URL [every 30m]", source_list="/source list",
+                           digest_example="/digest {time} {timezone}", help_command="/briefbot help")
+SORRY = commands.ERROR
+THANKS = commands.THANKS
+HELP = commands.help_text(DIALECT)
+GREETING = commands.greeting(DIALECT)
 
 
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -325,9 +321,7 @@ def render_brief(brief: Brief, topic: str | None = None, max_blocks: int = MAX_B
 
 def render_subscription(sub: Subscription) -> str:
     """One line describing a digest, in mrkdwn."""
-    about = f" about _{escape(sub.topic)}_" if sub.topic else ""
-    when = {"daily": "every day", "weekdays": "on weekdays", "weekly": "every week"}.get(sub.cadence, sub.cadence)
-    return f"{when} at *{escape(sub.time_of_day)}* ({escape(sub.timezone)}){about}"
+    return commands.describe_subscription(sub, DIALECT)
 
 
 def render_home(channels: list[tuple[str, list[Subscription], list[str]]],

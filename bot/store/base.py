@@ -64,6 +64,7 @@ class SourceRow:
     last_polled: str | None = None
     last_error: str | None = None
     added: str | None = None
+    outlet: str | None = None  # the publication's name the operator set; what its documents are shown as
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -199,6 +200,8 @@ class Vectors(Protocol):
         """Passages without a `model` vector."""
     def put_vectors(self, model: str, rows: list[tuple[int, bytes]], texts: list[str] | None = None) -> int:
         """Store a batch of vectors (skipping passages gone or changed); how many were written."""
+    def lead_vectors(self, doc_ids: list[int], passages: int) -> list[tuple[int, str, bytes]]:
+        """Every model's vectors of these documents' first `passages` passages: (doc id, model, bytes)."""
     def passage_vectors(self, model: str, after: int = 0,
                         limit: int = 10_000) -> list[tuple[int, int, int, int, bytes]]:
         """A chunk of vectors written after seq `after`: (seq, passage id, doc id, ordinal, bytes)."""
@@ -226,8 +229,8 @@ class Stories(Protocol):
 class Sources(Protocol):
     """Sources polled on a schedule and the log of ingest runs."""
 
-    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:
-        """Register a source (or change its kind and interval)."""
+    def add_source(self, kind: str, location: str, every_seconds: int, outlet: str | None = None) -> SourceRow:
+        """Register a source (or change its kind, interval and, when given, its outlet name)."""
     def list_sources(self) -> list[SourceRow]:
         """Every registered source, oldest first."""
     def remove_source(self, ref: str) -> SourceRow | None:

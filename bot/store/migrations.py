@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.store.dialect import Connection, Dialect, now
 
-NUMBERED = 9  # m001..m009 were numbered migrations 1..9, recorded in schema_migrations
+NUMBERED = 10  # m001..m010 were numbered migrations 1..10, recorded in schema_migrations
 # pg_advisory_xact_lock key for migrations: b"briefbot" as a big-endian int64, so replicas starting together queue
 # on it and only the first applies each step
 MIGRATE_LOCK = int.from_bytes(b"briefbot", "big")
@@ -253,3 +253,8 @@ def m009_llm_call_results(m: Migration) -> None:
     ALTER TABLE llm_calls ADD COLUMN detail TEXT;
     ALTER TABLE llm_calls ADD COLUMN server TEXT;
     ALTER TABLE llm_calls ADD COLUMN structured TEXT""")
+
+
+def m010_source_outlet(m: Migration) -> None:
+    """The name the operator gives a source's outlet (`sources add --outlet`), set on what its polls store."""
+    m.run("ALTER TABLE sources ADD COLUMN outlet TEXT")

@@ -81,13 +81,14 @@ class StoriesSQL(Queries):
 class SourcesSQL(Queries):
     """The Sources role over a dialect: sources polled on a schedule, and the ingest-run log."""
 
-    def add_source(self, kind: str, location: str, every_seconds: int) -> SourceRow:
-        """Register a source (or change its kind and interval)."""
+    def add_source(self, kind: str, location: str, every_seconds: int, outlet: str | None = None) -> SourceRow:
+        """Register a source (or change its kind, interval and, when given, its outlet name)."""
         with self.db.tx() as tx:
             r = tx.execute(self.db.sql(
-                "INSERT INTO sources (kind, location, every_seconds, added) VALUES (?,?,?,?)"
-                " ON CONFLICT (location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind"
-                " RETURNING *"), (kind, location, every_seconds, now())).fetchone()
+                "INSERT INTO sources (kind, location, every_seconds, added, outlet) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (location) DO UPDATE SET every_seconds = excluded.every_seconds, kind = excluded.kind,"
+                " outlet = COALESCE(excluded.outlet, sources.outlet) RETURNING *"),
+                (kind, location, every_seconds, now(), outlet)).fetchone()
         return SourceRow(**dict(r))
 
     def list_sources(self) -> list[SourceRow]:

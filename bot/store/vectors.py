@@ -63,6 +63,17 @@ class VectorsSQL(Queries):
             out.extend((int(r["passage_id"]), int(r["doc_id"]), int(r["ordinal"]), bytes(r["vec"])) for r in rows)
         return out
 
+    def lead_vectors(self, doc_ids: list[int], passages: int) -> list[tuple[int, str, bytes]]:
+        """Every model's vectors of the first `passages` passages of these documents: (doc id, model, vector bytes)."""
+        out: list[tuple[int, str, bytes]] = []
+        step = self.db.max_params // 2
+        for i in range(0, len(doc_ids), step):
+            where, args = self.db.ints_in("p.doc_id", list(doc_ids[i:i + step]))
+            rows = self._all("SELECT p.doc_id, v.model, v.vec FROM passage_vectors v JOIN passages p"
+                             f" ON p.id = v.passage_id WHERE p.ordinal < ? AND {where}", (passages, *args))
+            out.extend((int(r["doc_id"]), str(r["model"]), bytes(r["vec"])) for r in rows)
+        return out
+
     def vector_seqs(self, model: str) -> list[int]:
         """The write numbers of every stored `model` vector (to tell which loaded ones were deleted since)."""
         return [int(r["seq"]) for r in self._all(_SEQS, (model,))]

@@ -160,3 +160,39 @@ class FakeSlack:
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.ws_url}, {}
         return 200, {"ok": True}, {}
+
+
+class FakeSocketMode:
+    """A Socket Mode websocket on loopback: says hello, sends the envelopes it was given, records the acks.
+
+    Used as a context manager; point FakeSlack.ws_url at `url` so apps.connections.open hands it out."""
+
+    def __init__(self, envelopes: list[dict[str, Any]]) -> None:
+        self.envelopes = envelopes
+        self.acks: list[dict[str, Any]] = []
+        self.got_ack = threading.Event()
+        self.url = ""
+        self._server: Any = None
+
+    def _handle(self, ws: Any) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"},
+                            "connection_info": {"app_id": "A1"}}))
+        for envelope in self.envelopes:
+            ws.send(json.dumps(envelope))
+        try:
+            for msg in ws:
+                self.acks.append(json.loads(msg))
+                self.got_ack.set()
+        except Exception:  # the client hung up: the test is over
+            pass
+
+    def __enter__(self) -> FakeSocketMode:
+        from websockets.sync.server import serve
+
+        self._server = serve(self._handle, "127.0.0.1", 0)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
