@@ -26,7 +26,7 @@ from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBri
 from bot.search import sentences_in
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
-from bot.story_index import StoryIndex
+from bot.story_index import StoryIndex, StoryStore
 
 MAX_POINTS = 5
 MAX_QUOTES = 5
@@ -251,7 +251,7 @@ def about(story: Story, topic: str) -> bool:
 class BriefBuilder:
     """Stories of the stored documents (in scope, updated since a time, about a topic) -> Brief."""
 
-    def __init__(self, store: object, summarizer: Any = None, max_stories: int = 10,
+    def __init__(self, store: StoryStore, summarizer: Any = None, max_stories: int = 10,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.summarizer = summarizer or ExtractiveSummarizer()
@@ -287,7 +287,7 @@ class BriefBuilder:
         before = dict(getattr(self.summarizer, "usage", {}))
         briefs = []
         for s in stories:
-            quotes = self.store.quotes(doc_ids=[d.id for d in s.documents])  # type: ignore[attr-defined]
+            quotes = self.store.quotes(doc_ids=[d.id for d in s.documents])
             briefs.append(self.summarizer.story_brief(s, quotes))
         note = "" if briefs else ("nothing new" + (f" about {topic}" if topic else "") +
                                   (f" since {since}" if since else ""))

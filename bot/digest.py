@@ -17,6 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain import Brief, BriefRow, Channel, Subscription
+from bot.store.base import Channels
 
 log = logging.getLogger("briefbot.digest")
 
@@ -30,14 +31,14 @@ class Poster(Protocol):
     def post_brief(self, channel_id: str, brief: Brief) -> str: ...
 
 
-def keep_brief(store: object, brief: Brief, channel: Channel, kind: str, topic: str | None) -> None:
+def keep_brief(store: Channels, brief: Brief, channel: Channel, kind: str, topic: str | None) -> None:
     """Store a brief as posted to `channel` (for its page and the channel's archive) and set its id; a store
     failure is logged, never raised: the brief still goes out, without a page link."""
     brief_id = uuid.uuid4().hex[:16]
     row = BriefRow(brief_id, channel.platform, channel.channel, kind, topic,
                    datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(brief.to_json()))
     try:
-        store.save_brief(row)  # type: ignore[attr-defined]
+        store.save_brief(row)
     except Exception:
         log.exception("could not store a %s for %s %s", kind, channel.platform, channel.channel)
         return
@@ -79,7 +80,7 @@ def _weekly_day(sub: Subscription) -> int:
 class DigestRunner:
     """Posts every due digest slot once; call `run_due` from a scheduler tick."""
 
-    def __init__(self, store: object, build: Callable[[str | None, list[str] | None, str | None], Brief],
+    def __init__(self, store: Channels, build: Callable[[str | None, list[str] | None, str | None], Brief],
                  posters: dict[str, Poster], owner: str, clock: Callable[[], datetime] | None = None,
                  skip_empty: bool = False, lease_seconds: int = 300) -> None:
         self.store = store
@@ -93,18 +94,18 @@ class DigestRunner:
     def preview(self, sub: Subscription) -> Brief:
         """What the subscription's next digest would hold right now."""
         since = self._since(sub, self.clock())
-        sources = self.store.channel_sources(sub.platform, sub.channel) or None  # type: ignore[attr-defined]
+        sources = self.store.channel_sources(sub.platform, sub.channel) or None
         return self.build(sub.topic, sources, since)
 
     def _since(self, sub: Subscription, now: datetime) -> str:
-        last = self.store.last_digest_at(sub.id)  # type: ignore[attr-defined]
+        last = self.store.last_digest_at(sub.id)
         return last or (now - LOOKBACK.get(sub.cadence, timedelta(days=1))).isoformat(timespec="seconds")
 
     def run_due(self) -> list[tuple[Subscription, Slot, str]]:
         """Claim and post every due slot; returns (subscription, slot, outcome) for what this run did."""
         now = self.clock()
         due = []
-        for sub in self.store.list_subscriptions():  # type: ignore[attr-defined]
+        for sub in self.store.list_subscriptions():
             poster = self.posters.get(sub.platform)
             slot = latest_slot(sub, now)
             if poster is not None and slot is not None and now - slot.at <= GRACE:
@@ -114,7 +115,7 @@ class DigestRunner:
             now = self.clock()
         done = []
         for sub, slot, poster in due:
-            if not self.store.claim_slot(sub.id, slot.key, self.owner, self.lease_seconds):  # type: ignore[attr-defined]
+            if not self.store.claim_slot(sub.id, slot.key, self.owner, self.lease_seconds):
                 continue
             done.append((sub, slot, self._post(sub, slot, poster, now)))
         return done
@@ -139,7 +140,7 @@ class DigestRunner:
             if not brief.stories:
                 brief.note = brief.note or "nothing new since the last digest"
                 if self.skip_empty:
-                    self.store.finish_claim(sub.id, slot.key, self.owner, None,  # type: ignore[attr-defined]
+                    self.store.finish_claim(sub.id, slot.key, self.owner, None,
                                             digest_time=now.isoformat(timespec="seconds"))
                     return "skipped (nothing new)"
             if brief.stories:
@@ -147,9 +148,9 @@ class DigestRunner:
             message_id = poster.post_brief(sub.channel, brief)
         except Exception as e:  # recorded and retried on a later tick, up to the attempt limit
             log.warning("digest for %s %s (%s) failed: %s", sub.platform, sub.channel, slot.key, e)
-            self.store.finish_claim(sub.id, slot.key, self.owner, None, error=f"{type(e).__name__}: {e}")  # type: ignore[attr-defined]
+            self.store.finish_claim(sub.id, slot.key, self.owner, None, error=f"{type(e).__name__}: {e}")
             return f"failed: {e}"
-        self.store.finish_claim(sub.id, slot.key, self.owner, message_id,  # type: ignore[attr-defined]
+        self.store.finish_claim(sub.id, slot.key, self.owner, message_id,
                                 digest_time=now.isoformat(timespec="seconds"))
         log.info("posted digest to %s %s (%s): %d stories, message %s", sub.platform, sub.channel, slot.key,
                  len(brief.stories), message_id)

@@ -22,12 +22,14 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+
+from bot.store.base import Documents, Metrics
 
 if TYPE_CHECKING:
     from bot.web.pages import Pages
@@ -91,9 +93,13 @@ class AckTimes:
         return out
 
 
-def metrics_text(store: Any) -> str:
+class ServedStore(Documents, Metrics, Protocol):
+    """What the server reads: a document count for /readyz, the store's counters for /metrics."""
+
+
+def metrics_text(store: Metrics) -> str:
     """Prometheus text exposition of the bot's counters, from the store's own records."""
-    q = store.execute
+    c = store.counters()
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
@@ -102,30 +108,28 @@ def metrics_text(store: Any) -> str:
         for labels, value in samples:
             lines.append(f"{name}{labels} {value:g}")
 
-    metric("briefbot_documents", "gauge", "Documents stored.", [("", q("SELECT COUNT(*) FROM documents")[0][0])])
-    outcomes = q("SELECT outcome, COUNT(*) FROM ingest_items GROUP BY outcome")
+    metric("briefbot_documents", "gauge", "Documents stored.", [("", c.documents)])
     metric("briefbot_documents_ingested_total", "counter", "Ingested items by outcome.",
-           [(f'{{outcome="{o}"}}', n) for o, n in outcomes if o != "skipped"])
+           [(f'{{outcome="{o}"}}', n) for o, n in c.ingested.items() if o != "skipped"])
     metric("briefbot_ingest_errors_total", "counter", "Ingest items skipped with an error.",
-           [("", sum(n for o, n in outcomes if o == "skipped"))])
-    answers = q("SELECT backend, found, COUNT(*) FROM answers GROUP BY backend, found")
+           [("", c.ingested.get("skipped", 0))])
+    backends = sorted({b for b, _ in c.answers})
     metric("briefbot_answers_total", "counter", "Answers given, by backend.",
-           [(f'{{backend="{b}"}}', sum(n for b2, _, n in answers if b2 == b)) for b in {a[0] for a in answers}])
+           [(f'{{backend="{b}"}}', sum(n for (b2, _), n in c.answers.items() if b2 == b)) for b in backends])
     metric("briefbot_answers_not_found_total", "counter", "Questions the stored articles did not answer.",
-           [("", sum(n for _, f, n in answers if not f))])
-    calls = q("SELECT outcome, COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0),"
-              " COALESCE(SUM(latency_ms),0) FROM llm_calls GROUP BY outcome")
-    metric("briefbot_llm_calls_total", "counter", "LLM calls by outcome.", [(f'{{outcome="{c[0]}"}}', c[1]) for c in calls])
+           [("", sum(n for (_, found), n in c.answers.items() if not found))])
+    calls = c.calls.values()
+    metric("briefbot_llm_calls_total", "counter", "LLM calls by outcome.",
+           [(f'{{outcome="{o}"}}', t.calls) for o, t in c.calls.items()])
     metric("briefbot_llm_tokens_total", "counter", "LLM tokens.",
-           [('{direction="in"}', sum(c[2] for c in calls)), ('{direction="out"}', sum(c[3] for c in calls))])
+           [('{direction="in"}', sum(t.tokens_in for t in calls)),
+            ('{direction="out"}', sum(t.tokens_out for t in calls))])
     metric("briefbot_llm_latency_seconds_sum", "counter", "Total LLM call latency.",
-           [("", sum(c[4] for c in calls) / 1000)])
-    metric("briefbot_llm_latency_seconds_count", "counter", "LLM calls timed.", [("", sum(c[1] for c in calls))])
-    claims = q("SELECT status, COUNT(*) FROM digest_claims GROUP BY status")
-    metric("briefbot_digest_posts_total", "counter", "Digest slots posted.",
-           [("", sum(n for s, n in claims if s == "posted"))])
+           [("", sum(t.latency_ms for t in calls) / 1000)])
+    metric("briefbot_llm_latency_seconds_count", "counter", "LLM calls timed.", [("", sum(t.calls for t in calls))])
+    metric("briefbot_digest_posts_total", "counter", "Digest slots posted.", [("", c.claims.get("posted", 0))])
     metric("briefbot_digest_failures_total", "counter", "Digest slots whose last attempt failed.",
-           [("", sum(n for s, n in claims if s == "failed"))])
+           [("", c.claims.get("failed", 0))])
     return "\n".join(lines) + "\n"
 
 
@@ -196,7 +200,7 @@ class BotHTTPServer:
     """Serves /healthz, /readyz, /metrics and (given `slack`, a WSGI app) POST /slack/events on host:port in a
     background thread. Port 0 picks a free port (`port` says which)."""
 
-    def __init__(self, store: Any, port: int, host: str = "0.0.0.0", slack: WSGIApp | None = None,
+    def __init__(self, store: ServedStore | None, port: int, host: str = "0.0.0.0", slack: WSGIApp | None = None,
                  ready: Callable[[], bool] | None = None, ack_times: AckTimes | None = None, *,
                  threads: int = THREADS, deadline: float = REQUEST_DEADLINE, idle_timeout: int = IDLE_TIMEOUT,
                  max_body: int = MAX_BODY, pages: Pages | None = None) -> None:
@@ -301,6 +305,8 @@ class BotHTTPServer:
 
     def _readyz(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
+            if self.store is None:
+                return plain(start_response, 503, "not ready: no store\n")
             self.store.count_documents()
             ok = self.ready()
         except Exception as e:  # a database that is down means not ready, with the reason
@@ -309,6 +315,8 @@ class BotHTTPServer:
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
+            if self.store is None:
+                raise LookupError("no store")
             text = metrics_text(self.store) + "\n".join(self.ack_times.exposition()) + "\n"
         except Exception as e:
             log.warning("metrics unavailable: %s: %s", type(e).__name__, e)

@@ -10,12 +10,13 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
 from bot.embed import decode_vectors
-from bot.store.base import Conflict, Membership, StoryRow
+from bot.store.base import Conflict, Documents, Membership, Stories, StoryRow
+from bot.store.base import Vectors as StoredVectors
 from bot.stories import JOIN_SIMILARITY, LEAD_PASSAGES, LeadVector, Profile, Story, Vectors, assign, centroid, profile
 
 log = logging.getLogger("briefbot.stories")
@@ -23,10 +24,15 @@ log = logging.getLogger("briefbot.stories")
 ATTEMPTS = 5  # a replica that loses an assignment race recomputes from what the winner stored
 
 
+class StoryStore(Stories, Documents, StoredVectors, Protocol):
+    """What the story index and briefs read and write: stories, the documents and quotes in them, their leads'
+    vectors."""
+
+
 class StoryIndex:
     """Every stored document in exactly one persisted story; new documents join lazily, before a read."""
 
-    def __init__(self, store: Any, clock: Callable[[], datetime] | None = None,
+    def __init__(self, store: StoryStore, clock: Callable[[], datetime] | None = None,
                  threshold: float = JOIN_SIMILARITY, meaning: bool = True) -> None:
         self.store = store
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -47,7 +53,7 @@ class StoryIndex:
             story_of = assign(existing, new, self.threshold, meaning=Leads(self.store) if self.meaning else None)
             members = [Membership(p.doc_id, story_of[p.doc_id], p.dumps()) for p in new]
             try:
-                n = int(self.store.assign_stories(members, at))
+                n = self.store.assign_stories(members, at)
             except Conflict as e:
                 log.info("story assignment raced another process (%s); recomputing", e)
                 continue
@@ -59,7 +65,7 @@ class StoryIndex:
     def rows(self, sources: list[str] | None = None) -> list[StoryRow]:
         """The stories a scope may see, after assigning what is new."""
         self.catch_up()
-        return list(self.store.stories(sources))
+        return self.store.stories(sources)
 
     def load(self, rows: list[StoryRow]) -> list[Story]:
         """Stories with their documents (and passages), in the order of `rows`."""
@@ -81,7 +87,7 @@ class Leads:
     """What stored documents' leads mean: the unit mean of the stored vectors of their first passages, all of one
     model (the one the first documents looked up have most vectors of: two models' vectors do not compare)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: StoredVectors) -> None:
         self.store = store
         self.model: str | None = None
 

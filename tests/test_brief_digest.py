@@ -159,7 +159,7 @@ def test_crashed_claim_is_taken_over_after_its_lease(store: SQLiteStore) -> None
     assert store.claim_slot(sub.id, "s1", "crashed-replica", lease_seconds=300)
     assert not store.claim_slot(sub.id, "s1", "other", lease_seconds=300)  # lease still held
     store.execute("SELECT 1")
-    with store._tx() as tx:  # the lease runs out (the owner died)
+    with store.db.tx() as tx:  # the lease runs out (the owner died)
         tx.execute("UPDATE digest_claims SET lease_until = '2000-01-01T00:00:00+00:00'")
     assert store.claim_slot(sub.id, "s1", "other", lease_seconds=300)
     store.finish_claim(sub.id, "s1", "other", "m7")

@@ -121,6 +121,7 @@ def test_seeds_stored_once_and_rerun_stores_nothing(seeded: Any) -> None:
     assert doc is not None and doc.passages and all(p.text == doc.text[p.start:p.end] for p in doc.passages)
     assert seeded.get_document(str(doc.id)).location == doc.location
     assert seeded.get_document(".txt") is None  # not a unique suffix
+    assert seeded.get_document("9" * 30) is None  # digits, but no 64-bit id: a location that is not stored
     assert [d.id for d in seeded.list_documents(source="000_")] == [doc.id]
     assert set(seeded.documents_by_id([doc.id])) == {doc.id}
 
@@ -152,6 +153,8 @@ def test_exact_and_near_duplicates(seeded: Any, tmp_path: Path) -> None:
                                                                   str(tmp_path / "near.txt")])
     assert outcomes(rep) == {"copy.txt": "duplicate", "near.txt": "near-duplicate"}
     assert seeded.count_documents() == 5
+    # the run's record counts both kinds of duplicate, on either backend
+    assert seeded.execute("SELECT duplicates FROM ingest_runs ORDER BY id DESC LIMIT 1")[0][0] == 2
 
 
 def test_put_document_conflicts_and_batches_are_all_or_nothing(store: Any) -> None:
@@ -177,8 +180,8 @@ def test_put_document_conflicts_and_batches_are_all_or_nothing(store: Any) -> No
 
 def test_migrations_recorded_and_idempotent(store: Any, store_url: str) -> None:
     v = store.migrate()
-    assert [r[0] for r in store.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
-        list(range(1, v + 1))
+    names = [r[0] for r in store.execute("SELECT name FROM migrations ORDER BY name")]
+    assert names == [step.__name__ for step in store.steps] and len(names) == v  # each step once, by name
     other = open_any(store_url)
     assert other.migrate() == v
     other.close()
@@ -318,6 +321,8 @@ def test_answers_feedback_llm_log_and_channel_scope(store: Any) -> None:
     assert store.add_feedback("ans1", "U1", True) and store.add_feedback("ans1", "U1", False)
     assert store.add_feedback("ans1", "U2", True) and not store.add_feedback("nope", "U1", True)
     assert store.feedback_counts() == {"helpful": 1, "not_helpful": 1}
+    store.save_answer(Answer("q?", "a, third.", True, id="ans1"), ch)  # saved again: the votes stay
+    assert store.feedback_counts() == {"helpful": 1, "not_helpful": 1}
     first = store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 10, "tokens_out": 5, "outcome": "ok",
                                 "latency_ms": 12.5, "server": "http://127.0.0.1:1/v1", "structured": "json_object"})
     store.log_llm_call({"purpose": "answer", "model": "m", "tokens_in": 1, "outcome": "timeout"})
@@ -329,7 +334,7 @@ def test_answers_feedback_llm_log_and_channel_scope(store: Any) -> None:
     assert store.llm_calls(limit=3)[-1]["detail"] == "a sentence names Japan"
     assert store.llm_structured("http://127.0.0.1:1/v1") == "json_object" and store.llm_structured("x") is None
     store.set_channel_sources("slack", "C1", ["gazette", "courier"])
-    store.set_channel_sources("slack", "C1", ["gazette"])
+    store.set_channel_sources("slack", "C1", ["gazette", "gazette"])  # a pattern given twice is kept once
     assert store.channel_sources("slack", "C1") == ["gazette"] and store.channel_sources("slack", "C2") == []
 
 
@@ -376,8 +381,8 @@ def test_postgres_replicas_migrate_once(store_url: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    rows = stores[0].execute("SELECT version FROM schema_migrations ORDER BY version")
-    assert [r[0] for r in rows] == list(range(1, stores[0].migrate() + 1))
+    rows = stores[0].execute("SELECT name FROM migrations ORDER BY name")
+    assert [r[0] for r in rows] == [step.__name__ for step in stores[0].steps] and len(rows) == stores[0].migrate()
     for s in stores:
         s.close()
 
@@ -505,3 +510,40 @@ def test_posted_briefs_are_kept_per_channel_newest_first(store: Any) -> None:
     assert [r.id for r in store.list_briefs("slack", "C1")] == ["b3", "b1", "b0"]
     assert [r.id for r in store.list_briefs("slack", "C1", kind="digest", limit=1)] == ["b3"]
     assert store.list_briefs("discord", "C1") == []
+
+
+def test_counters_and_the_metrics_they_expose(store: Any, tmp_path: Path) -> None:
+    from bot.domain import Answer
+    from bot.http_server import metrics_text
+
+    f = tmp_path / "strike.txt"
+    f.write_text(ARTICLE, encoding="utf-8")
+    Ingester(store).ingest([str(f), str(tmp_path / "missing.txt")])
+    store.save_answer(Answer("q?", "a.", True, backend="extractive", id="a1"), None)
+    store.save_answer(Answer("q?", "", False, backend="extractive", id="a2"), None)
+    store.save_answer(Answer("q?", "b.", True, backend="llm", id="a3"), None)
+    store.log_llm_call({"outcome": "ok", "tokens_in": 10, "tokens_out": 4, "latency_ms": 1500.0})
+    store.log_llm_call({"outcome": "ok", "tokens_in": 5, "tokens_out": 1, "latency_ms": 500.0})
+    store.log_llm_call({"outcome": "timeout", "tokens_in": 7})
+    sub = store.upsert_subscription(Subscription(id=0, platform="slack", channel="C", time_of_day="08:00",
+                                                 timezone="UTC"))
+    for slot in ("s1", "s2", "s3"):
+        store.claim_slot(sub.id, slot, "a")
+    store.finish_claim(sub.id, "s1", "a", "m1")
+    store.finish_claim(sub.id, "s2", "a", None, error="boom")
+    c = store.counters()
+    assert (c.documents, c.ingested) == (1, {"new": 1, "skipped": 1})
+    assert c.answers == {("extractive", True): 1, ("extractive", False): 1, ("llm", True): 1}
+    assert {o: (t.calls, t.tokens_in, t.tokens_out, t.latency_ms) for o, t in c.calls.items()} == \
+        {"ok": (2, 15, 5, 2000.0), "timeout": (1, 7, 0, 0.0)}
+    assert c.claims == {"claimed": 1, "failed": 1, "posted": 1}
+    lines = metrics_text(store).splitlines()
+    for want in ["briefbot_documents 1", 'briefbot_documents_ingested_total{outcome="new"} 1',
+                 "briefbot_ingest_errors_total 1", 'briefbot_answers_total{backend="extractive"} 2',
+                 'briefbot_answers_total{backend="llm"} 1', "briefbot_answers_not_found_total 1",
+                 'briefbot_llm_calls_total{outcome="ok"} 2', 'briefbot_llm_calls_total{outcome="timeout"} 1',
+                 'briefbot_llm_tokens_total{direction="in"} 22', 'briefbot_llm_tokens_total{direction="out"} 5',
+                 "briefbot_llm_latency_seconds_sum 2", "briefbot_llm_latency_seconds_count 3",
+                 "briefbot_digest_posts_total 1", "briefbot_digest_failures_total 1"]:
+        assert want in lines, want
+    assert not any("skipped" in line for line in lines if line.startswith("briefbot_documents_ingested"))
