@@ -23,12 +23,13 @@ from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed,
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
-from bot.question import NameLexicon, Query, analyse, content_terms, stem
-from bot.search import Retriever, Span, sentences_in
+from bot.question import NameLexicon, Query, analyse
+from bot.search import Retriever, Span
 from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
 from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
+from bot.text import content_terms, sentences_in, stem
 
 log = logging.getLogger("briefbot.answer")
 

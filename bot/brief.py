@@ -24,10 +24,10 @@ from bot.brief_rules import (
 )
 from bot.differences import figure_differences, framing, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
-from bot.search import sentences_in
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
 from bot.story_index import StoryIndex
+from bot.text import sentences_in
 
 MAX_POINTS = 5
 MAX_QUOTES = 5

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from bot.brief_rules import leads_with_reference, outlet_key, outlet_name
 from bot.domain import Citation, Difference, Document, KeyPoint
-from bot.question import STOPWORDS
 from bot.quotes.words import _words
-from bot.search import sentences_in
+from bot.text import STOPWORDS, sentences_in
 
 Cite = Callable[[Document, int, int], Citation]
 

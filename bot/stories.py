@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain import Document
-from bot.question import STOPWORDS
+from bot.text import STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z][\w\-’']+")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b|\b[A-Z]{2,}\b")
