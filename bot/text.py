@@ -22,9 +22,19 @@ WORD = re.compile(r"[\w][\w\-’']*")
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
-def words(text: str) -> list[str]:
-    """The words of a text as written (case and apostrophes kept), in order."""
-    return WORD.findall(text)
+def tokens(text: str, numbers: bool = True) -> list[str]:
+    """The words of a text as written (case and apostrophes kept), in order. numbers=False reads each from its
+    first letter and leaves out those with none: "25-year-old" is "year-old", "2005" is no word."""
+    found: list[str] = WORD.findall(text)
+    if numbers:
+        return found
+    out = []
+    for w in found:
+        if not w[0].isalpha():
+            w = w[next((i for i, c in enumerate(w) if c.isalpha()), len(w)):]
+        if w:
+            out.append(w)
+    return out
 
 
 @lru_cache(maxsize=65536)
