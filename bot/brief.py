@@ -27,7 +27,7 @@ from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBri
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
 from bot.story_index import StoryIndex
-from bot.text import sentences_in
+from bot.text import content_terms, sentences_in, stem
 
 MAX_POINTS = 5
 MAX_QUOTES = 5
@@ -241,21 +241,18 @@ class ExtractiveSummarizer:
                 "name": outlet_name(d, self.outlet_names)}
 
 
-def _stem(w: str) -> str:
-    return w[:6] if len(w) > 6 else w  # "footballer" and "football", "strikes" and "strike"
-
-
 def about(story: Story, topic: str) -> bool:
     """A story is about a topic when the topic's words are in the headline or lead of at least a third of its
-    articles (at least one): a word one article mentions in passing does not make the story about it."""
-    words = {_stem(w) for w in terms(topic)}
+    articles (at least one): a word one article mentions in passing does not make the story about it. Words
+    meet by their stems, as a question's do ("strikes" and "strike", "defence" and "defense")."""
+    words = {stem(w) for w in content_terms(topic)}
     if not words:
         return True
     hits = 0
     for d in story.documents:
         lead = lead_sentence(d)
         head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
-        if words <= {_stem(w) for w in terms(head)}:
+        if words <= {stem(w) for w in content_terms(head)}:
             hits += 1
     return hits >= max(1, len(story.documents) / 3)
 
