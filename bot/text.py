@@ -19,7 +19,8 @@ FILLERS = frozenset(["lol", "lmao", "rofl", "yo", "hey", "wait", "ok", "okay", "
 
 # a word: a letter or digit, then letters, digits, hyphens and apostrophes ("Moscow-Beijing", "Xi's", "2005-06")
 WORD = re.compile(r"[\w][\w\-’']*")
-_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# a sentence ends at . ! ? … (and any closing quotes or brackets) before white space and a capital or digit
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 def tokens(text: str, numbers: bool = True) -> list[str]:
@@ -98,7 +99,7 @@ def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within [start, end) of text."""
     out = []
     s = start
-    for m in _BOUNDARY.finditer(text, start, end):
+    for m in SENTENCE_END.finditer(text, start, end):
         cut = m.start() + len(m.group(0).rstrip())
         out.append((s, cut))
         s = m.end()
