@@ -54,6 +54,21 @@ def common_words() -> frozenset[str]:
         log.warning("no word list at %s: lower-case words no article uses are not taken for names", path)
         return frozenset(["*"])
     return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
+def _edits(a: str, b: str) -> int:
+    """Letters inserted, deleted, changed or swapped to turn one short word into another (Damerau-Levenshtein,
+    optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
 _NOT_NAME_START = frozenset(["the", "a", "an", "in", "on", "at", "but", "and", "as", "when", "while", "after", "before",
                              "president", "leader", "mr", "mrs", "ms", "dr", "north", "south", "east", "west"])
 _ROLE_HINT = re.compile(r"\b(?:minister|president|leader|director|secretary|chief|head|analyst|expert|professor|"
@@ -134,7 +149,7 @@ class Answerer:
         self.retriever.refresh(n_docs)  # one count per question, shared with retrieval
         reading = read(question, turns or [], self._most_similar if self.dense is not None else None)
         q = self.analyse(reading, n_docs)
-        q = self._as_known(q, sources)
+        q = self._as_known(self._respelled(q), sources)
         st.lap("analysis")
         if q.kind in {"help", "smalltalk"}:
             return self._canned(question, q)
@@ -440,20 +455,26 @@ class Answerer:
         use: names the articles never mention ("what did zelensky say"), so the honest answer is not found."""
         if any(c.isupper() for c in q.clean) or q.kind not in {"fact", "why", "quote", "who_is", "summary"}:
             return []
-        if "*" in common_words():
+        wn = wordnet.shared()
+        if wn is None and "*" in common_words():
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
-        wn = wordnet.shared()
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
-                    or t in common_words():
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t):
                 continue
-            if wn is not None and (wn.is_common_word(t) or (t.endswith("in") and wn.knows(t + "g"))):
-                continue  # an English word the articles happen not to use ("shush"), or chat for one ("eyein")
+            if wn is not None:
+                # the dictionary: an English word the articles happen not to use ("shush"), or chat for one
+                # ("eyein"), is a word; a brand or a name is not, though a model's word pieces hold "iphone"
+                if wn.is_common_word(t) or (t.endswith("in") and wn.knows(t + "g")):
+                    continue
+            elif t in common_words():
+                continue
             vocab = self.store.terms_like(t[:2])
             if vocab is None:
                 return []  # this store cannot tell: say nothing rather than guess
-            if not difflib.get_close_matches(stem(t), vocab, n=1, cutoff=0.75):
+            close = difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
+            # a typo is a letter or two off ("sumit"), not a different short word ("iphon" is not "ipo")
+            if not any(_edits(stem(t), c) <= max(1, len(t) // 4) for c in close):
                 out.append(t)
         return out
 
@@ -471,6 +492,36 @@ class Answerer:
             return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
+
+    def _respelled(self, q: Query) -> Query:
+        """The question with its typos repaired against the articles' own words ("whats the latst on the sumit":
+        latest, summit), searched as they are written there. A word is repaired when no article uses it, it is
+        no English word, and an indexed word is a letter or two away; names and unknown words stay as typed."""
+        wn = wordnet.shared()
+        fixed: list[str] = []
+        for t in q.terms:
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or (wn is not None and wn.knows(t)):
+                fixed.append(t)
+                continue
+            vocab = self.store.terms_like(t[:2]) or []
+            close = [c for c in difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
+                     if _edits(stem(t), c) <= max(1, len(t) // 4)]
+            word = next((w for c in close if (w := self._written(c))), None)
+            fixed.append(word or t)
+        if fixed == list(q.terms):
+            return q
+        log.info("question words respelled: %s", {a: b for a, b in zip(q.terms, fixed, strict=True) if a != b})
+        return replace(q, terms=tuple(fixed))
+
+    def _written(self, indexed: str) -> str | None:
+        """A word as the articles write it for an indexed stem ("eurovis" -> "eurovision"): the commonest word
+        starting with it in a few passages that hold it; None when none does."""
+        words: dict[str, int] = {}
+        for h in self.store.search_passages(f'"{indexed}" *', limit=5):
+            for w in re.findall(rf"\b{re.escape(indexed)}[^\W\d_]*", h.text, re.I):
+                words[w.lower()] = words.get(w.lower(), 0) + 1
+        best = max(words, key=lambda w: (words[w], -len(w)), default=None)
+        return best if best is not None and self.retriever.doc_freq(best) > 0 else None
 
     def _as_known(self, q: Query, sources: list[str] | None) -> Query:
         """The question with each name no article mentions replaced by another name for it that one does

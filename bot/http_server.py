@@ -246,7 +246,10 @@ class BotHTTPServer:
         """Stop serving and close the socket."""
         self._stopping.set()
         if self._thread.is_alive():
-            self.httpd.pull_trigger()
+            try:
+                self.httpd.pull_trigger()  # wake the loop now rather than at its next one-second timeout
+            except OSError:
+                pass  # the loop saw the flag first and closed its trigger on the way out: nothing left to wake
             self._thread.join(10)
         else:
             from waitress import wasyncore

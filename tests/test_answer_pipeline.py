@@ -270,3 +270,30 @@ def test_a_how_many_answer_counts_what_was_asked_not_a_year(tmp_path: Path) -> N
     ans = Answerer(s).ask("how many films was Lindqvist in after her film debut with the Harbour Players")
     assert ans.found and "eleven of the Saltmarsh comedy films" in ans.citations[0].text, ans.text
     verbatim(s, ans)
+
+
+PHONES = ("Handset maker plans share sale\n\n"
+          "Mobile maker Corvid plans an IPO in March, its chief executive said on Monday.\n\n"
+          "When its first phones were launched they cost about £2,000 each and were the size of a briefcase.\n\n"
+          "The government said tuition fees for engineering courses would be frozen to help the industry.\n")
+
+
+def test_typos_are_read_as_the_articles_words(tmp_path: Path) -> None:
+    s = article_store(tmp_path, PHONES)
+    ans = Answerer(s).ask("wat did the goverment say about tution")
+    assert ans.found and "tuition fees" in ans.citations[0].text, ans.text
+
+
+def test_a_brand_no_article_mentions_is_not_a_typo_of_a_short_word(tmp_path: Path) -> None:
+    # "iphone" is in a language model's word pieces and two letters from the indexed "ipo": neither makes it a
+    # word the articles use, so the launch price of other phones is no answer
+    s = article_store(tmp_path, PHONES)
+    ans = Answerer(s).ask("how much did the first iphone cost at launch")
+    assert not ans.found and "iphone" in ans.text, ans.text
+
+
+def test_edit_distance() -> None:
+    from bot.answer import _edits
+
+    assert [_edits("iphon", "ipo"), _edits("sumit", "summit"), _edits("teh", "the"), _edits("kitten", "sitting"),
+            _edits("", "abc"), _edits("same", "same")] == [2, 1, 1, 3, 3, 0]
