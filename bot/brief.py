@@ -1,6 +1,6 @@
 """Briefs: per story, a headline, summary, cited key points, attributed quotes, where outlets differ.
 
-The extractive summarizer (default, offline): every point is a verbatim sentence with its citation. Any
+The extractive summarizer (default, offline): every point is a verbatim sentence with its citation. Another
 `Summarizer` may write the briefs instead (bot.brief_llm's through a model); this module imports no LLM code.
 """
 
