@@ -54,6 +54,11 @@ def common_words() -> frozenset[str]:
         log.warning("no word list at %s: lower-case words no article uses are not taken for names", path)
         return frozenset(["*"])
     return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
+# "…, and where would they go?": a second question joined to the first
+_SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|whom|why|how many|how much|what year|which)\b"
+                          r"[^?]{6,})\??\s*$", re.I)
+
+
 def _edits(a: str, b: str) -> int:
     """Letters inserted, deleted, changed or swapped to turn one short word into another (Damerau-Levenshtein,
     optimal string alignment)."""
@@ -400,9 +405,31 @@ class Answerer:
                 ev.lead = q.speaker  # shown only when the sentences do not name them ("she now occupies ...")
                 return ev
         ev.sentences = sel.select(q, reading, sources, since, st=st)
+        if ev.sentences and q.kind in {"fact", "why"}:
+            ev.sentences = self._second_part(q, reading, ev.sentences, sources, since, st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
         return ev
+
+    def _second_part(self, q: Query, reading: Reading, first: list[Span], sources: list[str] | None,
+                     since: str | None, st: Stages) -> list[Span]:
+        """"How many Gurkhas is the UK offering, and where would they go?": the second question is asked on its
+        own, in the first answer's article, its words read with the first's; its best sentence joins the answer
+        when the answer does not already hold it."""
+        m = _SECOND_PART.search(q.clean or q.text)
+        if m is None:
+            return first
+        second = m.group("q").strip()
+        docs = list(dict.fromkeys(s.doc_id for s in first))[:2]
+        local = Reading(second, context=list(q.terms), prefer_docs=docs, follow_up=True, note="second part")
+        q2 = self.analyse(local, self.retriever.passage_count)
+        if q2.kind not in {"fact", "why"} or not q2.answer_type:
+            return first
+        more = self.selector.select(q2, local, sources, since, st=st)
+        more = [s for s in more if s.doc_id in docs]
+        if not more or any(s.start <= more[0].start < s.end or more[0].start <= s.start < more[0].end for s in first):
+            return first  # the first answer already holds it, or its article does not say
+        return first[:2] + [more[0]] + first[2:]
 
     def _person_in(self, q: Query, s: Span) -> str:
         """The person a sentence answers a who-question with, by the fullest name its article gives them

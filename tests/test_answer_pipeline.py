@@ -297,3 +297,28 @@ def test_edit_distance() -> None:
 
     assert [_edits("iphon", "ipo"), _edits("sumit", "summit"), _edits("teh", "the"), _edits("kitten", "sitting"),
             _edits("", "abc"), _edits("same", "same")] == [2, 1, 1, 3, 3, 0]
+
+
+BRIDGE = ("Council approves new footbridge\n\n"
+          "The Aldmere council has agreed to pay £4.2m for a footbridge over the river Wend, its leader said on "
+          "Tuesday.\n\n"
+          "The design, by the firm Harrow Lane, was chosen from twelve entries after a public vote.\n\n"
+          "Construction starts next month, and the bridge is due to open in September 2027.\n\n"
+          "Critics said the money would be better spent on the town's bus services.\n")
+
+
+@pytest.mark.parametrize("question, first, second", [
+    ("How much is the council paying for the footbridge, and when will it open?", "£4.2m", "September 2027"),
+    ("how much will the aldmere footbridge cost and who designed it", "£4.2m", "Harrow Lane"),
+])
+def test_a_question_in_two_parts_gets_both_answered(tmp_path: Path, question: str, first: str, second: str) -> None:
+    s = article_store(tmp_path, BRIDGE)
+    ans = Answerer(s).ask(question)
+    assert ans.found and first in ans.text and second in ans.text, ans.text
+    verbatim(s, ans)
+
+
+def test_a_question_in_one_part_is_not_split(tmp_path: Path) -> None:
+    s = article_store(tmp_path, BRIDGE)
+    ans = Answerer(s).ask("who designed the footbridge")
+    assert ans.found and "Harrow Lane" in ans.text and "£4.2m" not in ans.text, ans.text

@@ -69,6 +69,13 @@ def test_ellipsis_swaps_the_word_of_the_same_kind_not_the_person() -> None:
     r = read("and tokyo?", [seoul])  # a capital for a capital: Seoul is replaced, not Kim
     assert r.question == "how did tokyo react to kim's missile factory visit", r.question
     assert r.avoid == ["seoul"] and r.instead == ["tokyo"]
+    china = Turn(question="What does China provide North Korea with?",
+                 resolved="What does China provide North Korea with?", kind="fact", subject="China",
+                 names=["China", "North Korea"], terms=["china", "provide", "north", "korea"], doc_ids=[4],
+                 shown=[[4, 10, 90]], found=True)
+    # two countries: the one the last question was about is the one replaced
+    assert read("And Russia?", [china]).question == "What does Russia provide North Korea with?"
+    assert read("and what about japan", [china]).question == "What does japan provide North Korea with?"
 
 
 def test_more_detail_repeats_the_question_and_skips_what_was_shown() -> None:

@@ -163,3 +163,14 @@ def test_how_someone_reacted_is_not_a_means(question: str, expected: str | None)
     from bot.question import analyse
 
     assert analyse(question).answer_type == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("whats the death toll", "number"), ("what fine did the fa give mourinho", "money"),
+    ("what rate did the bank set", "number"), ("what share of adults own a mobile", "number"),
+    ("What was the turnout?", "number"), ("what did she say about the budget", None),
+])
+def test_what_quantity_asks_for_a_figure(question: str, expected: str | None) -> None:
+    from bot.question import analyse
+
+    assert analyse(question).answer_type == expected

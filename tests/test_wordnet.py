@@ -10,7 +10,7 @@ import pytest
 
 from bot import wordnet
 from bot.answer import Answerer
-from tests.conftest import article_store
+from tests.conftest import article_store, run_cli
 
 LICENCE = "  1 This is a licence line, as the real files start with.\n"
 
@@ -118,3 +118,17 @@ def test_names_without_one_meaning_or_any_mention_stay_not_found(tmp_path: Path,
                            ("What did the Yank say at the parade?", "Yank")):
         ans = answerer.ask(question)
         assert not ans.found and name in ans.text, (question, ans.text)
+
+
+def test_doctor_says_which_dictionary_is_read(tmp_path: Path) -> None:
+    import json
+
+    root = tmp_path / "db"
+    _write_db(root, "\n")
+    env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path}/d.db", "BRIEFBOT_EMBEDDER": "none",
+           "BRIEFBOT_WORDNET_DIR": str(root)}
+    p = run_cli("doctor", "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["dictionary"] == {"active": True, "path": str(root)}
+    p = run_cli("doctor", env=env)
+    assert f"dictionary WordNet 3.0 at {root}" in p.stdout

@@ -6,6 +6,11 @@ white space, case) in at least one listed source. Absent questions must list not
 key terms below must occur nowhere in the corpus.
 
     python bench/heldout/check.py [--corpus ../shared/corpus] [--where]
+    python bench/heldout/check.py --qa bench/heldout/qa_heldout3.jsonl --chat bench/heldout/chat_heldout3.jsonl
+
+--qa / --chat choose the files (default: qa_heldout.jsonl and chat_heldout.jsonl); ids must run
+PREFIX-01, PREFIX-02, ... with the prefix of the file's first id, and the style counts are checked
+when QA_STYLES knows that prefix.
 
 --where also lists, for each phrase, other corpus files containing it (to spot missing sources).
 """
@@ -28,9 +33,20 @@ ABSENT_TERMS = {
     "ho-43": ["iphone"],
     "ho-44": ["eurovision 2012", "loreen"],
     "ho-45": ["tiktok", "bytedance"],
+    "h3-37": ["ju ae"],
+    "h3-38": ["prabowo", "subianto"],
+    "h3-39": ["jae-myung", "lee jae"],
+    "h3-40": ["elon musk", "tesla"],
+    "h3-41": ["covid", "coronavirus", "lockdown"],
+    "h3-42": ["bitcoin"],
 }
-QA_STYLES = {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
-             "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5}
+QA_STYLES = {
+    "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
+           "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5},
+    "h3": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
+           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
+}
+CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
 KINDS = {"fact", "quote", "summary", "multi", "absent"}
 
 
@@ -88,14 +104,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"))
     ap.add_argument("--where", action="store_true")
+    ap.add_argument("--qa", default=str(HERE / "qa_heldout.jsonl"))
+    ap.add_argument("--chat", default=str(HERE / "chat_heldout.jsonl"))
     args = ap.parse_args()
     docs = load_corpus(Path(args.corpus))
     errors = []
 
-    qa = [json.loads(x) for x in Path(HERE / "qa_heldout.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    qa = [json.loads(x) for x in Path(args.qa).read_text(encoding="utf-8").splitlines() if x.strip()]
+    prefix = qa[0]["id"].rsplit("-", 1)[0] if qa else "ho"
     for i, case in enumerate(qa, 1):
-        if case["id"] != f"ho-{i:02d}":
-            errors.append(f"{case['id']}: expected id ho-{i:02d}")
+        if case["id"] != f"{prefix}-{i:02d}":
+            errors.append(f"{case['id']}: expected id {prefix}-{i:02d}")
         check_case(case["id"], case, docs, args.where, errors)
         for term in ABSENT_TERMS.get(case["id"], []):
             found = [n for n, t in docs.items() if norm(term) in t]
@@ -104,13 +123,16 @@ def main():
         if case["kind"] == "absent" and case["id"] not in ABSENT_TERMS:
             errors.append(f"{case['id']}: absent case without ABSENT_TERMS entry")
     styles = Counter(c["style"] for c in qa)
-    if dict(styles) != QA_STYLES:
-        errors.append(f"qa style counts {dict(styles)} != {QA_STYLES}")
+    if prefix in QA_STYLES and dict(styles) != QA_STYLES[prefix]:
+        errors.append(f"qa style counts {dict(styles)} != {QA_STYLES[prefix]}")
 
-    chats = [json.loads(x) for x in Path(HERE / "chat_heldout.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    chats = [json.loads(x) for x in Path(args.chat).read_text(encoding="utf-8").splitlines() if x.strip()]
+    cprefix = chats[0]["id"].rsplit("-", 1)[0] if chats else "hc"
     for i, conv in enumerate(chats, 1):
-        if conv["id"] != f"hc-{i:02d}":
-            errors.append(f"{conv['id']}: expected id hc-{i:02d}")
+        if conv["id"] != f"{cprefix}-{i:02d}":
+            errors.append(f"{conv['id']}: expected id {cprefix}-{i:02d}")
+        if conv.get("style") not in CHAT_STYLES:
+            errors.append(f"{conv['id']}: bad style {conv.get('style')!r}")
         if not 2 <= len(conv["turns"]) <= 4:
             errors.append(f"{conv['id']}: {len(conv['turns'])} turns")
         for j, turn in enumerate(conv["turns"], 1):
