@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.brief import BriefBuilder
+from bot.brief_llm import OpenAISummarizer
 from bot.brief_rules import (
     leads_with_reference,
     named_speaker,
@@ -33,7 +34,6 @@ from bot.brief_rules import (
 )
 from bot.domain import Brief
 from bot.ingest.pipeline import Ingester
-from bot.llm.openai_brief import OpenAISummarizer
 from bot.llm.openai_compat import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.quotes import extract_quotes

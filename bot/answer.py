@@ -22,14 +22,14 @@ from bot import wordnet
 from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
-from bot.llm.base import Backend, Draft, Evidence, QuoteEvidence
-from bot.llm.extractive import ExtractiveBackend
-from bot.question import NameLexicon, Query, analyse, content_terms, stem
-from bot.search import Retriever, Span, sentences_in
+from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
+from bot.question import NameLexicon, Query, analyse
+from bot.search import Retriever, Span
 from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
 from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
+from bot.text import content_terms, sentences_in, stem
 
 log = logging.getLogger("briefbot.answer")
 

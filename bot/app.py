@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from bot.answer import Answerer
     from bot.brief import BriefBuilder
     from bot.digest import DigestRunner, Poster
+    from bot.drafting import Backend
     from bot.embed import DenseIndex, Embedder
     from bot.http_server import BotHTTPServer, WSGIApp
     from bot.ingest.http import Fetcher
-    from bot.llm.base import Backend
+    from bot.llm.openai_compat import OpenAICompat, Prompt
     from bot.service import Service
     from bot.web.links import Linker
     from bot.web.pages import Pages
@@ -130,7 +131,7 @@ class App:
 
     def llm_backend(self) -> Backend:
         """The OpenAI-compatible backend built from settings."""
-        from bot.llm.openai_backend import ANSWER_TOKENS, SOURCE_BUDGET, OpenAIBackend
+        from bot.answer_llm import ANSWER_TOKENS, SOURCE_BUDGET, OpenAIBackend
         from bot.llm.tokens import count_tokens, prompt_budget
 
         prompt, transport = self._llm("answer")
@@ -146,7 +147,7 @@ class App:
         want = backend or ("openai" if self.settings.use_openai else "extractive")
         if want != "openai":
             return BriefBuilder(self.store)
-        from bot.llm.openai_brief import BRIEF_BUDGET, BRIEF_TOKENS, OpenAISummarizer
+        from bot.brief_llm import BRIEF_BUDGET, BRIEF_TOKENS, OpenAISummarizer
         from bot.llm.tokens import prompt_budget
 
         prompt, transport = self._llm("brief")
@@ -195,7 +196,7 @@ class App:
         linker = self.linker()
         return Pages(self.store, linker) if linker is not None else None
 
-    def _llm(self, prompt_name: str, purpose: str | None = None) -> tuple[Any, Any]:
+    def _llm(self, prompt_name: str, purpose: str | None = None) -> tuple[Prompt, OpenAICompat]:
         """A prompt file and a transport whose every call lands in the store's call log."""
         purpose = purpose or prompt_name
         from bot.llm.openai_compat import OpenAICompat, is_local, load_prompt, safe_server

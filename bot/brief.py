@@ -1,6 +1,7 @@
 """Briefs: per story, a headline, summary, cited key points, attributed quotes, where outlets differ.
 
-The extractive summarizer (default, offline): every point is a verbatim sentence with its citation.
+The extractive summarizer (default, offline): every point is a verbatim sentence with its citation. Another
+`Summarizer` may write the briefs instead (bot.brief_llm's through a model); this module imports no LLM code.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 from bot.brief_rules import (
     leads_with_reference,
@@ -23,10 +24,10 @@ from bot.brief_rules import (
 )
 from bot.differences import figure_differences, framing, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
-from bot.search import sentences_in
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
 from bot.story_index import StoryIndex, StoryStore
+from bot.text import content_terms, sentences_in, stem
 
 MAX_POINTS = 5
 MAX_QUOTES = 5
@@ -61,7 +62,8 @@ def _cite(doc: Document, a: int, b: int) -> Citation:
     return cite(0, doc, a, b)  # numbered per document once the brief is complete
 
 
-def _all_sentences(doc: Document) -> list[tuple[int, int]]:
+def all_sentences(doc: Document) -> list[tuple[int, int]]:
+    """Every sentence of a document, passage by passage, as (start, end) offsets."""
     out = []
     for p in doc.passages or []:
         out.extend(sentences_in(doc.text, p.start, p.end))
@@ -82,7 +84,7 @@ def commentary_from(doc: Document) -> tuple[int, list[tuple[int, int]]]:
 
 
 def _sentences(doc: Document) -> list[tuple[int, int]]:
-    return [(a, b) for a, b in _all_sentences(doc) if 40 <= b - a <= 400]
+    return [(a, b) for a, b in all_sentences(doc) if 40 <= b - a <= 400]
 
 
 def _unit(tf: dict[str, int] | dict[str, float]) -> dict[str, float]:
@@ -92,6 +94,16 @@ def _unit(tf: dict[str, int] | dict[str, float]) -> dict[str, float]:
 
 def _quoted(text: str) -> bool:
     return sum(text.count(m) for m in "“”\"") >= 2
+
+
+class Summarizer(Protocol):
+    """What writes one story's brief: this module's extractive summarizer, or bot.brief_llm's."""
+
+    name: str
+
+    def story_brief(self, story: Story, quotes: list[QuoteRow]) -> StoryBrief:
+        """The story's brief; its quotes come from the stored quote index."""
+        ...
 
 
 class ExtractiveSummarizer:
@@ -171,7 +183,7 @@ class ExtractiveSummarizer:
 
         cands: list[Candidate] = []
         for d in docs:
-            every = _all_sentences(d)
+            every = all_sentences(d)
             tail, skipped = commentary_from(d)
             for i, (a, b) in enumerate(every):
                 if not 40 <= b - a <= 400 or a >= tail or any(s <= a < e for s, e in skipped):
@@ -229,21 +241,18 @@ class ExtractiveSummarizer:
                 "name": outlet_name(d, self.outlet_names)}
 
 
-def _stem(w: str) -> str:
-    return w[:6] if len(w) > 6 else w  # "footballer" and "football", "strikes" and "strike"
-
-
 def about(story: Story, topic: str) -> bool:
     """A story is about a topic when the topic's words are in the headline or lead of at least a third of its
-    articles (at least one): a word one article mentions in passing does not make the story about it."""
-    words = {_stem(w) for w in terms(topic)}
+    articles (at least one): a word one article mentions in passing does not make the story about it. Words
+    meet by their stems, as a question's do ("strikes" and "strike", "defence" and "defense")."""
+    words = {stem(w) for w in content_terms(topic)}
     if not words:
         return True
     hits = 0
     for d in story.documents:
         lead = lead_sentence(d)
         head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
-        if words <= {_stem(w) for w in terms(head)}:
+        if words <= {stem(w) for w in content_terms(head)}:
             hits += 1
     return hits >= max(1, len(story.documents) / 3)
 
@@ -251,10 +260,10 @@ def about(story: Story, topic: str) -> bool:
 class BriefBuilder:
     """Stories of the stored documents (in scope, updated since a time, about a topic) -> Brief."""
 
-    def __init__(self, store: StoryStore, summarizer: Any = None, max_stories: int = 10,
+    def __init__(self, store: StoryStore, summarizer: Summarizer | None = None, max_stories: int = 10,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
-        self.summarizer = summarizer or ExtractiveSummarizer()
+        self.summarizer: Summarizer = summarizer or ExtractiveSummarizer()
         self.max_stories = max_stories
         self.index = StoryIndex(store, clock)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.domain import Citation, Document, StoryBrief
 from bot.quotes.names import valid_speaker
 from bot.quotes.words import _words
+from bot.text import tokens
 
 # A sentence opening with one of these points back at something said before it.
 _PRONOUNS = _words(
@@ -46,7 +47,6 @@ _CLAUSE_WORDS = _words(
     " means meant knows learned thinks thought agreed admitted admits ruled decided so now given such ensure"
     " ensuring hope say fact know think believe expect claim argue mean show insist than is was are were"
     " found find clear likely sure possible")
-_WORD = re.compile(r"[A-Za-z][\w'’\-]*")
 # Words that may open a sentence before its subject without naming anyone: "Now they say…", "Should he win…"
 _OPENERS = _words(
     "now should if when as after before while though although since once yesterday today tonight earlier later"
@@ -78,7 +78,7 @@ GENERIC_SPEAKERS = _words(
 def leads_with_reference(text: str) -> bool:
     """True when a sentence cannot be read on its own: it opens with a pronoun, a leaning connective or
     "the firm", or it points back with "that account" / "this move"."""
-    words = _WORD.findall(text.lstrip("“\"'‘—–- "))
+    words = tokens(text.lstrip("“\"'‘—–- "), numbers=False)
     if not words:
         return False
     first = words[0].lower().replace("’", "'")
@@ -116,9 +116,9 @@ def _person_before_a_name(text: str, words: list[str]) -> bool:
         if w.lower() not in _OPENERS:
             break
     head, comma, rest = text.partition(",")
-    after = _WORD.findall(rest)[:1]
+    after = tokens(rest, numbers=False)[:1]
     return bool(comma and len(head) <= 120 and after and after[0].lower() in _PERSONS
-                and not any(w[:1].isupper() and w.lower() not in _OPENERS for w in _WORD.findall(head)[1:]))
+                and not any(w[:1].isupper() and w.lower() not in _OPENERS for w in tokens(head, numbers=False)[1:]))
 
 
 def reported(text: str) -> bool:
@@ -127,7 +127,7 @@ def reported(text: str) -> bool:
     bare = _QUOTED_SPAN.sub("", text)
     if _FIRST_PERSON.search(bare) or "!" in bare:  # news reports exclaim only in quotation marks
         return False
-    words = _WORD.findall(text)
+    words = tokens(text, numbers=False)
     listed = text.count(",") + text.count(";") >= 6
     return not (listed and sum(1 for w in words if w[:1].isupper()) >= 0.6 * len(words))
 
@@ -135,12 +135,12 @@ def reported(text: str) -> bool:
 def names_someone(text: str) -> bool:
     """Whether a sentence names someone or something (a capitalised word after its first): what a pronoun or
     "the trio" in the sentence after it can stand for."""
-    return any(w[:1].isupper() and w != "I" for w in _WORD.findall(text)[1:])
+    return any(w[:1].isupper() and w != "I" for w in tokens(text, numbers=False)[1:])
 
 
 def _points_back_with_that(text: str, at: int) -> bool:
     """'disputed that account' points back; 'said that workers…' is a clause, not a reference."""
-    before = _WORD.findall(text[max(0, at - 30):at])
+    before = tokens(text[max(0, at - 30):at], numbers=False)
     if not before:
         return True
     return before[-1].lower() not in _CLAUSE_WORDS

@@ -628,7 +628,7 @@ def cmd_digest(a: argparse.Namespace) -> int:
     return 0
 
 
-# what became of a call, as `briefbot usage` names it (bot.answer and bot.llm.openai_brief record them)
+# what became of a call, as `briefbot usage` names it (bot.answer and bot.brief_llm record them)
 USAGE_RESULTS = {"verified": "verified", "partly_dropped": "partly dropped", "fell_back": "fell back",
                  "timed_out": "timed out", "refused": "refused (model found no answer)",
                  "unchecked": "answered, not checked", "timeout": "timed out", "invalid_json": "invalid JSON",

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.question import STOPWORDS, Query, content_terms
+from bot.question import Query
+from bot.text import STOPWORDS, content_terms
 
 log = logging.getLogger("briefbot.conversation")
 Similar = Callable[[str, list[str]], int]

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from bot.brief_rules import leads_with_reference, outlet_key, outlet_name
 from bot.domain import Citation, Difference, Document, KeyPoint
-from bot.question import STOPWORDS
 from bot.quotes.words import _words
-from bot.search import sentences_in
+from bot.text import STOPWORDS, sentences_in, tokens
 
 Cite = Callable[[Document, int, int], Citation]
 
@@ -29,7 +28,6 @@ _NOT_A_QUANTITY = _words(
     "year years month months week weeks day days hour hours minute minutes second seconds time times percent"
     " per cent points point goals goal games game matches match yards metres meters miles km kilometres"
     " old aged and or to of in on at for from with the a an by than more less over under")
-_WORD = re.compile(r"[a-z][a-z'\-]+")
 WINDOW = 60  # characters either side of a figure that say what it counts
 MAX_RATIO = 3.0  # 11 against 14 is a dispute; 793,000 against 2.4 million is two different quantities
 
@@ -54,8 +52,8 @@ def _singular(noun: str) -> str:
 
 def _context(text: str, at: int, end: int, noun: str) -> frozenset[str]:
     near = text[max(0, at - WINDOW):end + WINDOW].lower()
-    words = {_singular(w) for w in _WORD.findall(near) if len(w) > 2 and w not in STOPWORDS}
-    return frozenset(words - {_singular(noun), "said", "says", "number", "figure", "total", "about", "around"})
+    near_words = {_singular(w) for w in tokens(near, numbers=False) if len(w) > 2 and w not in STOPWORDS}
+    return frozenset(near_words - {_singular(noun), "said", "says", "number", "figure", "total", "about", "around"})
 
 
 def figures(doc: Document, sentences: list[tuple[int, int]]) -> list[Figure]:

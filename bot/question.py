@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import snowballstemmer
-
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "say", "said", "says", "saying", "tell", "told", "think", "thought", "happen", "happened", "know", "get", "got", "make", "made", "mr", "mrs", "ms", "dr", "new", "news", "article", "articles", "story", "stories", "anything", "something", "there's", "what's", "who's", "please", "give", "me", "us", "show", "find", "explain", "describe", "describes", "described", "react", "reacted", "respond", "responded", "comment", "commented", "view", "views", "stance", "position", "opinion", "much", "many", "even", "really", "actually", "supposed", "gonna", "going", "want", "wanna", "let", "else", "coverage", "detail", "details", "quick", "bit", "thing", "things", "kind", "sort", "guys", "anyone", "someone", "somebody", "ever", "still", "one", "ones", "versus", "vs"])
+from bot.text import FILLERS, STOPWORDS, WORD, content_terms, stem
 
 # chat spellings -> words, applied to whole tokens before anything else
 CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what", "wot": "what", "wen": "when",
@@ -25,16 +23,10 @@ CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what"
               "wanna": "want to", "dunno": "don't know", "y": "why", "w/": "with", "b4": "before", "2day": "today",
               "im": "i am", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't", "wasnt": "wasn't",
               "wont": "won't", "cant": "can't", "pres": "president", "vs": "versus", "thru": "through"}
-# words that carry tone, not content, when they open a question or stand alone
-FILLERS = frozenset(["lol", "lmao", "rofl", "yo", "hey", "wait", "ok", "okay", "so", "um", "uhm", "uh", "hmm",
-                     "btw", "please", "ah", "oh", "hi", "hello", "quick", "question", "q", "guys", "folks",
-                     "honestly", "seriously", "like", "just", "also", "ugh", "idk", "tbh", "fyi", "anyway",
-                     "anyways", "alright", "right", "well"])
 # the question words themselves, for typo repair ("wht", "whta", "summarise")
 _INTENT_VOCAB = ["what", "when", "where", "which", "who", "whom", "whose", "why", "how", "summarize", "summarise",
                  "summary", "gist", "recap", "overview"]
 
-_WORD = re.compile(r"[\w][\w\-’']*")
 _QUOTED = re.compile(r"(?:(?<=\s)|^)[\"“‘'«]([^\"”’'»]{2,160})[\"”’'»](?=\W|$)")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
@@ -184,63 +176,6 @@ class Query:
         return content_terms(self.topic) if self.topic else []
 
 
-@lru_cache(maxsize=65536)
-def _content_terms(text: str) -> tuple[str, ...]:
-    out: dict[str, None] = {}  # ordered, and a look-up in it is not a scan (an article has a thousand words)
-    for word in _WORD.findall(text.replace("’", "'")):
-        word = word.lower().strip("'-")
-        if word.endswith("'s"):
-            word = word[:-2]
-        for w in word.split("-") if "-" in word else (word,):  # "Moscow-Beijing" is two names, as FTS reads it
-            if len(w) > 1 and w not in out and w not in STOPWORDS and w not in FILLERS:
-                out[w] = None
-    return tuple(out)
-
-
-def content_terms(text: str) -> list[str]:
-    """Lower-case content words of a text, stopwords dropped, order kept, no repeats (cached: the same
-    sentences come back question after question)."""
-    return list(_content_terms(text))
-
-
-_STEMMER = snowballstemmer.stemmer("english")
-
-
-# British and American spellings of one word meet: defence/defense, organise/organize, labour/labor,
-# centre/center, analyse/analyze (applied to questions and sentences alike, so only the spelling matters)
-_SPELLING = [(re.compile(r"(?<=[a-z]{3})isation"), "ization"), (re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing)$"), r"iz\1"),
-             (re.compile(r"(?<=[a-z]{2})our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
-             (re.compile(r"(?<=[a-z]{3})ence$"), "ense"), (re.compile(r"(?<=[a-z]{3})tre(s)?$"), r"ter\1"),
-             (re.compile(r"(?<=[a-z]{3})yse(s|d)?$"), r"yze\1"), (re.compile(r"(?<=[a-z]{3})ogue(s)?$"), r"og\1")]
-
-
-def american(word: str) -> str:
-    """One spelling for British and American forms of a word (the stemmer's input)."""
-    for pat, rep in _SPELLING:
-        word = pat.sub(rep, word)
-    return word
-
-
-def spellings(word: str) -> list[str]:
-    """The word and its other spelling, for a search index that stores words as written."""
-    a = american(word)
-    if a != word:
-        return [word, a]
-    brit = re.sub(r"ization", "isation", word)
-    brit = re.sub(r"(?<=[a-z]{3})iz(e|ed|es|ing)$", r"is\1", brit)
-    brit = re.sub(r"(?<=[a-z]{3})ense$", "ence", brit)
-    brit = re.sub(r"(?<=[a-z]{3})ter(s)?$", r"tre\1", brit) if word.endswith(("center", "centers", "theater")) else brit
-    brit = re.sub(r"(?<=[a-z]{2})or$", "our", brit) if word.endswith(("labor", "color", "favor", "honor", "neighbor",
-                                                                         "behavior", "harbor", "rumor", "humor")) else brit
-    return [word] if brit == word else [word, brit]
-
-
-@lru_cache(maxsize=131072)
-def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of a word, the same on questions and sentences (British or American)."""
-    return str(_STEMMER.stemWord(american(word.lower())))
-
-
 def normalise(question: str) -> str:
     """Chat spellings expanded, fillers at the start dropped, spacing and apostrophes unified; case kept."""
     q = question.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
@@ -350,7 +285,7 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
         have = {w.casefold() for n in names for w in n.split()}
         # "gordon brown", typed in lower case: two or three words that together are a stored speaker's full name
         # are that person, even when each is a common word alone
-        words = _WORD.findall(original)
+        words = WORD.findall(original)
         for size in (3, 2):
             for i in range(len(words) - size + 1):
                 seq = words[i:i + size]

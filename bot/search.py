@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.question import Query, content_terms, spellings, stem
+from bot.question import Query
 from bot.store.base import PassageHit, QuoteRow, Store, in_scope
+from bot.text import content_terms, sentences_in, spellings, stem
 
-_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
                    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
@@ -39,19 +39,6 @@ class Span:
     own: float = 0.0  # the same share in the sentence's own words
     dense: float = 0.0  # cosine to the question (0 when no embedder)
     lexical: float = 0.0  # the word-based part of the score
-
-
-def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans within [start, end) of text."""
-    out = []
-    s = start
-    for m in _BOUNDARY.finditer(text, start, end):
-        cut = m.start() + len(m.group(0).rstrip())
-        out.append((s, cut))
-        s = m.end()
-    if s < end:
-        out.append((s, end))
-    return [(a, b) for a, b in out if b > a]
 
 
 def fts_expression(terms: Iterable[str]) -> str:

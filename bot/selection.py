@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
 from bot.domain import Document
-from bot.question import Query, content_terms, stem
+from bot.question import Query
 from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span, answers_type, type_bonus
 from bot.spans import (
@@ -30,6 +30,7 @@ from bot.spans import (
     with_previous,
 )
 from bot.store.base import PassageHit, Store, in_scope
+from bot.text import content_terms, stem
 
 log = logging.getLogger("briefbot.selection")
 

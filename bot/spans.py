@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.search import Span, sentences_in
+from bot.search import Span
+from bot.text import sentences_in
 
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for the reason it gives

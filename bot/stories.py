@@ -20,9 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain import Document
-from bot.question import STOPWORDS
+from bot.text import STOPWORDS, tokens
 
-_WORD = re.compile(r"[A-Za-z][\w\-’']+")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b|\b[A-Z]{2,}\b")
 _CAPS = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
 TOP_TERMS = 200
@@ -103,8 +102,8 @@ def _site(location: str) -> str:
 
 def terms(text: str) -> Counter[str]:
     """Content-word counts of a text (lower case, stopwords and short words dropped)."""
-    words = (w.lower().replace("’", "'").removesuffix("'s") for w in _WORD.findall(text))
-    return Counter(w for w in words if len(w) > 2 and w not in STOPWORDS)
+    low = (w.lower().replace("’", "'").removesuffix("'s") for w in tokens(text, numbers=False))
+    return Counter(w for w in low if len(w) > 2 and w not in STOPWORDS)
 
 
 def names(doc: Document, limit: int = NAMES_PER_DOC) -> set[str]:

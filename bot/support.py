@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.citations import fold, markers, quotation_spans, strip_markers
-from bot.question import STOPWORDS, stem
+from bot.text import STOPWORDS, stem
 
 MIN_SUPPORT = 0.6  # share of a sentence's content words that its cited passages must hold
 MIN_KEPT_SHARE = 0.5  # an answer stands when at least this much of it (by characters) survives the checks

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from bot.answer import Answerer
+from bot.answer_llm import OpenAIBackend
 from bot.app import App
 from bot.config import Settings
 from bot.ingest.pipeline import Ingester
-from bot.llm.openai_backend import OpenAIBackend
+from bot.llm.fake import BASE_URL, ScriptedLLM
+from bot.llm.openai_compat import OpenAICompat, load_prompt
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.sqlite import SQLiteStore
@@ -163,8 +165,8 @@ def test_prompt_injection_in_a_source_does_not_change_the_reply_form(tmp_path: P
 
 def test_schemas_sent_carry_no_length_limits_that_break_llama_cpp() -> None:
     """llama.cpp compiles maxLength/maxItems into grammar repetitions; big ones kill its server."""
-    from bot.llm.openai_backend import ANSWER_SCHEMA
-    from bot.llm.openai_brief import BRIEF_SCHEMA
+    from bot.answer_llm import ANSWER_SCHEMA
+    from bot.brief_llm import BRIEF_SCHEMA
 
     for schema in (ANSWER_SCHEMA, BRIEF_SCHEMA):
         text = json.dumps(schema)
@@ -206,3 +208,16 @@ def test_real_words_in_any_quote_style_are_kept(store: SQLiteStore, server: Fake
     server.enqueue_text(reply({"found": True, "answer": good, "citations": [1]}))
     ans = answerer(store, server).ask(Q)
     assert ans.found and ans.backend == "openai", ans.why
+
+
+def test_the_llm_drafter_over_the_in_process_fake_is_verified(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(model="gpt-4o-mini")
+    llm.enqueue_text(reply({"found": True, "answer": "Peter Navarro said it is “a shame to see Modi getting in bed "
+                                                     "with Xi Jinping and Putin” [1].", "citations": [1]}))
+    llm.enqueue_text(reply({"found": True, "answer": "Navarro said “Modi is our closest friend” [1].",
+                            "citations": [1]}))  # invented words
+    prompt = load_prompt("answer")
+    drafter = OpenAIBackend(OpenAICompat(None, BASE_URL, "gpt-4o-mini", client=llm.client()), prompt.text)
+    good, invented = Answerer(store, backend=drafter).ask(Q), Answerer(store, backend=drafter).ask(Q)
+    assert good.found and good.backend == "openai" and "Navarro" in str(llm.bodies[0]["messages"][-1]["content"])
+    assert "closest friend" not in invented.text and invented.backend != "openai"

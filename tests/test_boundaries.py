@@ -67,3 +67,16 @@ def test_only_app_and_cli_read_settings() -> None:
                     and any(a.name == "Settings" for a in node.names)):
                 readers.add(p.relative_to(ROOT).as_posix())
     assert readers <= {"bot/app.py", "bot/cli.py"}, readers
+
+
+# llm/ is transport only: it may implement a seam the core defines (bot.embed's Embedder) but knows nothing of
+# answers, briefs, search, questions or the store; the drafters beside answer.py and brief.py import it.
+LLM_MAY_IMPORT = ("bot.llm", "bot.embed")
+NOT_FROM_LLM = ("bot.answer", "bot.brief", "bot.search", "bot.question", "bot.store", "bot.drafting", "bot.text")
+
+
+def test_llm_is_transport_only() -> None:
+    for p in sorted((BOT / "llm").glob("*.py")):
+        inner = {m for m in imports(p) if m == "bot" or m.startswith("bot.")}
+        assert not {m for m in inner if m.startswith(NOT_FROM_LLM)}, p.name
+        assert all(m.startswith(LLM_MAY_IMPORT) for m in inner), (p.name, inner)

@@ -12,10 +12,10 @@ import pytest
 
 from bot.app import App
 from bot.brief import BriefBuilder
+from bot.brief_llm import OpenAISummarizer
 from bot.brief_rules import leads_with_reference, named_speaker, names_someone, reported, speaker_name
 from bot.config import Settings
 from bot.domain import StoryBrief
-from bot.llm.openai_brief import OpenAISummarizer
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.sqlite import SQLiteStore

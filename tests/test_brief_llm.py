@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.app import App
+from bot.brief_llm import OpenAISummarizer
 from bot.config import Settings
 from bot.ingest.pipeline import Ingester
-from bot.llm.openai_brief import OpenAISummarizer
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.sqlite import SQLiteStore
@@ -126,7 +126,7 @@ def test_points_are_checked_for_support_off_by_one_repaired_and_the_outcome_logg
 
 def test_the_brief_prompt_fits_a_4k_context_with_room_for_the_reply(store: SQLiteStore,
                                                                     server: FakeOpenAIServer) -> None:
-    from bot.llm.openai_brief import BRIEF_TOKENS
+    from bot.brief_llm import BRIEF_TOKENS
     from bot.llm.tokens import ESTIMATE_MARGIN
 
     settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "BRIEFBOT_LLM_MODEL": "qwen2.5-1.5b-instruct",

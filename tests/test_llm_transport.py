@@ -14,8 +14,9 @@ import openai
 import pytest
 
 from bot.llm import tokens
+from bot.llm.fake import BASE_URL, ScriptedLLM, chat_reply
 from bot.llm.openai_compat import LLMResult, OpenAICompat, is_local, load_prompt, parse_json_object, safe_server
-from tests.fakes.openai_server import FakeOpenAIServer, chat_reply
+from tests.fakes.openai_server import FakeOpenAIServer
 
 KEY = "sk-test-SECRET-4f9a1c2b7e"
 SCHEMA: dict[str, Any] = {
@@ -508,3 +509,19 @@ def test_pack_respects_budget(offline: Path) -> None:
     assert tokens.pack(items, budget=0, model="gpt-4o") == []
     assert tokens.pack(items, budget=10_000, model="gpt-4o") == [0, 1, 2, 3]
     assert tokens.pack([], budget=10) == []
+
+
+def test_the_in_process_fake_serves_the_real_client_plain_and_streamed() -> None:
+    llm = ScriptedLLM(model="gpt-4o-mini")
+    llm.enqueue_status(429, retry_after=2)
+    llm.enqueue_text('{"answer": "yes", "found": true}')
+    llm.enqueue_text('{"answer": "a longer reply, streamed in pieces", "found": true}', usage=(30, 9))
+    waits: list[float] = []
+    t = OpenAICompat(None, BASE_URL, "gpt-4o-mini", client=llm.client(), sleep=waits.append)
+    first = t.complete_json("sys", "user", {"type": "object"}, "x")
+    heard: list[str] = []
+    second = t.complete_json("sys", "user", {"type": "object"}, "x", on_partial=heard.append)
+    assert first.ok and first.data == {"answer": "yes", "found": True} and first.attempts == 2 and waits == [2.0]
+    assert second.ok and second.data and second.data["answer"].startswith("a longer") and heard
+    assert (second.tokens_in, second.tokens_out) == (30, 9) and llm.bodies[-1]["stream"] is True
+    assert llm.pending == 0 and t.complete_json("sys", "user", {}, "x").outcome == "http_error"  # nothing scripted

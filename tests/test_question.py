@@ -118,7 +118,7 @@ def test_hostile_questions_are_read_without_error(question: str) -> None:
 
 
 def test_british_and_american_spellings_meet() -> None:
-    from bot.question import spellings, stem
+    from bot.text import spellings, stem
 
     for a, b in [("defence", "defense"), ("organisation", "organization"), ("labour", "labor"), ("centre", "center"),
                  ("analysed", "analyzed"), ("favourite", "favorite")]:
@@ -144,7 +144,8 @@ def test_a_full_name_typed_in_lower_case_is_a_name_even_of_common_words() -> Non
 
 
 def test_a_count_question_knows_what_it_counts() -> None:
-    from bot.question import analyse, stem
+    from bot.question import analyse
+    from bot.text import stem
 
     assert analyse("how many carry on films was she in").counted == (stem("carry"), stem("films"))
     assert analyse("How many of the job cuts are in IT?").counted == (stem("job"), stem("cuts"))

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from bot.answer_llm import cite_from_array
 from bot.citations import markers
-from bot.llm.openai_backend import cite_from_array
 from bot.store.sqlite import SQLiteStore
 from bot.support import sentences, support
 from tests import test_answer_llm as base

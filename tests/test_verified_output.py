@@ -16,12 +16,12 @@ from bot.adapters import discord_render
 from bot.adapters import slack_render as render
 from bot.adapters.slack import SlackBot
 from bot.answer import Answerer
+from bot.answer_llm import OpenAIBackend
 from bot.app import App
 from bot.config import Settings
 from bot.core import Core
 from bot.domain import Answer, Citation, Quote
 from bot.ingest.pipeline import Ingester
-from bot.llm.openai_backend import OpenAIBackend
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.sqlite import SQLiteStore

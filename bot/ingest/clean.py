@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.text import SENTENCE_END
+
 # Characters that look like a space or a hyphen but break word-for-word matching.
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u3000": " "}
 _HYPHENS = {"\u2011": "-", "\u2010": "-"}
@@ -161,12 +163,11 @@ def clean(text: str, *, title_from_first_line: bool = True) -> CleanText:
     return CleanText(title=title, paragraphs=paras, removed=removed)
 
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 def first_sentence(text: str, limit: int = 120) -> str:
     """The first sentence of a text, cut at a word boundary when long (a fallback title)."""
-    m = _SENTENCE_END.search(text, 0, 400)
+    m = SENTENCE_END.search(text, 0, 400)
     s = text[: m.end()] if m else text[:400]  # with its closing quote or bracket: “unsafe.” not “unsafe.
     s = s.strip()
     if len(s) > limit:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 
 from bot.domain import Passage
+from bot.text import SENTENCE_END
 
 MAX_CHARS = 900
-# A sentence ends at . ! ? … (possibly followed by closing quotes/brackets) before a capital.
-_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -30,7 +29,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 def _split_long(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
     """Cut [s, e) into pieces of at most ~limit chars at sentence ends (hard cut as last resort)."""
     out: list[tuple[int, int]] = []
-    cuts = [m.end() for m in _BOUNDARY.finditer(text, s, e)]
+    cuts = [m.end() for m in SENTENCE_END.finditer(text, s, e)]
     start = s
     last_ok = None
     for c in cuts + [e]:

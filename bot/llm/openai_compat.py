@@ -21,20 +21,21 @@ from typing import Any
 import openai
 
 from bot.llm.tokens import count_tokens
+from bot.llm.transport import (
+    AUTH_ERROR,
+    BAD_RESPONSE,
+    CONNECTION_ERROR,
+    EMPTY,
+    ERROR,
+    HTTP_ERROR,
+    INVALID_JSON,
+    OK,
+    RATE_LIMITED,
+    TIMEOUT,
+    LLMResult,
+)
 
 log = logging.getLogger(__name__)
-
-# Outcomes a caller can branch on; `error` carries the human-readable detail.
-OK = "ok"
-INVALID_JSON = "invalid_json"
-EMPTY = "empty"
-HTTP_ERROR = "http_error"
-AUTH_ERROR = "auth_error"
-TIMEOUT = "timeout"
-RATE_LIMITED = "rate_limited"
-CONNECTION_ERROR = "connection_error"
-BAD_RESPONSE = "bad_response"
-ERROR = "error"
 
 STRUCTURED_MODES = ("auto", "json_schema", "json_object", "none")
 # "auto" walks this ladder when a server rejects a response_format, and stays on the rung that worked.
@@ -45,30 +46,6 @@ _PROMPT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _PARTIAL_INTERVAL_S = 0.5
 _MAX_BACKOFF_S = 8.0
-
-
-@dataclass
-class LLMResult:
-    """What one complete_json call produced: parsed data or an outcome saying why not."""
-
-    data: dict[str, Any] | None
-    raw: str
-    model: str
-    tokens_in: int
-    tokens_out: int
-    latency_ms: float
-    outcome: str
-    error: str | None = None
-    attempts: int = 0
-    estimated: bool = False  # token counts were computed locally, not reported by the server
-    finish_reason: str | None = None
-    structured: str = "none"  # the response_format mode of the last request sent
-    call_id: Any = None  # the call log's id for this call, when there is a call log
-
-    @property
-    def ok(self) -> bool:
-        """True when data holds a parsed JSON object."""
-        return self.outcome == OK
 
 
 @dataclass(frozen=True)

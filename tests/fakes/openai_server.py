@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from bot.llm.fake import chat_reply
+
 # What llama-cpp-python 0.3.36's server answers (HTTP 500) to response_format type json_schema; seen in
 # tests/test_llama_cpp.py. The real message goes on with a traceback line naming a file on the server.
 LLAMA_CPP_JSON_SCHEMA_ERROR = {
@@ -30,33 +32,6 @@ LLAMA_CPP_JSON_SCHEMA_ERROR = {
         "code": None,
     }
 }
-
-
-def chat_reply(
-    content: str | None,
-    usage: tuple[int, int] | None = (12, 7),
-    model: str = "fake-model",
-    finish_reason: str = "stop",
-) -> dict[str, Any]:
-    """A realistic chat.completion body; usage=None leaves usage out, as some servers do."""
-    body: dict[str, Any] = {
-        "id": f"chatcmpl-fake{time.monotonic_ns()}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": "fp_fake",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "logprobs": None,
-                "finish_reason": finish_reason,
-            }
-        ],
-    }
-    if usage is not None:
-        body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
-    return body
 
 
 @dataclass

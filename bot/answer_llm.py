@@ -1,6 +1,7 @@
-"""The LLM answering backend: numbered evidence packed to a token budget, a prompt file, JSON back.
+"""The LLM drafter beside bot.answer: numbered evidence packed to a token budget, a prompt, JSON back.
 
-Drafts only: bot.answer verifies every citation and quotation and falls back to extractive.
+Drafts only: bot.answer verifies every citation and quotation and falls back to extractive. Talks to a
+model through bot.llm.transport's seam; imports no SDK.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bot.citations import markers
 from bot.domain import Citation
-from bot.llm.base import Draft, Evidence, citation_for
+from bot.drafting import Draft, Evidence, citation_for
 from bot.llm.tokens import count_tokens, pack
+from bot.llm.transport import Transport
 from bot.search import Span
 from bot.support import sentences, support
 
@@ -34,16 +36,7 @@ ANSWER_TOKENS = 400  # the reply's max_tokens
 SOURCE_BUDGET = 1100  # tokens of numbered sources; with the prompt and question, under 1,500 per answer
 MAX_SOURCES = 12
 _PARTIAL = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
-
-
-class Transport(Protocol):
-    """What the backend needs of bot.llm.openai_compat.OpenAICompat."""
-
-    model: str
-
-    def complete_json(self, system: str, user: str, schema: dict[str, Any], schema_name: str,
-                      max_tokens: int = 700, on_partial: Callable[[str], None] | None = None, *,
-                      prompt_name: str | None = None, prompt_hash: str | None = None) -> Any: ...
+_SENTENCE_END = re.compile(r"[.!?…]*[”\"’')]*\s*$")
 
 
 def cite_from_array(text: str, listed: Any, sources: list[str]) -> str:
@@ -58,7 +51,8 @@ def cite_from_array(text: str, listed: Any, sources: list[str]) -> str:
     out = []
     for s in sentences(text):
         best = max(ns, key=lambda n: support(s, [sources[n - 1]])[0])
-        stop = len(s.rstrip()) - len(re.search(r"[.!?…]*[”\"’')]*\s*$", s).group())  # type: ignore[union-attr]
+        end = _SENTENCE_END.search(s)  # always matches (every part is optional); checked for the type checker
+        stop = len(s.rstrip()) - (len(end.group()) if end else 0)
         out.append(f"{s[:stop]} [{best}]{s[stop:]}")
     return " ".join(out)
 
@@ -134,7 +128,7 @@ class OpenAIBackend:
         usage = {"model": res.model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out,
                  "estimated": res.estimated, "prompt_tokens_counted": count_tokens(self.prompt_text + user,
                                                                                    self.transport.model),
-                 "call_id": getattr(res, "call_id", None)}
+                 "call_id": res.call_id}
         if not res.ok or not isinstance(res.data, dict):
             return Draft("", False, [], why=f"LLM call {res.outcome}: {res.error or 'no JSON object'}", usage=usage,
                          outcome="timed_out" if res.outcome == "timeout" else "fell_back")

@@ -1,16 +1,78 @@
-"""The offline, deterministic backend: answers built from the best quotes and sentences, each cited.
+"""The answering seam: evidence in, a draft answer with [n] markers out; the offline extractive drafter.
 
-No key, no network, no model: what it says is stored text, word for word.
+Every drafter (this one, bot.answer_llm's) implements `Backend`; bot.answer verifies what they write.
+Imports only domain and retrieval types: no network library, no LLM transport.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any, Protocol
 
 from bot.domain import Citation
-from bot.llm.base import Draft, Evidence, QuoteEvidence, citation_for
+from bot.question import Query
 from bot.search import Span
+from bot.store.base import QuoteRow
+
+
+@dataclass
+class QuoteEvidence:
+    """A stored quote with the citable span (its sentence) around it."""
+
+    row: QuoteRow
+    span: Span
+    score: float
+    fit: float = 1.0  # how well it is on the question's topic (share of its words, or cosine)
+
+
+@dataclass
+class Evidence:
+    """What retrieval found for a question, ready to be numbered and cited."""
+
+    query: Query
+    quotes: list[QuoteEvidence] = field(default_factory=list)
+    sentences: list[Span] = field(default_factory=list)
+    searched: str = ""  # human description of what was searched, for not-found replies
+    missing: list[str] = field(default_factory=list)  # names the corpus never mentions
+    documents: int = 0
+    lead: str = ""  # for a who-question: the person the best sentence names, as fully as its article does
+    asked: str = ""  # the message as typed ("and Putin?"), when it is a follow-up read as query.text
+    earlier: list[str] = field(default_factory=list)  # the conversation's earlier questions, oldest first
+
+
+@dataclass
+class Draft:
+    """A backend's answer before verification."""
+
+    text: str
+    found: bool
+    citations: list[Citation]
+    why: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    quotes: list[QuoteEvidence] = field(default_factory=list)
+    # set by bot.answer once checked: the sentences taken out ({"sentence", "why"}) and what became of the draft
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    outcome: str = ""
+
+
+class Backend(Protocol):
+    """One method per backend: answer from evidence."""
+
+    name: str
+
+    def answer(self, evidence: Evidence, on_partial: Callable[[Draft], None] | None = None) -> Draft:
+        """A draft answer whose claims carry [n] markers into its citations; `on_partial` gets the draft so far
+        while it is written (unverified: bot.answer decides what of it a user may see)."""
+        ...
+
+
+def citation_for(n: int, span: Span) -> Citation:
+    """A numbered citation of a span."""
+    return Citation(n=n, source=span.location, text=span.text, doc_id=span.doc_id, start=span.start, end=span.end,
+                    title=span.title, url=span.url, outlet=span.outlet, passage=span.passage)
+
 
 MAX_CHARS = 900  # chat replies stay short; the referee's ceiling is 1,200
 MAX_CHARS_LONG = 1150  # a brief or an across-outlets answer may use the whole reply

@@ -1,9 +1,9 @@
-"""The LLM summarizer for briefs: the extractive brief's ranked sentences, with stable ids and packed to a
+"""The LLM summarizer beside bot.brief: the extractive brief's ranked sentences, with stable ids and packed to a
 token budget, rewritten by the model; every point, summary and difference verified before use by the
 rules the extractive brief keeps (supported by what it cites, no pronoun-led point without its antecedent).
 
 What fails verification is dropped or replaced by the extractive version; quotes always come from
-the quote index, so they are verbatim by construction.
+the quote index, so they are verbatim by construction. Talks to a model through bot.llm.transport; no SDK.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.brief import ExtractiveSummarizer, _all_sentences
+from bot.brief import ExtractiveSummarizer, all_sentences
 from bot.brief_rules import leads_with_reference, number_by_document, outlet_key, outlet_name
 from bot.citations import fold, quotations, verify
 from bot.domain import Citation, Difference, Document, KeyPoint, StoryBrief
-from bot.llm.openai_backend import Transport
 from bot.llm.tokens import count_tokens, pack
+from bot.llm.transport import Transport
 from bot.store.base import QuoteRow
 from bot.stories import Story, terms
 from bot.support import support
@@ -84,7 +84,7 @@ class OpenAISummarizer:
         """
         _, _, cands = self.fallback.ranked(story)
         number = {d.id: k for k, d in enumerate(story.documents, start=1)}
-        index = {d.id: {a: i for i, (a, _) in enumerate(_all_sentences(d), start=1)} for d in story.documents}
+        index = {d.id: {a: i for i, (a, _) in enumerate(all_sentences(d), start=1)} for d in story.documents}
         picked: list[list[tuple[int, Document, int, int]]] = []
         for c in cands[:MAX_SENTENCES]:
             if index[c.doc.id][c.start] >= ID_STRIDE:
@@ -115,7 +115,7 @@ class OpenAISummarizer:
         self.usage["calls"] += 1
         self.usage["tokens_in"] += res.tokens_in
         self.usage["tokens_out"] += res.tokens_out
-        call_id = getattr(res, "call_id", None)
+        call_id = res.call_id
         if not res.ok or not isinstance(res.data, dict):
             self.usage["fallbacks"] += 1
             log.warning("brief of story %s: LLM call %s (%s); using the extractive brief", story.id, res.outcome,
