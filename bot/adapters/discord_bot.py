@@ -176,11 +176,11 @@ class DiscordBot(discord.Client):
         @self.tree.command(name="digest", description="Post a brief in this channel every day, or stop it")
         @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA name, e.g. Europe/Berlin (needed with time)",
                                topic="Only stories about this (optional)", cadence="How often (default daily)",
-                               action="off: stop this channel's digest; status: show it")
+                               action="off: stop this channel's digest; pause or resume it; status: show it")
         async def digest(interaction: discord.Interaction[DiscordBot], time: str | None = None,
                          timezone: str | None = None, topic: str | None = None,
                          cadence: Literal["daily", "weekdays", "weekly"] | None = None,
-                         action: Literal["off", "status"] | None = None) -> None:
+                         action: Literal["off", "status", "pause", "resume"] | None = None) -> None:
             await self.on_digest(interaction, time, timezone, topic, cadence, action)
 
         @self.tree.command(name="source", description="Add a feed or page for the bot to watch, or list sources")
