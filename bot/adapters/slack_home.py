@@ -275,7 +275,8 @@ class SlackHome:
             where = Channel("slack", channel_id)
             running = self.bot.service.subscriptions(where)
             paused = [] if running else self.bot.service.paused_subscriptions(where)
-            sub = (running or paused or [])[0] if running or paused else None
+            either = running or paused
+            sub = either[0] if either else None
             self.bot.client.views_open(trigger_id=trigger_id, view=render_digest_form(channel_id, sub, bool(paused)))
         except Exception:
             log.exception("slack: could not open the digest form for %s", channel_id)
