@@ -82,16 +82,30 @@ class Service(Protocol):
         ...
 
     def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
-                  cadence: str = "daily") -> Subscription:
-        """Create or replace the channel's digest; raises ValueError with a user-facing reason."""
+                  cadence: str = "daily", *, paused: bool = False) -> Subscription:
+        """Create or replace the channel's digest (a paused one too; `paused` keeps it paused); raises ValueError
+        with a user-facing reason."""
         ...
 
     def unsubscribe(self, channel: Channel) -> int:
-        """Stop the channel's digests; returns how many were removed."""
+        """Stop the channel's digests, paused ones too; returns how many were removed."""
         ...
 
     def subscriptions(self, channel: Channel) -> list[Subscription]:
-        """The channel's digests."""
+        """The channel's running digests."""
+        ...
+
+    def paused_subscriptions(self, channel: Channel) -> list[Subscription]:
+        """The channel's paused digests."""
+        ...
+
+    def pause(self, channel: Channel) -> list[Subscription]:
+        """Pause the channel's digests: they keep their time, cadence and topic and post nothing until resumed.
+        Returns those paused."""
+        ...
+
+    def resume(self, channel: Channel) -> list[Subscription]:
+        """Resume the channel's paused digests from their next time; returns those resumed."""
         ...
 
     def add_source(self, channel: Channel, url: str, every: str | None = None) -> SourceRow:

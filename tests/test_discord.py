@@ -264,8 +264,8 @@ def core(tmp_path: Path) -> Iterator[Any]:
     c.store.close()
 
 
-def start(service: Any, guild_id: int | None = fd.GUILD_ID) -> DiscordRunner:
-    runner = run_discord(service, "fake-token", guild_id, guild_ready_timeout=0.1)
+def start(service: Any, guild_id: int | None = fd.GUILD_ID, **options: Any) -> DiscordRunner:
+    runner = run_discord(service, "fake-token", guild_id, guild_ready_timeout=0.1, **options)
     assert runner.wait_until_ready(15), f"bot did not connect: {runner.error!r}"
     return runner
 
@@ -307,7 +307,7 @@ def test_commands_synced_to_guild_at_start(fake: fd.FakeDiscord, real_bot: Disco
     assert {c["name"] for c in sync.body} == {"ask", "brief", "digest", "source"}
     digest = next(c for c in sync.body if c["name"] == "digest")
     options = {o["name"]: o for o in digest["options"]}
-    assert [c["value"] for c in options["action"]["choices"]] == ["off", "status"]
+    assert [c["value"] for c in options["action"]["choices"]] == ["off", "status", "pause", "resume"]
     assert set(options) == {"time", "timezone", "topic", "cadence", "action"}
     assert not fake.calls("PUT", f"/applications/{fd.APP_ID}/commands")
     assert fake.calls("GET", "/users/@me") and fake.identifies == 1
@@ -498,11 +498,53 @@ def test_mention_is_answered_in_a_new_thread(fake: fd.FakeDiscord, bot: DiscordR
     assert (asked.args[0], asked.channel) == ("did the strike end?", Channel("discord", str(tid), str(fd.USER_ID)))
     assert asked.conversation == f"discord:{tid}"
     assert fake.calls("POST", f"/channels/{tid}/typing")
-    # a follow-up in that thread needs no new mention (its text arrives with the Message Content intent)
+    # without the Message Content intent (the default) Discord withholds the text of a follow-up that does not
+    # mention the bot: the thread's first message says so, and a follow-up with a mention keeps the conversation
+    assert post.body["content"] == f"-# Follow-ups here: mention <@{fd.BOT_ID}> in them — I only see messages that " \
+        "mention me."
+    assert fake.intents is not None and not fake.intents & fd.MESSAGE_CONTENT_INTENT
     fake.dispatch("MESSAGE_CREATE", fake.message("and when does it end?", channel_id=tid))
-    fake.wait_request("POST", f"/channels/{tid}/messages", count=2)
-    assert service.questions() == ["did the strike end?", "and when does it end?"]
+    fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> and who struck?", channel_id=tid, mentions_bot=True))
+    [_, second] = fake.wait_request("POST", f"/channels/{tid}/messages", count=2)
+    assert "Follow-ups" not in (second.body.get("content") or "")  # said once, in the first message
+    assert service.questions() == ["did the strike end?", "and who struck?"]
     assert [c.conversation for c in service.of("ask")] == [f"discord:{tid}", f"discord:{tid}"]
+    assert len(fake.calls("POST", "/threads")) == 1
+
+
+def test_with_message_content_follow_ups_in_the_bots_threads_need_no_mention(fake: fd.FakeDiscord,
+                                                                             service: FakeService) -> None:
+    runner = start(service, message_content=True)
+    try:
+        assert fake.intents is not None and fake.intents & fd.MESSAGE_CONTENT_INTENT
+        m = fake.message(f"<@{fd.BOT_ID}> did the strike end?", mentions_bot=True)
+        fake.dispatch("MESSAGE_CREATE", m)
+        tid, post = answer_post(fake, m)
+        assert post.body["content"] == "-# Ask follow-ups here without a mention: I read this thread."
+        fake.dispatch("MESSAGE_CREATE", fake.message("and when does it end?", channel_id=tid))
+        fake.wait_request("POST", f"/channels/{tid}/messages", count=2)
+        # elsewhere, a message without a mention is not for the bot: a thread it never answered in, the channel
+        fake.dispatch("MESSAGE_CREATE", fake.message("chatter", channel_id=fd.THREAD_ID))
+        fake.dispatch("MESSAGE_CREATE", fake.message("more chatter"))
+        fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{fd.BOT_ID}> last", channel_id=tid, mentions_bot=True))
+        fake.wait_request("POST", f"/channels/{tid}/messages", count=3)
+        assert service.questions() == ["did the strike end?", "and when does it end?", "last"]
+        assert {c.conversation for c in service.of("ask")} == {f"discord:{tid}"}
+    finally:
+        runner.stop()
+
+
+def test_a_thread_answered_in_before_a_restart_is_followed(fake: fd.FakeDiscord, service: FakeService) -> None:
+    service.known_conversations.add(f"discord:{fd.THREAD_ID}")  # stored before a restart, or by another replica
+    runner = start(service, message_content=True)
+    try:
+        fake.dispatch("MESSAGE_CREATE", fake.message("and the trams?", channel_id=fd.THREAD_ID))
+        [post] = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages")
+        assert str(post.body["message_reference"]["message_id"])  # answered in place, as a reply
+        assert service.questions() == ["and the trams?"]
+        assert service.of("ask")[0].conversation == f"discord:{fd.THREAD_ID}"
+    finally:
+        runner.stop()
 
 
 def test_role_mention_and_reply_to_the_bot_count_as_mentions(fake: fd.FakeDiscord, bot: DiscordRunner,
@@ -512,13 +554,20 @@ def test_role_mention_and_reply_to_the_bot_count_as_mentions(fake: fd.FakeDiscor
     [post] = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages")
     assert str(post.body["message_reference"]["message_id"]) == m["id"]
     bots = fake.messages[-1]
-    fake.dispatch("MESSAGE_CREATE", fake.message("and the trams?", channel_id=fd.THREAD_ID, replying_to=bots))
+    fake.dispatch("MESSAGE_CREATE", fake.message("and the trams?", channel_id=fd.THREAD_ID, replying_to=bots,
+                                                 ping=True))
     fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=2)
+    # a reply that does not ping the bot reaches it without its text (no Message Content intent): it says so
+    quiet = fake.message("and the buses?", channel_id=fd.THREAD_ID, replying_to=bots)
+    fake.dispatch("MESSAGE_CREATE", quiet)
+    hidden = fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=3)[2]
+    assert hidden.body["content"].startswith("I can't read that message") and f"<@{fd.BOT_ID}>" in hidden.body["content"]
+    assert str(hidden.body["message_reference"]["message_id"]) == quiet["id"]
     other = fake.message("unrelated", replying_to=fake.message("hi"))  # a reply to someone else
     fake.dispatch("MESSAGE_CREATE", other)
     last = fake.message(f"<@{fd.BOT_ID}> last one", channel_id=fd.THREAD_ID, mentions_bot=True)
     fake.dispatch("MESSAGE_CREATE", last)
-    fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=3)
+    fake.wait_request("POST", f"/channels/{fd.THREAD_ID}/messages", count=4)
     assert service.questions() == ["who struck?", "and the trams?", "last one"]
 
 

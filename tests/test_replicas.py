@@ -94,7 +94,9 @@ def test_five_replicas_post_each_slot_once(pg_url: str, tmp_path: Path) -> None:
                            "text": "<@UBOT> What did Navarro say about Modi?"}}
         assert signed(f"http://127.0.0.1:{ports[0]}/slack/events", event) == 200
         assert signed(f"http://127.0.0.1:{ports[1]}/slack/events", event) == 200
-        fake.wait_for("chat.update", timeout=60)  # the answer is in
+        fake.wait_for("chat.postEphemeral", timeout=60)  # the asker was told "Searching…"
+        fake.wait_until(lambda calls: any(c.method == "chat.postMessage" and c.body.get("channel") == "D-ASK"
+                                          for c in calls), timeout=60)  # and the answer is in
         # the feed's first poll is in too (a replica stopped before polling would leave nothing to count)
         deadline = time.time() + 90
         while time.time() < deadline:

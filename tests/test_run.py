@@ -22,7 +22,7 @@ from bot.core import Core
 from bot.domain import Channel
 from bot.store import open_store
 from tests.conftest import ROOT, SEEDS, need, run_cli
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 
 BOT_TOKEN = "xoxb-test-TOKEN-4242"
 SECRET = "signing-secret-test-9191"
@@ -166,9 +166,12 @@ def test_run_serves_slack_health_metrics_and_posts_a_digest(tmp_path: Path) -> N
                      "event": {"type": "app_mention", "user": "U2", "channel": "C-ASK", "ts": "1700000000.000100",
                                "text": "<@UBOT> What did Navarro say about Modi?"}}
             assert signed_post(base + "/slack/events", event) == 200
-            wait_until(lambda: any("shame to see Modi" in json.dumps(c.body) for c in fake.of("chat.update")),
-                       what="the answer posted with chat.update")
-            update = [c for c in fake.of("chat.update") if "shame to see Modi" in json.dumps(c.body)]
+            def answer_posts() -> list[Call]:
+                return [c for c in fake.calls if c.method in ("chat.postMessage", "chat.update")
+                        and c.body.get("channel") == "C-ASK"
+                        and "shame to see Modi" in json.dumps(c.body)]
+            wait_until(answer_posts, what="the answer posted in the thread")
+            update = answer_posts()
             assert update and update[0].body["channel"] == "C-ASK"
             # a forged request is refused before anything else
             forged = urllib.request.Request(base + "/slack/events", data=b"{}", method="POST",

@@ -195,14 +195,16 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
 
 # ---- events -----------------------------------------------------------------------------------------------
 
-def test_mention_posts_placeholder_in_thread_then_the_cited_answer(
+def test_mention_tells_only_the_asker_it_is_searching_then_answers_in_the_thread(
         http: str, fake: FakeSlack, service: FakeService) -> None:
     assert send_event(http, mention()) == 200
-    upd = fake.wait_for("chat.update")[0].body
-    placeholder = fake.of("chat.postMessage")[0].body
-    assert placeholder["channel"] == "C1" and placeholder["thread_ts"] == "100.1"
-    assert placeholder["text"] == "Searching 42 articles…"
-    assert upd["channel"] == "C1" and upd["ts"].startswith("17")
+    upd = fake.wait_for("chat.postMessage")[0].body
+    [placeholder] = fake.of("chat.postEphemeral")  # to the asker alone, where they asked: no thread exists yet
+    assert placeholder.body["channel"] == "C1" and placeholder.body["user"] == "U1"
+    assert "thread_ts" not in placeholder.body and placeholder.body["text"] == "Searching 42 articles…"
+    assert placeholder.at <= fake.of("chat.postMessage")[0].at
+    assert upd["channel"] == "C1" and upd["thread_ts"] == "100.1"
+    assert fake.of("chat.update") == [] and fake.of("chat.delete") == []
     blocks = all_text(upd["blocks"])
     assert "<https://news.example/strike|Harbour strike — Gazette>" in blocks
     assert "Courier report" in blocks and "harbour-strike-courier.txt" not in blocks  # a title, never a file name
@@ -218,11 +220,13 @@ def test_mention_posts_placeholder_in_thread_then_the_cited_answer(
 def test_mention_inside_a_thread_replies_in_that_thread(real_http: str, fake: FakeSlack) -> None:
     send_event(real_http, mention(ts="150.2", thread_ts="100.1"))
     assert fake.wait_for("chat.postMessage")[0].body["thread_ts"] == "100.1"
+    [placeholder] = fake.of("chat.postEphemeral")  # the thread exists: the asker sees it there
+    assert placeholder.body["thread_ts"] == "100.1" and placeholder.body["text"].startswith("Searching")
 
 
 def test_direct_message_is_answered(http: str, fake: FakeSlack, service: FakeService) -> None:
     send_event(http, message("who is striking?", channel="D1", channel_type="im"))
-    fake.wait_for("chat.update")
+    fake.wait_for("chat.postMessage")
     post_body = fake.of("chat.postMessage")[0].body
     assert post_body["channel"] == "D1" and "thread_ts" not in post_body
     assert service.questions() == ["who is striking?"]
@@ -231,9 +235,9 @@ def test_direct_message_is_answered(http: str, fake: FakeSlack, service: FakeSer
 def test_thread_follow_up_without_mention_is_answered(
         http: str, fake: FakeSlack, bot: SlackBot, service: FakeService) -> None:
     send_event(http, mention(ts="100.1"))
-    fake.wait_for("chat.update")
+    fake.wait_for("chat.postMessage")
     send_event(http, message("and who leads the union?", ts="101.0", thread_ts="100.1"))
-    fake.wait_for("chat.update", 2)
+    fake.wait_for("chat.postMessage", 2)
     # a message in a thread the bot never joined, a top-level message, and a mention's twin message event
     send_event(http, message("unrelated", ts="102.0", thread_ts="999.9"))
     send_event(http, message("top level chatter", ts="103.0"))
@@ -249,7 +253,7 @@ def test_a_thread_another_replica_answered_in_is_followed(
         http: str, fake: FakeSlack, bot: SlackBot, service: FakeService) -> None:
     service.known_conversations.add("slack:C1:555.5")  # stored by another replica, or before a restart
     send_event(http, message("and who leads the union?", ts="556.0", thread_ts="555.5"))
-    fake.wait_for("chat.update")
+    fake.wait_for("chat.postMessage")
     send_event(http, message("never joined", ts="601.0", thread_ts="600.0"))
     assert bot.drain(5)
     assert service.questions() == ["and who leads the union?"]
@@ -258,9 +262,9 @@ def test_a_thread_another_replica_answered_in_is_followed(
 
 def test_a_dm_is_one_conversation(http: str, fake: FakeSlack, bot: SlackBot, service: FakeService) -> None:
     send_event(http, message("who is striking?", channel="D1", channel_type="im", ts="1.0"))
-    fake.wait_for("chat.update")
+    fake.wait_for("chat.postMessage")
     send_event(http, message("and why?", channel="D1", channel_type="im", ts="2.0"))
-    fake.wait_for("chat.update", 2)
+    fake.wait_for("chat.postMessage", 2)
     assert [c.conversation for c in service.of("ask")] == ["slack:D1", "slack:D1"]
 
 
@@ -285,7 +289,7 @@ def test_retried_delivery_is_answered_once(http: str, fake: FakeSlack, bot: Slac
     ev = mention()
     assert send_event(http, ev, event_id="EvSAME") == 200
     assert send_event(http, ev, "EvSAME", **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}) == 200
-    fake.wait_for("chat.update")
+    fake.wait_for("chat.postMessage")
     assert bot.drain(5)  # both deliveries were handled before their replies: a second answer is queued by now
     assert len(service.of("ask")) == 1
     assert len(fake.of("chat.postMessage")) == 1
@@ -315,13 +319,16 @@ def test_streamed_partials_update_the_message_at_most_every_interval(fake: FakeS
     bot = make_bot(fake, service, clock=lambda: clock[0])
     body = event(mention())
     bot.handle_http(body.encode(), signed(body, "application/json"))
-    fake.wait_for("chat.update", 3)
+    fake.wait_for("chat.update", 2)
     assert bot.drain(5)
+    # the answer is posted with its first words and updated as it grows, at most once an interval
+    [first] = fake.of("chat.postMessage")
     updates = fake.of("chat.update")
-    assert len(updates) == 3
-    assert updates[0].body["blocks"][0]["text"]["text"] == "Dock workers …"
-    assert "Writing the answer" in all_text(updates[1].body["blocks"])
-    assert updates[2].body["text"].startswith("Dock workers struck at dawn [1]")
+    assert len(updates) == 2 and len({u.body["ts"] for u in updates}) == 1  # the one message posted
+    assert first.body["thread_ts"] == "100.1" and first.body["blocks"][0]["text"]["text"] == "Dock workers …"
+    assert "Writing the answer" in all_text(first.body["blocks"])
+    assert "Writing the answer" in all_text(updates[0].body["blocks"])
+    assert updates[1].body["text"].startswith("Dock workers struck at dawn [1]")
     bot.close(5)
 
 
@@ -333,30 +340,73 @@ def test_core_failure_becomes_an_honest_message_and_a_log_line(
     body = event(mention())
     with caplog.at_level(logging.DEBUG):
         status, _, _ = bot.handle_http(body.encode(), signed(body, "application/json"))
-        upd = fake.wait_for("chat.update")[0].body
+        placeholder, sorry = (c.body for c in fake.wait_for("chat.postEphemeral", 2))
         assert bot.drain(5)
     assert status == 200
-    assert upd["text"] == render.SORRY
+    # only the asker ever saw anything: "Searching…", then the apology; nothing is left in the channel
+    assert placeholder["text"].startswith("Searching") and sorry["text"] == render.SORRY and sorry["user"] == "U1"
+    assert [c.method for c in fake.calls if c.method.startswith("chat.")] == ["chat.postEphemeral"] * 2
     assert "index is corrupt" in caplog.text and "answering a question in C1 failed" in caplog.text
     assert TOKEN not in caplog.text
     bot.close(5)
 
 
-def test_slack_error_on_placeholder_still_tells_the_user(fake: FakeSlack, core: Any) -> None:
+def test_a_refused_placeholder_does_not_stop_the_answer(fake: FakeSlack, core: Any) -> None:
+    bot = make_bot(fake, core)
+    fake.fail_next("chat.postEphemeral", "user_not_in_channel")
+    body = event(mention())
+    bot.handle_http(body.encode(), signed(body, "application/json"))
+    [answer] = fake.wait_for("chat.postMessage")
+    assert answer.body["thread_ts"] == "100.1" and "Maria Lopez" in answer.body["text"]
+    bot.close(5)
+
+
+def test_a_refused_answer_tells_the_asker_privately(fake: FakeSlack, core: Any) -> None:
     bot = make_bot(fake, core)
     fake.fail_next("chat.postMessage", "msg_too_long")
     body = event(mention())
     bot.handle_http(body.encode(), signed(body, "application/json"))
-    posts = fake.wait_for("chat.postMessage", 2)
-    assert posts[1].body["text"] == render.SORRY and posts[1].body["thread_ts"] == "100.1"
+    sorry = fake.wait_for("chat.postEphemeral", 2)[1].body
+    assert sorry["text"] == render.SORRY and sorry["user"] == "U1"
+    assert bot.drain(5) and len(fake.of("chat.postMessage")) == 1  # the refused one, and no other
+    bot.close(5)
+
+
+def test_an_answer_failing_halfway_takes_back_what_it_had_written(fake: FakeSlack) -> None:
+    clock = [0.0]
+    service = recording()
+    service.partials = [(2.0, "Dock workers struck")]
+    service.clock = clock
+    service.error = RuntimeError("the model went away")
+    bot = make_bot(fake, service, clock=lambda: clock[0])
+    body = event(mention())
+    bot.handle_http(body.encode(), signed(body, "application/json"))
+    [deleted] = fake.wait_for("chat.delete")
+    assert bot.drain(5)
+    [half] = fake.of("chat.postMessage")
+    assert half.body["thread_ts"] == "100.1" and deleted.body["channel"] == "C1" and deleted.body["ts"].startswith("17")
+    assert [c.body["text"] for c in fake.of("chat.postEphemeral")][-1] == render.SORRY
+    assert fake.of("chat.update") == []
+    bot.close(5)
+
+
+def test_when_nothing_private_reaches_the_asker_the_apology_goes_in_the_thread(fake: FakeSlack) -> None:
+    service = recording()
+    service.error = RuntimeError("index is corrupt")
+    bot = make_bot(fake, service)
+    fake.fail_next("chat.postEphemeral", "user_not_in_channel")
+    fake.fail_next("chat.postEphemeral", "user_not_in_channel")
+    body = event(mention())
+    bot.handle_http(body.encode(), signed(body, "application/json"))
+    [sorry] = fake.wait_for("chat.postMessage")
+    assert sorry.body["text"] == render.SORRY and sorry.body["thread_ts"] == "100.1"
     bot.close(5)
 
 
 def test_rate_limited_post_is_retried_after_retry_after(real_http: str, fake: FakeSlack) -> None:
     fake.rate_limit_next("chat.postMessage", retry_after=1)
     send_event(real_http, mention())
-    fake.wait_for("chat.update", timeout=15)
-    first, second = fake.of("chat.postMessage")
+    first, second = fake.wait_for("chat.postMessage", 2, timeout=15)
     assert second.at - first.at >= 1.0
     assert first.body == second.body
 
@@ -412,12 +462,14 @@ def test_ask_acks_within_3s_with_a_slow_core_then_answers_via_response_url(fake:
     url = f"http://127.0.0.1:{runner.serve_http(0).server_address[1]}/slack/events"
     status, body, took = send_command(url, fake, "/ask", "what happened at the harbour?")
     assert status == 200 and took < 3.0
-    # the ack itself is the placeholder, visible at once; the answer then replaces it
+    # the ack itself is the placeholder, shown to the asker alone at once; the answer is a new public message,
+    # and then the placeholder goes
     ack = json.loads(body)
-    assert ack["text"] == "Searching 42 articles…" and ack["response_type"] == "in_channel"
-    [reply] = fake.wait_for("response_url", 1, timeout=15)
+    assert ack["text"] == "Searching 42 articles…" and ack.get("response_type", "ephemeral") == "ephemeral"
+    reply, drop = fake.wait_for("response_url", 2, timeout=15)
     final = reply.body
-    assert final["replace_original"] is True and final["response_type"] == "in_channel"
+    assert final["replace_original"] is False and final["response_type"] == "in_channel"
+    assert drop.body["delete_original"] is True and drop.path == "/response/ask"
     assert "<https://news.example/strike|Harbour strike — Gazette>" in all_text(final["blocks"])
     assert "<@U1> asked: _what happened at the harbour?_" in all_text(final["blocks"])
     assert reply.path == "/response/ask"
@@ -432,11 +484,13 @@ def test_empty_or_unknown_command_gets_help(http: str, fake: FakeSlack, service:
 
 
 def test_brief_command(real_http: str, fake: FakeSlack, core: Any) -> None:
-    status, _, _ = send_command(real_http, fake, "/brief", "strike")
+    status, body, _ = send_command(real_http, fake, "/brief", "strike")
     assert status == 200
-    placeholder, final = (r.body for r in fake.wait_for("response_url", 2))
-    assert placeholder["text"] == "Searching 2 articles…"
-    assert final["replace_original"] is True
+    placeholder = json.loads(body)  # the ack, to the asker alone
+    assert placeholder["text"] == "Searching 2 articles…" and "response_type" not in placeholder
+    final, drop = (r.body for r in fake.wait_for("response_url", 2))
+    assert final["replace_original"] is False and final["response_type"] == "in_channel"
+    assert drop["delete_original"] is True and not drop.get("blocks")
     assert final["blocks"][0]["text"]["text"] == "News brief: strike"
     assert "Dock workers strike at Port Aldmere over pay" in final["text"] and "tram" not in final["text"].lower()
     assert "walked out at dawn" in all_text(final["blocks"])
@@ -502,7 +556,7 @@ def test_dispatch_directly_with_build_slack_app(fake: FakeSlack, core: Any) -> N
     body = event(message("hello there", channel="D1", channel_type="im"))
     resp = app.dispatch(BoltRequest(body=body, headers=signed(body, "application/json")))
     assert resp.status == 200
-    assert fake.wait_for("chat.update")[0].body["channel"] == "D1"
+    assert fake.wait_for("chat.postMessage")[0].body["channel"] == "D1"
 
 
 # ---- Socket Mode ------------------------------------------------------------------------------------------
@@ -516,7 +570,7 @@ def test_socket_mode_acks_the_envelope_and_replies(fake: FakeSlack, core: Any) -
         runner.start()
         try:
             assert socket.got_ack.wait(10)
-            upd = fake.wait_for("chat.update", timeout=30)[0].body
+            upd = fake.wait_for("chat.postMessage", timeout=30)[0].body
         finally:
             runner.stop(5)
     assert socket.acks[0]["envelope_id"] == "env-1"
@@ -618,20 +672,20 @@ def test_real_core_answers_a_mention_with_cited_blocks(fake: FakeSlack, tmp_path
     bot = SlackBot(core, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.url)
     body = event(mention(f"<@{BOT_USER}> What did Marta Quinlan say about the strike?"))
     assert bot.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
-    upd = fake.wait_for("chat.update", timeout=30)[0].body
-    placeholder = fake.of("chat.postMessage")[0].body
+    upd = fake.wait_for("chat.postMessage", timeout=30)[0].body
+    placeholder = fake.of("chat.postEphemeral")[0].body
     assert placeholder["text"] == f"Searching {store.count_documents()} articles…"
     blocks = all_text(upd["blocks"])
     assert "Dockworkers in Port Aldmere walk out" in blocks and "[1]" in blocks and upd["text"]
     assert "harbour-strike" not in blocks  # sources by title, never by file name
     answer_id = [b for b in upd["blocks"] if b["type"] == "actions"][0]["elements"][0]["value"]
     payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"}, "api_app_id": "A1",
-               "token": "legacy", "channel": {"id": "C1"}, "message": {"ts": upd["ts"], "thread_ts": "100.1"},
+               "token": "legacy", "channel": {"id": "C1"}, "message": {"ts": "1.5", "thread_ts": "100.1"},
                "container": {"type": "message", "channel_id": "C1"},
                "actions": [{"action_id": render.FEEDBACK_HELPFUL, "value": answer_id, "type": "button"}]}
     form = urlencode({"payload": json.dumps(payload)})
     assert bot.handle_http(form.encode(), signed(form, "application/x-www-form-urlencoded"))[0] == 200
-    assert fake.wait_for("chat.postEphemeral")[0].body["text"] == render.THANKS
+    assert fake.wait_for("chat.postEphemeral", 2)[1].body["text"] == render.THANKS
     bot.close(10)
     store.close()
 
@@ -652,7 +706,7 @@ def test_real_core_follows_up_in_a_thread_after_a_restart(fake: FakeSlack, tmp_p
                      api_url=fake.url)
     body = event(mention(f"<@{BOT_USER}> Who is Marta Quinlan?", ts="300.1"))
     assert first.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
-    assert "general secretary" in fake.wait_for("chat.update", timeout=30)[0].body["text"]
+    assert "general secretary" in fake.wait_for("chat.postMessage", timeout=30)[0].body["text"]
     first.close(10)
     store.close()
     # a new process (or another replica) on the same database: the thread and its subject carry over
@@ -661,7 +715,7 @@ def test_real_core_follows_up_in_a_thread_after_a_restart(fake: FakeSlack, tmp_p
                       api_url=fake.url)
     body = event(message("What did she say about the guarantee?", ts="301.0", thread_ts="300.1"))
     assert second.handle_http(body.encode(), signed(body, "application/json"))[0] == 200
-    text = fake.wait_for("chat.update", 2, timeout=30)[1].body["text"]
+    text = fake.wait_for("chat.postMessage", 2, timeout=30)[1].body["text"]
     assert "slideshow" in text and "Quinlan" in text
     second.close(10)
     store.close()
@@ -680,10 +734,10 @@ def test_slack_entities_are_decoded_once_on_the_way_in(http: str, fake: FakeSlac
     # what Slack sends for "What did M&S say about <prices> in #news, @ada, bbc.co.uk?"
     typed = "What did M&amp;S say about &lt;prices&gt; in <#C9|news>, <@U7|ada>, <http://bbc.co.uk|bbc.co.uk>?"
     assert send_event(http, mention(f"<@{BOT_USER}> {typed}")) == 200
-    fake.wait_for("chat.update", 1)
+    fake.wait_for("chat.postMessage", 1)
     status, _, _ = send_command(http, fake, "/ask", "What did M&amp;S say?")
     assert status == 200
-    [reply] = fake.wait_for("response_url", 1)
+    reply = fake.wait_for("response_url", 1)[0]
     assert service.questions() == ["What did M&S say about <prices> in #news, @ada, bbc.co.uk?", "What did M&S say?"]
     echoed = all_text(reply.body["blocks"])
     assert "asked: _What did M&amp;S say?_" in echoed and "&amp;amp;" not in echoed  # escaped exactly once
@@ -721,7 +775,8 @@ def test_real_core_subscribes_briefs_and_posts_the_digest_through_slack(fake: Fa
         [sub] = store.list_subscriptions("slack", "C1")
         assert (sub.time_of_day, sub.timezone, sub.topic, sub.created_by) == ("08:00", "UTC", "tram", "U1")
         slash("/brief", "harbour")
-        final = fake.of("response_url")[-1].body
+        final, drop = (c.body for c in fake.of("response_url")[-2:])
+        assert drop["delete_original"] is True  # the asker's "Searching…" goes once the brief is out
         assert "Dockworkers in Port Aldmere walk out over automation plan" in final["text"]
         assert "tram" not in final["text"].lower()
         # the scheduler's tick: the stored subscription's digest goes out through the Slack Web API

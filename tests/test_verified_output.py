@@ -85,7 +85,8 @@ def ask_in_slack(store: SQLiteStore, server: FakeOpenAIServer, fake: FakeSlack, 
     finally:
         bot.close(5)
     assert server.bodies and server.bodies[-1].get("stream") is True  # the model really streamed
-    return [json.dumps(c.body, ensure_ascii=False) for c in fake.of("chat.update")]
+    # the answer's message as the channel saw it: posted with its first verified words, then updated
+    return [json.dumps(c.body, ensure_ascii=False) for c in fake.calls if c.method in ("chat.postMessage", "chat.update")]
 
 
 def test_streamed_draft_shows_only_verified_sentences(store: SQLiteStore, server: FakeOpenAIServer,
@@ -104,10 +105,10 @@ def test_streamed_draft_shows_only_verified_sentences(store: SQLiteStore, server
 def test_a_draft_that_starts_wrong_shows_nothing_but_the_status_line(
         store: SQLiteStore, server: FakeOpenAIServer, fake: FakeSlack) -> None:
     updates = ask_in_slack(store, server, fake, BAD + " " + GOOD)
-    assert len(updates) == 1  # no partial at all: the placeholder stays until the verified answer replaces it
+    assert len(updates) == 1  # no partial at all: nothing is posted in the thread until the verified answer
     assert "India is now our enemy" not in updates[0] and "evil-login" not in updates[0]
-    posted = fake.of("chat.postMessage")
-    assert posted and "Searching" in json.dumps(posted[0].body)
+    told = fake.of("chat.postEphemeral")  # meanwhile only the asker saw "Searching…"
+    assert told and "Searching" in json.dumps(told[0].body)
 
 
 # ---- links only where the bot puts them -------------------------------------------------------------------

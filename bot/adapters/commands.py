@@ -23,6 +23,8 @@ SHOWN = 80  # characters of a user's own input quoted back in a reply
 MAX_SOURCES_SHOWN = 30
 _OFF = {"off", "stop", "cancel"}
 _STATUS = {"status", "list"}
+_PAUSE = {"pause"}
+_RESUME = {"resume", "unpause"}
 _HELP = {"help", "?"}
 
 
@@ -39,6 +41,11 @@ class Dialect:
     source_list: str
     digest_example: str  # a digest command with {time} and {timezone}
     help_command: str | None = None  # a command that shows the help, where the platform has one
+    digest_pause: str = "/digest pause"
+    digest_resume: str = "/digest resume"
+    # how follow-ups in the bot's threads reach it: without a mention (Slack; Discord with the Message Content
+    # intent) or only with one (Discord without it, which then cannot read the thread's other messages)
+    follow_ups: str = "follow-ups there need no mention"
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def time_of_day(word: str) -> str | None:
 
 @dataclass(frozen=True)
 class DigestRequest:
-    """A /digest command as understood: `action` is set, off, status or help. A `problem` (no-time, bad-time,
+    """A /digest command as understood: `action` is set, off, status, pause, resume or help. A `problem` (no-time, bad-time,
     no-timezone, not-understood) refuses it before the core is asked; `said` is the input it is about."""
 
     action: str
@@ -107,7 +114,8 @@ class DigestRequest:
 
     @classmethod
     def parse(cls, text: str | None) -> DigestRequest:
-        """Typed words: `08:00 Europe/Berlin [daily|weekdays|weekly] [topic]`, `status`, `off`, `help`."""
+        """Typed words: `08:00 Europe/Berlin [daily|weekdays|weekly] [topic]`, `status`, `off`, `pause`, `resume`,
+        `help`."""
         words = clean(text).split()
         if not words or words[0].lower() in _HELP:
             return cls("help")
@@ -116,6 +124,10 @@ class DigestRequest:
             return cls("off")
         if verb in _STATUS:
             return cls("status")
+        if verb in _PAUSE:
+            return cls("pause")
+        if verb in _RESUME:
+            return cls("resume")
         at = time_of_day(words[0])
         if at is None:
             if words[0][:1].isdigit():
@@ -131,7 +143,7 @@ class DigestRequest:
     def from_options(cls, time: str | None, timezone: str | None, topic: str | None = None,
                      cadence: str | None = None, action: str | None = None) -> DigestRequest:
         """Named options, as a slash command with fields gives them (Discord's time:, timezone:, action:)."""
-        if action in {"off", "status"}:
+        if action in {"off", "status", "pause", "resume"}:
             return cls(action)
         if not clean(time):
             return cls("set", problem="no-time")
@@ -178,12 +190,13 @@ def help_text(d: Dialect) -> str:
     """Everything the bot can do, as its users type it on this platform."""
     lines = [
         d.bold.format("briefbot") + " answers from the news articles it has stored, citing every claim.",
-        "• `@briefbot your question` in a channel (I answer in a thread; follow-ups there need no mention), "
+        f"• `@briefbot your question` in a channel (I answer in a thread; {d.follow_ups}), "
         "or just message me directly",
         "• `/ask your question` — a cited answer",
         "• `/brief [topic]` — a brief of the stored stories, optionally about a topic",
         f"• `{d.digest_set}` — a digest posted here every day",
-        f"• `{d.digest_status}` — this channel's digests; `{d.digest_off}` — stop them",
+        f"• `{d.digest_status}` — this channel's digests; `{d.digest_pause}` / `{d.digest_resume}` — pause and "
+        f"resume them; `{d.digest_off}` — stop them",
         f"• `{d.source_add}` — watch a feed or page; `{d.source_list}` — what I read",
     ]
     if d.help_command:
@@ -235,8 +248,26 @@ def digest(service: Service, where: Channel, request: DigestRequest, d: Dialect)
         n = service.unsubscribe(where)
         return Reply(f"Stopped this channel's digest{'s' if n != 1 else ''}." if n
                      else "This channel has no digest to stop.", public=bool(n))
+    if request.action == "pause":
+        if paused := service.pause(where):
+            return Reply(f"Paused this channel's digest ({describe_subscription(paused[0], d)}): it keeps its time "
+                         f"and topic and posts nothing until `{d.digest_resume}`.", public=True)
+        if service.paused_subscriptions(where):
+            return Reply(f"This channel's digest is already paused; `{d.digest_resume}` starts it again.")
+        return Reply(f"This channel has no digest to pause. Set one with `{d.digest_set}`.")
+    if request.action == "resume":
+        if resumed := service.resume(where):
+            return Reply(f"Resumed: this channel gets a brief {describe_subscription(resumed[0], d)} again, from "
+                         "its next time.", public=True)
+        if service.subscriptions(where):
+            return Reply("This channel's digest is not paused.")
+        return Reply(f"This channel has no paused digest. Set one with `{d.digest_set}`.")
     if request.action == "status":
         subs = service.subscriptions(where)
+        paused = service.paused_subscriptions(where)
+        if paused and not subs:
+            return Reply("This channel's digest is paused: " + "; ".join(describe_subscription(s, d) for s in paused)
+                         + f". `{d.digest_resume}` starts it again.")
         if not subs:
             return Reply(f"This channel has no digest. Set one with `{d.digest_set}`.")
         return Reply("This channel gets a digest " + "; and ".join(describe_subscription(s, d) for s in subs) + ".")

@@ -15,6 +15,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 import discord
@@ -29,6 +30,7 @@ from bot.adapters.discord_post import (
     send_kwargs,
 )
 from bot.adapters.discord_render import (
+    CONTENT_LIMIT,
     DIALECT,
     ERROR_TEXT,
     Links,
@@ -50,6 +52,12 @@ log = logging.getLogger("briefbot.discord")
 T = TypeVar("T")
 
 HELP_TEXT = commands.help_text(DIALECT)
+# without the Message Content intent Discord sends the bot a guild message's text only when it mentions the bot
+MENTION_DIALECT = replace(DIALECT, follow_ups="mention me again for a follow-up: I only see messages that mention me")
+HIDDEN_TEXT = ("I can't read that message: Discord shows me only messages that mention me. Mention {me} with your "
+               "question (a reply to me counts when it pings me).")
+THREAD_NOTE_MENTION = "-# Follow-ups here: mention {me} in them — I only see messages that mention me."
+THREAD_NOTE_OPEN = "-# Ask follow-ups here without a mention: I read this thread."
 
 FEEDBACK_THANKS = commands.THANKS
 
@@ -115,6 +123,7 @@ class DiscordBot(discord.Client):
         self.workers = Workers("discord", executor=executor, log=log)
         self.ready_event = threading.Event()  # set once connected; lets other threads wait for the loop
         self._threads: set[int] = set()  # threads the bot answered in: follow-ups there need no mention
+        self.help_text = commands.help_text(DIALECT if message_content else MENTION_DIALECT)
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
         self.tree.error(self._on_tree_error)
         self._add_commands()
@@ -176,11 +185,11 @@ class DiscordBot(discord.Client):
         @self.tree.command(name="digest", description="Post a brief in this channel every day, or stop it")
         @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA name, e.g. Europe/Berlin (needed with time)",
                                topic="Only stories about this (optional)", cadence="How often (default daily)",
-                               action="off: stop this channel's digest; status: show it")
+                               action="off: stop this channel's digest; pause or resume it; status: show it")
         async def digest(interaction: discord.Interaction[DiscordBot], time: str | None = None,
                          timezone: str | None = None, topic: str | None = None,
                          cadence: Literal["daily", "weekdays", "weekly"] | None = None,
-                         action: Literal["off", "status"] | None = None) -> None:
+                         action: Literal["off", "status", "pause", "resume"] | None = None) -> None:
             await self.on_digest(interaction, time, timezone, topic, cadence, action)
 
         @self.tree.command(name="source", description="Add a feed or page for the bot to watch, or list sources")
@@ -235,7 +244,7 @@ class DiscordBot(discord.Client):
         """`/ask`: defer, answer in a worker thread, follow up with the answer's embeds."""
         question = commands.question(question)
         if not question:
-            await self._send_error(interaction, HELP_TEXT)
+            await self._send_error(interaction, self.help_text)
             return
         if not await self._defer(interaction):
             return
@@ -330,13 +339,29 @@ class DiscordBot(discord.Client):
         replied = ref.resolved if ref is not None else None
         return isinstance(replied, discord.Message) and replied.author.id == me.id
 
-    def _question(self, message: discord.Message) -> str | None:
+    async def _follows_up(self, message: discord.Message) -> bool:
+        """A message without a mention in a thread the bot answers in (this process or, after a restart or on another
+        replica, as the stored conversation says). Its text arrives only with the Message Content intent."""
+        channel = message.channel
+        if not isinstance(channel, discord.Thread) or not message.content.strip():
+            return False
+        if channel.id in self._threads:
+            return True
+        try:
+            known = await self.call(self.service.in_conversation, f"discord:{channel.id}")
+        except Exception:
+            log.exception("discord: could not tell whether thread %s is one the bot answers in", channel.id)
+            return False
+        if known:
+            self._threads.add(channel.id)
+        return bool(known)
+
+    async def _question(self, message: discord.Message) -> str | None:
         """The question in a message meant for us, or None if the message isn't for us."""
         me = self.user
         if me is None or message.author.bot or message.author.id == me.id:
             return None
-        follow_up = bool(message.content.strip()) and message.channel.id in self._threads  # in a thread the bot answers in, no mention needed
-        if message.guild is not None and not self._addressed(message) and not follow_up:
+        if message.guild is not None and not self._addressed(message) and not await self._follows_up(message):
             return None
         role = message.guild.self_role if message.guild is not None else None
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
@@ -347,10 +372,15 @@ class DiscordBot(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """Answer @mentions, replies to the bot and DMs: in a new thread where the bot may start one, else as a
         reply, with embeds or as plain text by the channel's permissions."""
-        question = self._question(message)
+        question = await self._question(message)
         if question is None:
             return
         guild = message.guild
+        me = self.user.mention if self.user is not None else "@briefbot"
+        if guild is not None and not message.content and not self.intents.message_content:
+            # addressed, but Discord withheld the text: a role mention or a reply that does not ping the bot
+            await self._reply(message, [Reply(content=HIDDEN_TEXT.format(me=me))])
+            return
         perms = message.channel.permissions_for(guild.me) if guild is not None and hasattr(
             message.channel, "permissions_for") else None
         where = message.channel
@@ -364,7 +394,7 @@ class DiscordBot(discord.Client):
                     and perms.create_public_threads and perms.send_messages_in_threads):
                 where = await self._start_thread(message, question)
         if not question:
-            await self._reply(message, [Reply(content=HELP_TEXT)], where=where)
+            await self._reply(message, [Reply(content=self.help_text)], where=where)
             return
         channel = Channel(platform="discord", channel=str(where.id), user=str(message.author.id))
         # a thread or DM is one conversation; in a busy channel each person has their own
@@ -383,6 +413,9 @@ class DiscordBot(discord.Client):
         embeds = perms is None or perms.embed_links
         links = self._links(channel)
         replies = render_answer(answer, links) if embeds else render_answer_text(answer, links)
+        if where is not message.channel:  # the thread the bot just started: say how follow-ups reach it
+            note = THREAD_NOTE_OPEN if self.intents.message_content else THREAD_NOTE_MENTION.format(me=me)
+            replies = with_note(replies, note)
         await self._reply(message, replies, feedback_view(answer), where=where)
 
     async def _start_thread(self, message: discord.Message, question: str) -> Any:
@@ -431,3 +464,13 @@ class DiscordBot(discord.Client):
                                       "Ask a server admin to grant it, or ask me here.")
         except discord.HTTPException as e:
             log.warning("discord: could not DM user %s about it either (%s %s)", message.author.id, e.status, e.text)
+
+
+def with_note(replies: list[Reply], note: str) -> list[Reply]:
+    """`replies` with a line of text before the first, in its content where that fits, else as a message of its own."""
+    if not replies:
+        return [Reply(content=note)]
+    first = replies[0]
+    if len(first.content) + len(note) + 2 <= CONTENT_LIMIT:
+        return [Reply(content=f"{note}\n\n{first.content}".rstrip(), embeds=first.embeds), *replies[1:]]
+    return [Reply(content=note), *replies]

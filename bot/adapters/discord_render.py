@@ -130,7 +130,8 @@ DIALECT = commands.Dialect(escape=plain, bold="**{}**",
                            digest_set="/digest time:08:00 timezone:Europe/Berlin [topic:…] [cadence:…]",
                            digest_status="/digest action:status", digest_off="/digest action:off",
                            source_add="/source url:<feed or page> [every:30m]", source_list="/source",
-                           digest_example="/digest time:{time} timezone:{timezone}")
+                           digest_example="/digest time:{time} timezone:{timezone}",
+                           digest_pause="/digest action:pause", digest_resume="/digest action:resume")
 
 
 def _link_text(text: str) -> str:

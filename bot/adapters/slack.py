@@ -210,7 +210,7 @@ class SlackBot:
         self._threads((channel_id, thread_ts))
         where = Channel(platform="slack", channel=channel_id, user=event.get("user"))
         self._submit(self._answer_in_thread, where, thread_ts,
-                     self._question(event.get("text", ""), context.bot_user_id))
+                     self._question(event.get("text", ""), context.bot_user_id), event.get("thread_ts"))
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         if event.get("subtype") not in _KEEP_SUBTYPES or self._from_bot(event, context):
@@ -231,27 +231,45 @@ class SlackBot:
         if not self._fresh(body):
             return
         where = Channel(platform="slack", channel=channel_id, user=event.get("user"))
-        self._submit(self._answer_in_thread, where, thread_ts, self._question(text, context.bot_user_id))
+        self._submit(self._answer_in_thread, where, thread_ts, self._question(text, context.bot_user_id), thread_ts)
 
-    def _answer_in_thread(self, where: Channel, thread_ts: str | None, question: str) -> None:
-        channel_id, ts = where.channel, None
+    def _answer_in_thread(self, where: Channel, thread_ts: str | None, question: str,
+                          asked_in: str | None = None) -> None:
+        """Answer in the thread `thread_ts` (None: a DM's top level). "Searching…" goes only to the asker, as an
+        ephemeral message where they asked (`asked_in`: the thread they wrote in, if any); the answer is posted in the
+        thread once its first words exist and updated as it grows. If it fails, no half answer is left behind."""
+        channel_id = where.channel
+        posted: list[str] = []  # the ts of the answer's message, once posted
+
+        def show(message: render.Message) -> None:
+            if posted:
+                self.client.chat_update(channel=channel_id, ts=posted[0], **message)
+            else:
+                posted.append(self._post(channel_id, thread_ts, message))
+
         try:
             if not question:
                 self._post(channel_id, thread_ts, HELP)
                 return
-            ts = self._post(channel_id, thread_ts, render.render_placeholder(self.service.document_count(where)))
-
-            def push(text: str) -> None:
-                self.client.chat_update(channel=channel_id, ts=ts, **render.render_partial(text))
-
-            partial = _Throttle(push, self._clock, self._interval)
+            self._tell_asker(where, asked_in, render.render_placeholder(self._count(where)))
+            partial = _Throttle(lambda text: show(render.render_partial(text)), self._clock, self._interval)
             answer = self.service.ask(question, where, on_partial=partial,
                                       conversation=conversation_key(channel_id, thread_ts))
             partial.finish()
-            self.client.chat_update(channel=channel_id, ts=ts, **render.render_answer(answer, links=self._links(where)))
+            show(render.render_answer(answer, links=self._links(where)))
         except Exception:
             log.exception("answering a question in %s failed", channel_id)
-            self._apologise(channel_id, thread_ts, ts)
+            self._apologise(where, thread_ts, asked_in, posted[0] if posted else None)
+
+    def _tell_asker(self, where: Channel, asked_in: str | None, message: render.Message) -> bool:
+        """An ephemeral message to the asker where they asked. Slack shows one in a thread only once the thread exists,
+        so a question at a channel's top level is told there. False when Slack refused it."""
+        try:
+            self.client.chat_postEphemeral(channel=where.channel, user=where.user or "", thread_ts=asked_in, **message)
+            return True
+        except SlackApiError as e:
+            log.warning("could not tell %s in %s privately (%s)", where.user, where.channel, e.response.get("error"))
+            return False
 
     def _links(self, where: Channel) -> render.Links:
         """Citation page URLs signed for `where` (None when pages are off)."""
@@ -265,16 +283,23 @@ class SlackBot:
                                             unfurl_media=False, **message)
         return str(resp["ts"])
 
-    def _apologise(self, channel_id: str, thread_ts: str | None, ts: str | None) -> None:
+    def _apologise(self, where: Channel, thread_ts: str | None, asked_in: str | None, ts: str | None) -> None:
+        """Say sorry to the asker alone, after taking back any half-written answer; in the thread only when Slack
+        will not deliver the private message."""
+        channel_id = where.channel
         sorry = render.render_notice(commands.ERROR)
-        try:
-            if ts:
-                self.client.chat_update(channel=channel_id, ts=ts, **sorry)
-            else:
-                self._post(channel_id, thread_ts, sorry)
+        if ts:
+            try:
+                self.client.chat_delete(channel=channel_id, ts=ts)
+            except Exception:
+                log.exception("could not take back the half-written answer in %s", channel_id)
+                try:
+                    self.client.chat_update(channel=channel_id, ts=ts, **sorry)
+                    return
+                except Exception:
+                    log.exception("could not replace the half-written answer in %s with an apology", channel_id)
+        if self._tell_asker(where, asked_in, sorry):
             return
-        except Exception:
-            log.exception("could not replace the placeholder in %s with an apology", channel_id)
         try:
             self._post(channel_id, thread_ts, sorry)
         except Exception:
@@ -292,8 +317,8 @@ class SlackBot:
             ack(**HELP)
             return
         where = self._where(command)
-        # the ack itself is the placeholder: visible at once, however many answers are queued
-        ack(response_type="in_channel", **render.render_placeholder(self._count(where)))
+        # the ack itself is the placeholder, shown to the asker alone at once, however many answers are queued
+        ack(**render.render_placeholder(self._count(where)))
         self._submit(self._answer_command, respond, where, question)
 
     def _count(self, where: Channel) -> int:
@@ -314,11 +339,21 @@ class SlackBot:
         try:
             # no streaming here: a response_url takes only five messages
             answer = self.service.ask(question, where)
-            respond(replace_original=True, response_type="in_channel",
+            # a private placeholder cannot become a public message: the answer is a new one, then it goes
+            respond(replace_original=False, response_type="in_channel",
                     **render.render_answer(answer, asked_by=where.user, question=question, links=self._links(where)))
         except Exception:
             log.exception("/ask in %s failed", where.channel)
             self._respond_sorry(respond)
+            return
+        self._drop_placeholder(respond)
+
+    @staticmethod
+    def _drop_placeholder(respond: Callable[..., Any]) -> None:
+        try:
+            respond(delete_original=True)
+        except Exception:  # it is the asker's alone and goes when they reload
+            log.warning("could not delete a command's placeholder", exc_info=True)
 
     @staticmethod
     def _respond_sorry(respond: Callable[..., Any]) -> None:
@@ -328,26 +363,27 @@ class SlackBot:
             log.exception("could not send an apology through the response_url")
 
     def _on_brief(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        ack()
+        where = self._where(command)
+        ack(**render.render_placeholder(self._count(where)))  # to the asker alone, like /ask's
         topic = commands.topic(render.unescape(command.get("text", "")))
-        self._submit(self._brief_command, respond, self._where(command), topic)
+        self._submit(self._brief_command, respond, where, topic)
 
     def _brief_command(self, respond: Callable[..., Any], where: Channel, topic: str | None) -> None:
         try:
-            respond(response_type="in_channel", **render.render_placeholder(self.service.document_count(where)))
             brief = self.service.brief(topic, where)
             pages = render.render_brief(brief, topic, links=self._links(where), page=self._brief_page(brief, where))
-            # a response_url takes five messages: the placeholder, then at most four pages
+            # a response_url takes five messages: at most four pages, then the placeholder's deletion
             if len(pages) > 4:
                 more = render.render_notice(f"…and {len(pages) - 3} more parts. Ask `/brief` with a narrower "
                                             "topic to see them.")
                 pages = pages[:3] + [more]
-            respond(replace_original=True, response_type="in_channel", **pages[0])
-            for page in pages[1:]:
+            for page in pages:
                 respond(replace_original=False, response_type="in_channel", **page)
         except Exception:
             log.exception("/brief in %s failed", where.channel)
             self._respond_sorry(respond)
+            return
+        self._drop_placeholder(respond)
 
     def _on_digest(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
         request = commands.DigestRequest.parse(render.unescape(command.get("text", "")))

@@ -1,18 +1,18 @@
-"""Block Kit rendering for Slack: answers, briefs, placeholders and the bot's user-facing strings.
+"""Block Kit rendering for Slack: answers, briefs, placeholders and the bot's user-facing strings (the Home tab's are
+slack_home's).
 
 Pure functions from domain objects to message dicts ({"text", "blocks"}); imports no Slack library.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.adapters import commands
 from bot.citations import link_spans
-from bot.domain import Answer, Brief, BriefRow, Citation, StoryBrief, Subscription
+from bot.domain import Answer, Brief, Citation, StoryBrief, Subscription
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -24,7 +24,6 @@ MAX_CONTEXT_ELEMENTS = 10  # per context block
 MAX_FALLBACK = 3000  # the notification text; Slack truncates far later, readers much sooner
 SNIPPET = 180  # characters of a cited passage shown under an answer
 
-HOME_DIGEST_OFF = "home_digest_off"
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 
@@ -322,47 +321,3 @@ def render_brief(brief: Brief, topic: str | None = None, max_blocks: int = MAX_B
 def render_subscription(sub: Subscription) -> str:
     """One line describing a digest, in mrkdwn."""
     return commands.describe_subscription(sub, DIALECT)
-
-
-def render_home(channels: list[tuple[str, list[Subscription], list[str]]],
-                latest: tuple[str, BriefRow, str | None] | None) -> dict[str, Any]:
-    """The App Home tab: what the bot is, how to ask, the user's channels' digests and scopes (each with a button
-    to stop it), and the latest brief. `channels` holds (channel id, its digests, its scope patterns)."""
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "briefbot", "emoji": True}}]
-    blocks += section(HELP)
-    blocks.append({"type": "divider"})
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Digests in your channels"}})
-    shown = [(c, subs, scope) for c, subs, scope in channels if subs or scope]
-    if not shown:
-        blocks += section("None yet. In a channel I'm in, type `/digest 08:00 Europe/Berlin` to get one every day.")
-    for channel_id, subs, scope in shown[:20]:  # a Home tab holds 100 blocks
-        where = f"<#{escape(channel_id)}>"
-        lines = [f"{where}: " + "; ".join(render_subscription(s) for s in subs) if subs else f"{where}: no digest"]
-        lines.append("Sources: " + (", ".join(f"`{escape(p)}`" for p in scope) if scope else "all stored articles"))
-        block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:MAX_SECTION]}}
-        if subs:
-            block["accessory"] = {"type": "button", "action_id": HOME_DIGEST_OFF, "value": channel_id[:2000],
-                                  "text": {"type": "plain_text", "text": "Stop digest"},
-                                  "confirm": {"title": {"type": "plain_text", "text": "Stop this digest?"},
-                                              "text": {"type": "plain_text",
-                                                       "text": "The channel gets no more digests until someone "
-                                                               "sets one again with /digest."},
-                                              "confirm": {"type": "plain_text", "text": "Stop it"},
-                                              "deny": {"type": "plain_text", "text": "Keep it"}}}
-        blocks.append(block)
-    if shown:
-        blocks += context(["Change a digest by typing `/digest HH:MM Zone [cadence] [topic]` in its channel."])
-    blocks.append({"type": "divider"})
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Latest brief"}})
-    if latest is None:
-        blocks += section("No brief has been posted in your channels yet: try `/brief` in one of them.")
-    else:
-        channel_id, row, url = latest
-        data = json.loads(row.body)
-        heads = [f"• {escape(str(st.get('headline', '')))}" for st in data.get("stories", [])[:8]]
-        kind = "Digest" if row.kind == "digest" else "Brief"
-        title = f"*{kind}* in <#{escape(channel_id)}>, {escape(row.created[:10])}"
-        if url:
-            title += f" — {link(url, 'open it as a page')}"
-        blocks += section(title + ("\n" + "\n".join(heads) if heads else ""))
-    return {"type": "home", "blocks": blocks[:100]}

@@ -36,6 +36,7 @@ EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
 CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
+MESSAGE_CONTENT_INTENT = 1 << 15
 
 
 def user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
@@ -74,6 +75,7 @@ class FakeDiscord:
     webhook_failures: int = 0  # answer this many follow-ups with 400 Invalid Form Body
     resumes: int = 0
     messages: list[dict[str, Any]] = field(default_factory=list)  # every message the bot created, as returned
+    intents: int | None = None  # what the client's last IDENTIFY asked for
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -156,8 +158,18 @@ class FakeDiscord:
     # --- pushing events --------------------------------------------------------------------------------
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway DISPATCH (op 0) to every connected client."""
+        """Send a gateway DISPATCH (op 0) to every connected client. As Discord does, a guild message's text reaches
+        a client without the Message Content intent only when it mentions the bot (or the bot's role; a reply that
+        pings the bot lists it among the mentions)."""
+        if event == "MESSAGE_CREATE" and not self._sees_content(data):
+            data = dict(data, content="")
         asyncio.run_coroutine_threadsafe(self._broadcast(event, data), self._loop).result(5)
+
+    def _sees_content(self, message: dict[str, Any]) -> bool:
+        if self.intents is None or self.intents & MESSAGE_CONTENT_INTENT or "guild_id" not in message:
+            return True
+        return (str(BOT_ID) in {u["id"] for u in message.get("mentions", [])} or str(BOT_ROLE_ID) in
+                message.get("mention_roles", []) or message["author"]["id"] == str(BOT_ID))
 
     async def _broadcast(self, event: str, data: dict[str, Any]) -> None:
         for ws in self._sockets:
@@ -197,8 +209,9 @@ class FakeDiscord:
 
     def message(self, content: str, channel_id: int = CHANNEL_ID, author_id: int = USER_ID, bot: bool = False,
                 mentions_bot: bool = False, dm: bool = False, mentions_role: int | None = None,
-                replying_to: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A MESSAGE_CREATE payload (a reply to `replying_to`, a message payload, when given)."""
+                replying_to: dict[str, Any] | None = None, ping: bool = False) -> dict[str, Any]:
+        """A MESSAGE_CREATE payload (a reply to `replying_to`, a message payload, when given; `ping` as a reply with
+        "ping on reply" on, which mentions the replied-to author)."""
         d: dict[str, Any] = {
             "id": self.new_id(), "channel_id": str(channel_id), "author": user(author_id, "reader", bot),
             "content": content, "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
@@ -207,6 +220,8 @@ class FakeDiscord:
             "pinned": False, "type": 0, "flags": 0,
         }
         if replying_to is not None:
+            if ping:
+                d["mentions"] = [*d["mentions"], replying_to["author"]]
             d.update(type=19, referenced_message=replying_to,
                      message_reference={"type": 0, "message_id": replying_to["id"], "channel_id": str(channel_id),
                                         "guild_id": None if dm else str(GUILD_ID)})
@@ -269,6 +284,7 @@ class FakeDiscord:
                 elif op == 2:  # IDENTIFY
                     with self._cond:
                         self.identifies += 1
+                        self.intents = int(payload["d"].get("intents", 0))
                         self._cond.notify_all()
                     ready = {"v": 10, "user": user(BOT_ID, "briefbot", True), "session_id": f"s{self.identifies}",
                              "resume_gateway_url": self.gateway_url, "guilds": [{"id": str(GUILD_ID),

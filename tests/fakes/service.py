@@ -85,7 +85,7 @@ class FakeService:
         return self.brief_of(topic)
 
     def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
-                  cadence: str = "daily") -> Subscription:
+                  cadence: str = "daily", *, paused: bool = False) -> Subscription:
         self._record("subscribe", time_of_day, timezone, topic, cadence, channel=channel)
         return Subscription(1, channel.platform, channel.channel, time_of_day, timezone, cadence, topic, channel.user)
 
@@ -95,6 +95,18 @@ class FakeService:
 
     def subscriptions(self, channel: Channel) -> list[Subscription]:
         self._record("subscriptions", channel=channel)
+        return []
+
+    def paused_subscriptions(self, channel: Channel) -> list[Subscription]:
+        self._record("paused_subscriptions", channel=channel)
+        return []
+
+    def pause(self, channel: Channel) -> list[Subscription]:
+        self._record("pause", channel=channel)
+        return []
+
+    def resume(self, channel: Channel) -> list[Subscription]:
+        self._record("resume", channel=channel)
         return []
 
     def add_source(self, channel: Channel, url: str, every: str | None = None) -> SourceRow:

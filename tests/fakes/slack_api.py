@@ -115,6 +115,16 @@ class FakeSlack:
                                          f"calls: {[c.method for c in self.calls]}")
                 self._cond.wait(left)
 
+    def wait_until(self, predicate: Any, timeout: float = 10.0) -> None:
+        """Block until `predicate(calls)` holds (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(list(self.calls)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+                self._cond.wait(left)
+
     # ---- serving ----
     @staticmethod
     def _decode(raw: bytes, ctype: str) -> dict[str, Any]:

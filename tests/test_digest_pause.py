@@ -1,0 +1,120 @@
+"""Pausing a digest: the real Core on a store in tmp_path and the real DigestRunner with an injected clock. A paused
+digest keeps its time, cadence, topic and the channel's scope, posts nothing, and resumes from its next time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters import commands
+from bot.adapters.commands import DigestRequest
+from bot.adapters.discord_render import DIALECT as DISCORD
+from bot.adapters.slack_render import DIALECT as SLACK
+from bot.digest import DigestRunner
+from bot.domain import Brief, Channel
+from tests.conftest import chat_core
+
+WHERE = Channel("slack", "C1", "U1")
+
+
+class Clock:
+    """The time both the core and the runner read; tests move it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class RecordingPoster:
+    """The chat edge: which channel would get a digest."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+
+    def post_brief(self, channel_id: str, brief: Brief, topic: str | None = None) -> str:
+        self.posts.append(channel_id)
+        return f"m{len(self.posts)}"
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Any:
+    core = chat_core(tmp_path)
+    clock = Clock(datetime(2031, 3, 3, 7, 0, tzinfo=UTC))  # a Monday, 07:00 UTC
+    core.clock = clock
+    poster = RecordingPoster()
+    runner = DigestRunner(core.store, core.brief_builder, {"slack": poster}, owner="r1", clock=clock)
+    yield core, clock, poster, runner
+    core.store.close()
+
+
+def test_a_paused_digest_keeps_everything_posts_nothing_and_resumes_from_its_next_time(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    core.store.set_channel_sources("slack", "C1", ["harbour-strike"])
+    core.subscribe(WHERE, "08:00", "UTC", topic="strike", cadence="weekdays")
+    [paused] = core.pause(WHERE)
+    assert (paused.time_of_day, paused.timezone, paused.cadence, paused.topic) == ("08:00", "UTC", "weekdays", "strike")
+    assert core.subscriptions(WHERE) == [] and core.paused_subscriptions(WHERE) == [paused]
+    assert core.channel_scope(WHERE) == ["harbour-strike"]
+    for hours in (1, 2, 25, 49):  # Monday's and Tuesday's 08:00 pass; Wednesday 08:00 passes
+        clock.at = datetime(2031, 3, 3, 7, 0, tzinfo=UTC) + timedelta(hours=hours)
+        assert runner.run_due() == []
+    assert poster.posts == []
+    clock.at = datetime(2031, 3, 5, 9, 0, tzinfo=UTC)  # Wednesday 09:00: today's 08:00 is still in the grace window
+    [resumed] = core.resume(WHERE)
+    assert (resumed.time_of_day, resumed.cadence, resumed.topic) == ("08:00", "weekdays", "strike")
+    assert core.paused_subscriptions(WHERE) == [] and core.subscriptions(WHERE) == [resumed]
+    assert runner.run_due() == [] and poster.posts == []  # the 08:00 missed while paused is not posted late
+    clock.at = datetime(2031, 3, 6, 8, 1, tzinfo=UTC)  # Thursday 08:01: the next time
+    [(sub, slot, outcome)] = runner.run_due()
+    assert sub.id == resumed.id and slot.key == "2031-03-06 08:00 UTC" and outcome.startswith("posted")
+    assert poster.posts == ["C1"]
+
+
+def test_pause_and_resume_only_touch_their_own_channel_and_platform(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    core.subscribe(WHERE, "08:00", "UTC")
+    core.subscribe(Channel("slack", "C2"), "08:00", "UTC")
+    core.subscribe(Channel("discord", "C1"), "08:00", "UTC")
+    core.pause(WHERE)
+    clock.at = datetime(2031, 3, 3, 8, 1, tzinfo=UTC)
+    assert sorted(s.channel for s, _, _ in runner.run_due()) == ["C2"]  # discord has no poster here
+    assert core.subscriptions(Channel("discord", "C1")) and not core.paused_subscriptions(Channel("discord", "C1"))
+
+
+def test_setting_a_digest_replaces_a_paused_one_and_off_stops_a_paused_one(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    core.subscribe(WHERE, "08:00", "UTC")
+    core.pause(WHERE)
+    core.subscribe(WHERE, "09:30", "Europe/Berlin")
+    assert [s.time_of_day for s in core.subscriptions(WHERE)] == ["09:30"] and not core.paused_subscriptions(WHERE)
+    kept = core.subscribe(WHERE, "10:00", "UTC", topic="tram", paused=True)  # changed while paused: stays paused
+    assert kept.platform == "slack" and not core.subscriptions(WHERE)
+    assert [(s.time_of_day, s.topic) for s in core.paused_subscriptions(WHERE)] == [("10:00", "tram")]
+    assert core.unsubscribe(WHERE) == 1
+    assert not core.paused_subscriptions(WHERE) and core.resume(WHERE) == [] and core.pause(WHERE) == []
+
+
+def test_pause_resume_and_status_commands_on_both_platforms(setup: Any) -> None:
+    core = setup[0]
+    assert commands.digest(core, WHERE, DigestRequest.parse("pause"), SLACK).text == \
+        "This channel has no digest to pause. Set one with `/digest 08:00 Europe/Berlin [daily|weekdays|weekly] [topic]`."
+    commands.digest(core, WHERE, DigestRequest.parse("08:00 Europe/Berlin strike"), SLACK)
+    paused = commands.digest(core, WHERE, DigestRequest.parse("PAUSE"), SLACK)
+    assert paused.public and paused.text == ("Paused this channel's digest (every day at *08:00* (Europe/Berlin) about "
+                                             "“strike”): it keeps its time and topic and posts nothing until "
+                                             "`/digest resume`.")
+    again = commands.digest(core, WHERE, DigestRequest.from_options(None, None, action="pause"), DISCORD)
+    assert not again.public and again.text == \
+        "This channel's digest is already paused; `/digest action:resume` starts it again."
+    assert commands.digest(core, WHERE, DigestRequest.parse("status"), SLACK).text == (
+        "This channel's digest is paused: every day at *08:00* (Europe/Berlin) about “strike”. `/digest resume` "
+        "starts it again.")
+    resumed = commands.digest(core, WHERE, DigestRequest.from_options(None, None, action="resume"), DISCORD)
+    assert resumed.public and resumed.text.startswith("Resumed: this channel gets a brief every day at **08:00**")
+    assert commands.digest(core, WHERE, DigestRequest.parse("resume"), SLACK).text == "This channel's digest is not paused."
+    assert "`/digest pause` / `/digest resume`" in commands.help_text(SLACK)
