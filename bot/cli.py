@@ -80,12 +80,16 @@ def cmd_ingest(a: argparse.Namespace) -> int:
                     c.print(f"{i.outcome:>14}  {i.location}" + (f"  ({i.reason})" if i.reason else ""))
             c.print(report.summary())
         sys.stdout.flush()
-        # stories now (about 2 s for 2,000 articles), so answers across outlets and briefs find them grouped
-        app.brief_builder("extractive").catch_up()
         # ingest never waits for the model: new passages are found by their words at once, and by their
         # meaning once `briefbot embed` or `briefbot run` (a background job) has embedded them
+        rc = 0
         if a.embed:  # a separate step after the documents are committed: Ctrl-C here loses no article
-            return _embed_pending(app, None, quiet=False, budget=a.embed_budget)
+            rc = _embed_pending(app, None, quiet=False, budget=a.embed_budget)
+        # stories now (about 2 s for 2,000 articles), so answers across outlets and briefs find them grouped;
+        # after embedding, when asked for, so that what the articles' leads mean is one of the signals
+        app.brief_builder("extractive").catch_up()
+        if a.embed:
+            return rc
         if (report.counts["new"] or report.counts["updated"]) and app.settings.embedder != "none" and not a.json:
             _console(stderr=True).print("new passages are searchable by their words now; `briefbot embed` (or "
                                         "`briefbot run`, in the background) adds search by meaning", markup=False)

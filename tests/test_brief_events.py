@@ -319,3 +319,25 @@ def test_llm_points_are_held_to_the_same_rules(store: SQLiteStore) -> None:
         "Tomas Ruel said the hinge cracked; he expects a new gate within nine days.",
         "The canal trust counted 52 stranded barges."]
     assert list(dict.fromkeys(c.n for k in st.key_points for c in k.citations)) == [1, 2]
+
+
+def test_ingest_embed_groups_stories_after_embedding(tmp_path: Path) -> None:
+    # `ingest --embed` embeds before it puts the articles into stories, so the election splits off there too
+    from tests.conftest import run_cli
+
+    def stories(*flags: str) -> list[int]:
+        folder = tmp_path / f"news{len(flags)}"
+        folder.mkdir()
+        for name, text in (("floodgate.txt", GAZETTE), ("barges.txt", COURIER), ("mayor.txt", MAYOR)):
+            (folder / name).write_text(text, encoding="utf-8")
+        db = tmp_path / f"s{len(flags)}.db"
+        p = run_cli("ingest", str(folder), *flags, env={"BRIEFBOT_DATABASE_URL": f"sqlite:///{db}",
+                                                        "BRIEFBOT_EMBEDDER": "auto"})
+        assert p.returncode == 0, p.stderr
+        s = open_store(f"sqlite:///{db}")
+        sizes = sorted(len(st.documents) for st in BriefBuilder(s).stories())
+        s.close()
+        return sizes
+
+    assert stories() == [3]
+    assert stories("--embed") == [1, 2]
