@@ -227,9 +227,11 @@ class App:
         an answer or a turn the store could not keep (logged by default)."""
         from bot.core import Core
 
-        extra = {"on_store_error": on_store_error} if on_store_error is not None else {}
-        return Core(self.store, self.answerer(backend), self.brief_builder(), check_url=self.check_chat_url,
-                    default_every=self.settings.poll_every, **extra)
+        core = Core(self.store, self.answerer(backend), self.brief_builder(), check_url=self.check_chat_url,
+                    default_every=self.settings.poll_every)
+        if on_store_error is not None:
+            core.on_store_error = on_store_error
+        return core
 
     def slack(self, core: Service, owner: str = "local", retry: float = 5.0) -> SlackStarter | None:
         """Slack's adapter for `briefbot run` (None without SLACK_BOT_TOKEN), not started yet: `start()` connects

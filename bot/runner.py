@@ -39,11 +39,11 @@ def poll_source(app: App, source: SourceRow) -> RunReport:
                             last_error=last_error)
     log.info("polled %s: %s", source.location, report.summary())
     c = report.counts
-    if c["new"] or c["updated"]:  # into stories now, so the next /brief or digest does not wait for it
-        try:
-            app.brief_builder().catch_up()
-        except Exception as e:  # retried before the next brief or digest reads stories
-            log.warning("assigning new documents to stories failed: %s", e)
+    if (c["new"] or c["updated"]) and app.settings.embedder == "none":
+        # into stories now, so the next /brief or digest does not wait for it; with an embedder the embedding
+        # job does it once their leads have vectors (what they mean groups them), and a brief or digest that
+        # comes first assigns them itself
+        _assign_stories(app)
     for i in errors:
         log.warning("skipped %s: %s", i.location, i.reason)
     return report
@@ -140,20 +140,29 @@ CONVERSATION_DAYS = 30  # turns older than this are forgotten
 
 
 def embed_stored(app: App, stop: threading.Event | None = None) -> int:
-    """Embed the passages without a vector (the model loads on the first call); how many were embedded."""
+    """Embed the passages without a vector (the model loads on the first call), then put new documents into
+    stories; how many passages were embedded."""
     from bot.embed import EmbedError, embed_pending
 
     embedder = app.embedder()
-    if embedder is None:
-        return 0
-    try:
-        n = embed_pending(app.store, embedder, stop=stop)
-    except EmbedError as e:  # a server down: one line, tried again on the next tick
-        log.warning("embedding stopped (retried in %d s): %s", EMBED_TICK_SECONDS, e)
-        return 0
-    if n:
-        log.info("embedded %d passage(s) with %s", n, embedder.name)
+    n = 0
+    if embedder is not None:
+        try:
+            n = embed_pending(app.store, embedder, stop=stop)
+        except EmbedError as e:  # a server down: one line, tried again on the next tick
+            log.warning("embedding stopped (retried in %d s): %s", EMBED_TICK_SECONDS, e)
+        if n:
+            log.info("embedded %d passage(s) with %s", n, embedder.name)
+    if stop is None or not stop.is_set():
+        _assign_stories(app)  # documents left unassigned (none: one query), with the vectors there are
     return n
+
+
+def _assign_stories(app: App) -> None:
+    try:
+        app.brief_builder().catch_up()
+    except Exception as e:  # retried on the next tick, and before the next brief or digest reads stories
+        log.warning("assigning new documents to stories failed: %s", e)
 
 
 def _stop_adapters(adapters: dict[str, RunningAdapter]) -> None:

@@ -458,11 +458,14 @@ def test_run_embeds_what_polls_store_in_the_background(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if app.store.count_passages() and not app.store.count_unembedded("all-MiniLM-L6-v2-onnx-int8"):
+            if app.store.count_passages() and not app.store.count_unembedded("all-MiniLM-L6-v2-onnx-int8") \
+                    and app.store.memberships():
                 break
             time.sleep(0.2)
         assert app.store.count_passages() == 2
         assert app.store.vector_state("all-MiniLM-L6-v2-onnx-int8")[0] == 2
+        # the embedding job put the polled article into a story once its lead had a vector
+        assert [m.doc_id for m in app.store.memberships()] == [1] and not app.store.unassigned_documents()
         index = app.dense_index()
         assert index is not None and index.search("when did the port open again?", k=1)[0][1] == 0
     finally:
