@@ -22,6 +22,7 @@ from bot.store.base import Channels
 log = logging.getLogger("briefbot.digest")
 
 GRACE = timedelta(hours=6)  # a slot missed while the bot was down is still posted within this window
+RESUMED_BY = "resume"  # the owner of the claim that settles a slot missed while a digest was paused
 LOOKBACK = {"daily": timedelta(days=1), "weekdays": timedelta(days=3), "weekly": timedelta(days=7)}
 
 
@@ -77,6 +78,19 @@ def _weekly_day(sub: Subscription) -> int:
     return 0  # weekly digests go out on Mondays
 
 
+def skip_missed_slot(store: Channels, sub: Subscription, now: datetime) -> Slot | None:
+    """Mark the slot a paused digest missed (still within the grace window) as done, so resuming does not post it
+    late; the next digest covers the news since that slot. Call it before the pause is lifted, so no runner sees
+    the slot due in between. Returns the slot settled, if any."""
+    slot = latest_slot(sub, now)
+    if slot is None or now - slot.at > GRACE:
+        return None
+    if not store.claim_slot(sub.id, slot.key, RESUMED_BY):
+        return None  # posted (or being posted) before the pause
+    store.finish_claim(sub.id, slot.key, RESUMED_BY, None, digest_time=slot.at.isoformat(timespec="seconds"))
+    return slot
+
+
 class DigestRunner:
     """Posts every due digest slot once; call `run_due` from a scheduler tick."""
 
@@ -108,7 +122,7 @@ class DigestRunner:
         for sub in self.store.list_subscriptions():
             poster = self.posters.get(sub.platform)
             slot = latest_slot(sub, now)
-            if poster is not None and slot is not None and now - slot.at <= GRACE:
+            if sub.paused_at is None and poster is not None and slot is not None and now - slot.at <= GRACE:
                 due.append((sub, slot, poster))
         if due:
             self._catch_up()

@@ -118,3 +118,35 @@ def test_pause_resume_and_status_commands_on_both_platforms(setup: Any) -> None:
     assert resumed.public and resumed.text.startswith("Resumed: this channel gets a brief every day at **08:00**")
     assert commands.digest(core, WHERE, DigestRequest.parse("resume"), SLACK).text == "This channel's digest is not paused."
     assert "`/digest pause` / `/digest resume`" in commands.help_text(SLACK)
+
+
+def test_pause_and_resume_keep_the_digest_its_last_time_and_its_claimed_slots(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    sub = core.subscribe(WHERE, "08:00", "UTC")
+    clock.at = datetime(2031, 3, 3, 8, 1, tzinfo=UTC)  # Monday 08:01
+    [(_, monday, _)] = runner.run_due()
+    last = core.store.last_digest_at(sub.id)
+    assert last == "2031-03-03T08:01:00+00:00"
+    clock.at = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+    [paused] = core.pause(WHERE)
+    assert paused.id == sub.id and paused.paused_at == "2031-03-03T09:00:00+00:00"
+    assert core.pause(WHERE) == []  # already paused: its time of pausing stays
+    clock.at = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)  # resumed the same morning: Monday's slot was posted already
+    [resumed] = core.resume(WHERE)
+    assert resumed.id == sub.id and resumed.paused_at is None
+    assert core.store.last_digest_at(sub.id) == last
+    assert [(c["slot"], c["status"], c["message_id"]) for c in core.store.claims(sub.id)] == \
+        [(monday.key, "posted", "m1")]
+    assert runner.run_due() == [] and poster.posts == ["C1"]  # Monday's 08:00 is not posted twice
+    # paused again across Tuesday's 08:00: that slot is settled on resume, next to Monday's
+    core.pause(WHERE)
+    clock.at = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
+    assert runner.run_due() == []
+    core.resume(WHERE)
+    assert [(c["slot"], c["owner"], c["status"]) for c in core.store.claims(sub.id)] == \
+        [(monday.key, "r1", "posted"), ("2031-03-04 08:00 UTC", "resume", "posted")]
+    assert core.store.last_digest_at(sub.id) == "2031-03-04T08:00:00+00:00"  # the next digest covers news since
+    clock.at = datetime(2031, 3, 5, 8, 1, tzinfo=UTC)
+    [(posted, _, outcome)] = runner.run_due()
+    assert posted.id == sub.id and outcome == "posted m2" and poster.posts == ["C1", "C1"]
+

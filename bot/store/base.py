@@ -275,7 +275,11 @@ class Channels(Protocol):
     def channel_sources(self, platform: str, channel: str) -> list[str]:
         """The channel's source patterns ([] means every source)."""
     def upsert_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace a channel's digest subscription."""
+        """Create or replace a channel's digest subscription (paused when `sub.paused_at` is set), keeping its id."""
+    def set_paused(self, subscription_id: int, paused_at: str | None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None); None when it is gone.
+
+        A paused subscription keeps its row, last digest time and claims; the digest runner posts nothing for it."""
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; how many."""
     def list_subscriptions(self, platform: str | None = None, channel: str | None = None) -> list[Subscription]:

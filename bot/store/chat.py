@@ -24,7 +24,8 @@ def _brief_row(r: Row) -> BriefRow:
 
 def _subscription(r: Row) -> Subscription:
     return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
-                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
+                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"],
+                        paused_at=r["paused_at"])
 
 
 class ConversationsSQL(Queries):
@@ -94,16 +95,24 @@ class ChannelsSQL(Queries):
                                                 " AND channel = ? ORDER BY pattern", (platform, channel))]
 
     def upsert_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace a channel's digest subscription."""
+        """Create or replace a channel's digest subscription, paused or running as `sub.paused_at` says; a replaced
+        one keeps its id, so its last digest time and claimed slots stay."""
         with self.db.tx() as tx:
             r = tx.execute(self.db.sql(
                 "INSERT INTO subscriptions (platform, channel, time_of_day, timezone, cadence, topic, created_by,"
-                " created) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " created, paused_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (platform, channel) DO UPDATE SET"
                 " time_of_day=excluded.time_of_day, timezone=excluded.timezone, cadence=excluded.cadence,"
-                " topic=excluded.topic, created_by=excluded.created_by RETURNING *"),
+                " topic=excluded.topic, created_by=excluded.created_by, paused_at=excluded.paused_at RETURNING *"),
                 (sub.platform, sub.channel, sub.time_of_day, sub.timezone, sub.cadence, sub.topic, sub.created_by,
-                 now())).fetchone()
+                 now(), sub.paused_at)).fetchone()
         return _subscription(r)
+
+    def set_paused(self, subscription_id: int, paused_at: str | None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None); the subscription, None when it is gone."""
+        with self.db.tx() as tx:
+            r = tx.execute(self.db.sql("UPDATE subscriptions SET paused_at = ? WHERE id = ? RETURNING *"),
+                           (paused_at, subscription_id)).fetchone()
+        return _subscription(r) if r else None
 
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; returns how many."""
