@@ -3,6 +3,8 @@ digest keeps its time, cadence, topic and the channel's scope, posts nothing, an
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from bot.adapters.discord_render import DIALECT as DISCORD
 from bot.adapters.slack_render import DIALECT as SLACK
 from bot.digest import DigestRunner
 from bot.domain import Brief, Channel
-from tests.conftest import chat_core
+from tests.conftest import chat_core, run_cli
 
 WHERE = Channel("slack", "C1", "U1")
 
@@ -150,3 +152,20 @@ def test_pause_and_resume_keep_the_digest_its_last_time_and_its_claimed_slots(se
     [(posted, _, outcome)] = runner.run_due()
     assert posted.id == sub.id and outcome == "posted m2" and poster.posts == ["C1", "C1"]
 
+
+def test_the_digest_listing_says_which_digest_is_paused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    core = chat_core(tmp_path, url)
+    try:
+        core.subscribe(WHERE, "08:00", "UTC")
+        core.subscribe(Channel("slack", "C2"), "09:00", "UTC", topic="tram", paused=True)
+    finally:
+        core.store.close()
+    p = run_cli("digest", env={"BRIEFBOT_DATABASE_URL": url})
+    assert p.returncode == 0, p.stderr
+    heads = [line for line in p.stdout.splitlines() if line.startswith("# ")]
+    assert heads[0] == "# slack C1: daily at 08:00 UTC (dry run: nothing posted)"
+    assert re.fullmatch(r"# slack C2: daily at 09:00 UTC, topic 'tram' \(PAUSED since \S+: posts nothing until "
+                        r"resumed; it would hold\)", heads[1]), heads[1]
+    listed = json.loads(run_cli("digest", "--json", env={"BRIEFBOT_DATABASE_URL": url}).stdout)
+    assert [s["subscription"]["paused_at"] is not None for s in listed] == [False, True]
