@@ -22,6 +22,8 @@ from bot.store.base import Channels
 log = logging.getLogger("briefbot.digest")
 
 GRACE = timedelta(hours=6)  # a slot missed while the bot was down is still posted within this window
+BRIEF_RETENTION = timedelta(days=90)  # posted briefs and digests are kept this long (BRIEFBOT_BRIEF_RETENTION_DAYS)
+PRUNE_EVERY = timedelta(days=1)
 RESUMED_BY = "resume"  # the owner of the claim that settles a slot missed while a digest was paused
 LOOKBACK = {"daily": timedelta(days=1), "weekdays": timedelta(days=3), "weekly": timedelta(days=7)}
 
@@ -96,7 +98,8 @@ class DigestRunner:
 
     def __init__(self, store: Channels, build: Callable[[str | None, list[str] | None, str | None], Brief],
                  posters: dict[str, Poster], owner: str, clock: Callable[[], datetime] | None = None,
-                 skip_empty: bool = False, lease_seconds: int = 300) -> None:
+                 skip_empty: bool = False, lease_seconds: int = 300,
+                 brief_retention: timedelta = BRIEF_RETENTION) -> None:
         self.store = store
         self.build = build
         self.posters = posters
@@ -104,6 +107,8 @@ class DigestRunner:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.skip_empty = skip_empty
         self.lease_seconds = lease_seconds
+        self.brief_retention = brief_retention
+        self._pruned: datetime | None = None  # when this runner last pruned old briefs
 
     def preview(self, sub: Subscription) -> Brief:
         """What the subscription's next digest would hold right now."""
@@ -118,6 +123,7 @@ class DigestRunner:
     def run_due(self) -> list[tuple[Subscription, Slot, str]]:
         """Claim and post every due slot; returns (subscription, slot, outcome) for what this run did."""
         now = self.clock()
+        self._prune_briefs(now)
         due = []
         for sub in self.store.list_subscriptions():
             poster = self.posters.get(sub.platform)
@@ -133,6 +139,19 @@ class DigestRunner:
                 continue
             done.append((sub, slot, self._post(sub, slot, poster, now)))
         return done
+
+    def _prune_briefs(self, now: datetime) -> None:
+        """Once a day, forget briefs older than the retention (each replica does it; the second finds none)."""
+        if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned = now
+        try:
+            gone = self.store.prune_briefs((now - self.brief_retention).astimezone(UTC).isoformat(timespec="seconds"))
+        except Exception as e:  # a digest still goes out; the next day tries again
+            log.warning("pruning old briefs failed: %s", e)
+            return
+        if gone:
+            log.info("pruned %d briefs older than %d days", gone, self.brief_retention.days)
 
     def _catch_up(self) -> None:
         """Put new documents into stories before the clock is read for the digests' time.

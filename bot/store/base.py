@@ -296,6 +296,8 @@ class Channels(Protocol):
         """Claimed slots and their delivery outcome."""
     def save_brief(self, row: BriefRow) -> None:
         """Keep a posted brief or digest for its page and the channel's archive."""
+    def prune_briefs(self, before: str) -> int:
+        """Forget briefs and digests posted before an ISO time; how many."""
     def get_brief(self, brief_id: str) -> BriefRow | None:
         """A stored brief by id."""
     def list_briefs(self, platform: str, channel: str, kind: str | None = None, limit: int = 50) -> list[BriefRow]:

@@ -178,6 +178,10 @@ class ChannelsSQL(Queries):
         self._run(f"INSERT INTO briefs ({BRIEF_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                   (row.id, row.platform, row.channel, row.kind, row.topic, row.created, row.body))
 
+    def prune_briefs(self, before: str) -> int:
+        """Forget briefs and digests posted before an ISO time (their page links then say they expired)."""
+        return self._run("DELETE FROM briefs WHERE created < ?", (before,))
+
     def get_brief(self, brief_id: str) -> BriefRow | None:
         """A stored brief by id."""
         rows = self._all(f"SELECT {BRIEF_COLUMNS} FROM briefs WHERE id = ?", (brief_id,))
