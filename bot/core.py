@@ -12,12 +12,12 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.answer import Answerer
 from bot.config import MAX_POLL, duration_seconds, human_duration
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
-from bot.digest import keep_brief, skip_missed_slot
+from bot.digest import LOOKBACK, keep_brief, skip_missed_slot
 from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
 from bot.service import CADENCES, parse_time_of_day, parse_timezone
 from bot.store.base import SourceRow, Store
@@ -177,8 +177,11 @@ class Core:
         late); returns those resumed."""
         resumed = []
         for s in self.paused_subscriptions(channel):
-            skip_missed_slot(self.store, s, self.clock())  # while still paused: no runner posts it meanwhile
-            if (r := self.store.set_paused(s.id, None)) is not None:
+            now = self.clock()
+            skip_missed_slot(self.store, s, now)  # while still paused: no runner posts it meanwhile
+            # a digest after a long pause covers one cadence's news, not the whole pause
+            forget = (now - LOOKBACK.get(s.cadence, timedelta(days=1))).astimezone(UTC).isoformat(timespec="seconds")
+            if (r := self.store.set_paused(s.id, None, forget_before=forget)) is not None:
                 resumed.append(r)
         if resumed:
             log.info("resumed the digest of %s %s (by %s)", channel.platform, channel.channel, channel.user)

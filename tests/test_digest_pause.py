@@ -169,3 +169,17 @@ def test_the_digest_listing_says_which_digest_is_paused(tmp_path: Path) -> None:
                         r"resumed; it would hold\)", heads[1]), heads[1]
     listed = json.loads(run_cli("digest", "--json", env={"BRIEFBOT_DATABASE_URL": url}).stdout)
     assert [s["subscription"]["paused_at"] is not None for s in listed] == [False, True]
+
+
+def test_after_a_long_pause_the_next_digest_covers_one_cadence_not_the_whole_pause(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    sub = core.subscribe(WHERE, "08:00", "UTC")
+    clock.at = datetime(2031, 3, 3, 8, 1, tzinfo=UTC)
+    runner.run_due()
+    core.pause(WHERE)
+    clock.at = datetime(2031, 3, 10, 20, 0, tzinfo=UTC)  # a week on, past the grace window of today's 08:00
+    core.resume(WHERE)
+    assert core.store.last_digest_at(sub.id) is None  # so the next digest looks back one day from its own time
+    clock.at = datetime(2031, 3, 11, 8, 1, tzinfo=UTC)
+    [resumed] = core.subscriptions(WHERE)
+    assert runner._since(resumed, clock.at) == "2031-03-10T08:01:00+00:00"

@@ -276,8 +276,10 @@ class Channels(Protocol):
         """The channel's source patterns ([] means every source)."""
     def upsert_subscription(self, sub: Subscription) -> Subscription:
         """Create or replace a channel's digest subscription (paused when `sub.paused_at` is set), keeping its id."""
-    def set_paused(self, subscription_id: int, paused_at: str | None) -> Subscription | None:
-        """Pause a subscription as of an ISO time, or resume it (None); None when it is gone.
+    def set_paused(self, subscription_id: int, paused_at: str | None,
+                   forget_before: str | None = None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None), forgetting a last digest time before
+        `forget_before` (so the next digest covers one cadence, not the whole pause); None when it is gone.
 
         A paused subscription keeps its row, last digest time and claims; the digest runner posts nothing for it."""
     def delete_subscriptions(self, platform: str, channel: str) -> int:

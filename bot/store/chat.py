@@ -107,11 +107,15 @@ class ChannelsSQL(Queries):
                  now(), sub.paused_at)).fetchone()
         return _subscription(r)
 
-    def set_paused(self, subscription_id: int, paused_at: str | None) -> Subscription | None:
-        """Pause a subscription as of an ISO time, or resume it (None); the subscription, None when it is gone."""
+    def set_paused(self, subscription_id: int, paused_at: str | None,
+                   forget_before: str | None = None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None), forgetting a last digest time before
+        `forget_before`; the subscription, None when it is gone."""
         with self.db.tx() as tx:
-            r = tx.execute(self.db.sql("UPDATE subscriptions SET paused_at = ? WHERE id = ? RETURNING *"),
-                           (paused_at, subscription_id)).fetchone()
+            r = tx.execute(self.db.sql(
+                "UPDATE subscriptions SET paused_at = ?, last_digest_at = CASE WHEN last_digest_at < ? THEN NULL"
+                " ELSE last_digest_at END WHERE id = ? RETURNING *"),
+                (paused_at, forget_before or "", subscription_id)).fetchone()
         return _subscription(r) if r else None
 
     def delete_subscriptions(self, platform: str, channel: str) -> int:
