@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +291,8 @@ class App:
         from bot.digest import DigestRunner
 
         return DigestRunner(self.store, self.brief_builder(), posters, owner=owner,
-                            skip_empty=self.settings.digest_skip_empty)
+                            skip_empty=self.settings.digest_skip_empty,
+                            brief_retention=timedelta(days=self.settings.brief_retention_days))
 
     def close(self) -> None:
         """Release the store (and the HTTP client)."""

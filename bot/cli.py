@@ -622,8 +622,10 @@ def cmd_digest(a: argparse.Namespace) -> int:
             slot = latest_slot(sub, datetime.now(UTC))
             out.append({"subscription": sub.to_json(), "last_slot": slot.key if slot else None, "brief": brief.to_json()})
             if not a.json:
+                state = (f"PAUSED since {sub.paused_at}: posts nothing until resumed; it would hold"
+                         if sub.paused_at else "dry run: nothing posted")
                 print(f"# {sub.platform} {sub.channel}: {sub.cadence} at {sub.time_of_day} {sub.timezone}"
-                      + (f", topic {sub.topic!r}" if sub.topic else "") + " (dry run: nothing posted)\n")
+                      + (f", topic {sub.topic!r}" if sub.topic else "") + f" ({state})\n")
                 print(render_brief_markdown(brief))
         if a.json:
             _print_json(out)

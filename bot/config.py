@@ -137,6 +137,7 @@ class Settings:
     llm_structured: str = "auto"
     llm_temperature: float = 0.0
     llm_context: int = 4096  # the server's context window in tokens: prompts are budgeted to fit it with the reply
+    brief_retention_days: int = 90  # posted briefs and digests (and their pages) are kept this long
     digest_skip_empty: bool = False
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -217,6 +218,7 @@ class Settings:
             llm_temperature=temperature,
             llm_context=_int(e, "BRIEFBOT_LLM_CONTEXT", 4096, 1024, 2_000_000),
             digest_skip_empty=_bool(e, "BRIEFBOT_DIGEST_SKIP_EMPTY", False),
+            brief_retention_days=_int(e, "BRIEFBOT_BRIEF_RETENTION_DAYS", 90, 1, 36_500),
             llm_model=e.get("BRIEFBOT_LLM_MODEL", "").strip() or cls.llm_model,
             openai_base_url=e.get("OPENAI_BASE_URL", "").strip() or None,
             openai_api_key=_secret(e, "OPENAI_API_KEY"),

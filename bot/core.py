@@ -12,13 +12,12 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.answer import Answerer
 from bot.config import MAX_POLL, duration_seconds, human_duration
 from bot.conversation import MAX_TURNS, Turn, turns_from_rows
-from bot.digest import GRACE, keep_brief, latest_slot
+from bot.digest import LOOKBACK, keep_brief, skip_missed_slot
 from bot.domain import Answer, Brief, BriefRow, Channel, Subscription
 from bot.service import CADENCES, parse_time_of_day, parse_timezone
 from bot.store.base import SourceRow, Store
@@ -32,11 +31,6 @@ MIN_CHAT_POLL = 300  # seconds: a chat user cannot make the bot poll a site more
 MAX_URL = 2000  # characters of a source address from chat
 MAX_TOPIC = 200  # characters of a digest topic from chat
 UNSAVED_CONVERSATIONS = 1000  # conversations whose turns are held in memory while the store refuses them
-# A paused digest is kept as the same subscription under the platform "paused:<platform>": its time, cadence, topic
-# and the channel's scope stay as they were, and the digest runner, which has no poster for that platform, posts
-# nothing for it. (The store has no paused column yet; this needs none and works on every dialect.)
-PAUSED = "paused:"
-RESUMED_BY = "resume"  # the owner of the claim that settles a slot missed while a digest was paused
 
 
 def _log_store_error(what: str, error: Exception) -> None:
@@ -137,43 +131,44 @@ class Core:
 
     def subscribe(self, channel: Channel, time_of_day: str, timezone: str, topic: str | None = None,
                   cadence: str = "daily", *, paused: bool = False) -> Subscription:
-        """Create or replace the channel's digest (a paused one too); `paused` keeps it paused."""
+        """Create or replace the channel's digest (a paused one too, keeping its last digest time and claimed
+        slots); `paused` keeps it paused, else it runs."""
         if cadence not in CADENCES:
             raise ValueError(f"“{cadence}” is not a cadence: use daily, weekdays or weekly")
         if topic and len(topic.strip()) > MAX_TOPIC:
             raise ValueError(f"that topic is {len(topic.strip()):,} characters long; keep it under {MAX_TOPIC}")
+        paused_at = None
+        if paused:  # a paused digest changed stays paused since it was paused
+            paused_at = next((s.paused_at for s in self._all(channel) if s.paused_at), None) or self._now()
         sub = Subscription(id=0, platform=channel.platform, channel=channel.channel,
                            time_of_day=parse_time_of_day(time_of_day), timezone=parse_timezone(timezone),
-                           cadence=cadence, topic=(topic or "").strip() or None, created_by=channel.user)
-        if paused:
-            kept = self.store.upsert_subscription(replace(sub, platform=PAUSED + channel.platform))
-            self.store.delete_subscriptions(channel.platform, channel.channel)
-            return replace(kept, platform=channel.platform)
-        kept = self.store.upsert_subscription(sub)
-        self.store.delete_subscriptions(PAUSED + channel.platform, channel.channel)
-        return kept
+                           cadence=cadence, topic=(topic or "").strip() or None, created_by=channel.user,
+                           paused_at=paused_at)
+        return self.store.upsert_subscription(sub)
 
     def unsubscribe(self, channel: Channel) -> int:
-        return (self.store.delete_subscriptions(channel.platform, channel.channel)
-                + self.store.delete_subscriptions(PAUSED + channel.platform, channel.channel))
+        return self.store.delete_subscriptions(channel.platform, channel.channel)
 
-    def subscriptions(self, channel: Channel) -> list[Subscription]:
+    def _all(self, channel: Channel) -> list[Subscription]:
         return self.store.list_subscriptions(channel.platform, channel.channel)
 
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def subscriptions(self, channel: Channel) -> list[Subscription]:
+        """The channel's running digests."""
+        return [s for s in self._all(channel) if s.paused_at is None]
+
     def paused_subscriptions(self, channel: Channel) -> list[Subscription]:
-        """The channel's paused digests (with the channel's own platform)."""
-        return [replace(s, platform=channel.platform)
-                for s in self.store.list_subscriptions(PAUSED + channel.platform, channel.channel)]
+        """The channel's paused digests."""
+        return [s for s in self._all(channel) if s.paused_at is not None]
 
     def pause(self, channel: Channel) -> list[Subscription]:
-        """Pause the channel's digests, keeping their time, cadence and topic; returns those paused."""
-        paused = []
-        for s in self.store.list_subscriptions(channel.platform, channel.channel):
-            # the paused copy first: a failure in between leaves the digest running, never lost
-            kept = self.store.upsert_subscription(replace(s, platform=PAUSED + channel.platform))
-            paused.append(replace(kept, platform=channel.platform))
+        """Pause the channel's digests, keeping their time, cadence, topic, last digest time and claimed slots;
+        returns those paused."""
+        at = self._now()
+        paused = [p for s in self.subscriptions(channel) if (p := self.store.set_paused(s.id, at)) is not None]
         if paused:
-            self.store.delete_subscriptions(channel.platform, channel.channel)
             log.info("paused the digest of %s %s (by %s)", channel.platform, channel.channel, channel.user)
         return paused
 
@@ -181,25 +176,16 @@ class Core:
         """Resume the channel's paused digests from their next time (a time missed while paused is not posted
         late); returns those resumed."""
         resumed = []
-        for s in self.store.list_subscriptions(PAUSED + channel.platform, channel.channel):
-            sub = self.store.upsert_subscription(replace(s, platform=channel.platform))
-            self._settle_missed_slot(sub)
-            resumed.append(sub)
+        for s in self.paused_subscriptions(channel):
+            now = self.clock()
+            skip_missed_slot(self.store, s, now)  # while still paused: no runner posts it meanwhile
+            # a digest after a long pause covers one cadence's news, not the whole pause
+            forget = (now - LOOKBACK.get(s.cadence, timedelta(days=1))).astimezone(UTC).isoformat(timespec="seconds")
+            if (r := self.store.set_paused(s.id, None, forget_before=forget)) is not None:
+                resumed.append(r)
         if resumed:
-            self.store.delete_subscriptions(PAUSED + channel.platform, channel.channel)
             log.info("resumed the digest of %s %s (by %s)", channel.platform, channel.channel, channel.user)
         return resumed
-
-    def _settle_missed_slot(self, sub: Subscription) -> None:
-        """Mark the slot that passed while the digest was paused as done, so the runner does not post it late; the
-        next digest covers the news since that slot."""
-        now = self.clock()
-        slot = latest_slot(sub, now)
-        if slot is None or now - slot.at > GRACE:
-            return
-        if self.store.claim_slot(sub.id, slot.key, RESUMED_BY):
-            self.store.finish_claim(sub.id, slot.key, RESUMED_BY, None,
-                                    digest_time=slot.at.isoformat(timespec="seconds"))
 
     def add_source(self, channel: Channel, url: str, every: str | None = None) -> SourceRow:
         """Register a feed or page a chat user names; ValueError with a user-facing reason if refused.

@@ -22,6 +22,9 @@ from bot.store.base import Channels
 log = logging.getLogger("briefbot.digest")
 
 GRACE = timedelta(hours=6)  # a slot missed while the bot was down is still posted within this window
+BRIEF_RETENTION = timedelta(days=90)  # posted briefs and digests are kept this long (BRIEFBOT_BRIEF_RETENTION_DAYS)
+PRUNE_EVERY = timedelta(days=1)
+RESUMED_BY = "resume"  # the owner of the claim that settles a slot missed while a digest was paused
 LOOKBACK = {"daily": timedelta(days=1), "weekdays": timedelta(days=3), "weekly": timedelta(days=7)}
 
 
@@ -77,12 +80,26 @@ def _weekly_day(sub: Subscription) -> int:
     return 0  # weekly digests go out on Mondays
 
 
+def skip_missed_slot(store: Channels, sub: Subscription, now: datetime) -> Slot | None:
+    """Mark the slot a paused digest missed (still within the grace window) as done, so resuming does not post it
+    late; the next digest covers the news since that slot. Call it before the pause is lifted, so no runner sees
+    the slot due in between. Returns the slot settled, if any."""
+    slot = latest_slot(sub, now)
+    if slot is None or now - slot.at > GRACE:
+        return None
+    if not store.claim_slot(sub.id, slot.key, RESUMED_BY):
+        return None  # posted (or being posted) before the pause
+    store.finish_claim(sub.id, slot.key, RESUMED_BY, None, digest_time=slot.at.isoformat(timespec="seconds"))
+    return slot
+
+
 class DigestRunner:
     """Posts every due digest slot once; call `run_due` from a scheduler tick."""
 
     def __init__(self, store: Channels, build: Callable[[str | None, list[str] | None, str | None], Brief],
                  posters: dict[str, Poster], owner: str, clock: Callable[[], datetime] | None = None,
-                 skip_empty: bool = False, lease_seconds: int = 300) -> None:
+                 skip_empty: bool = False, lease_seconds: int = 300,
+                 brief_retention: timedelta = BRIEF_RETENTION) -> None:
         self.store = store
         self.build = build
         self.posters = posters
@@ -90,6 +107,8 @@ class DigestRunner:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.skip_empty = skip_empty
         self.lease_seconds = lease_seconds
+        self.brief_retention = brief_retention
+        self._pruned: datetime | None = None  # when this runner last pruned old briefs
 
     def preview(self, sub: Subscription) -> Brief:
         """What the subscription's next digest would hold right now."""
@@ -104,11 +123,12 @@ class DigestRunner:
     def run_due(self) -> list[tuple[Subscription, Slot, str]]:
         """Claim and post every due slot; returns (subscription, slot, outcome) for what this run did."""
         now = self.clock()
+        self._prune_briefs(now)
         due = []
         for sub in self.store.list_subscriptions():
             poster = self.posters.get(sub.platform)
             slot = latest_slot(sub, now)
-            if poster is not None and slot is not None and now - slot.at <= GRACE:
+            if sub.paused_at is None and poster is not None and slot is not None and now - slot.at <= GRACE:
                 due.append((sub, slot, poster))
         if due:
             self._catch_up()
@@ -119,6 +139,19 @@ class DigestRunner:
                 continue
             done.append((sub, slot, self._post(sub, slot, poster, now)))
         return done
+
+    def _prune_briefs(self, now: datetime) -> None:
+        """Once a day, forget briefs older than the retention (each replica does it; the second finds none)."""
+        if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned = now
+        try:
+            gone = self.store.prune_briefs((now - self.brief_retention).astimezone(UTC).isoformat(timespec="seconds"))
+        except Exception as e:  # a digest still goes out; the next day tries again
+            log.warning("pruning old briefs failed: %s", e)
+            return
+        if gone:
+            log.info("pruned %d briefs older than %d days", gone, self.brief_retention.days)
 
     def _catch_up(self) -> None:
         """Put new documents into stories before the clock is read for the digests' time.

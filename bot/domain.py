@@ -241,6 +241,7 @@ class Subscription:
     cadence: str = "daily"  # daily | weekdays | weekly
     topic: str | None = None
     created_by: str | None = None
+    paused_at: str | None = None  # when it was paused (ISO, UTC); None while it runs
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

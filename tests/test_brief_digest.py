@@ -10,9 +10,10 @@ import pytest
 
 from bot.answer import Answerer
 from bot.brief import BriefBuilder
+from bot.config import ConfigError, Settings
 from bot.core import Core, parse_time_of_day, parse_timezone
 from bot.digest import DigestRunner, latest_slot
-from bot.domain import Brief, Channel, Subscription
+from bot.domain import Brief, BriefRow, Channel, Subscription
 from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
@@ -216,3 +217,33 @@ def test_empty_digest_skipped_when_configured(store: SQLiteStore) -> None:
                        skip_empty=True).run_due()
     assert poster.posts == [] and "skipped" in out[0][2]
     assert store.claims()[0]["status"] == "posted"  # done for that slot: not retried, not posted later
+
+
+def test_the_digest_runner_prunes_briefs_past_their_retention_once_a_day(store: SQLiteStore) -> None:
+    def posted(brief_id: str, at: datetime) -> None:
+        store.save_brief(BriefRow(brief_id, "slack", "C1", "digest", None, at.isoformat(timespec="seconds"),
+                                  '{"stories": []}'))
+
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    clock = [now]
+    runner = DigestRunner(store, BriefBuilder(store), {}, owner="a", clock=lambda: clock[0],
+                          brief_retention=timedelta(days=30))
+    posted("old", now - timedelta(days=31))
+    posted("recent", now - timedelta(days=28))
+    assert runner.run_due() == []  # no subscriptions: pruning does not wait for a digest
+    assert [r.id for r in store.list_briefs("slack", "C1")] == ["recent"]
+    clock[0] = now + timedelta(hours=23)  # the same day: no second pruning
+    posted("older", now - timedelta(days=40))
+    runner.run_due()
+    assert store.get_brief("older") is not None
+    clock[0] = now + timedelta(days=1, minutes=1)
+    runner.run_due()
+    assert [r.id for r in store.list_briefs("slack", "C1")] == ["recent"]
+
+
+@pytest.mark.parametrize("value", ["0", "many", "-3"])
+def test_a_bad_brief_retention_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="BRIEFBOT_BRIEF_RETENTION_DAYS"):
+        Settings.from_env({"BRIEFBOT_BRIEF_RETENTION_DAYS": value})
+    assert Settings.from_env({}).brief_retention_days == 90
+    assert Settings.from_env({"BRIEFBOT_BRIEF_RETENTION_DAYS": "365"}).brief_retention_days == 365

@@ -3,6 +3,8 @@ digest keeps its time, cadence, topic and the channel's scope, posts nothing, an
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from bot.adapters.discord_render import DIALECT as DISCORD
 from bot.adapters.slack_render import DIALECT as SLACK
 from bot.digest import DigestRunner
 from bot.domain import Brief, Channel
-from tests.conftest import chat_core
+from tests.conftest import chat_core, run_cli
 
 WHERE = Channel("slack", "C1", "U1")
 
@@ -118,3 +120,66 @@ def test_pause_resume_and_status_commands_on_both_platforms(setup: Any) -> None:
     assert resumed.public and resumed.text.startswith("Resumed: this channel gets a brief every day at **08:00**")
     assert commands.digest(core, WHERE, DigestRequest.parse("resume"), SLACK).text == "This channel's digest is not paused."
     assert "`/digest pause` / `/digest resume`" in commands.help_text(SLACK)
+
+
+def test_pause_and_resume_keep_the_digest_its_last_time_and_its_claimed_slots(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    sub = core.subscribe(WHERE, "08:00", "UTC")
+    clock.at = datetime(2031, 3, 3, 8, 1, tzinfo=UTC)  # Monday 08:01
+    [(_, monday, _)] = runner.run_due()
+    last = core.store.last_digest_at(sub.id)
+    assert last == "2031-03-03T08:01:00+00:00"
+    clock.at = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+    [paused] = core.pause(WHERE)
+    assert paused.id == sub.id and paused.paused_at == "2031-03-03T09:00:00+00:00"
+    assert core.pause(WHERE) == []  # already paused: its time of pausing stays
+    clock.at = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)  # resumed the same morning: Monday's slot was posted already
+    [resumed] = core.resume(WHERE)
+    assert resumed.id == sub.id and resumed.paused_at is None
+    assert core.store.last_digest_at(sub.id) == last
+    assert [(c["slot"], c["status"], c["message_id"]) for c in core.store.claims(sub.id)] == \
+        [(monday.key, "posted", "m1")]
+    assert runner.run_due() == [] and poster.posts == ["C1"]  # Monday's 08:00 is not posted twice
+    # paused again across Tuesday's 08:00: that slot is settled on resume, next to Monday's
+    core.pause(WHERE)
+    clock.at = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
+    assert runner.run_due() == []
+    core.resume(WHERE)
+    assert [(c["slot"], c["owner"], c["status"]) for c in core.store.claims(sub.id)] == \
+        [(monday.key, "r1", "posted"), ("2031-03-04 08:00 UTC", "resume", "posted")]
+    assert core.store.last_digest_at(sub.id) == "2031-03-04T08:00:00+00:00"  # the next digest covers news since
+    clock.at = datetime(2031, 3, 5, 8, 1, tzinfo=UTC)
+    [(posted, _, outcome)] = runner.run_due()
+    assert posted.id == sub.id and outcome == "posted m2" and poster.posts == ["C1", "C1"]
+
+
+def test_the_digest_listing_says_which_digest_is_paused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    core = chat_core(tmp_path, url)
+    try:
+        core.subscribe(WHERE, "08:00", "UTC")
+        core.subscribe(Channel("slack", "C2"), "09:00", "UTC", topic="tram", paused=True)
+    finally:
+        core.store.close()
+    p = run_cli("digest", env={"BRIEFBOT_DATABASE_URL": url})
+    assert p.returncode == 0, p.stderr
+    heads = [line for line in p.stdout.splitlines() if line.startswith("# ")]
+    assert heads[0] == "# slack C1: daily at 08:00 UTC (dry run: nothing posted)"
+    assert re.fullmatch(r"# slack C2: daily at 09:00 UTC, topic 'tram' \(PAUSED since \S+: posts nothing until "
+                        r"resumed; it would hold\)", heads[1]), heads[1]
+    listed = json.loads(run_cli("digest", "--json", env={"BRIEFBOT_DATABASE_URL": url}).stdout)
+    assert [s["subscription"]["paused_at"] is not None for s in listed] == [False, True]
+
+
+def test_after_a_long_pause_the_next_digest_covers_one_cadence_not_the_whole_pause(setup: Any) -> None:
+    core, clock, poster, runner = setup
+    sub = core.subscribe(WHERE, "08:00", "UTC")
+    clock.at = datetime(2031, 3, 3, 8, 1, tzinfo=UTC)
+    runner.run_due()
+    core.pause(WHERE)
+    clock.at = datetime(2031, 3, 10, 20, 0, tzinfo=UTC)  # a week on, past the grace window of today's 08:00
+    core.resume(WHERE)
+    assert core.store.last_digest_at(sub.id) is None  # so the next digest looks back one day from its own time
+    clock.at = datetime(2031, 3, 11, 8, 1, tzinfo=UTC)
+    [resumed] = core.subscriptions(WHERE)
+    assert runner._since(resumed, clock.at) == "2031-03-10T08:01:00+00:00"

@@ -204,6 +204,19 @@ def test_brief_page_links_every_point_to_its_passage_and_the_archive_lists_it(
     assert "Nothing has been posted" in get(linker.archive_url(TRAMS_ONLY))[2]
 
 
+def test_a_link_to_a_pruned_brief_says_it_expired_and_points_to_the_archive(server: BotHTTPServer, store: Store,
+                                                                          linker: Linker) -> None:
+    core = Core(store, Answerer(store), BriefBuilder(store))
+    brief = core.brief(None, OPEN)
+    assert brief.id and store.prune_briefs("9999-01-01T00:00:00+00:00") == 1
+    status, _, body = get(linker.brief_url(brief.id, OPEN))
+    valid_html(body)
+    assert status == 404 and "<title>Brief expired</title>" in body and "This brief has expired" in body
+    archive = body.split('<a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    status, _, page = get(archive)
+    assert status == 200 and "Nothing has been posted" in page
+
+
 def test_brief_page_shows_only_what_the_channel_scope_allows(server: BotHTTPServer, store: Store,
                                                              linker: Linker) -> None:
     core = Core(store, Answerer(store), BriefBuilder(store))

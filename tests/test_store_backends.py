@@ -547,3 +547,14 @@ def test_counters_and_the_metrics_they_expose(store: Any, tmp_path: Path) -> Non
                  "briefbot_digest_posts_total 1", "briefbot_digest_failures_total 1"]:
         assert want in lines, want
     assert not any("skipped" in line for line in lines if line.startswith("briefbot_documents_ingested"))
+
+
+def test_briefs_posted_before_a_time_are_pruned(store: Any) -> None:
+    from bot.domain import BriefRow
+
+    for brief_id, created in [("old", "2026-08-01T08:00:00+00:00"), ("edge", "2026-09-01T08:00:00+00:00"),
+                              ("new", "2026-11-20T08:00:00+00:00")]:
+        store.save_brief(BriefRow(brief_id, "slack", "C1", "digest", None, created, '{"stories": []}'))
+    assert store.prune_briefs("2026-09-01T08:00:00+00:00") == 1  # strictly before
+    assert [r.id for r in store.list_briefs("slack", "C1")] == ["new", "edge"] and store.get_brief("old") is None
+    assert store.prune_briefs("2026-09-01T08:00:00+00:00") == 0

@@ -18,6 +18,7 @@ import pytest
 from bot.domain import Answer, Channel, Passage, Subscription
 from bot.store.base import NewDocument
 from bot.store.migrations import pending
+from bot.store.sqlite import SQLiteStore
 from tests.test_store_backends import empty_database, open_any
 
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
@@ -100,13 +101,13 @@ def test_a_database_the_numbered_migrations_left_opens_with_its_data_and_reruns_
     build_legacy(url, upto=10)
     store = open_any(url)
     try:
-        # every step is recorded by its old number, so opening ran nothing and wrote nothing (not even the table of
-        # names, which the first step to run will create): a reader never waits for the write lock
+        # the steps it had are recorded by their old numbers and not run again (their CREATE TABLEs would fail); the
+        # steps named after the numbers (m011 on) ran
         assert pending(store.db, store.steps) == [] and store.migrate() == len(store.steps)
         assert [r[0] for r in store.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
             list(range(1, 11))
-        with pytest.raises(Exception, match="migrations"):
-            store.execute("SELECT name FROM migrations")
+        assert [r[0] for r in store.execute("SELECT name FROM migrations ORDER BY name")] == \
+            [step.__name__ for step in store.steps]
         assert store.integrity_check() == "ok"
         # what the old code stored reads back through every role
         doc = store.get_document("strike.txt")
@@ -180,7 +181,7 @@ def _columns(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return {t: cols for t, cols in out.items() if t not in ("migrations", "schema_migrations")}
 
 
-def test_the_named_steps_build_the_schema_the_numbered_migrations_built(url: str, tmp_path: Path) -> None:
+def test_the_named_steps_build_the_schema_the_numbered_migrations_and_later_steps_built(url: str, tmp_path: Path) -> None:
     fresh = open_any(url)
     fresh.close()
     new = _columns(url)
@@ -189,6 +190,7 @@ def test_the_named_steps_build_the_schema_the_numbered_migrations_built(url: str
     try:
         legacy_url = next(other)
         build_legacy(legacy_url, upto=10)
+        open_any(legacy_url).close()  # the steps named after the numbered migrations (m011 on) run
         assert new == _columns(legacy_url)
     finally:
         other.close()  # drops the Postgres schema
@@ -204,5 +206,53 @@ def test_a_new_subscription_and_claim_on_an_upgraded_database(url: str) -> None:
         store.save_answer(Answer("q2?", "b.", True, id="ans2"), Channel("slack", "C1", "U1"))
         assert store.add_feedback("ans2", "U1", True)
         assert store.add_source("feed", "https://x.test/rss", 600, outlet="X Times").outlet == "X Times"
+    finally:
+        store.close()
+
+
+def test_a_current_sqlite_database_opens_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.db"
+    build_legacy(url, upto=10)
+    open_any(url).close()  # m011 runs, once
+    writer = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest mid-batch
+    try:  # opening reads that nothing is pending and writes nothing, so it does not wait for the lock
+        reader = SQLiteStore(str(tmp_path / "bot.db"), busy_timeout=0.05)
+        assert [s.channel for s in reader.list_subscriptions()] == ["C1"]
+        reader.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_digests_paused_the_old_way_become_paused_subscriptions(url: str) -> None:
+    build_legacy(url, upto=10)
+    old = Old(url)
+    paused_on, added = "2026-01-05T09:00:00+00:00", "2026-01-03T00:00:00+00:00"
+    # C2 paused: a copy under "paused:slack", made when it was paused, with its own claimed slot
+    old.run("INSERT INTO subscriptions (id, platform, channel, time_of_day, timezone, cadence, topic, created_by,"
+            " created) VALUES (6, 'paused:slack', 'C2', '07:30', 'Europe/Berlin', 'weekdays', 'tram', 'U2', ?)",
+            (paused_on,))
+    old.run("INSERT INTO digest_claims (subscription_id, slot, owner, status, lease_until, updated) VALUES"
+            " (6, 'slot-r', 'resume', 'posted', ?, ?)", (paused_on, paused_on))
+    # D1 half-paused: a pause that failed between writing the copy and removing the running digest
+    old.run("INSERT INTO subscriptions (id, platform, channel, time_of_day, timezone, created) VALUES"
+            " (8, 'discord', 'D1', '06:00', 'UTC', ?), (9, 'paused:discord', 'D1', '06:00', 'UTC', ?)",
+            (added, paused_on))
+    old.c.close()
+    store = open_any(url)
+    try:
+        subs = {(s.platform, s.channel): s for s in store.list_subscriptions()}
+        assert sorted(subs) == [("discord", "D1"), ("slack", "C1"), ("slack", "C2")]
+        assert subs["slack", "C1"].paused_at is None and subs["discord", "D1"].paused_at is None
+        assert subs["discord", "D1"].id == 8  # the running one stays; the stale copy is gone
+        c2 = subs["slack", "C2"]
+        assert (c2.id, c2.time_of_day, c2.timezone, c2.cadence, c2.topic, c2.created_by, c2.paused_at) == \
+            (6, "07:30", "Europe/Berlin", "weekdays", "tram", "U2", paused_on)
+        assert [c["slot"] for c in store.claims(6)] == ["slot-r"]
+        assert store.claim_slot(5, "slot-1", "b") is False  # the running digest's posted slot is still posted
+        resumed = store.set_paused(6, None)
+        assert resumed is not None and resumed.paused_at is None and resumed.id == 6
+        assert store.set_paused(404, None) is None
     finally:
         store.close()

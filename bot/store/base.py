@@ -275,7 +275,13 @@ class Channels(Protocol):
     def channel_sources(self, platform: str, channel: str) -> list[str]:
         """The channel's source patterns ([] means every source)."""
     def upsert_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace a channel's digest subscription."""
+        """Create or replace a channel's digest subscription (paused when `sub.paused_at` is set), keeping its id."""
+    def set_paused(self, subscription_id: int, paused_at: str | None,
+                   forget_before: str | None = None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None), forgetting a last digest time before
+        `forget_before` (so the next digest covers one cadence, not the whole pause); None when it is gone.
+
+        A paused subscription keeps its row, last digest time and claims; the digest runner posts nothing for it."""
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; how many."""
     def list_subscriptions(self, platform: str | None = None, channel: str | None = None) -> list[Subscription]:
@@ -292,6 +298,8 @@ class Channels(Protocol):
         """Claimed slots and their delivery outcome."""
     def save_brief(self, row: BriefRow) -> None:
         """Keep a posted brief or digest for its page and the channel's archive."""
+    def prune_briefs(self, before: str) -> int:
+        """Forget briefs and digests posted before an ISO time; how many."""
     def get_brief(self, brief_id: str) -> BriefRow | None:
         """A stored brief by id."""
     def list_briefs(self, platform: str, channel: str, kind: str | None = None, limit: int = 50) -> list[BriefRow]:

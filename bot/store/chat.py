@@ -24,7 +24,8 @@ def _brief_row(r: Row) -> BriefRow:
 
 def _subscription(r: Row) -> Subscription:
     return Subscription(id=r["id"], platform=r["platform"], channel=r["channel"], time_of_day=r["time_of_day"],
-                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"])
+                        timezone=r["timezone"], cadence=r["cadence"], topic=r["topic"], created_by=r["created_by"],
+                        paused_at=r["paused_at"])
 
 
 class ConversationsSQL(Queries):
@@ -94,16 +95,28 @@ class ChannelsSQL(Queries):
                                                 " AND channel = ? ORDER BY pattern", (platform, channel))]
 
     def upsert_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace a channel's digest subscription."""
+        """Create or replace a channel's digest subscription, paused or running as `sub.paused_at` says; a replaced
+        one keeps its id, so its last digest time and claimed slots stay."""
         with self.db.tx() as tx:
             r = tx.execute(self.db.sql(
                 "INSERT INTO subscriptions (platform, channel, time_of_day, timezone, cadence, topic, created_by,"
-                " created) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " created, paused_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (platform, channel) DO UPDATE SET"
                 " time_of_day=excluded.time_of_day, timezone=excluded.timezone, cadence=excluded.cadence,"
-                " topic=excluded.topic, created_by=excluded.created_by RETURNING *"),
+                " topic=excluded.topic, created_by=excluded.created_by, paused_at=excluded.paused_at RETURNING *"),
                 (sub.platform, sub.channel, sub.time_of_day, sub.timezone, sub.cadence, sub.topic, sub.created_by,
-                 now())).fetchone()
+                 now(), sub.paused_at)).fetchone()
         return _subscription(r)
+
+    def set_paused(self, subscription_id: int, paused_at: str | None,
+                   forget_before: str | None = None) -> Subscription | None:
+        """Pause a subscription as of an ISO time, or resume it (None), forgetting a last digest time before
+        `forget_before`; the subscription, None when it is gone."""
+        with self.db.tx() as tx:
+            r = tx.execute(self.db.sql(
+                "UPDATE subscriptions SET paused_at = ?, last_digest_at = CASE WHEN last_digest_at < ? THEN NULL"
+                " ELSE last_digest_at END WHERE id = ? RETURNING *"),
+                (paused_at, forget_before or "", subscription_id)).fetchone()
+        return _subscription(r) if r else None
 
     def delete_subscriptions(self, platform: str, channel: str) -> int:
         """Remove a channel's subscriptions; returns how many."""
@@ -168,6 +181,10 @@ class ChannelsSQL(Queries):
         """Keep a posted brief for its page and the channel's archive."""
         self._run(f"INSERT INTO briefs ({BRIEF_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                   (row.id, row.platform, row.channel, row.kind, row.topic, row.created, row.body))
+
+    def prune_briefs(self, before: str) -> int:
+        """Forget briefs and digests posted before an ISO time (their page links then say they expired)."""
+        return self._run("DELETE FROM briefs WHERE created < ?", (before,))
 
     def get_brief(self, brief_id: str) -> BriefRow | None:
         """A stored brief by id."""

@@ -258,3 +258,20 @@ def m009_llm_call_results(m: Migration) -> None:
 def m010_source_outlet(m: Migration) -> None:
     """The name the operator gives a source's outlet (`sources add --outlet`), set on what its polls store."""
     m.run("ALTER TABLE sources ADD COLUMN outlet TEXT")
+
+
+def m011_paused_at(m: Migration) -> None:
+    """A paused digest keeps its own row (its last digest time and its claimed slots) and says when it was paused.
+
+    Before, a paused digest was a copy of the subscription under the platform "paused:<platform>", made when it was
+    paused (its `created`). Such a copy becomes its channel's subscription again, paused since then; where the
+    channel also has a running one (a pause or resume that failed half-way), the running one is what was posting
+    and stays, and the stale copy goes.
+    """
+    m.run("""
+    ALTER TABLE subscriptions ADD COLUMN paused_at TEXT;
+    DELETE FROM subscriptions WHERE substr(platform, 1, 7) = 'paused:' AND EXISTS (
+        SELECT 1 FROM subscriptions r WHERE r.platform = substr(subscriptions.platform, 8)
+        AND r.channel = subscriptions.channel);
+    UPDATE subscriptions SET platform = substr(platform, 8), paused_at = created
+        WHERE substr(platform, 1, 7) = 'paused:'""")

@@ -87,7 +87,8 @@ def m001_documents(m: Migration) -> None:
 # no m003: SQLite's speaker-word index; here speaker words are matched by expression
 STEPS: list[Step] = [m001_documents, shared.m002_answers_and_digests, shared.m004_events_seen, shared.m005_stories,
                      shared.m006_passage_vectors, shared.m007_conversation_turns, shared.m008_briefs,
-                     shared.m009_llm_call_results, shared.m010_source_outlet]
+                     shared.m009_llm_call_results, shared.m010_source_outlet,
+                     shared.m011_paused_at]
 
 # The passages, sketch values and quotes of the document `d` (a preceding CTE) in one statement, one round trip.
 _INSERT_PARTS = (

@@ -69,7 +69,8 @@ def m003_speaker_tokens(m: Migration) -> None:
 
 STEPS: list[Step] = [m001_documents, shared.m002_answers_and_digests, m003_speaker_tokens, shared.m004_events_seen,
                      shared.m005_stories, shared.m006_passage_vectors, shared.m007_conversation_turns,
-                     shared.m008_briefs, shared.m009_llm_call_results, shared.m010_source_outlet]
+                     shared.m008_briefs, shared.m009_llm_call_results, shared.m010_source_outlet,
+                     shared.m011_paused_at]
 
 
 class SQLiteDialect(Dialect):

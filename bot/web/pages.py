@@ -53,7 +53,9 @@ HEADERS = {
 EXPIRED = ("This link is not valid: it has expired or was altered. Ask the bot again in chat for a fresh "
            "link.")
 OUT_OF_SCOPE = "This channel's settings do not include the source this link points at."
-GONE = "That article or brief is no longer stored."
+GONE = "That article is no longer stored."
+BRIEF_EXPIRED = ("Briefs and digests are kept for a while after they are posted, then removed, and this one has been. "
+                 "Its stories may be in a later digest; ask the bot for a fresh brief in chat.")
 
 
 @dataclass
@@ -204,8 +206,8 @@ class Pages:
     def brief(self, channel: Channel, scope: list[str] | None, brief_id: str) -> PageResponse:
         """A stored brief: its stories, points and quotes, each linking to its passage (only what is in scope)."""
         row = self.store.get_brief(brief_id)
-        if row is None:
-            return refusal(404, GONE)
+        if row is None:  # the link is signed, so the brief was stored once: pruned since
+            return self.expired(channel)
         if (row.platform, row.channel) != (channel.platform, channel.channel):
             log.info("page refused: brief %s belongs to another channel", brief_id)
             return refusal(403, OUT_OF_SCOPE)
@@ -224,6 +226,12 @@ class Pages:
         if not shown:
             parts.append("<p>No story of this brief is within this channel's sources.</p>")
         return page(title, "".join(parts))
+
+    def expired(self, channel: Channel) -> PageResponse:
+        """The page a link to a pruned brief gets: what happened, and where the channel's kept ones are."""
+        archive = escape(self.linker.archive_url(channel), quote=True)
+        return page("Brief expired", f"<h1>This brief has expired</h1><p>{escape(BRIEF_EXPIRED)}</p>"
+                                     f'<p><a href="{archive}">Past digests</a> still kept for this channel.</p>', 404)
 
     def _cite(self, c: dict[str, Any], channel: Channel, scope: list[str] | None) -> str | None:
         if not in_scope(str(c.get("source", "")), scope):
