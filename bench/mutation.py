@@ -48,7 +48,7 @@ MODULES: dict[str, tuple[list[str], list[str] | None]] = {
 
 # (module, line, column, mutation) -> why the mutant behaves exactly like the original
 EQUIVALENT: dict[tuple[str, int, int, str], str] = {
-    ("bot/digest.py", 44, 25, "8 -> 9"):
+    ("bot/digest.py", 64, 25, "8 -> 9"):
         "a ninth day back is read only when none of the last eight held a slot, and every cadence has one in them "
         "(daily: today or yesterday; weekdays: within three days; weekly: within seven)",
     ("bot/quotes/attr.py", 267, 19, "0 -> 1"):

@@ -264,3 +264,37 @@ def test_a_subscription_with_a_cadence_this_version_does_not_know_is_daily(store
 
     DigestRunner(store, build, {"slack": poster}, owner="a", clock=clock).run_due()
     assert len(poster.posts) == 1 and since == ["2031-03-04T08:00:00+00:00"]
+
+
+def test_a_brief_the_store_cannot_keep_is_posted_without_a_page_link(store: Any, tmp_path: Path,
+                                                                    caplog: Any) -> None:
+    # the briefs table breaks under the bot: the digest still goes out, and it links to no page that does not exist
+    import sqlite3
+
+    store.upsert_subscription(sub("08:00"))
+    with sqlite3.connect(tmp_path / "digest.db") as db:
+        db.execute("ALTER TABLE briefs RENAME TO gone")
+    poster = RecordingPoster()
+    with caplog.at_level(logging.ERROR):
+        out = runner(store, Clock(datetime(2031, 3, 4, 8, 0, tzinfo=UTC)), poster).run_due()
+    assert [outcome for _, _, outcome in out] == ["posted m1"]
+    assert poster.posts[0][1].id == ""
+    assert "could not store a digest for slack C1" in caplog.text
+
+
+def test_a_resume_settles_only_a_missed_slot_still_in_its_grace_window(store: Any) -> None:
+    from bot.digest import GRACE, skip_missed_slot
+
+    s = store.upsert_subscription(sub("08:00"))
+    poster = RecordingPoster()
+    clock = Clock(datetime(2031, 3, 4, 8, 0, tzinfo=UTC))
+    runner(store, clock, poster).run_due()  # 08:00 posted before the pause
+    assert skip_missed_slot(store, s, datetime(2031, 3, 4, 8, 30, tzinfo=UTC)) is None  # nothing was missed
+    assert [(c["owner"], c["message_id"]) for c in store.claims(s.id)] == [("a", "m1")]
+    # the next slot passes while paused: within its grace window it is settled, so resuming does not post it late
+    late = datetime(2031, 3, 5, 8, 0, tzinfo=UTC) + GRACE / 2
+    assert skip_missed_slot(store, s, late) is not None
+    # one that passed longer ago than the grace window is left alone (the runner would not post it anyway)
+    old = datetime(2031, 3, 6, 8, 0, tzinfo=UTC) + GRACE + timedelta(minutes=1)
+    assert skip_missed_slot(store, s, old) is None
+    assert sorted(c["slot"] for c in store.claims(s.id)) == ["2031-03-04 08:00 UTC", "2031-03-05 08:00 UTC"]
