@@ -51,6 +51,8 @@ EQUIVALENT: dict[tuple[str, int, int, str], str] = {
     ("bot/digest.py", 64, 25, "8 -> 9"):
         "a ninth day back is read only when none of the last eight held a slot, and every cadence has one in them "
         "(daily: today or yesterday; weekdays: within three days; weekly: within seven)",
+    ("bot/citations.py", 42, 49, "10 -> 9"):
+        "a marker of absurd length becomes 9**18 instead of 10**18: either way a number no citation has",
     ("bot/quotes/attr.py", 267, 19, "0 -> 1"):
         "seg[0] > seg[1] only when the token before the comma is a comma or a quotation; then the speaker check "
         "fails on is_cap(',') and the description is the empty slice, which is falsy like None",

@@ -191,3 +191,11 @@ def test_a_name_after_the_quotation_is_its_speaker() -> None:
     # the first of two quotations too: its name comes before the second quotation opens
     text = "“Nobody is against new cranes,” said Quinlan. “We will stay out until the port talks to us,” said Vale."
     assert len(misattributed(text, STORED)) == 2
+
+
+def test_words_with_no_stored_speaker_go_to_someone_their_passage_names() -> None:
+    # the quote index holds no speaker for these words: the cited passage decides
+    passages = ["“The cranes will be idle until spring,” the harbour master, Ines Calder, told reporters."]
+    assert misattributed("Calder said “The cranes will be idle until spring” [1].", [], passages) == []
+    assert misattributed("Vale said “The cranes will be idle until spring” [1].", [], passages) == [
+        "quotation “The cranes will be idle until spring” is given to Vale, whom the cited passage does not name"]
