@@ -820,8 +820,11 @@ def test_real_core_answers_subscribes_posts_the_digest_and_records_feedback(fake
         assert post.body["content"].startswith("Digest set: this channel gets a brief every day at **08:00**")
         [sub] = store.list_subscriptions("discord", str(fd.CHANNEL_ID))
         assert (sub.time_of_day, sub.timezone, sub.topic) == ("08:00", "Europe/Berlin", "harbour")
-        at = datetime.now(UTC) + timedelta(days=1)
-        at = at.replace(hour=7, minute=5, second=0, microsecond=0)  # 08:05 in Berlin in winter, 09:05 in summer
+        # the next 07:05 UTC (08:05 in Berlin in winter, 09:05 in summer): the articles stored just now are inside
+        # the day the digest looks back over, whatever the hour the test runs at
+        now = datetime.now(UTC)
+        at = now.replace(hour=7, minute=5, second=0, microsecond=0)
+        at += timedelta(days=1) if at <= now else timedelta()
         done = DigestRunner(store, BriefBuilder(store), {"discord": runner.poster}, owner="test",
                             clock=lambda: at).run_due()
         assert [outcome.startswith("posted") for _, _, outcome in done] == [True]
