@@ -422,7 +422,7 @@ class Answerer:
         second = m.group("q").strip()
         docs = list(dict.fromkeys(s.doc_id for s in first))[:2]
         local = Reading(second, context=list(q.terms), prefer_docs=docs, follow_up=True, note="second part")
-        q2 = self.analyse(local, self.retriever.passage_count)
+        q2 = self.analyse(local, self._lexicon_n)  # the question's own count: no lexicon rebuilt for the part
         if q2.kind not in {"fact", "why"} or not q2.answer_type:
             return first
         more = self.selector.select(q2, local, sources, since, st=st)

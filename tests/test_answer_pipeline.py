@@ -318,6 +318,18 @@ def test_a_question_in_two_parts_gets_both_answered(tmp_path: Path, question: st
     verbatim(s, ans)
 
 
+def test_a_question_in_two_parts_reads_the_store_s_names_once(tmp_path: Path) -> None:
+    # the second part is read against the same name lexicon: a two-part question must not make this question, and
+    # the next one, rebuild it from every stored speaker
+    s = article_store(tmp_path, BRIDGE)
+    answerer = Answerer(s)
+    answerer.ask("who designed the footbridge")
+    lexicon = answerer._lexicon
+    answerer.ask("How much is the council paying for the footbridge, and when will it open?")
+    answerer.ask("who designed the footbridge")
+    assert answerer._lexicon is lexicon
+
+
 def test_a_question_in_one_part_is_not_split(tmp_path: Path) -> None:
     s = article_store(tmp_path, BRIDGE)
     ans = Answerer(s).ask("who designed the footbridge")
