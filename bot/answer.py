@@ -496,14 +496,21 @@ class Answerer:
                     continue
             elif t in common_words():
                 continue
-            vocab = self.store.terms_like(t[:2])
-            if vocab is None:
+            close = self._typo_of(t)
+            if close is None:
                 return []  # this store cannot tell: say nothing rather than guess
-            close = difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
-            # a typo is a letter or two off ("sumit"), not a different short word ("iphon" is not "ipo")
-            if not any(_edits(stem(t), c) <= max(1, len(t) // 4) for c in close):
+            if not close:
                 out.append(t)
         return out
+
+    def _typo_of(self, word: str) -> list[str] | None:
+        """The indexed words (stems) a word is a typo of, nearest first: a letter or two off ("sumit" ->
+        summit), not a different short word ("iphon" is not "ipo"); None when the store keeps no vocabulary."""
+        vocab = self.store.terms_like(word[:2])
+        if vocab is None:
+            return None
+        return [c for c in difflib.get_close_matches(stem(word), vocab, n=3, cutoff=0.75)
+                if _edits(stem(word), c) <= max(1, len(word) // 4)]
 
     def _is_source(self, name: str) -> bool:
         """True when a name is part of some stored document's location or outlet (not its text)."""
@@ -532,10 +539,7 @@ class Answerer:
                     or (wn is not None and wn.knows(t)):
                 fixed.append(t)
                 continue
-            vocab = self.store.terms_like(t[:2]) or []
-            close = [c for c in difflib.get_close_matches(stem(t), vocab, n=3, cutoff=0.75)
-                     if _edits(stem(t), c) <= max(1, len(t) // 4)]
-            word = next((w for c in close if (w := self._written(c))), None)
+            word = next((w for c in self._typo_of(t) or [] if (w := self._written(c))), None)
             fixed.append(word or t)
         if fixed == list(q.terms):
             return q
@@ -556,9 +560,14 @@ class Answerer:
         """The question with each name no article mentions replaced by another name for it that one does
         ("how many people live in Myanmar?" is searched as Burma when the articles say Burma): part of reading
         the question, before any search."""
+        wn = wordnet.shared()
+        if wn is None:
+            return q
         names = [n for n in dict.fromkeys(([q.speaker] if q.speaker else []) + list(q.names)) if n]
-        for name in [n for n in names if wordnet.shared() is not None and not self._mentioned(n, sources)]:
-            other = self._known_as(name, sources)
+        # only a name with one meaning has aliases ("Yank" is a Yankee, a Northerner or a jerk); that look-up
+        # is a file read, before the search that asks whether any article mentions the name
+        for name in [n for n in names if wn.senses_of(n) == 1 and not self._mentioned(n, sources)]:
+            other = self._known_as(wn, name, sources)
             if other is None:
                 continue
             log.info("no article mentions %r; searching for %r, another name for it", name, other)
@@ -569,14 +578,9 @@ class Answerer:
                         notes=q.notes + (f"{name} = {other}",))
         return q
 
-    def _known_as(self, name: str, sources: list[str] | None = None) -> str | None:
+    def _known_as(self, wn: wordnet.WordNet, name: str, sources: list[str] | None) -> str | None:
         """Another name for the same thing that an article mentions ("the Second World War" is "World War II"
         there; "Burma" is "Myanmar"), from WordNet; None when it has none or none is mentioned."""
-        wn = wordnet.shared()
-        if wn is None:
-            return None
-        if wn.senses_of(name) != 1:
-            return None  # "Yank" is a Yankee, a Northerner or a jerk: only a name with one meaning has aliases
         for other in wn.synonyms(name)[:8]:
             if other[:1].isupper() and self._mentioned(other, sources):
                 return other
