@@ -160,7 +160,7 @@ def embed_stored(app: App, stop: threading.Event | None = None) -> int:
 
 def _assign_stories(app: App) -> None:
     try:
-        app.brief_builder().catch_up()
+        app.brief_builder("extractive").catch_up()  # stories only: no LLM summarizer built every tick
     except Exception as e:  # retried on the next tick, and before the next brief or digest reads stories
         log.warning("assigning new documents to stories failed: %s", e)
 
