@@ -100,10 +100,8 @@ class WordNet:
         w = word.lower()
         for pos in _ORDER:
             for base in self.base_forms(w, pos):
-                for p, off in [(pos, o) for o in self._offsets(pos, base)]:
-                    words = self._synset(p, off)
-                    if any(x.lower() == base and x == x.lower() for x in words):
-                        return True
+                if any(base in self._synset(pos, off) for off in self._offsets(pos, base)):
+                    return True  # the synset lists it in lower case, as WordNet writes ordinary words
         return False
 
     def senses_of(self, phrase: str) -> int:
