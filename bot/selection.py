@@ -43,6 +43,8 @@ FOLLOW_UP_MARGIN = 0.25  # how much better another article must answer a follow-
 KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the words it asks with (1, 0.6, 0.25 measured)
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
+ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without "thank" answers the turn before
+ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
@@ -269,19 +271,43 @@ class Selector:
                 s.lexical += 0.2  # "who plays Mary Poppins?" is answered by a sentence naming another person
             if q.answer_type == "event" and (s.passage or 0) <= 2:
                 s.lexical += 0.2  # "what happened to …?": news says it first (the lead)
-        self._rescore(sents, fused, reading)
+        lacking = self._lacking_asked(q, reading, sents)
+        self._rescore(sents, fused, reading, lacking)
         # the best by the words-and-passage score, and the best by passage meaning alone (a paraphrase shares
         # no words with its answer), get a sentence-level cosine
         by_meaning = sorted(sents[SENTENCES_EMBEDDED:], key=lambda s: -s.dense)[:SENTENCES_EMBEDDED // 2]
         if self._embed_sentences(q, sents[:SENTENCES_EMBEDDED] + by_meaning):
-            self._rescore(sents, fused, reading)
+            self._rescore(sents, fused, reading, lacking)
         st.lap("selection")
         return sents
 
+    def _lacking_asked(self, q: Query, reading: Reading, sents: list[Span]) -> set[tuple[int, int]]:
+        """In a follow-up, the sentences holding none of the words it newly asks with ("thank" in "who did he
+        thank for it?", not the person "he" stood for nor the earlier turns' words), when a sentence of the
+        conversation's articles holds one: those tell about the subject, not what is asked. Empty when the
+        follow-up asks with no telling new word ("why?", "more detail", "which way would it run?") or its articles
+        hold none (they say it in other words)."""
+        if not reading.follow_up or reading.instead or reading.near:
+            return set()
+        carried = {stem(w) for w in reading.known + reading.context}
+        carried |= {stem(w.casefold()) for n in q.names for w in n.split()}
+        n = max(1, self.retriever.passage_count)
+        rare = max(ASKED_RARE_SHARE * n, 2)
+        asked = {stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
+        if not asked:
+            return set()
+        holding = {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}}
+        if not any(d in reading.prefer_docs for d, _ in holding):
+            return set()  # the conversation's articles say it in other words ("which way would it run?")
+        return {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holding}
+
     @staticmethod
-    def _rescore(sents: list[Span], fused: dict[tuple[int, int], float], reading: Reading) -> None:
+    def _rescore(sents: list[Span], fused: dict[tuple[int, int], float], reading: Reading,
+                 lacking: set[tuple[int, int]] | None = None) -> None:
         for s in sents:
             s.score = s.lexical + DENSE_WEIGHT * s.dense + 0.1 * fused.get((s.doc_id, s.passage or 0), 0.0)
+            if lacking and (s.doc_id, s.start) in lacking:
+                s.score -= ASKED_MISSING_PENALTY
             if reading.avoid and not reading.instead and any(re.search(rf"\b{re.escape(w)}\b", s.text, re.I)
                                                              for w in reading.avoid):
                 s.score -= 0.5  # "who else ...?": someone other than the one the last answer was about

@@ -310,6 +310,17 @@ def test_a_pronoun_follow_up_is_answered_by_what_it_asks_not_by_the_name(tmp_pat
     assert ans.found and answer in ans.citations[0].text, ans.text
 
 
+def test_a_follow_up_answers_what_it_newly_asks_not_the_last_answer(tmp_path: Path) -> None:
+    # the lead holds every word of the first question and the name "she" stands for; "who did she thank" asks
+    # "thank", which only the later sentence holds
+    s = article_store(tmp_path, BRANDT)
+    answerer = Answerer(s)
+    first = answerer.ask("Which city medal was singer Tova Brandt awarded for her folk albums?")
+    assert first.found and "Aldmere" in first.text, first.text
+    ans = answerer.ask("who did she thank for it", turns=[Turn.from_json(first.turn)])
+    assert ans.found and "Jonas" in ans.citations[0].text, ans.text
+
+
 def test_a_reflexive_adds_no_second_name() -> None:
     # "himself" once stood for the last person: "Is Vale Henrik Vale staying on?", which no article mentions
     assert read("Is Vale himself staying on?", [VALE]).question.count("Vale") == 1
