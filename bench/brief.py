@@ -54,7 +54,7 @@ def main(bbc: Path, seeds: Path) -> None:
         Ingester(store, extract_quotes=extract_quotes).ingest([f for f in files if f not in held])
         builder = BriefBuilder(store)
         t = time.perf_counter()
-        whole = group(store.list_documents())
+        whole = group(list(store.documents_by_id([d.id for d in store.list_documents()]).values()))
         dt = time.perf_counter() - t
         print(f"stories over {store.count_documents():,} BBC documents, all at once (group): {len(whole):,} "
               f"in {dt:.1f} s")
@@ -138,16 +138,19 @@ def _report(label: str, brief: Brief, docs_of: dict[int, list[Any]]) -> None:
     odd = sum(1 for q in quotes if person_words_from_an_organisation(q.speaker, q.text)
               or not q.text.lstrip("“\"'‘…. ([")[:1].isupper())
     diffs = [d for st in brief.stories for d in st.differences if d.topic.startswith("The reports")]
+    frames = [d for st in brief.stories for d in st.differences if d.topic == "how each outlet leads"]
     print(f"\n{label}: {len(brief.stories)} stories; points leaning on a sentence not shown {pronoun}/{len(points)} "
           f"(target 0); points that report nothing (first person, exclamation, line-up) {unreported}/{len(points)}; "
           f"quote speakers that are not names {len(bad)}/{len(quotes)} (target 0){' ' + str(bad) if bad else ''}; "
           f"quotes shown twice {twice}, fragments or a body's 'I' {odd}; "
-          f"figure differences {len(diffs)} ({len(diffs) / max(1, len(brief.stories)):.2f} per story)")
+          f"figure differences {len(diffs)} ({len(diffs) / max(1, len(brief.stories)):.2f} per story); "
+          f"stories showing how each outlet leads {len(frames)}, with {sum(len(d.sides) for d in frames)} leads")
     for st in brief.stories:
         docs = docs_of[st.story_id]
         n_diff = sum(1 for d in st.differences if d.topic.startswith("The reports"))
+        n_leads = sum(len(d.sides) for d in st.differences if d.topic == "how each outlet leads")
         print(f"  {len(docs):3d} docs  {_span(docs):22s}  {len(st.key_points)} points  {len(st.quotes)} quotes  "
-              f"{n_diff} figure diffs  {st.headline[:60]}")
+              f"{n_diff} figure diffs  {n_leads} leads  {st.headline[:60]}")
     for d in diffs[:3]:
         print(f"  sample difference: {d.topic}")
         for side in d.sides:

@@ -124,7 +124,7 @@ class ExtractiveSummarizer:
         taken = [_unit(dict(terms(summary)))] if lead else []
         points = self.points(cands, taken, skip={(central.id, lead[0])} if lead else set())
         diffs = figure_differences(docs, _sentences, _cite, self.outlet_names)
-        frame = framing(docs, lead_sentence, _cite, self.outlet_names)
+        frame = framing(docs, lead_sentence, _cite, self.outlet_names, central=central)
         if frame:
             diffs.append(frame)
         return number_by_document(StoryBrief(

@@ -55,6 +55,14 @@ The report blames a cracked hinge on the Marrow lock gate and calls for every ga
 inspected by the canal trust before the winter floods.
 """
 
+CHAIR = """Kelby canal trust names new chair
+
+The Kelby canal trust has named a successor to Ilse Varga as its chair, after she stepped down to run for the
+regional council.
+
+Her successor, the harbour master Pol Arne, takes over the trust in March.
+"""
+
 FOOTBALL_ONCE = """Town council approves new library
 
 The Rellbridge town council approved a new public library on Tuesday, to be built next to the old market hall.
@@ -108,6 +116,22 @@ def test_two_outlets_reporting_one_event_with_different_figures(store: SQLiteSto
     assert "The Kelby canal was closed to all traffic" in leads.sides[0].citations[0].text
     shown = " ".join([d.topic for d in st.differences] + [s.text for d in st.differences for s in d.sides])
     assert ".txt" not in shown and "floodgate" not in shown.split(":")[0]
+
+
+def test_framing_shows_only_leads_that_report_the_same_event(tmp_path: Path) -> None:
+    # three files of one outlet (no outlet known: each is its own report) share the canal's names; the third
+    # leads with another turn of the canal's saga, which is no framing of the floodgate failure
+    from bot.brief import _cite
+    from bot.differences import framing, lead_sentence
+
+    s = open_store(f"sqlite:///{tmp_path}/f.db")
+    ids = [put(s, f"/news/{n}.txt", text) for n, text in (("a", GAZETTE), ("b", COURIER), ("c", CHAIR))]
+    docs = list(s.documents_by_id(ids).values())
+    frame = framing(docs, lead_sentence, _cite, central=docs[0])
+    assert frame is not None
+    assert [side.citations[0].doc_id for side in frame.sides] == ids[:2]
+    # the later report alone beside the failure is no framing at all
+    assert framing([docs[0], docs[2]], lead_sentence, _cite, central=docs[0]) is None
 
 
 def test_one_citation_number_per_document_in_order_of_appearance(store: SQLiteStore) -> None:
@@ -274,6 +298,24 @@ def test_another_event_sharing_the_names_splits_off_once_leads_are_embedded(tmp_
     assert canal_and_mayor("meaning", embed=True) == {
         "Floodgate failure shuts Kelby canal": 2, "Barges stranded as Marrow lock gate breaks": 2,
         "Ilse Varga elected mayor of Kelby": 1}
+
+
+def test_leads_far_apart_in_meaning_report_different_events() -> None:
+    # two profiles sharing names and terms join one story, unless what their embedded leads mean is too far apart
+    # (the rule itself, without the model)
+    import numpy as np
+
+    from bot.stories import Profile, assign
+
+    def prof(i: int) -> Profile:
+        return Profile(doc_id=i, when=f"2031-01-1{i}", tf={"kelby": 3, "canal": 2, "trust": 2, "marrow": 1},
+                       names={"Kelby", "Marrow", "Ilse Varga"})
+
+    near = {1: np.array([1.0, 0.0], np.float32), 2: np.array([0.8, 0.6], np.float32)}
+    apart = {1: np.array([1.0, 0.0], np.float32), 2: np.array([0.0, 1.0], np.float32)}
+    assert assign([], [prof(1), prof(2)])[2] == 1
+    assert assign([], [prof(1), prof(2)], meaning=lambda ids: {i: near[i] for i in ids})[2] == 1
+    assert assign([], [prof(1), prof(2)], meaning=lambda ids: {i: apart[i] for i in ids})[2] == 2
 
 
 def test_topic_selects_stories_about_it_not_mentioning_it(store: SQLiteStore) -> None:
