@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -47,6 +49,7 @@ ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
+DOC_STEMS_KEPT = 4096  # articles whose stems are kept between questions (~10 KB each)
 SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
@@ -96,6 +99,8 @@ class Selector:
         self.retriever = retriever
         self.dense = dense
         self._story_of: dict[int, int] = {}
+        self._doc_stems: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()  # by (id, content hash)
+        self._stems_lock = threading.Lock()
         self._stories_n = -1
 
     def candidates(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
@@ -217,7 +222,7 @@ class Selector:
     def _within_story(self, q: Query, story: set[int]) -> Query:
         """The question inside one story: words every article of the story holds ("summit") tell nothing there."""
         docs = self.store.documents_by_id(sorted(story))
-        stems = [{stem(w) for w in content_terms(d.title + "\n" + d.text[:20_000])} for d in docs.values()]
+        stems = [self._stems(d) for d in docs.values()]
         telling = tuple(t for t in q.terms if sum(stem(t) in x for x in stems) < len(stems))
         return replace(q, terms=telling)
 
@@ -331,9 +336,26 @@ class Selector:
         docs = self.store.documents_by_id(sorted(doc_ids)) if doc_ids else {}
         out = {}
         for d, doc in docs.items():
-            stems = {stem(w) for w in content_terms(doc.title + "\n" + doc.text[:20_000])}
+            stems = self._stems(doc)
             out[d] = sum(w for s, w in weights.items() if s in stems) / total
         return out
+
+    def _stems(self, doc: Document) -> frozenset[str]:
+        """The stems of an article's title and text (its first 20,000 characters), kept for the next questions:
+        the same articles come back question after question, and reading one costs a millisecond. Keyed by the
+        text's hash too, so a document replaced by its next version is read again."""
+        key = (doc.id, doc.content_hash)
+        with self._stems_lock:  # worker threads answer at once
+            got = self._doc_stems.get(key)
+            if got is not None:
+                self._doc_stems.move_to_end(key)
+                return got
+        got = frozenset(stem(w) for w in content_terms(doc.title + "\n" + doc.text[:20_000]))
+        with self._stems_lock:
+            self._doc_stems[key] = got
+            while len(self._doc_stems) > DOC_STEMS_KEPT:
+                self._doc_stems.popitem(last=False)
+        return got
 
     def _passage_cosines(self, q: Query, hits: list[PassageHit], cos: dict[tuple[int, int], float]
                          ) -> dict[tuple[int, int], float]:

@@ -342,3 +342,24 @@ def test_a_name_is_never_respelled_into_an_article_word(tmp_path: Path) -> None:
                                  "harbour plan would bring 400 jobs to Aldmere.\n"))
     ans = Answerer(s).ask("What did Olaf Scholz make of the harbour plan?")
     assert not ans.found and "Scholz" in ans.text and "scholl" not in ans.text.casefold(), ans.text
+
+
+def test_an_article_replaced_by_its_next_version_is_read_again(tmp_path: Path) -> None:
+    # how much of the question an article holds is kept between questions; a new version of the article (the
+    # page changed) is read afresh, not answered from what the old one said
+    from bot.ingest.pipeline import Ingester
+
+    page = tmp_path / "article.txt"
+    page.write_text("Ferry service resumes\n\nThe Kelby ferry resumed sailing on Monday after the storm.\n",
+                    encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path}/v.db")
+    ingester = Ingester(store, extract_quotes=extract_quotes)
+    ingester.ingest([str(page)])
+    answerer = Answerer(store)
+    (doc_id,) = [d.id for d in store.list_documents()]
+    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, {doc_id}) == {doc_id: 1.0}
+    page.write_text("Ferry service resumes\n\nThe Kelby ferry resumed sailing on Monday once the harbour reopened.\n",
+                    encoding="utf-8")
+    ingester.ingest([str(page)])
+    assert [d.id for d in store.list_documents()] == [doc_id]  # the same document, its next version
+    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, {doc_id}) == {doc_id: 0.5}
