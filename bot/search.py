@@ -133,8 +133,11 @@ class Retriever:
         total = sum(weights.values()) or 1.0
         need = [n.casefold() for n in (require or [])]
         spans: list[Span] = []
+        texts: dict[int, str] = {}  # an article read once for all its hit passages
         for rank, h in enumerate(hits):
-            doc_text = self.store.document_text(h.doc_id)
+            doc_text = texts.get(h.doc_id)
+            if doc_text is None:
+                doc_text = texts[h.doc_id] = self.store.document_text(h.doc_id)
             title_stems = {stem(w) for w in content_terms(h.title)}
             for a, b in sentences_in(doc_text, h.start, h.end):
                 sent = doc_text[a:b]
