@@ -409,7 +409,20 @@ class Answerer:
             ev.sentences = self._second_part(q, reading, ev.sentences, sources, since, st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
+        elif ev.sentences and reading.known:
+            # "how many caps has he got?": "The 36-year-old, who has 54 caps, ..." says who "he" was taken for
+            ev.lead = self._named_known(q, reading, ev.sentences[:1])
         return ev
+
+    @staticmethod
+    def _named_known(q: Query, reading: Reading, shown: list[Span]) -> str:
+        """The person a follow-up's pronoun stood for, as the question names them, when the answer does not."""
+        known = [w.casefold() for w in reading.known]
+        name = next((n for n in q.names if [w.casefold() for w in n.split()] == known), "")
+        last = name.split()[-1] if name else ""
+        if not last or any(re.search(rf"\b{re.escape(last)}\b", s.text, re.I) for s in shown):
+            return ""
+        return name
 
     def _second_part(self, q: Query, reading: Reading, first: list[Span], sources: list[str] | None,
                      since: str | None, st: Stages) -> list[Span]:

@@ -321,6 +321,18 @@ def test_a_follow_up_answers_what_it_newly_asks_not_the_last_answer(tmp_path: Pa
     assert ans.found and "Jonas" in ans.citations[0].text, ans.text
 
 
+def test_an_answer_about_he_or_she_says_who_was_meant(tmp_path: Path) -> None:
+    # "The singer, who was born in ... Kessel": the answer names who "she" was taken for, the reader can check it
+    s = article_store(tmp_path, BRANDT)
+    answerer = Answerer(s)
+    first = answerer.ask("Who is Tova Brandt?")
+    ans = answerer.ask("where was she born", turns=[Turn.from_json(first.turn)])
+    assert ans.found and ans.text.startswith("Tova Brandt: The singer, who was born"), ans.text
+    # a sentence that names her needs no such lead
+    thanked = answerer.ask("which medal did she receive", turns=[Turn.from_json(first.turn)])
+    assert thanked.found and not thanked.text.startswith("Tova Brandt:"), thanked.text
+
+
 def test_a_reflexive_adds_no_second_name() -> None:
     # "himself" once stood for the last person: "Is Vale Henrik Vale staying on?", which no article mentions
     assert read("Is Vale himself staying on?", [VALE]).question.count("Vale") == 1
