@@ -21,7 +21,7 @@ MAX_TURNS = 8  # turns a follow-up may look back on: a 500-turn thread costs wha
 MAX_STORED_TEXT = 2000
 
 _SWITCH = re.compile(r"^(?:(?:ok(?:ay)?|so|right|alright)[,.]?\s+)?(?:(?:a\s+)?(?:totally|completely|entirely)?\s*"
-                     r"(?:different|unrelated|new|separate|other|another|random)\s+(?:question|topic|subject|thing|"
+                     r"(?:different|diff|unrelated|new|separate|other|another|random)\s+(?:question|topic|subject|thing|"
                      r"one)|unrelated|new topic|changing (?:the )?(?:subject|topic)|change of (?:subject|topic)|"
                      r"switching (?:gears|topics?)|on (?:a|an) (?:different|unrelated|other|another) (?:note|topic)|"
                      r"different topic|separately|by the way|btw|also unrelated|unrelated(?:ly)?(?:,? but)?)"
@@ -110,14 +110,25 @@ class Reading:
 
 def _subject(turns: list[Turn], person: bool) -> str | None:
     """The most recent subject a pronoun can stand for (a person for he/she, a thing for it/its); failing that,
-    the last subject of either kind ("Mary Poppins" reads as a person's name and is a musical)."""
+    the last subject of either kind ("Mary Poppins" reads as a person's name and is a musical); failing that, for
+    he/she, a "Mr …" the last answers named."""
     for t in reversed(turns):
         if t.subject and t.person == person:
             return t.subject
     for t in reversed(turns):
         if t.subject:
             return t.subject
+    if person:
+        # "how old is he?" after questions about "the t-mobile hacker", which name no one: the person the last
+        # answers named as one ("Mr Jacobsen")
+        for t in reversed(turns[-2:]):
+            titled = [n for n in t.answer_names if _TITLED.match(n)]
+            if titled:
+                return titled[0]
     return None
+
+
+_TITLED = re.compile(r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame) [A-Z]")
 
 
 def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
@@ -144,6 +155,9 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
         text = re.sub(r"\bit(\s*[?.!]*)$", lambda m: thing + m.group(1), text, flags=re.I)
         changed = True
     return text, changed
+
+
+_A_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 def _same_kind(new: str, question: str, subject: str | None = None) -> str | None:
@@ -183,6 +197,8 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     case names nothing), the word of the last question most like the new one ("and tokyo?" after "how did
     seoul react" replaces "seoul")."""
     q = prev.resolved
+    if _A_YEAR.fullmatch(new.strip()) and (year := _A_YEAR.search(q)):  # "and 2005?" after "… grow in 2004"
+        return q[:year.start()] + new.strip() + q[year.end():], year.group(0)
     same = _same_kind(new, q, prev.subject or (prev.names[0] if prev.names else None))
     if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim
         return re.sub(rf"\b{re.escape(same)}\b", new, q, count=1, flags=re.I), same

@@ -393,8 +393,10 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         raw = _orig(original, low, m, "who", "who2")
         who = _speaker_like(raw, original, lexicon)
         # "who is Choe Son Hui" asks about a person; "who is the deputy leader of Veritas" asks a fact
+        # "what's Peter Navarro been fighting about" ("what has ... been") asks a fact, not who he is
         if who and (who == strip_title(raw.strip(" ?.,!\"")) or len(raw.split()) <= 4) \
-                and not re.search(r"\b(?:of|in|at|for|behind|running|leading)\b|'s?\s+\w", raw, re.I):
+                and not re.search(r"\b(?:of|in|at|for|behind|running|leading)\b|'s?\s+\w", raw, re.I) \
+                and not (who[:1].isupper() and re.search(r"\s(?!(?:de|van|von|der|bin|al|da|di|le|la)\b)[a-z]", who)):
             return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
     m = _WHO_SAID.match(low)
     if m and (phrases or m.group("topic")):

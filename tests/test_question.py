@@ -184,3 +184,10 @@ def test_how_old_asks_for_an_age() -> None:
     assert all(type_bonus("age", t) for t in ("Hingis, 24, said she would play.", "the 17-year-old Murray",
                                              "has died at the age of 71", "Lindqvist, aged 74, was"))
     assert not any(type_bonus("age", t) for t in ("after two years out of the game", "in 1963", "won 6-4 6-2"))
+
+
+def test_whats_someone_been_doing_asks_a_fact_not_who_they_are() -> None:
+    # "what's Peter Navarro been fighting about" is "what has ... been", not "what is Peter Navarro ..."
+    q = analyse("whats Peter Navarro been fighting with trump about")
+    assert q.kind != "who_is" and q.speaker is None
+    assert analyse("who is Choe Son Hui").kind == "who_is"
