@@ -416,7 +416,11 @@ class Answerer:
 
     @staticmethod
     def _named_known(q: Query, reading: Reading, shown: list[Span]) -> str:
-        """The person a follow-up's pronoun stood for, as the question names them, when the answer does not."""
+        """The person a follow-up's pronoun stood for, as the question names them, when the answer does not
+        (and comes from the conversation's articles: a sentence of another article that does not name them may be
+        about anyone)."""
+        if not shown or shown[0].doc_id not in reading.prefer_docs:
+            return ""
         known = [w.casefold() for w in reading.known]
         name = next((n for n in q.names if [w.casefold() for w in n.split()] == known), "")
         last = name.split()[-1] if name else ""

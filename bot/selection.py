@@ -46,6 +46,7 @@ KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the 
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without "thank" answers the turn before
+TYPED_FOLLOW_UP = {"age", "money", "when", "number"}  # follow-ups whose answer has a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
@@ -277,6 +278,11 @@ class Selector:
             if q.answer_type == "event" and (s.passage or 0) <= 2:
                 s.lexical += 0.2  # "what happened to …?": news says it first (the lead)
         lacking = self._lacking_asked(q, reading, sents)
+        if q.answer_type in TYPED_FOLLOW_UP and reading.follow_up and reading.prefer_docs:
+            for s in sents:
+                # "how old is he?": "Mr Osk, 21," in the conversation's article answers, whatever words it shares
+                if s.doc_id in reading.prefer_docs and type_bonus(q.answer_type, s.text) > 0:
+                    s.own = max(s.own, FOUND_LEXICAL * FOLLOW_UP_EVIDENCE)
         self._rescore(sents, fused, reading, lacking)
         # the best by the words-and-passage score, and the best by passage meaning alone (a paraphrase shares
         # no words with its answer), get a sentence-level cosine
@@ -288,23 +294,33 @@ class Selector:
 
     def _lacking_asked(self, q: Query, reading: Reading, sents: list[Span]) -> set[tuple[int, int]]:
         """In a follow-up, the sentences holding none of the words it newly asks with ("thank" in "who did he
-        thank for it?", not the person "he" stood for nor the earlier turns' words), when a sentence of the
+        thank for it?", not the person "he" stood for nor the earlier turns' words) and, for a figure, an age
+        or a date, none that looks like one ("how old is he?"), when a sentence of the
         conversation's articles holds one: those tell about the subject, not what is asked. Empty when the
         follow-up asks with no telling new word ("why?", "more detail", "which way would it run?") or its articles
-        hold none (they say it in other words)."""
+        hold none (they say it in other words). With a person "he"/"she" stood for, also the sentences of other
+        articles that do not name them."""
         if not reading.follow_up or reading.instead or reading.near:
             return set()
+        elsewhere: set[tuple[int, int]] = set()
+        if reading.known and reading.prefer_docs:
+            # "how old is he?": a sentence of another article that does not name him is about someone else
+            known = [re.compile(rf"\b{re.escape(w)}\b", re.I) for w in reading.known]
+            elsewhere = {(s.doc_id, s.start) for s in sents if s.doc_id not in reading.prefer_docs
+                         and not any(k.search(s.text) for k in known)}
         carried = {stem(w) for w in reading.known + reading.context}
         carried |= {stem(w.casefold()) for n in q.names for w in n.split()}
         n = max(1, self.retriever.passage_count)
         rare = max(ASKED_RARE_SHARE * n, 2)
         asked = {stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
-        if not asked:
-            return set()
-        holding = {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}}
+        typed = q.answer_type in TYPED_FOLLOW_UP  # "how old is he?": an age is what it asks
+        if not asked and not typed:
+            return elsewhere
+        holding = {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}
+                   or typed and type_bonus(q.answer_type, s.text) > 0}
         if not any(d in reading.prefer_docs for d, _ in holding):
-            return set()  # the conversation's articles say it in other words ("which way would it run?")
-        return {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holding}
+            return elsewhere  # the conversation's articles say it in other words ("which way would it run?")
+        return elsewhere | {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holding}
 
     @staticmethod
     def _rescore(sents: list[Span], fused: dict[tuple[int, int], float], reading: Reading,

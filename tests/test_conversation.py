@@ -119,6 +119,7 @@ def test_a_when_question_with_its_own_subject_is_not_about_the_last_answer(messa
 
 
 @pytest.mark.parametrize("message", ["Totally different question: who won the cup?", "unrelated, but who won the cup?",
+                                     "ok diff topic, who won the cup?",
                                      "btw who won the cup?", "New topic - who won the cup?"])
 def test_a_change_of_subject_is_answered_on_its_own(message: str) -> None:
     r = read(message, [VALE])
@@ -331,6 +332,47 @@ def test_an_answer_about_he_or_she_says_who_was_meant(tmp_path: Path) -> None:
     # a sentence that names her needs no such lead
     thanked = answerer.ask("which medal did she receive", turns=[Turn.from_json(first.turn)])
     assert thanked.found and not thanked.text.startswith("Tova Brandt:"), thanked.text
+
+
+def test_and_another_year_replaces_the_year() -> None:
+    growth = Turn(question="how much did the economy grow in 2004", resolved="how much did the economy grow in 2004",
+                  kind="fact", subject=None, terms=["economy", "grow", "2004"], doc_ids=[4], shown=[[4, 0, 80]])
+    assert read("and 2005?", [growth]).question == "how much did the economy grow in 2005"
+
+
+def test_he_after_questions_that_named_no_one_is_the_mr_the_answer_named() -> None:
+    hacker = Turn(question="whose files did the hacker read", resolved="whose files did the hacker read", kind="fact",
+                  subject=None, terms=["files", "hacker", "read"], doc_ids=[5], shown=[[5, 0, 90]],
+                  answer_names=["Associated Press", "Mr Jacobsen", "Secret Service"])
+    assert read("how old is he", [hacker]).question == "how old is Mr Jacobsen"
+    # a subject asked about before comes first
+    assert "Henrik Vale" in read("how old is he", [VALE, hacker]).question
+
+
+def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None:
+    # after "which agency reported that?", the conversation's words (agency, reported, press) fill the sentence
+    # just shown and another article's; "how old is he?" wants the hacker's age, "21", in his own article
+    (tmp_path / "hacker.txt").write_text(
+        "Hacker admits phone network break-in\n\n"
+        "A hacker has admitted breaking into the Kelby Mobile phone network, the company said.\n\n"
+        "The Harbour Press news agency reported that Mr Osk also read files kept by the police officer "
+        "investigating him.\n\n"
+        "Although Mr Osk, 21, read some data, he failed to reach customers' card numbers.\n", encoding="utf-8")
+    (tmp_path / "doping.txt").write_text(
+        "Sprinter banned for doping\n\n"
+        "The 33-year-old sprinter was banned for two years, the Harbour Press news agency reported on Friday, after "
+        "the national anti-doping agency pressed charges.\n", encoding="utf-8")
+    s = open_store(f"sqlite:///{tmp_path}/two.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "hacker.txt"), str(tmp_path / "doping.txt")])
+    answerer = Answerer(s)
+    first = answerer.ask("whose files did the hacker read")
+    assert first.found and "police officer" in first.text, first.text
+    second = answerer.ask("which agency reported that", turns=[Turn.from_json(first.turn)])
+    ans = answerer.ask("how old is he", turns=[Turn.from_json(first.turn), Turn.from_json(second.turn)])
+    assert ans.found and "Mr Osk, 21" in ans.citations[0].text, ans.text
+    # "and the sprinter?" is not about him: no answer from the other article is given his name
+    for a in (ans, answerer.ask("how old was he when banned", turns=[Turn.from_json(first.turn)])):
+        assert not a.text.startswith("Osk:") and not a.text.startswith("Mr Osk:"), a.text
 
 
 def test_a_reflexive_adds_no_second_name() -> None:
