@@ -228,8 +228,12 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     shown = [(s[0], s[1], s[2]) for t in turns[-3:] for s in t.shown if len(s) == 3]
     if _SOURCE_OF.search(text) or _CIRCUMSTANCE_OF.match(text):
         near = [(s[0], s[1], s[2]) for s in prev.shown if len(s) == 3]
-        return Reading(_replace_pronouns(text, turns)[0], context, docs, near=near, follow_up=True,
-                       note="the source of the last answer" if _SOURCE_OF.search(text) else "about the last answer")
+        resolved, changed = _replace_pronouns(text, turns)
+        person = _subject(turns, person=True) if changed else None
+        return Reading(resolved, context, docs, near=near, follow_up=True,
+                       note="the source of the last answer" if _SOURCE_OF.search(text) else "about the last answer",
+                       known=[w for w in content_terms(person) if w.casefold() not in text.casefold()]
+                       if person and person not in text else [])
     m = _MORE.match(text)
     if m:
         rest = text[m.end():].strip()

@@ -46,7 +46,7 @@ KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the 
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without "thank" answers the turn before
-TYPED_FOLLOW_UP = {"age", "money", "when", "number"}  # follow-ups whose answer has a form a sentence shows
+TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
@@ -282,7 +282,7 @@ class Selector:
             for s in sents:
                 # "how old is he?": "Mr Osk, 21," in the conversation's article answers, whatever words it shares
                 if s.doc_id in reading.prefer_docs and type_bonus(q.answer_type, s.text) > 0:
-                    s.own = max(s.own, FOUND_LEXICAL * FOLLOW_UP_EVIDENCE)
+                    s.own = max(s.own, FOUND_LEXICAL)
         self._rescore(sents, fused, reading, lacking)
         # the best by the words-and-passage score, and the best by passage meaning alone (a paraphrase shares
         # no words with its answer), get a sentence-level cosine
@@ -300,19 +300,22 @@ class Selector:
         follow-up asks with no telling new word ("why?", "more detail", "which way would it run?") or its articles
         hold none (they say it in other words). With a person "he"/"she" stood for, also the sentences of other
         articles that do not name them."""
-        if not reading.follow_up or reading.instead or reading.near:
+        if not reading.follow_up or reading.instead:
             return set()
         elsewhere: set[tuple[int, int]] = set()
         if reading.known and reading.prefer_docs:
-            # "how old is he?": a sentence of another article that does not name him is about someone else
-            known = [re.compile(rf"\b{re.escape(w)}\b", re.I) for w in reading.known]
-            elsewhere = {(s.doc_id, s.start) for s in sents if s.doc_id not in reading.prefer_docs
-                         and not any(k.search(s.text) for k in known)}
+            # "how old is he?": in another article that does not name him in full, a sentence is about someone else
+            # ("BBC correspondent Carole Walker said" is no answer about Dougie Walker)
+            full = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in reading.known) + r"\b", re.I)
+            others = {s.doc_id for s in sents if s.doc_id not in reading.prefer_docs}
+            strangers = {d for d in others if not full.search(self.store.document_text(d))}
+            elsewhere = {(s.doc_id, s.start) for s in sents if s.doc_id in strangers}
         carried = {stem(w) for w in reading.known + reading.context}
         carried |= {stem(w.casefold()) for n in q.names for w in n.split()}
         n = max(1, self.retriever.passage_count)
         rare = max(ASKED_RARE_SHARE * n, 2)
-        asked = {stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
+        asked = set() if reading.near else {  # "which paper said that?" asks with words of no weight
+            stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
         typed = q.answer_type in TYPED_FOLLOW_UP  # "how old is he?": an age is what it asks
         if not asked and not typed:
             return elsewhere

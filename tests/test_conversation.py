@@ -375,6 +375,46 @@ def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None
         assert not a.text.startswith("Osk:") and not a.text.startswith("Mr Osk:"), a.text
 
 
+def test_which_paper_he_told_is_answered_from_his_article(tmp_path: Path) -> None:
+    # another article's correspondent shares his surname and names an outlet; the paper he told is in his article
+    (tmp_path / "sprinter.txt").write_text(
+        "Sprinter Tam Rusk to retire\n\n"
+        "Former European 200m champion Tam Rusk is to retire from athletics after a series of six operations.\n\n"
+        "Rusk had hoped to compete in the New Year Sprint at Musselburgh next week.\n\n"
+        "He told the Kelby Herald newspaper: \"I'm not in great shape after missing a month of training.\"\n",
+        encoding="utf-8")
+    (tmp_path / "budget.txt").write_text(
+        "Athletics season ends\n\n"
+        "Harbour Radio athletics correspondent Ann Rusk said the European champion quitting athletics after six "
+        "operations was no surprise, the Harbour Radio website reported.\n", encoding="utf-8")
+    s = open_store(f"sqlite:///{tmp_path}/paper.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "sprinter.txt"), str(tmp_path / "budget.txt")])
+    answerer = Answerer(s)
+    first = answerer.ask("why is tam rusk quitting athletics")
+    assert first.found and "six operations" in first.text, first.text
+    ans = answerer.ask("which paper did he tell that to", turns=[Turn.from_json(first.turn)])
+    assert ans.found and "Kelby Herald" in ans.text and "Ann Rusk" not in ans.text, ans.text
+
+
+def test_another_article_that_does_not_name_the_person_answers_nothing_about_them(tmp_path: Path) -> None:
+    # the rule itself: "he" is Tam Rusk; a sentence of an article that never names Tam Rusk ranks below
+    from bot.conversation import Reading
+    from bot.question import Query
+    from bot.search import Span
+
+    (tmp_path / "a.txt").write_text("Tam Rusk retires\n\nTam Rusk is to retire from athletics.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Season ends\n\nAnn Rusk said the season ended early.\n", encoding="utf-8")
+    s = open_store(f"sqlite:///{tmp_path}/r.db")
+    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    ids = {d.title: d.id for d in s.list_documents()}
+    a, b = ids["Tam Rusk retires"], ids["Season ends"]
+    spans = [Span(a, 0, 10, "Tam Rusk is to retire from athletics.", 1.0, "a", "", None, None),
+             Span(b, 0, 10, "Ann Rusk said the season ended early.", 1.0, "b", "", None, None)]
+    reading = Reading("which paper did Tam Rusk tell that to", follow_up=True, prefer_docs=[a], known=["tam", "rusk"])
+    q = Query(text=reading.question, kind="fact", clean=reading.question, terms=("paper", "tam", "rusk"))
+    assert Answerer(s).selector._lacking_asked(q, reading, spans) == {(b, 0)}
+
+
 def test_a_reflexive_adds_no_second_name() -> None:
     # "himself" once stood for the last person: "Is Vale Henrik Vale staying on?", which no article mentions
     assert read("Is Vale himself staying on?", [VALE]).question.count("Vale") == 1
