@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -349,21 +350,27 @@ def test_he_after_questions_that_named_no_one_is_the_mr_the_answer_named() -> No
     assert "Henrik Vale" in read("how old is he", [VALE, hacker]).question
 
 
+def articles_store(tmp_path: Path, **articles: str) -> Any:
+    """A SQLite store holding the articles written for a test (name -> text, its first line the headline)."""
+    for name, text in articles.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path}/articles.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(tmp_path / f"{n}.txt") for n in articles])
+    return store
+
+
 def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None:
     # after "which agency reported that?", the conversation's words (agency, reported, press) fill the sentence
     # just shown and another article's; "how old is he?" wants the hacker's age, "21", in his own article
-    (tmp_path / "hacker.txt").write_text(
+    s = articles_store(tmp_path, hacker=(
         "Hacker admits phone network break-in\n\n"
         "A hacker has admitted breaking into the Kelby Mobile phone network, the company said.\n\n"
         "The Harbour Press news agency reported that Mr Osk also read files kept by the police officer "
         "investigating him.\n\n"
-        "Although Mr Osk, 21, read some data, he failed to reach customers' card numbers.\n", encoding="utf-8")
-    (tmp_path / "doping.txt").write_text(
+        "Although Mr Osk, 21, read some data, he failed to reach customers' card numbers.\n"), doping=(
         "Sprinter banned for doping\n\n"
         "The 33-year-old sprinter was banned for two years, the Harbour Press news agency reported on Friday, after "
-        "the national anti-doping agency pressed charges.\n", encoding="utf-8")
-    s = open_store(f"sqlite:///{tmp_path}/two.db")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "hacker.txt"), str(tmp_path / "doping.txt")])
+        "the national anti-doping agency pressed charges.\n"))
     answerer = Answerer(s)
     first = answerer.ask("whose files did the hacker read")
     assert first.found and "police officer" in first.text, first.text
@@ -377,18 +384,14 @@ def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None
 
 def test_which_paper_he_told_is_answered_from_his_article(tmp_path: Path) -> None:
     # another article's correspondent shares his surname and names an outlet; the paper he told is in his article
-    (tmp_path / "sprinter.txt").write_text(
+    s = articles_store(tmp_path, sprinter=(
         "Sprinter Tam Rusk to retire\n\n"
         "Former European 200m champion Tam Rusk is to retire from athletics after a series of six operations.\n\n"
         "Rusk had hoped to compete in the New Year Sprint at Musselburgh next week.\n\n"
-        "He told the Kelby Herald newspaper: \"I'm not in great shape after missing a month of training.\"\n",
-        encoding="utf-8")
-    (tmp_path / "budget.txt").write_text(
+        "He told the Kelby Herald newspaper: \"I'm not in great shape after missing a month of training.\"\n"), season=(
         "Athletics season ends\n\n"
         "Harbour Radio athletics correspondent Ann Rusk said the European champion quitting athletics after six "
-        "operations was no surprise, the Harbour Radio website reported.\n", encoding="utf-8")
-    s = open_store(f"sqlite:///{tmp_path}/paper.db")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "sprinter.txt"), str(tmp_path / "budget.txt")])
+        "operations was no surprise, the Harbour Radio website reported.\n"))
     answerer = Answerer(s)
     first = answerer.ask("why is tam rusk quitting athletics")
     assert first.found and "six operations" in first.text, first.text
@@ -402,10 +405,8 @@ def test_another_article_that_does_not_name_the_person_answers_nothing_about_the
     from bot.question import Query
     from bot.search import Span
 
-    (tmp_path / "a.txt").write_text("Tam Rusk retires\n\nTam Rusk is to retire from athletics.\n", encoding="utf-8")
-    (tmp_path / "b.txt").write_text("Season ends\n\nAnn Rusk said the season ended early.\n", encoding="utf-8")
-    s = open_store(f"sqlite:///{tmp_path}/r.db")
-    Ingester(s, extract_quotes=extract_quotes).ingest([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    s = articles_store(tmp_path, a="Tam Rusk retires\n\nTam Rusk is to retire from athletics.\n",
+                       b="Season ends\n\nAnn Rusk said the season ended early.\n")
     ids = {d.title: d.id for d in s.list_documents()}
     a, b = ids["Tam Rusk retires"], ids["Season ends"]
     spans = [Span(a, 0, 10, "Tam Rusk is to retire from athletics.", 1.0, "a", "", None, None),
