@@ -201,15 +201,31 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
         return q[:year.start()] + new.strip() + q[year.end():], year.group(0)
     same = _same_kind(new, q, prev.subject or (prev.names[0] if prev.names else None))
     if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim
-        return re.sub(rf"\b{re.escape(same)}\b", new, q, count=1, flags=re.I), same
+        return _swap(q, rf"\b{re.escape(same)}\b", new), same
     for old in ([prev.subject] if prev.subject else []) + prev.names:
         if old and re.search(re.escape(old), q, re.I):
-            return re.sub(re.escape(old), new, q, count=1, flags=re.I), old
+            return _swap(q, re.escape(old), new), old
     words = [w for w in content_terms(q) if w.isalpha() and w not in {c.casefold() for c in content_terms(new)}]
     if words and similar is not None:
         old = words[similar(new, words)]
-        return re.sub(rf"\b{re.escape(old)}\b", new, q, count=1, flags=re.I), old
+        return _swap(q, rf"\b{re.escape(old)}\b", new), old
     return f"{new}: {q}", ""
+
+
+def _swap(q: str, pattern: str, new: str) -> str:
+    """`q` with the first match of `pattern` replaced by `new`, taking in the words before it from the one `new`
+    starts with: "best actress" becomes "best british film", not "best best british film"."""
+    m = re.search(pattern, q, re.I)
+    if m is None:
+        return q
+    start, words = m.start(), new.split()
+    if len(words) > 1:
+        # the noun phrase the match ends: from new's first word, when it is among the three words before it
+        # ("best supporting actress" -> "best british film")
+        before = re.search(rf"\b{re.escape(words[0])}\s+(?:[\w'’-]+\s+){{0,2}}$", q[:start], re.I)
+        if before is not None:
+            start = before.start()
+    return q[:start] + new + q[m.end():]
 
 
 def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Reading:

@@ -335,6 +335,27 @@ def test_an_answer_about_he_or_she_says_who_was_meant(tmp_path: Path) -> None:
     assert thanked.found and not thanked.text.startswith("Tova Brandt:"), thanked.text
 
 
+def test_what_about_another_award_replaces_the_whole_award() -> None:
+    awards = Turn(question="and best actress?", resolved="who won best supporting actress at the baftas", kind="fact",
+                  subject="best supporting actress", terms=["won", "best", "supporting", "actress", "baftas"],
+                  doc_ids=[6], shown=[[6, 0, 80]])
+    assert read("what about best british film", [awards]).question == "who won best british film at the baftas"
+
+
+def test_and_another_award_is_answered_by_that_award_not_by_its_words_apart(tmp_path: Path) -> None:
+    s = articles_store(tmp_path, baftas=(
+        "Aviator and Vera Drake share Bafta honours\n\n"
+        "Hollywood blockbuster The Aviator and low-budget British movie Vera Drake shared the main honours at the Bafta "
+        "film awards.\n\n"
+        "Imelda Staunton took the best actress award for Vera Drake.\n\n"
+        "Best British film was My Summer of Love, the story of two young women.\n"))
+    answerer = Answerer(s)
+    first = answerer.ask("who won best actress at the baftas")
+    assert first.found and "Imelda Staunton" in first.text, first.text
+    ans = answerer.ask("what about best british film", turns=[Turn.from_json(first.turn)])
+    assert ans.found and "My Summer of Love" in ans.citations[0].text, ans.text
+
+
 def test_and_another_year_replaces_the_year() -> None:
     growth = Turn(question="how much did the economy grow in 2004", resolved="how much did the economy grow in 2004",
                   kind="fact", subject=None, terms=["economy", "grow", "2004"], doc_ids=[4], shown=[[4, 0, 80]])
