@@ -349,11 +349,9 @@ def test_and_another_award_is_answered_by_that_award_not_by_its_words_apart(tmp_
         "film awards.\n\n"
         "Imelda Staunton took the best actress award for Vera Drake.\n\n"
         "Best British film was My Summer of Love, the story of two young women.\n"))
-    answerer = Answerer(s)
-    first = answerer.ask("who won best actress at the baftas")
-    assert first.found and "Imelda Staunton" in first.text, first.text
-    ans = answerer.ask("what about best british film", turns=[Turn.from_json(first.turn)])
-    assert ans.found and "My Summer of Love" in ans.citations[0].text, ans.text
+    first, ans = converse(s, "who won best actress at the baftas", "what about best british film")
+    assert first.found and "Imelda Staunton" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "My Summer of Love" in ans.citations[0].text, ans.text  # type: ignore[attr-defined]
 
 
 def test_and_another_year_replaces_the_year() -> None:
@@ -392,15 +390,12 @@ def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None
         "Sprinter banned for doping\n\n"
         "The 33-year-old sprinter was banned for two years, the Harbour Press news agency reported on Friday, after "
         "the national anti-doping agency pressed charges.\n"))
-    answerer = Answerer(s)
-    first = answerer.ask("whose files did the hacker read")
-    assert first.found and "police officer" in first.text, first.text
-    second = answerer.ask("which agency reported that", turns=[Turn.from_json(first.turn)])
-    ans = answerer.ask("how old is he", turns=[Turn.from_json(first.turn), Turn.from_json(second.turn)])
-    assert ans.found and "Mr Osk, 21" in ans.citations[0].text, ans.text
-    # "and the sprinter?" is not about him: no answer from the other article is given his name
-    for a in (ans, answerer.ask("how old was he when banned", turns=[Turn.from_json(first.turn)])):
-        assert not a.text.startswith("Osk:") and not a.text.startswith("Mr Osk:"), a.text
+    first, _, ans = converse(s, "whose files did the hacker read", "which agency reported that", "how old is he")
+    assert first.found and "police officer" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "Mr Osk, 21" in ans.citations[0].text, ans.text  # type: ignore[attr-defined]
+    # no answer from the other article is given his name
+    for a in [ans, converse(s, "whose files did the hacker read", "how old was he when banned")[1]]:
+        assert not a.text.startswith(("Osk:", "Mr Osk:")), a.text  # type: ignore[attr-defined]
 
 
 def test_which_paper_he_told_is_answered_from_his_article(tmp_path: Path) -> None:
@@ -413,11 +408,9 @@ def test_which_paper_he_told_is_answered_from_his_article(tmp_path: Path) -> Non
         "Athletics season ends\n\n"
         "Harbour Radio athletics correspondent Ann Rusk said the European champion quitting athletics after six "
         "operations was no surprise, the Harbour Radio website reported.\n"))
-    answerer = Answerer(s)
-    first = answerer.ask("why is tam rusk quitting athletics")
-    assert first.found and "six operations" in first.text, first.text
-    ans = answerer.ask("which paper did he tell that to", turns=[Turn.from_json(first.turn)])
-    assert ans.found and "Kelby Herald" in ans.text and "Ann Rusk" not in ans.text, ans.text
+    first, ans = converse(s, "why is tam rusk quitting athletics", "which paper did he tell that to")
+    assert first.found and "six operations" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "Kelby Herald" in ans.text and "Ann Rusk" not in ans.text, ans.text  # type: ignore[attr-defined]
 
 
 def test_another_article_that_does_not_name_the_person_answers_nothing_about_them(tmp_path: Path) -> None:
