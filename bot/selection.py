@@ -465,14 +465,15 @@ class Selector:
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence
                 joined = with_next(self._text(keep[0]), keep[0])
+                joined = self.balanced(joined) if joined is not None else None
                 if joined is not None and self._carries(q, joined.text[len(keep[0].text):]):
                     keep[0] = joined
         if q.kind in {"summary", "multi"}:
             # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
             # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
             # is left out when it has none to take
-            keep = [w if len(s.text) < SHORT_POINT and (w := with_next(self._text(s), s)) is not None else s
-                    for s in keep]
+            keep = [w if len(s.text) < SHORT_POINT and (n := with_next(self._text(s), s)) is not None
+                    and (w := self.balanced(n)) is not None else s for s in keep]
             keep = [w for s in keep if (w := s if not leads_with_reference(s.text) else
                                         (p := with_previous(self._text(s), s)) and self.balanced(p))]
         if q.kind not in {"summary", "multi"}:
@@ -480,7 +481,8 @@ class Selector:
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
             widened = []
             for s in keep:
-                w = with_neighbour(self._text(s), s)
+                # whole quotations only: a neighbour that opens one is shown to its closing mark, or not at all
+                w = self.balanced(with_neighbour(self._text(s), s)) or s
                 if len(w.text) - len(s.text) <= room:
                     room -= len(w.text) - len(s.text)
                     s = w

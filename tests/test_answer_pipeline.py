@@ -363,3 +363,18 @@ def test_an_article_replaced_by_its_next_version_is_read_again(tmp_path: Path) -
     ingester.ingest([str(page)])
     assert [d.id for d in store.list_documents()] == [doc_id]  # the same document, its next version
     assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, {doc_id}) == {doc_id: 0.5}
+
+
+def test_a_neighbour_that_opens_a_quotation_is_shown_to_its_close(tmp_path: Path) -> None:
+    # the sentence after the answer opens a two-sentence quotation: widened, the answer shows the quotation whole,
+    # never "… advisor. “I'm not sure what he is thinking." with its closing mark cut off
+    store = article_store(tmp_path, (
+        "Adviser criticises Kelby trade talks\n\n"
+        "“It is a shame to see Kelby getting into bed with Marrow,” said Tomas Ruel, a trade adviser. “I am not sure "
+        "what they are thinking. We hope they come around to seeing that they need to be with us and not Marrow.”\n\n"
+        "The talks resume on Monday.\n"))
+    ans = Answerer(store).ask("what did tomas ruel say he hopes kelby realises")
+    assert ans.found, ans.text
+    for c in ans.citations:
+        assert c.text.count("“") == c.text.count("”"), c.text
+    assert "not Marrow.”" in ans.text, ans.text
