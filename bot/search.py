@@ -300,6 +300,12 @@ _OUTLET = re.compile(r"\b(?:(?:[A-Z][\w.’']*\s){0,3}(?:News|Times|Post|Agency|
 _CREDIT = re.compile(r"\b(?:according to|reported|reports|reporting|told|said|cited|citing|quoted|quoting|"
                      r"confirmed|wrote|published)\b", re.I)
 
+# a place: "in East Sussex", "at home in Beirut", "outside Aldmere town hall" (a capitalised name after a preposition
+# of place, not "in January" or "in 2004")
+_PLACE = re.compile(r"\b(?:in|at|near|outside|inside|from|to)\s+(?:the\s+)?(?!(?:January|February|March|April|May|"
+                    r"June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
+                    r"Saturday|Sunday)\b)[A-Z][a-z]{2,}")
+
 # answer type -> (bonus, whether a sentence looks like that kind of answer)
 _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t))),
@@ -307,4 +313,5 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
     "when": (0.25, lambda t: bool(_YEAR.search(t) or _DATE.search(t))),
     "number": (0.2, lambda t: bool(_NUMBER.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
+    "where": (0.2, lambda t: bool(_PLACE.search(t))),
 }

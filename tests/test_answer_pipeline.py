@@ -378,3 +378,30 @@ def test_a_neighbour_that_opens_a_quotation_is_shown_to_its_close(tmp_path: Path
     for c in ans.citations:
         assert c.text.count("“") == c.text.count("”"), c.text
     assert "not Marrow.”" in ans.text, ans.text
+
+
+def test_where_is_answered_by_a_place(tmp_path: Path) -> None:
+    # "where did he die?": "at home in East Kelby", not the lead that says he died
+    from bot.conversation import Turn
+
+    store = article_store(tmp_path, (
+        "Former premier Lord Ames dies at 92\n\n"
+        "Former Labour prime minister Lord Ames has died on the eve of his 93rd birthday.\n\n"
+        "He passed away at home in East Kelby, just 11 days after his wife Ruth died aged 91.\n\n"
+        "Lord Ames led the government from 1976 to 1979.\n"))
+    answerer = Answerer(store)
+    first = answerer.ask("how old was lord ames when he died")
+    ans = answerer.ask("where did he die", turns=[Turn.from_json(first.turn)])
+    assert ans.found and "East Kelby" in ans.citations[0].text, ans.text
+
+
+@pytest.mark.parametrize("sentence, place", [
+    ("He passed away at home in East Sussex, just 11 days after his wife.", True),
+    ("The talks were held outside Aldmere town hall.", True),
+    ("He died in January, on the eve of his birthday.", False),
+    ("The bill was passed in 2004 and signed on Monday.", False),
+])
+def test_a_where_question_favours_a_sentence_naming_a_place(sentence: str, place: bool) -> None:
+    from bot.search import type_bonus
+
+    assert (type_bonus("where", sentence) > 0) is place
