@@ -6,6 +6,7 @@ Imports only domain and retrieval types: no network library, no LLM transport.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -143,7 +144,9 @@ class ExtractiveBackend:
             n = len(cites) + 1
             parts.append(f"{s.text} [{n}]")
             cites.append(citation_for(n, s))
-        lead = f"{ev.lead}: " if ev.lead and ev.lead not in " ".join(parts) else ""
+        # the person the answer is about, unless its first sentence names them ("Capriati is a two-time champion")
+        named = bool(parts and ev.lead) and re.search(rf"\b{re.escape(ev.lead.split()[-1])}\b", parts[0]) is not None
+        lead = f"{ev.lead}: " if ev.lead and ev.lead not in " ".join(parts) and not named else ""
         return Draft(text=lead + " ".join(parts), found=True, citations=cites)
 
     def _points(self, ev: Evidence, headline: bool) -> Draft:

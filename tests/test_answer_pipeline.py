@@ -405,3 +405,18 @@ def test_a_where_question_favours_a_sentence_naming_a_place(sentence: str, place
     from bot.search import type_bonus
 
     assert (type_bonus("where", sentence) > 0) is place
+
+
+@pytest.mark.parametrize("sentence, led", [
+    ("Capriati is a two-time champion in Melbourne.", False),  # it names her: no "Jennifer Capriati: " before it
+    ("The 28-year-old is a two-time champion in Melbourne.", True),  # it does not: the reader is told who
+])
+def test_an_answer_is_led_by_the_person_only_when_its_sentence_does_not_name_them(sentence: str, led: bool) -> None:
+    from bot.drafting import Evidence, ExtractiveBackend
+    from bot.question import analyse
+    from bot.search import Span
+
+    ev = Evidence(query=analyse("who is the champion?"), lead="Jennifer Capriati",
+                  sentences=[Span(1, 0, len(sentence), sentence, 1.0, "a.txt", "Title", None, None)])
+    text = ExtractiveBackend().answer(ev).text
+    assert text.startswith("Jennifer Capriati: ") is led, text
