@@ -336,9 +336,11 @@ class Selector:
                                                              for w in reading.avoid):
                 s.score -= 0.5  # "who else ...?": someone other than the one the last answer was about
             names_old = reading.instead and any(re.search(rf"\b{re.escape(w)}", s.text, re.I) for w in reading.avoid)
-            held = {stem(x) for x in content_terms(s.text)}
-            missing = sum(stem(t) not in held for t in reading.instead) / max(1, len(reading.instead))
-            if reading.instead and missing == 1:
+            missing = 0.0
+            if reading.instead:
+                held = {stem(x) for x in content_terms(s.text)}
+                missing = sum(stem(t) not in held for t in reading.instead) / len(reading.instead)
+            if missing == 1:
                 # "And Europeans?" is about the Europeans; a sentence about the Britons answered the last question
                 s.score -= INSTEAD_MISSING_PENALTY + (0.3 if names_old else 0.0)
             elif missing:
