@@ -119,6 +119,23 @@ class _Gate:
             self._closed = True
 
 
+def _ordinary(word: str) -> bool:
+    """Whether WordNet (when installed) lists a capitalised word in lower case too: "Labour", "Conservative" are
+    ordinary words before they are anyone's surname."""
+    from bot import wordnet
+
+    wn = wordnet.shared()
+    return wn is not None and wn.is_common_word(word.strip("'’"))
+
+
+def _names_a_person(word: str) -> bool:
+    """Whether WordNet (when installed) reads a noun as a kind of person."""
+    from bot import wordnet
+
+    wn = wordnet.shared()
+    return wn is not None and wn.names_a_person(word)
+
+
 class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
@@ -200,7 +217,8 @@ class Answerer:
         r = self.retriever
         return analyse(reading.question, self.lexicon(n_docs), context=[t for t in reading.context if len(t) > 2],
                        is_word=lambda w: r.doc_freq(w) > 0,
-                       is_common=lambda w: r.doc_freq(w) > max(30, r.passage_count // 200))
+                       is_common=lambda w: r.doc_freq(w) > max(30, r.passage_count // 200),
+                       is_person=_names_a_person)
 
     def lexicon(self, n_docs: int) -> NameLexicon:
         """The speaker names the store knows (rebuilt when the number of documents changes)."""
@@ -452,7 +470,8 @@ class Answerer:
         """The person a sentence answers a who-question with, by the fullest name its article gives them
         ("Kim, who arrived ..." -> "Kim Jong Un"); '' when the sentence names no one new."""
         asked = {w.casefold() for n in q.names for w in n.split()}
-        runs = [r for r in NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked]
+        runs = [r for r in NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked
+                and (len(r.split()) > 1 or not _ordinary(r))]  # "defected to Labour" names no one
         if not runs:
             return ""
         first = runs[0].split()

@@ -143,6 +143,9 @@ _QUOTE_PATTERNS = [
     re.compile(r"^did\s+(?P<who>.+?)\s+(?:say|comment|speak|talk)\s+(?:anything|something)?\s*"
                r"(?:about|on|regarding|re)?\s*(?P<topic>.*?)\s*$"),
 ]
+# "which tory mp has ...", "what striker did ...": the words before the verb name what is asked for
+_WHICH_NOUN = re.compile(r"^(?:which|what)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:has|have|had|is|was|are|were|did|does|"
+                         r"do|will|would|could|can|should|may|might|won|lost|scored|said|says)\b")
 _WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$|^who'?s\s+(?P<who2>.+?)\s*$")
 _ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does|what did)\s+(?P<who>.+?)(?:'s)?\s+"
                       r"(?:job|role|title|position|post|do for a living|do|work as|background)\s*$|"
@@ -345,7 +348,8 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None) -> str |
 
 
 def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
-            is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None) -> Query:
+            is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
+            is_person: Callable[[str], bool] | None = None) -> Query:
     """Read a question: its intent, speaker, topic, names, content words and key constraints.
 
     `lexicon` holds the names the articles know; `is_word(w)` says whether the articles use a word
@@ -380,6 +384,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "who"
     elif _EVENT.match(low):
         answer_type = "event"
+    elif is_person is not None and (m := _WHICH_NOUN.match(low)) \
+            and is_person(m.group(1).split()[-1]):
+        answer_type = "who"  # "which tory mp has defected?": a person, as "who" asks
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 _ORDER = ("n", "v", "a", "r")
+PERSON = 7846  # person.n.01 in WordNet 3.0
 
 # morphy's detachment rules: inflected ending -> base ending, per part of speech
 _DETACH = {
@@ -132,6 +133,18 @@ class WordNet:
                 for u in up:
                     out.update(_broader(self, u))
         return out
+
+    def names_a_person(self, word: str) -> bool:
+        """Whether a noun's first sense is a kind of person ("mp", "striker", "tory"; not "paper" or "team")."""
+        for base in self.base_forms(word.strip().lower(), "n"):
+            offsets = self._offsets("n", base)[:1]
+            seen: set[int] = set()
+            while offsets:
+                if PERSON in offsets:
+                    return True
+                seen.update(offsets)
+                offsets = [u for o in offsets for u in _broader(self, o) if u not in seen]
+        return False
 
     # -- file access -------------------------------------------------------------------------
     def _offsets(self, pos: str, lemma: str) -> list[int]:

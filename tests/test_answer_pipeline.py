@@ -420,3 +420,27 @@ def test_an_answer_is_led_by_the_person_only_when_its_sentence_does_not_name_the
                   sentences=[Span(1, 0, len(sentence), sentence, 1.0, "a.txt", "Title", None, None)])
     text = ExtractiveBackend().answer(ev).text
     assert text.startswith("Jennifer Capriati: ") is led, text
+
+
+def test_a_who_answer_is_not_led_by_a_party(tmp_path: Path) -> None:
+    # "defected to Labour" names no one: the answer is not led by "Labour MPs", a phrase found elsewhere in it
+    store = article_store(tmp_path, (
+        "Conservative MP defects to Labour\n\n"
+        "A Conservative MP and former minister has defected to Labour.\n\n"
+        "Tomas Ruel, 58, MP for Kelby, said he was disillusioned with the party's leadership. He would be warmly "
+        "welcomed by Labour MPs, the prime minister said.\n"))
+    answerer = Answerer(store)
+    ans = answerer.ask("which tory mp has defected to labour")
+    assert ans.found and not ans.text.startswith("Labour"), ans.text
+    from dataclasses import replace
+
+    from bot.question import analyse
+    from bot.search import Span
+
+    (doc,) = store.list_documents()
+    text = store.document_text(doc.id)
+    first = "A Conservative MP and former minister has defected to Labour."
+    at = text.index(first)
+    span = Span(doc.id, at, at + len(first), first, 1.0, doc.location, doc.title, None, None)
+    q = replace(analyse("which tory mp has defected to labour"), names=("Tory MP",))  # as the store's names read it
+    assert answerer._person_in(q, span) == ""

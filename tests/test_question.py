@@ -191,3 +191,13 @@ def test_whats_someone_been_doing_asks_a_fact_not_who_they_are() -> None:
     q = analyse("whats Peter Navarro been fighting with trump about")
     assert q.kind != "who_is" and q.speaker is None
     assert analyse("who is Choe Son Hui").kind == "who_is"
+
+
+@pytest.mark.parametrize("question, kind", [("which tory mp has defected to labour", "who"),
+                                            ("what striker did arsenal sign", "who"),
+                                            ("which team won the cup", None),
+                                            ("What lightweight substance were the engineers working with?", None)])
+def test_which_person_noun_asks_who(question: str, kind: str | None) -> None:
+    from bot.answer import _names_a_person
+
+    assert analyse(question, is_person=_names_a_person).answer_type == kind

@@ -132,3 +132,9 @@ def test_doctor_says_which_dictionary_is_read(tmp_path: Path) -> None:
     assert json.loads(p.stdout)["dictionary"] == {"active": True, "path": str(root)}
     p = run_cli("doctor", env=env)
     assert f"dictionary WordNet 3.0 at {root}" in p.stdout
+
+
+@pytest.mark.parametrize("word, person", [("mp", True), ("striker", True), ("actress", True), ("gaffer", True),
+                                          ("paper", False), ("team", False), ("substance", False), ("post", False)])
+def test_a_noun_names_a_person_by_its_first_sense(installed: wordnet.WordNet, word: str, person: bool) -> None:
+    assert installed.names_a_person(word) is person
