@@ -119,6 +119,9 @@ class _Gate:
             self._closed = True
 
 
+_PLURAL_WHO = re.compile(r"^(?:who|which|what)\b[^?]*?\b(?:were|are|have)\b", re.I)
+
+
 def _ordinary(word: str) -> bool:
     """Whether WordNet (when installed) lists a capitalised word in lower case too: "Labour", "Conservative" are
     ordinary words before they are anyone's surname."""
@@ -196,7 +199,8 @@ class Answerer:
                 ans.quotes = [(qe.row.quote, c) for qe, c in zip(draft.quotes, cites, strict=False)]
         st.lap("composition")
         turn = turn_of(question, reading, q, [(c.doc_id, c.start, c.end) for c in ans.citations], ans.found,
-                       " ".join(c.text for c in ans.citations))
+                       " ".join(c.text for c in ans.citations),
+                       answered=self._answered_person(q, ev.lead, ans) if ans.found and not reading.known else None)
         ans.turn = turn.to_json()
         log.debug("question read as %s (%s): %s; stages %s", q.kind, reading.note or "standalone", reading.question,
                   {k: round(v, 1) for k, v in st.ms.items()})
@@ -431,6 +435,22 @@ class Answerer:
             # "how many caps has he got?": "The 36-year-old, who has 54 caps, ..." says who "he" was taken for
             ev.lead = self._named_known(q, reading, ev.sentences[:1])
         return ev
+
+    @staticmethod
+    def _answered_person(q: Query, lead: str, ans: Answer) -> str | None:
+        """Who a who-question was answered with (the person "he" means next): the lead, else the first full name
+        in the first citation that the question did not give; None when it asks for several, or when the question
+        was itself about someone "he"/"she" stood for (the conversation stays with them)."""
+        if q.answer_type != "who" and q.kind != "who_said" or _PLURAL_WHO.match(q.clean):
+            return None  # "who were her fellow regulars?" is answered with several
+        asked = {w.casefold() for n in q.names for w in n.split()}
+        for run in ([lead] if lead else []) + NAME_IN_TEXT.findall(ans.citations[0].text if ans.citations else ""):
+            words = run.split()
+            # a person's name: "Robert Jackson", not "The Harbour Press" nor "Labour MPs"
+            if len(words) >= 2 and not {w.casefold() for w in words} & asked \
+                    and words[0].casefold() not in _NOT_NAME_START and not any(_ordinary(w) for w in words):
+                return str(run)
+        return None
 
     @staticmethod
     def _named_known(q: Query, reading: Reading, shown: list[Span]) -> str:

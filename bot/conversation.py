@@ -68,6 +68,7 @@ class Turn:
     shown: list[list[int]] = field(default_factory=list)  # [doc_id, start, end] of every cited span
     found: bool = True
     answer_names: list[str] = field(default_factory=list)  # names in the cited passages ("that think tank")
+    answered: str | None = None  # the person a who-question was answered with: whom "he" means next
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +114,8 @@ def _subject(turns: list[Turn], person: bool) -> str | None:
     the last subject of either kind ("Mary Poppins" reads as a person's name and is a musical); failing that, for
     he/she, a "Mr …" the last answers named."""
     for t in reversed(turns):
+        if person and t.answered:
+            return t.answered  # "which tory mp defected?" then "what's his problem?": the MP the answer named
         if t.subject and t.person == person:
             return t.subject
     for t in reversed(turns):
@@ -293,12 +296,13 @@ _CAPS_RUN = re.compile(r"(?<=[a-z,;:(] )[A-Z][\w'’\-]+(?: (?:of |the |de |van 
 
 
 def turn_of(message: str, reading: Reading, query: Query, cited: list[tuple[int, int, int]], found: bool,
-            cited_text: str = "") -> Turn:
-    """The record a later follow-up needs from this turn."""
+            cited_text: str = "", answered: str | None = None) -> Turn:
+    """The record a later follow-up needs from this turn (`answered`: the person a who-question was answered
+    with, whom "he" means next: after "which tory mp defected?", "his problem" is Robert Jackson's)."""
     subject = query.speaker or reading.subject or (query.names[0] if query.names else None)
     person = bool(query.speaker) or bool(subject and len(subject.split()) >= 2 and subject[:1].isupper())
     return Turn(question=message[:MAX_STORED_TEXT], resolved=reading.question[:MAX_STORED_TEXT], kind=query.kind,
                 subject=subject, person=person, names=list(query.names)[:8], terms=list(query.terms)[:12],
                 doc_ids=list(dict.fromkeys(d for d, _, _ in cited))[:12], shown=[list(c) for c in cited][:12],
                 found=found, answer_names=[n for n in dict.fromkeys(_CAPS_RUN.findall(cited_text[:4000]))
-                                           if n != subject][:8])
+                                           if n != subject][:8], answered=answered)

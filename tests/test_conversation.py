@@ -354,6 +354,20 @@ def test_and_another_award_is_answered_by_that_award_not_by_its_words_apart(tmp_
     assert ans.found and "My Summer of Love" in ans.citations[0].text, ans.text  # type: ignore[attr-defined]
 
 
+def test_he_after_a_who_question_is_the_person_it_was_answered_with(tmp_path: Path) -> None:
+    s = article_store(tmp_path, (
+        "Conservative MP defects to Labour\n\n"
+        "A Conservative MP and former minister has defected to Labour.\n\n"
+        "Tomas Ruel, 58, MP for Kelby, said he was disillusioned with the party's views on Europe.\n"))
+    first, _ = converse(s, "which tory mp has defected to labour", "what is his problem with the tories")
+    assert Turn.from_json(first.turn).answered == "Tomas Ruel"  # type: ignore[attr-defined]
+    assert "Tomas Ruel" in read("what is his problem with the tories", [Turn.from_json(first.turn)]).question  # type: ignore[attr-defined]
+    # an ellipsis still swaps what the question asked about, not the person it was answered with
+    awards = Turn(question="who won best actress", resolved="who won best actress at the baftas", kind="fact",
+                  subject="best actress", answered="Imelda Staunton", doc_ids=[6], shown=[[6, 0, 80]])
+    assert read("what about best british film", [awards]).question == "who won best british film at the baftas"
+
+
 def test_and_another_year_replaces_the_year() -> None:
     growth = Turn(question="how much did the economy grow in 2004", resolved="how much did the economy grow in 2004",
                   kind="fact", subject=None, terms=["economy", "grow", "2004"], doc_ids=[4], shown=[[4, 0, 80]])
