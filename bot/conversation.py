@@ -118,16 +118,18 @@ def _subject(turns: list[Turn], person: bool) -> str | None:
             return t.answered  # "which tory mp defected?" then "what's his problem?": the MP the answer named
         if t.subject and t.person == person:
             return t.subject
+    if person:
+        # "how old is he?" after questions about "the t-mobile hacker" or "the queen of the sky blogger", which name
+        # no person: the one the last answers named as a person ("Mr Jacobsen", "Ms Simonetti"), unless that is the
+        # subject with a title ("Lord Callaghan" for "callaghan")
+        subjects = {w.casefold() for t in turns if t.subject for w in t.subject.split()}
+        for t in reversed(turns[-2:]):
+            titled = [n for n in t.answer_names if _TITLED.match(n) and not {w.casefold() for w in n.split()} & subjects]
+            if titled:
+                return titled[0]
     for t in reversed(turns):
         if t.subject:
             return t.subject
-    if person:
-        # "how old is he?" after questions about "the t-mobile hacker", which name no one: the person the last
-        # answers named as one ("Mr Jacobsen")
-        for t in reversed(turns[-2:]):
-            titled = [n for n in t.answer_names if _TITLED.match(n)]
-            if titled:
-                return titled[0]
     return None
 
 

@@ -379,8 +379,11 @@ def test_he_after_questions_that_named_no_one_is_the_mr_the_answer_named() -> No
                   subject=None, terms=["files", "hacker", "read"], doc_ids=[5], shown=[[5, 0, 90]],
                   answer_names=["Associated Press", "Mr Jacobsen", "Secret Service"])
     assert read("how old is he", [hacker]).question == "how old is Mr Jacobsen"
-    # a subject asked about before comes first
+    # a person asked about before comes first; a subject that is no person does not
     assert "Henrik Vale" in read("how old is he", [VALE, hacker]).question
+    blogger = Turn(question="when did the sky blogger start", resolved="when did the Sky blogger start", kind="fact",
+                   subject="Sky", names=["Sky"], doc_ids=[7], shown=[[7, 0, 90]], answer_names=["Ms Simonetti"])
+    assert read("why did she start", [blogger]).question == "why did Ms Simonetti start"
 
 
 def articles_store(tmp_path: Path, **articles: str) -> Any:
