@@ -244,7 +244,11 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     if not turns or not any(c.isalnum() for c in text):
         return Reading(text)  # a first question, or a message with no words in it (emoji, symbols)
     prev = next((t for t in reversed(turns) if t.found), turns[-1])
-    context = list(dict.fromkeys(w for n in prev.names + prev.terms + prev.answer_names for w in content_terms(n)))[:16]
+    # the last answered turn's words first, then the one before it: after "go on, what does that phrase mean?",
+    # "they" still lives in the question before ("how did pyongyang respond …")
+    answered = [t for t in reversed(turns) if t.found][:2] or [prev]
+    context = list(dict.fromkeys(w for t in answered for n in t.names + t.terms + t.answer_names
+                                 for w in content_terms(n)))[:16]
     docs = list(dict.fromkeys(d for t in reversed(turns[-3:]) for d in t.doc_ids))[:12]
     shown = [(s[0], s[1], s[2]) for t in turns[-3:] for s in t.shown if len(s) == 3]
     if _SOURCE_OF.search(text) or _CIRCUMSTANCE_OF.match(text):

@@ -368,6 +368,16 @@ def test_he_after_a_who_question_is_the_person_it_was_answered_with(tmp_path: Pa
     assert read("what about best british film", [awards]).question == "who won best british film at the baftas"
 
 
+def test_a_follow_up_after_more_detail_keeps_the_words_of_the_question_before() -> None:
+    asked = Turn(question="how did pyongyang respond to xi's call", resolved="how did pyongyang respond to xi's call",
+                 kind="fact", subject="Pyongyang", names=["Pyongyang", "Xi"], terms=["pyongyang", "respond", "call"],
+                 doc_ids=[8], shown=[[8, 0, 90]])
+    more = Turn(question="go on, what does that phrase mean", resolved="what does that phrase mean", kind="fact",
+                terms=["phrase", "mean"], doc_ids=[8], shown=[[8, 90, 180]])
+    r = read("which parts of the world are they trying to win over", [asked, more])
+    assert r.follow_up and "pyongyang" in r.context and "phrase" in r.context
+
+
 def test_and_another_year_replaces_the_year() -> None:
     growth = Turn(question="how much did the economy grow in 2004", resolved="how much did the economy grow in 2004",
                   kind="fact", subject=None, terms=["economy", "grow", "2004"], doc_ids=[4], shown=[[4, 0, 80]])
