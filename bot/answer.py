@@ -125,16 +125,12 @@ _PLURAL_WHO = re.compile(r"^(?:who|which|what)\b[^?]*?\b(?:were|are|have)\b", re
 def _ordinary(word: str) -> bool:
     """Whether WordNet (when installed) lists a capitalised word in lower case too: "Labour", "Conservative" are
     ordinary words before they are anyone's surname."""
-    from bot import wordnet
-
     wn = wordnet.shared()
     return wn is not None and wn.is_common_word(word.strip("'’"))
 
 
 def _names_a_person(word: str) -> bool:
     """Whether WordNet (when installed) reads a noun as a kind of person."""
-    from bot import wordnet
-
     wn = wordnet.shared()
     return wn is not None and wn.names_a_person(word)
 
@@ -454,17 +450,13 @@ class Answerer:
 
     @staticmethod
     def _named_known(q: Query, reading: Reading, shown: list[Span]) -> str:
-        """The person a follow-up's pronoun stood for, as the question names them, when the answer does not
-        (and comes from the conversation's articles: a sentence of another article that does not name them may be
-        about anyone)."""
+        """The person a follow-up's pronoun stood for, as the question names them, when the answer comes from the
+        conversation's articles (a sentence of another article that does not name them may be about anyone)."""
         if not shown or shown[0].doc_id not in reading.prefer_docs:
             return ""
         known = [w.casefold() for w in reading.known]
-        name = next((n for n in q.names if [w.casefold() for w in n.split()] == known), "")
-        last = name.split()[-1] if name else ""
-        if not last or any(re.search(rf"\b{re.escape(last)}\b", s.text, re.I) for s in shown):
-            return ""
-        return name
+        # shown only when the sentence does not name them (ExtractiveBackend checks the surname)
+        return next((n for n in q.names if [w.casefold() for w in n.split()] == known), "")
 
     def _second_part(self, q: Query, reading: Reading, first: list[Span], sources: list[str] | None,
                      since: str | None, st: Stages) -> list[Span]:

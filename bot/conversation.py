@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.question import Query
-from bot.text import STOPWORDS, content_terms
+from bot.text import STOPWORDS, YEAR, content_terms
 
 log = logging.getLogger("briefbot.conversation")
 Similar = Callable[[str, list[str]], int]
@@ -162,9 +162,6 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     return text, changed
 
 
-_A_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-
-
 def _same_kind(new: str, question: str, subject: str | None = None) -> str | None:
     """The word (or two-word name) of a question that names the same kind of thing as `new`, by WordNet's
     classes (a capital for a capital, a country for a country, a people for a people); None when none does or
@@ -202,7 +199,7 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     case names nothing), the word of the last question most like the new one ("and tokyo?" after "how did
     seoul react" replaces "seoul")."""
     q = prev.resolved
-    if _A_YEAR.fullmatch(new.strip()) and (year := _A_YEAR.search(q)):  # "and 2005?" after "… grow in 2004"
+    if YEAR.fullmatch(new.strip()) and (year := YEAR.search(q)):  # "and 2005?" after "… grow in 2004"
         return q[:year.start()] + new.strip() + q[year.end():], year.group(0)
     same = _same_kind(new, q, prev.subject or (prev.names[0] if prev.names else None))
     if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.text import FILLERS, STOPWORDS, WORD, content_terms, stem
+from bot.text import FILLERS, STOPWORDS, WORD, YEAR, content_terms, stem
 
 # chat spellings -> words, applied to whole tokens before anything else
 CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what", "wot": "what", "wen": "when",
@@ -28,7 +28,6 @@ _INTENT_VOCAB = ["what", "when", "where", "which", "who", "whom", "whose", "why"
                  "summary", "gist", "recap", "overview"]
 
 _QUOTED = re.compile(r"(?:(?<=\s)|^)[\"“‘'«]([^\"”’'»]{2,160})[\"”’'»](?=\W|$)")
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-.]*(?:\s+(?:[A-Z][\w’'\-.]*|(?:de|van|von|bin|al|da|di|del|le|la)\b))*")
 _TITLES = re.compile(r"^(?:(?:the|us|u\.s\.|uk|former|chinese|russian|american|british|french|japanese|korean|"
@@ -359,7 +358,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     low = original.lower().rstrip(" ?!.")
     low = re.sub(r"\s+", " ", low)
     phrases = tuple(m.group(1).strip() for m in _QUOTED.finditer(original))
-    years = tuple(dict.fromkeys(_YEAR.findall(original)))
+    years = tuple(dict.fromkeys(YEAR.findall(original)))
     base = dict(text=question, clean=original, phrases=phrases, years=years, context=tuple(context))
     raw = re.sub(r"\s+", " ", question.strip().lower().replace("’", "'"))[:200].rstrip(" ?!.")
     if not any(c.isalnum() for c in low) or _HELP.match(low) or _HELP.match(raw):

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from bot.question import Query
 from bot.store.base import PassageHit, QuoteRow, Store, in_scope
-from bot.text import content_terms, sentences_in, spellings, stem
+from bot.text import YEAR, content_terms, sentences_in, spellings, stem
 
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
                    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
@@ -311,7 +310,7 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t))),
     "why": (0.12, lambda t: bool(_CAUSE.search(t))), "how": (0.3, lambda t: bool(_MEANS.search(t))),
     "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
-    "when": (0.25, lambda t: bool(_YEAR.search(t) or _DATE.search(t))),
+    "when": (0.25, lambda t: bool(YEAR.search(t) or _DATE.search(t))),
     "number": (0.2, lambda t: bool(_NUMBER.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
     "where": (0.2, lambda t: bool(_PLACE.search(t))),
 }

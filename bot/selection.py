@@ -267,7 +267,8 @@ class Selector:
         top = max((h.score for h in hits), default=1.0) or 1.0
         fused = {(h.doc_id, h.ordinal): h.score / top for h in hits}
         cos = self._passage_cosines(q, hits, cos)
-        doc_cover = self._doc_cover(weights, {s.doc_id for s in sents})
+        docs = self.store.documents_by_id(sorted({s.doc_id for s in sents})) if sents else {}
+        doc_cover = self._doc_cover(weights, docs)
         asked = {w.casefold() for n in q.names for w in n.split()}
         for s in sents:
             s.dense = 0.9 * cos.get((s.doc_id, s.passage or 0), 0.0)
@@ -277,12 +278,14 @@ class Selector:
                 s.lexical += 0.2  # "who plays Mary Poppins?" is answered by a sentence naming another person
             if q.answer_type == "event" and (s.passage or 0) <= 2:
                 s.lexical += 0.2  # "what happened to …?": news says it first (the lead)
-        lacking = self._lacking_asked(q, reading, sents)
-        if q.answer_type in TYPED_FOLLOW_UP and reading.follow_up and reading.prefer_docs:
-            for s in sents:
-                # "how old is he?": "Mr Osk, 21," in the conversation's article answers, whatever words it shares
-                if s.doc_id in reading.prefer_docs and type_bonus(q.answer_type, s.text) > 0:
-                    s.own = max(s.own, FOUND_LEXICAL)
+        # a follow-up asking an age, a figure, a date or an outlet: the sentences that show one
+        showing = {(s.doc_id, s.start) for s in sents if type_bonus(q.answer_type, s.text) > 0} \
+            if q.answer_type in TYPED_FOLLOW_UP and reading.follow_up else set()
+        lacking = self._lacking_asked(q, reading, sents, docs, showing)
+        for s in sents:
+            # "how old is he?": "Mr Osk, 21," in the conversation's article answers, whatever words it shares
+            if s.doc_id in reading.prefer_docs and (s.doc_id, s.start) in showing:
+                s.own = max(s.own, FOUND_LEXICAL)
         self._rescore(sents, fused, reading, lacking)
         # the best by the words-and-passage score, and the best by passage meaning alone (a paraphrase shares
         # no words with its answer), get a sentence-level cosine
@@ -292,7 +295,8 @@ class Selector:
         st.lap("selection")
         return sents
 
-    def _lacking_asked(self, q: Query, reading: Reading, sents: list[Span]) -> set[tuple[int, int]]:
+    def _lacking_asked(self, q: Query, reading: Reading, sents: list[Span], docs: dict[int, Document],
+                       showing: set[tuple[int, int]]) -> set[tuple[int, int]]:
         """In a follow-up, the sentences holding none of the words it newly asks with ("thank" in "who did he
         thank for it?", not the person "he" stood for nor the earlier turns' words) and, for a figure, an age
         or a date, none that looks like one ("how old is he?"), when a sentence of the
@@ -308,7 +312,7 @@ class Selector:
             # ("BBC correspondent Carole Walker said" is no answer about Dougie Walker)
             full = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in reading.known) + r"\b", re.I)
             others = {s.doc_id for s in sents if s.doc_id not in reading.prefer_docs}
-            strangers = {d for d in others if not full.search(self.store.document_text(d))}
+            strangers = {d for d in others if d in docs and not full.search(docs[d].text)}
             elsewhere = {(s.doc_id, s.start) for s in sents if s.doc_id in strangers}
         carried = {stem(w) for w in reading.known + reading.context}
         carried |= {stem(w.casefold()) for n in q.names for w in n.split()}
@@ -316,11 +320,9 @@ class Selector:
         rare = max(ASKED_RARE_SHARE * n, 2)
         asked = set() if reading.near else {  # "which paper said that?" asks with words of no weight
             stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
-        typed = q.answer_type in TYPED_FOLLOW_UP  # "how old is he?": an age is what it asks
-        if not asked and not typed:
+        if not asked and not showing:
             return elsewhere
-        holding = {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}
-                   or typed and type_bonus(q.answer_type, s.text) > 0}
+        holding = showing | {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}}
         if not any(d in reading.prefer_docs for d, _ in holding):
             return elsewhere  # the conversation's articles say it in other words ("which way would it run?")
         return elsewhere | {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holding}
@@ -355,10 +357,9 @@ class Selector:
                 s.own = max(s.own, FOUND_LEXICAL)
         sents.sort(key=lambda s: -s.score)
 
-    def _doc_cover(self, weights: dict[str, float], doc_ids: set[int]) -> dict[int, float]:
+    def _doc_cover(self, weights: dict[str, float], docs: dict[int, Document]) -> dict[int, float]:
         """Each article's weighted share of the question's words, in its title and text."""
         total = sum(weights.values()) or 1.0
-        docs = self.store.documents_by_id(sorted(doc_ids)) if doc_ids else {}
         out = {}
         for d, doc in docs.items():
             stems = self._stems(doc)

@@ -17,6 +17,8 @@ FILLERS = frozenset(["lol", "lmao", "rofl", "yo", "hey", "wait", "ok", "okay", "
                      "honestly", "seriously", "like", "just", "also", "ugh", "idk", "tbh", "fyi", "anyway",
                      "anyways", "alright", "right", "well"])
 
+# a year as news writes one ("1961", "2005")
+YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 # a word: a letter or digit, then letters, digits, hyphens and apostrophes ("Moscow-Beijing", "Xi's", "2005-06")
 WORD = re.compile(r"[\w][\w\-’']*")
 # a sentence ends at . ! ? … (and any closing quotes or brackets) before white space and a capital or digit

@@ -357,12 +357,12 @@ def test_an_article_replaced_by_its_next_version_is_read_again(tmp_path: Path) -
     ingester.ingest([str(page)])
     answerer = Answerer(store)
     (doc_id,) = [d.id for d in store.list_documents()]
-    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, {doc_id}) == {doc_id: 1.0}
+    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, store.documents_by_id([doc_id])) == {doc_id: 1.0}
     page.write_text("Ferry service resumes\n\nThe Kelby ferry resumed sailing on Monday once the harbour reopened.\n",
                     encoding="utf-8")
     ingester.ingest([str(page)])
     assert [d.id for d in store.list_documents()] == [doc_id]  # the same document, its next version
-    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, {doc_id}) == {doc_id: 0.5}
+    assert answerer.selector._doc_cover({"ferri": 1.0, "storm": 1.0}, store.documents_by_id([doc_id])) == {doc_id: 0.5}
 
 
 def test_a_neighbour_that_opens_a_quotation_is_shown_to_its_close(tmp_path: Path) -> None:

@@ -454,7 +454,7 @@ def test_another_article_that_does_not_name_the_person_answers_nothing_about_the
              Span(b, 0, 10, "Ann Rusk said the season ended early.", 1.0, "b", "", None, None)]
     reading = Reading("which paper did Tam Rusk tell that to", follow_up=True, prefer_docs=[a], known=["tam", "rusk"])
     q = Query(text=reading.question, kind="fact", clean=reading.question, terms=("paper", "tam", "rusk"))
-    assert Answerer(s).selector._lacking_asked(q, reading, spans) == {(b, 0)}
+    assert Answerer(s).selector._lacking_asked(q, reading, spans, s.documents_by_id([a, b]), set()) == {(b, 0)}
 
 
 def test_a_reflexive_adds_no_second_name() -> None:
