@@ -61,13 +61,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def article_store(tmp_path: Path, text: str) -> Any:
     """A SQLite store in tmp_path holding one article written for the test (its first line is the headline)."""
+    return articles_store(tmp_path, article=text)
+
+
+def articles_store(tmp_path: Path, **articles: str) -> Any:
+    """A SQLite store in tmp_path holding the articles written for a test (name -> text, its first line the
+    headline)."""
     from bot.ingest.pipeline import Ingester
     from bot.quotes import extract_quotes
     from bot.store import open_store
 
-    store = open_store(f"sqlite:///{tmp_path}/article.db")
-    (doc := tmp_path / "article.txt").write_text(text, encoding="utf-8")
-    Ingester(store, extract_quotes=extract_quotes).ingest([str(doc)])
+    for name, text in articles.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path}/articles.db")
+    Ingester(store, extract_quotes=extract_quotes).ingest([str(tmp_path / f"{n}.txt") for n in articles])
     return store
 
 

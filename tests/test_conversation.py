@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,7 @@ from bot.conversation import MAX_TURNS, Turn, read
 from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
-from tests.conftest import ROOT, article_store
+from tests.conftest import ROOT, article_store, articles_store
 
 SAMPLES = ROOT / "bot" / "samples"
 
@@ -394,15 +393,6 @@ def test_he_after_questions_that_named_no_one_is_the_mr_the_answer_named() -> No
     blogger = Turn(question="when did the sky blogger start", resolved="when did the Sky blogger start", kind="fact",
                    subject="Sky", names=["Sky"], doc_ids=[7], shown=[[7, 0, 90]], answer_names=["Ms Simonetti"])
     assert read("why did she start", [blogger]).question == "why did Ms Simonetti start"
-
-
-def articles_store(tmp_path: Path, **articles: str) -> Any:
-    """A SQLite store holding the articles written for a test (name -> text, its first line the headline)."""
-    for name, text in articles.items():
-        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
-    store = open_store(f"sqlite:///{tmp_path}/articles.db")
-    Ingester(store, extract_quotes=extract_quotes).ingest([str(tmp_path / f"{n}.txt") for n in articles])
-    return store
 
 
 def test_a_follow_up_asking_an_age_is_answered_by_an_age(tmp_path: Path) -> None:
