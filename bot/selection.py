@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -205,19 +205,34 @@ class Selector:
             return []
         listed_words = {w.casefold() for n in listed for w in n.split()}
         rest = tuple(t for t in q.terms if t not in listed_words)
-        out: list[Span] = []
+        picks: list[list[Span]] = []  # per name, its candidate points, best first
+        openers: list[dict[int, Span]] = []  # per name, the best sentence of each article that opens with them
         for name in listed[:4]:
             one = replace(q, names=(name,), terms=tuple(w.casefold() for w in name.split()) + rest)
             last = name.split()[-1]
-            sents = [s for s in self._score(one, reading, sources, since, None, story, st)[:30]
-                     if re.search(rf"\b{re.escape(last)}\b", s.text, re.I) and s not in out]
             others = [n.split()[-1] for n in listed if n != name]
-            alone = [s for s in sents if not any(re.search(rf"\b{re.escape(o)}\b", s.text, re.I) for o in others)]
+            scored = self._score(one, reading, sources, since, None, story, st)
+            alone = [s for s in scored if re.search(rf"\b{re.escape(last)}\b", s.text, re.I)
+                     and not any(re.search(rf"\b{re.escape(o)}\b", s.text, re.I) for o in others)]
             # one that opens with them ("For Putin, the win in Beijing was immediate.") before one naming them in
             # passing
             opens = [s for s in alone if re.search(rf"\b{re.escape(last)}\b", s.text[:30], re.I)]
-            if opens or alone:
-                out.append((opens or alone)[0])
+            top = {(s.doc_id, s.start) for s in scored[:30]}
+            picks.append([s for s in opens + alone if (s.doc_id, s.start) in top])
+            firsts: dict[int, Span] = {}
+            for s in opens:
+                firsts.setdefault(s.doc_id, s)
+            openers.append(firsts)
+        # an article that takes each of them in turn ("For Putin, …", "Kim Jong Un, meanwhile, …") answers "what
+        # did each get": its point about each, even one sharing no other word with the question, comes first
+        count = Counter(d for firsts in openers for d in firsts)
+        turn_by_turn = [d for d, c in count.most_common() if c >= max(2, len(openers) - 1)][:1]
+        out: list[Span] = []
+        for cands, firsts in zip(picks, openers, strict=True):
+            ordered = [firsts[d] for d in turn_by_turn if d in firsts] + cands
+            chosen = next((s for s in ordered if s not in out), None)
+            if chosen is not None:
+                out.append(chosen)
         return out
 
     def _within_story(self, q: Query, story: set[int]) -> Query:

@@ -209,6 +209,32 @@ def test_a_summary_of_what_each_gained_opens_with_a_point_about_each(tmp_path_fa
     verbatim(s, ans)
 
 
+def test_what_each_got_is_taken_from_the_article_that_treats_each_in_turn(tmp_path: Path) -> None:
+    # one report names the three ministers together in every sentence; the analysis takes each in turn, and
+    # its point about Chen shares no word with the question but her name
+    from bot.brief import BriefBuilder
+    from tests.conftest import articles_store
+
+    s = articles_store(tmp_path, report=(
+        "Ministers end the Kelby water talks\n\n"
+        "Alvarez, Brandt and Chen closed the Kelby water talks on Friday after three days at the lakeside hall.\n\n"
+        "The Kelby water talks between Alvarez, Brandt and Chen ended with a joint statement on the reservoir.\n\n"
+        "Officials said Alvarez, Brandt and Chen would meet again in spring for more water talks in Kelby.\n\n"
+        "Chen arrived late for the Kelby water talks on Wednesday after floods closed the northern road.\n"),
+        analysis=(
+        "Who won the Kelby water talks\n\n"
+        "The Kelby water talks ended on Friday with a joint statement on the reservoir shared by three provinces.\n\n"
+        "For Alvarez, the talks in Kelby brought the pumping rights his farmers have wanted for a decade.\n\n"
+        "For Brandt, the Kelby talks secured a share of the reservoir's fees for his province.\n\n"
+        "Chen, meanwhile, walked away with a promise of new pipelines to the dry northern valleys.\n"))
+    BriefBuilder(s).catch_up()
+    ans = Answerer(s).ask("give me the gist of what Alvarez, Brandt and Chen each got out of the Kelby water talks")
+    assert ans.found, ans.text
+    assert "pumping rights" in ans.text and "share of the reservoir's fees" in ans.text, ans.text
+    assert "new pipelines" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_summary_points_stand_alone(store: Store) -> None:
     from bot.brief_rules import leads_with_reference
 
