@@ -103,6 +103,9 @@ def balanced(text: str, s: Span) -> Span | None:
     return None
 
 
+_TURNS = re.compile(r"\s*(?:but|however|yet|still|nevertheless|even so)\b", re.I)
+
+
 def with_neighbour(text: str, s: Span) -> Span:
     """A sentence with the next (or previous) one in its paragraph when it is short or leans on it."""
     p_start = text.rfind("\n", 0, s.start) + 1
@@ -121,6 +124,11 @@ def with_neighbour(text: str, s: Span) -> Span:
         a = prev[0]
     if nxt and (b - a) < 260 and (nxt[1] - a) <= 600:
         b = nxt[1]
+    turn = next(((x, y) for x, y in spans if x >= b), None)
+    if turn and _TURNS.match(text[turn[0]:turn[1]]) and (turn[1] - a) <= 600:
+        # "… may not be catastrophic for China's economy. But it would add unwanted volatility …": a sentence
+        # whose next one turns it around says only half of what the article says
+        b = turn[1]
     if (a, b) == (s.start, s.end):
         return s
     return _widened(s, text, a, b)

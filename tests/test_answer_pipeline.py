@@ -259,6 +259,22 @@ def test_a_why_answer_gives_the_reason_the_article_states_after_the_event(tmp_pa
     verbatim(s, ans)
 
 
+def test_an_answer_keeps_the_sentence_that_turns_it_around(tmp_path: Path) -> None:
+    # "may not be a disaster. But …": the first sentence alone says the opposite of what the article says
+    s = article_store(tmp_path, (
+        "Kelby mill faces a costly winter\n\n"
+        "The Kelby paper mill lost its largest customer, a packaging group, in October.\n\n"
+        "Losing the packaging contract, which the group signed with the Kelby mill in 1998 and renewed every "
+        "three years since, through two changes of ownership and the closure of the old pulp line beside the "
+        "river, may not be fatal for the Kelby mill on its own, the regional development agency said. But it would "
+        "force the "
+        "mill to cut its night shift, and the union expects forty jobs to go. The mill's owners meet on Monday.\n"))
+    ans = Answerer(s).ask("how would losing the packaging contract hurt the kelby mill?")
+    assert ans.found and "night shift" in ans.text, ans.text
+    assert "meet on Monday" not in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: Path) -> None:
     s = article_store(tmp_path, (
         "Singer wins order against photographers\n\n"
