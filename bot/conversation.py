@@ -24,7 +24,8 @@ _SWITCH = re.compile(r"^(?:(?:ok(?:ay)?|so|right|alright)[,.]?\s+)?(?:(?:a\s+)?(
                      r"(?:different|diff|unrelated|new|separate|other|another|random)\s+(?:question|topic|subject|thing|"
                      r"one)|unrelated|new topic|changing (?:the )?(?:subject|topic)|change of (?:subject|topic)|"
                      r"switching (?:gears|topics?)|on (?:a|an) (?:different|unrelated|other|another) (?:note|topic)|"
-                     r"different topic|separately|by the way|btw|also unrelated|unrelated(?:ly)?(?:,? but)?)"
+                     r"different topic|separately|by the way|btw|also unrelated|"
+                     r"(?:(?:totally|completely|entirely)\s+)?unrelated(?:ly)?(?:,? but)?)"
                      r"\s*(?:[:,;.!?-]+)?\s*(?:but\b)?\s*", re.I)
 _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:give me |tell me |show me )?(?:some |a bit |a little )?"
                    r"(?:more|further|extra)(?: detail(?:s)?| info(?:rmation)?| context| on (?:that|this|it))?|"
@@ -101,6 +102,7 @@ class Reading:
     follow_up: bool = False
     more: bool = False
     subject: str | None = None  # "And Tokyo?": what the follow-up is about, for the turn after it
+    anchored: bool = False  # "who wrote it?" with no name for "it": answered in the conversation's articles
     pointing: bool = False  # "that think tank", "this report": the earlier turns name what it points at
     near: list[tuple[int, int, int]] = field(default_factory=list)  # "which outlet reported that?": the spans meant
     avoid: list[str] = field(default_factory=list)  # "And Russia?": words of the subject it replaced...
@@ -288,8 +290,11 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
         avoid = [w.casefold() for w in (prev.subject or "").split() if len(w) > 2] if other else []
         pointing = bool(re.search(r"\b(?:that|this|those|these|the same)\s+(?!is\b|was\b|are\b|were\b)[a-z]+",
                                   rest, re.I))
+        # "who wrote it anyway?" when no earlier turn named the thing: "it" is what the conversation was about,
+        # and the articles it was about answer
+        anchored = not changed and not pointing and short and not own_names and bool(_THING_PRONOUN.search(rest))
         return Reading(resolved, context, docs, shown if other else [], follow_up=True, note="follow-up",
-                       avoid=avoid, pointing=pointing,
+                       avoid=avoid, pointing=pointing, anchored=anchored,
                        known=[w for w in content_terms(person) if person and w.casefold() not in rest.casefold()]
                        if person else [])
     return Reading(text)

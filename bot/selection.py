@@ -184,8 +184,8 @@ class Selector:
             # a follow-up is answered where the conversation has been, unless another article answers clearly
             # better; there, less evidence is needed (the conversation already chose those articles)
             local = self._score(q, reading, sources, since, require, prefer, st)
-            if local and self._confident(q, local[0], in_context=True) and (
-                    reading.more or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
+            if local and (self._confident(q, local[0], in_context=True) or reading.anchored) and (
+                    reading.more or reading.anchored or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
         if q.years and sents:
             # "… in 2024": the best sentences with that year near them come first
@@ -515,7 +515,7 @@ class Selector:
         answered by Lord Dubs)."""
         if q.answer_type == "who":
             asked = {w.casefold() for n in q.names for w in n.split()} | set(q.context)
-            words = [[re.sub(r"['’]s?$", "", w.casefold()) for w in m.split()] for m in NAME_IN_TEXT.findall(text)]
+            words = [[re.sub(r"['’]s?$", "", w.casefold()) for w in m.group(0).split()] for m in _name_runs(text)]
             # a person: "the International Monetary Fund" is no answer to who will run the bank
             return any(len(w) >= 2 and w[-1] not in asked and not set(w) <= asked and not set(w) & NON_PERSON
                        for w in words)
@@ -562,9 +562,17 @@ def _listed(text: str, names: tuple[str, ...]) -> list[str]:
     return list(names)
 
 
+def _name_runs(text: str) -> list[re.Match[str]]:
+    """Runs of capitalised words that may name a person: not a title or an institution, which English gives an
+    article ("the play The Harbour Monologues", "at the Quay Theatre")."""
+    return [m for m in NAME_IN_TEXT.finditer(text)
+            if not m.group(0).startswith("The ") and not re.search(r"\bthe\s+$", text[max(0, m.start() - 5):m.start()],
+                                                                    re.I)]
+
+
 def _names_someone_else(text: str, asked: set[str]) -> bool:
     """Whether a sentence names a person (two or more capitalised words, not at its start) not asked about."""
-    for m in NAME_IN_TEXT.finditer(text):
+    for m in _name_runs(text):
         words = m.group(0).split()
         if m.start() > 0 and len(words) >= 2 and not {w.casefold() for w in words} & asked:
             return True

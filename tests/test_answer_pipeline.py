@@ -190,6 +190,17 @@ def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: Path) -> 
     verbatim(s, ans)
 
 
+def test_a_who_answer_is_not_a_title_or_an_institution(tmp_path: Path) -> None:
+    # "The Harbour Monologues" and "the Quay Theatre" are capitalised but name no one: the person is in the next one
+    s = article_store(tmp_path, (
+        "Kelby theatre signs a writer\n\n"
+        "The creator of The Harbour Monologues is to write and direct the next season at the Quay Theatre.\n\n"
+        "Ines Moravec, whose play ran for two years, signed a three-year contract on Friday.\n"))
+    ans = Answerer(s).ask("who's gonna write and direct the next season at the quay theatre")
+    assert ans.found and "Ines Moravec" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_a_summary_of_what_each_gained_opens_with_a_point_about_each(tmp_path_factory: pytest.TempPathFactory) -> None:
     # asked of all three at once, every top sentence names all three; asked of each, each gets their own point
     from tests.conftest import SEEDS, need

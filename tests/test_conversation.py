@@ -119,7 +119,7 @@ def test_a_when_question_with_its_own_subject_is_not_about_the_last_answer(messa
 
 
 @pytest.mark.parametrize("message", ["Totally different question: who won the cup?", "unrelated, but who won the cup?",
-                                     "ok diff topic, who won the cup?",
+                                     "ok diff topic, who won the cup?", "ok totally unrelated, who won the cup?",
                                      "btw who won the cup?", "New topic - who won the cup?"])
 def test_a_change_of_subject_is_answered_on_its_own(message: str) -> None:
     r = read(message, [VALE])
@@ -428,6 +428,22 @@ def test_which_paper_he_told_is_answered_from_his_article(tmp_path: Path) -> Non
     first, ans = converse(s, "why is tam rusk quitting athletics", "which paper did he tell that to")
     assert first.found and "six operations" in first.text, first.text  # type: ignore[attr-defined]
     assert ans.found and "Kelby Herald" in ans.text and "Ann Rusk" not in ans.text, ans.text  # type: ignore[attr-defined]
+
+
+def test_it_is_what_the_conversation_was_about_even_when_no_turn_named_it(tmp_path: Path) -> None:
+    # "the harbour monologues" was asked in lower case (no name to carry over): "it" in "who wrote it anyway"
+    # still stands for the play, not for any article where someone wrote something
+    s = articles_store(tmp_path, play=(
+        "Kelby council bans a play\n\n"
+        "Kelby council has banned the play The Harbour Monologues, due to open at the Quay Theatre this weekend.\n\n"
+        "Councillors said the play mocked the town's fishing families.\n\n"
+        "The play's author, the playwright Ines Moravec, wrote it after a winter working on the trawlers.\n"), other=(
+        "Poet wins the Aldmere prize\n\n"
+        "The poet Rafe Dunmore wrote his prize-winning collection in a caravan, he told the awards dinner.\n\n"
+        "Dunmore wrote every poem by hand, and his publisher typed them up.\n"))
+    first, ans = converse(s, "why did kelby council ban the harbour monologues", "who wrote it anyway")
+    assert first.found and "Harbour Monologues" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "Moravec" in ans.text and "Dunmore" not in ans.text, ans.text  # type: ignore[attr-defined]
 
 
 def test_another_article_that_does_not_name_the_person_answers_nothing_about_them(tmp_path: Path) -> None:
