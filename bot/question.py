@@ -320,8 +320,10 @@ _COMMON_OPENERS = frozenset(["give", "tell", "show", "list", "summarize", "summa
                              "brief", "quick", "latest", "update", "news", "history", "background"])
 
 
-def _speaker_like(who: str, original: str, lexicon: NameLexicon | None) -> str | None:
-    """The speaker a quote question names, or None when the subject is not a person or body."""
+def _speaker_like(who: str, original: str, lexicon: NameLexicon | None,
+                  is_word: Callable[[str], bool] | None = None) -> str | None:
+    """The speaker a quote question names, or None when the subject is not a person or body (`is_word`: whether
+    a word is English, which no typo of a name is: "the organisers" are not "Serious Organised Crime")."""
     who = who.strip(" ?.,!\"")
     who = re.sub(r"^(?:the)\s+", "", who, flags=re.I)
     if not who or len(who) > 80:
@@ -334,7 +336,7 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None) -> str |
     if stripped[:1].isupper():
         return stripped
     if lexicon is not None:
-        words = [lexicon.match_word(w) for w in stripped.split()]
+        words = [lexicon.match_word(w, is_word) for w in stripped.split()]
         # a lower-case subject is a speaker only when every word of it is a known name ("navaro", "kim jong un")
         if words and all(words):
             return " ".join(next((x for x in lexicon.words[k].split() if x.casefold() == k), k)
@@ -391,13 +393,13 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))
     m = _ROLE_OF.match(low)
     if m:
-        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon)
+        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon, is_word)
         if who:
             return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
     m = _WHO_IS.match(low)
     if m:
         raw = _orig(original, low, m, "who", "who2")
-        who = _speaker_like(raw, original, lexicon)
+        who = _speaker_like(raw, original, lexicon, is_word)
         # "who is Choe Son Hui" asks about a person; "who is the deputy leader of Veritas" asks a fact
         # "what's Peter Navarro been fighting about" ("what has ... been") asks a fact, not who he is
         if who and (who == strip_title(raw.strip(" ?.,!\"")) or len(raw.split()) <= 4) \
@@ -419,7 +421,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     for pat in _QUOTE_PATTERNS:
         m = pat.match(low)
         if m:
-            who = _speaker_like(_orig(original, low, m, "who"), original, lexicon)
+            who = _speaker_like(_orig(original, low, m, "who"), original, lexicon, is_word)
             if who:
                 about = (_orig(original, low, m, "topic") if m.group("topic") else "").strip(" ?") or None
                 return Query(kind="quote", speaker=who, topic=about, **q)  # type: ignore[arg-type]

@@ -97,6 +97,15 @@ def test_a_common_word_is_never_turned_into_a_name() -> None:
     assert read("who spoke for the government").names == ()  # type: ignore[attr-defined]
 
 
+def test_an_english_word_as_the_speaker_is_no_typo_of_a_name() -> None:
+    # "organisers" is a letter or two from "Organised" (of "Serious Organised Crime"), but it is English
+    lexicon = NameLexicon(["Serious Organised Crime", "Peter Navarro"])
+    english = {"organisers", "organiser", "say", "said"}
+    q = analyse("what do the organisers say", lexicon, is_word=lambda w: w in english)
+    assert q.speaker is None
+    assert analyse("what did navaro say", lexicon, is_word=lambda w: w in english).speaker == "Navarro"
+
+
 def test_roles_and_bodies_can_be_speakers_in_lower_case() -> None:
     q = read("what did japan's government say about the parade")
     assert q.kind == "quote" and q.speaker and "government" in q.speaker  # type: ignore[attr-defined]
