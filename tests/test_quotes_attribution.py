@@ -42,6 +42,20 @@ def test_words_before_a_name_are_not_part_of_it() -> None:
     assert speaker(t, "appeal") == "Lily Park"
 
 
+def test_a_description_stands_for_the_person_named_before_it() -> None:
+    # "the Dane", "the 28-year-old": someone an earlier sentence named, not the chairman named in its own sentence
+    t = ("World number one Lena Holm has criticised the Kelby Open over prize money.\n\n"
+         "Reacting to a comment by Kelby Club chairman Tom Pike, the Dane said: \"It is highly insulting.\"\n\n"
+         "The 28-year-old added: \"We are not going away.\"\n\n"
+         "Carl Dunn beat Pike's son in the final.\n\n"
+         "The Scot, who won the title last year, said: \"I am happy.\"\n\n"
+         "The Guardian said: \"The club must pay.\"")
+    assert speaker(t, "insulting") == "Lena Holm"
+    assert speaker(t, "not going away") == "Lena Holm"
+    assert speaker(t, "I am happy") == "Carl Dunn"
+    assert speaker(t, "club must pay") != "Carl Dunn"  # a paper named with an ordinary word is no description
+
+
 def test_mr_with_stop_after_the_quote_is_the_person_not_the_title() -> None:
     t = (
         "Senator Lamar Hollis of Tennessee backed a narrower bill.\n\n"

@@ -28,6 +28,7 @@ from bot.quotes.np import (
     cap_runs,
     clause_start,
     desc_ok,
+    describes,
     is_word,
     joiner,
     nearest_cap,
@@ -56,6 +57,7 @@ from bot.quotes.words import (
 
 # Subject pronouns only: "her rival", "scolded him" after a name say nothing of that name's gender.
 PRONOUN = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+ANY_GENDER = "*"  # a description ("the American") may be either
 WINDOW = 300  # characters either side of a quote that attribution may look at
 DASHES = ("—", "–", "―", "-")
 SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
@@ -557,6 +559,9 @@ class Attributor:
         if lw[0] in GENERIC or (len(words) == 1 and lw[0] in STOP_CAPS):
             return None
         last = words[-1][0]
+        if describes(toks, np):
+            # "the American said", "the 28-year-old added": someone the article introduced before
+            return self.descriptor(words[-1], pos)
         if not is_cap(last):
             if lw[-1] not in ORG_HEADS:
                 return None
@@ -662,13 +667,28 @@ class Attributor:
                 return Attribution(found.speaker, tok[1], tok[2], found.role, None, None, True)
         return None
 
+    def descriptor(self, tok: Tok, pos: int) -> Attribution | None:
+        """The person "the American" or "the 28-year-old" stands for: a description points back past its own
+        sentence ("Reacting to a comment by chairman Tim Phillips, the American said" is not Phillips), to the
+        person a few sentences before it is about."""
+        if not self.has_person:
+            return None
+        lo = max(0, tok[1] - 800)
+        starts = [lo] + [m.end() for m in BOUND.finditer(self.masked, lo, tok[1]) if self._valid_bound(m)]
+        ends = starts[1:] + [tok[1]]
+        for s, e in list(zip(starts, ends, strict=True))[::-1][1:6]:  # its own sentence is skipped
+            found = self.person_in_sentence(self.toks(s, e), s, e, ANY_GENDER, pos)
+            if isinstance(found, Attribution):
+                return Attribution(found.speaker, tok[1], tok[2], found.role, None, None, True)
+        return None
+
     def person_in_sentence(self, seg: list[Tok], s: int, e: int, gender: str, pos: int) -> Attribution | None | str:
         """The person a sentence is about: its subject, a quoted speaker, or a named person."""
         np = subject(seg, 0, len(seg))
         if np is not None:
             words = seg[np[0] : np[1] + 1]
             if len(words) == 1 and words[0][0].casefold() in PERSON_PRONOUNS:
-                if (words[0][0].casefold() == "he") == (gender == "m"):
+                if gender == ANY_GENDER or (words[0][0].casefold() == "he") == (gender == "m"):
                     return "chain"  # same pronoun: refers back further
             else:
                 r = self.speaker_from(seg, np, pos)
@@ -699,7 +719,7 @@ class Attributor:
         if best is not None:
             return Attribution(best.speaker, None, None, best.role, None, None, True)
         pron = "he" if gender == "m" else "she"
-        if any(t[0].casefold() == pron for t in seg):
+        if gender != ANY_GENDER and any(t[0].casefold() == pron for t in seg):
             return "chain"  # the sentence talks about the same "he": look further back
         for a, b in cap_runs(seg):
             words = seg[a : b + 1]
@@ -724,6 +744,8 @@ class Attributor:
     def _gender_ok(self, name: str | None, gender: str) -> bool:
         if not name:
             return False
+        if gender == ANY_GENDER:
+            return True
         words = name.split()
         p = self.lex.names.get(tuple(bare(w) for w in split_title(words)[1] or words))
         if p is None:

@@ -5,6 +5,9 @@ Helpers for `bot.quotes.attr`; every function looks only at a bounded list of to
 
 from __future__ import annotations
 
+import re
+
+from bot import wordnet
 from bot.quotes.marks import QSpan
 from bot.quotes.names import PARTICLES, bare, is_cap, is_possessive
 from bot.quotes.words import (
@@ -54,6 +57,8 @@ def np_back(toks: list[Tok], j: int) -> tuple[int, int] | None:
         ):
             j -= 1
         return (j + 1, end)
+    if j > 0 and bare(toks[j - 1][0]) == "the" and not is_cap(t) and describes_a_person(t):
+        return (j - 1, j)  # "the 28-year-old", "the striker"
     if bare(t) in ORG_HEADS:
         k, n = j - 1, 0
         while k >= 0 and n < 6:
@@ -72,6 +77,34 @@ def np_back(toks: list[Tok], j: int) -> tuple[int, int] | None:
             n += 1
         return (k + 1, end)
     return None
+
+
+_AGE = re.compile(r"\d+-year-old$", re.I)
+
+
+def describes_a_person(word: str) -> bool:
+    """Whether a word after "the" describes a person without naming them: an age ("28-year-old"), a role a
+    dictionary files under person ("striker", "veteran"), or, capitalised, a nationality or party it writes
+    capitalised too ("American", "Scot", "Republican"; not "The Guardian" or "The Observer", which are papers
+    named with ordinary words)."""
+    w = bare(word)
+    if _AGE.search(w):
+        return True
+    if not w.isalpha() or len(w) < 3 or w in ORG_HEADS or w in GENERIC:
+        return False
+    wn = wordnet.shared()
+    if wn is None or not wn.names_a_person(w):
+        return False
+    return not is_cap(word) or not wn.is_common_word(w)
+
+
+def describes(toks: list[Tok], np: tuple[int, int]) -> bool:
+    """Whether a noun phrase is "the" and one word describing a person ("the American", "The Scot",
+    "the 28-year-old"), which stands for someone named before."""
+    a, b = np
+    if b == a + 1 and bare(toks[a][0]) == "the":
+        return describes_a_person(toks[b][0])
+    return a == b and a > 0 and toks[a - 1][0] == "the" and is_cap(toks[a][0]) and describes_a_person(toks[a][0])
 
 
 def joiner(t: str) -> bool:
