@@ -39,11 +39,19 @@ ABSENT_TERMS = {
     "h3-40": ["elon musk", "tesla"],
     "h3-41": ["covid", "coronavirus", "lockdown"],
     "h3-42": ["bitcoin"],
+    "h4-37": ["pezeshkian"],
+    "h4-38": ["power of siberia"],
+    "h4-39": ["youtube"],
+    "h4-40": ["merkel"],
+    "h4-41": ["antony and the johnsons", "i am a bird now"],
+    "h4-42": ["lance armstrong"],
 }
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
            "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5},
     "h3": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
+           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
+    "h4": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
