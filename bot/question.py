@@ -22,7 +22,11 @@ CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what"
               "thx": "thanks", "ty": "thanks", "tho": "though", "govt": "government", "gonna": "going to",
               "wanna": "want to", "dunno": "don't know", "y": "why", "w/": "with", "b4": "before", "2day": "today",
               "im": "i am", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't", "wasnt": "wasn't",
-              "wont": "won't", "cant": "can't", "pres": "president", "vs": "versus", "thru": "through"}
+              "wont": "won't", "cant": "can't", "pres": "president", "vs": "versus", "thru": "through",
+              "outta": "out of", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "lotta": "lot of",
+              "lemme": "let me", "gimme": "give me", "ya": "you", "yr": "year", "yrs": "years", "bout": "about",
+              "shoulda": "should have", "coulda": "could have", "woulda": "would have", "alot": "a lot",
+              "becuz": "because", "cos": "because"}
 # the question words themselves, for typo repair ("wht", "whta", "summarise")
 _INTENT_VOCAB = ["what", "when", "where", "which", "who", "whom", "whose", "why", "how", "summarize", "summarise",
                  "summary", "gist", "recap", "overview"]
@@ -410,7 +414,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     if m and (phrases or m.group("topic")):
         topic = _orig(original, low, m, "topic").strip(" ?\"") or " ".join(phrases)
         return Query(kind="who_said", topic=topic, **q)  # type: ignore[arg-type]
-    if low.startswith("who") and phrases:
+    if phrases and (low.startswith("who") or (
+            q["answer_type"] == "who" and re.search(r"\b" + _SPEECH_VERB + r"\b", low.split('"')[0].split("'")[0]))):
+        # "which MP said 'you cannot fight six men'?" asks who said it, as "who said …" does
         return Query(kind="who_said", topic=" ".join(phrases), **q)  # type: ignore[arg-type]
     if _SUMMARY.search(low):
         return Query(kind="summary", **_without_meta(q))  # type: ignore[arg-type]

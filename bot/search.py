@@ -104,7 +104,15 @@ class Retriever:
             chosen.append(t)
             postings += df
         expr = fts_expression(chosen)
-        return self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
+        hits = self.store.search_passages(expr, limit=limit, sources=sources, since=since) if expr else []
+        if query.phrases:
+            # "who said 'sport should be above it all'?": the passages holding the quoted words as written come
+            # first, whatever their other words
+            exact = self.store.search_passages(fts_expression(query.phrases), limit=limit, sources=sources,
+                                               since=since)
+            have = {(h.doc_id, h.ordinal) for h in exact}
+            hits = (exact + [h for h in hits if (h.doc_id, h.ordinal) not in have])[:limit]
+        return hits
 
     def weights(self, query: Query, context_weight: float = 0.4,
                 context_share: float | None = None) -> dict[str, float]:

@@ -286,6 +286,25 @@ def test_an_answer_keeps_the_sentence_that_turns_it_around(tmp_path: Path) -> No
     verbatim(s, ans)
 
 
+def test_a_quoted_phrase_finds_its_passage_whatever_its_other_words(tmp_path: Path) -> None:
+    # another passage holds every word of the question, but not the quoted words as they were said
+    s = article_store(tmp_path, (
+        "Bomb scare at Kelby stadium\n\n"
+        "A bomb scare emptied Kelby stadium on Sunday. The bomb scare came in the second half.\n\n"
+        "Police said the bomb scare call was made from a phone box; a second bomb scare call followed.\n\n"
+        "Above all, football fans should stay calm after a bomb scare, it is all the club asks, police said.\n\n"
+        "Midfielder Ana Ruiz told a local radio station: \"I have never seen this and football should be above "
+        "it all.\"\n"))
+    from bot.question import analyse
+    from bot.search import Retriever
+
+    q = analyse("who said 'football should be above it all' after the bomb scare?")
+    hits = Retriever(s).passages(q, limit=1)
+    assert hits and "above it all" in s.document_text(hits[0].doc_id)[hits[0].start:hits[0].end]
+    ans = Answerer(s).ask("who said 'football should be above it all' after the bomb scare?")
+    assert ans.found and "Ana Ruiz" in ans.text, ans.text
+
+
 def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: Path) -> None:
     s = article_store(tmp_path, (
         "Singer wins order against photographers\n\n"

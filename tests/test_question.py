@@ -75,6 +75,14 @@ def test_chat_words_and_fillers_are_normalised() -> None:
     assert normalise("yo wat r the dockers gonna do lol") == "what are the dockers going to do"
     assert normalise("wait whats the cost??") == "what is the cost?"
     assert normalise("wht did vale say") .startswith("what did")
+    assert normalise("did russia get anything outta those deals") == "did russia get anything out of those deals"
+
+
+def test_which_person_said_a_quoted_phrase_asks_who_said_it() -> None:
+    q = analyse("Which MP said 'you cannot fight six men' after being robbed?", LEXICON,
+                is_person=lambda w: w in {"mp", "striker"})
+    assert q.kind == "who_said" and q.phrases == ("you cannot fight six men",)
+    assert analyse("which paper said 'it was a mistake'", LEXICON, is_person=lambda w: w == "mp").kind != "who_said"
 
 
 def test_a_question_word_in_capitals_is_not_a_name() -> None:
