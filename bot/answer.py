@@ -25,7 +25,7 @@ from bot.domain import Answer, Citation, Document
 from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
 from bot.question import NameLexicon, Query, analyse
 from bot.search import Retriever, Span
-from bot.selection import NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
+from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
 from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
@@ -749,6 +749,9 @@ class Answerer:
             lines.append(f"No stored article quotes {q.speaker}" + (f" about {q.topic}." if q.topic else "."))
         elif q.years:
             lines.append("Nothing I found answers it for " + " and ".join(q.years) + ".")
+        elif q.answer_type in FIGURE_ANSWERS and not q.counted:
+            asked = {"money": "amount", "age": "age"}.get(q.answer_type, "figure")
+            lines.append(f"None of the passages I found gives the {asked} you asked for.")
         lines.append(f"I searched {ev.searched}.")
         lines.append("Try asking more broadly" + (f", e.g. “What happened with {q.topic}?”" if q.topic else
                                                   " or with other words") + ".")

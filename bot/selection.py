@@ -46,6 +46,7 @@ KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the 
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without "thank" answers the turn before
+FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figure of this kind is not answered without one
 TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
@@ -193,7 +194,16 @@ class Selector:
             sents = holding + [x for x in sents if x not in holding]
         if not sents or not self._confident(q, sents[0]):
             return []
-        return self._finish(q, reading, sents)
+        return self._shows_figure(q, self._finish(q, reading, sents))
+
+    @staticmethod
+    def _shows_figure(q: Query, keep: list[Span]) -> list[Span]:
+        """"What price did they agree?" is answered by a price: sentences about the deal that give none (the
+        article's nearest figure included) answer nothing asked."""
+        if q.answer_type in FIGURE_ANSWERS and not q.counted and keep \
+                and not any(type_bonus(q.answer_type, s.text) for s in keep):
+            return []
+        return keep
 
     def _each(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None, story: set[int],
               st: Stages) -> list[Span]:

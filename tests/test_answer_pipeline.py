@@ -305,6 +305,24 @@ def test_a_quoted_phrase_finds_its_passage_whatever_its_other_words(tmp_path: Pa
     assert ans.found and "Ana Ruiz" in ans.text, ans.text
 
 
+def test_a_question_asking_a_figure_is_not_answered_without_one(tmp_path: Path) -> None:
+    # the deal is reported, its price is not: sentences about the deal answer nothing asked
+    s = article_store(tmp_path, (
+        "Kelby and Aldmere sign a water deal\n\n"
+        "Kelby and Aldmere signed a thirty-year water supply deal on Friday after months of talks.\n\n"
+        "Officials called the water deal a cornerstone of the two towns' partnership.\n"))
+    ans = Answerer(s).ask("what price did kelby and aldmere agree for the water deal?")
+    assert not ans.found and not ans.citations, ans.text
+    assert "gives the amount you asked for" in ans.text, ans.text
+    (tmp_path / "priced").mkdir()
+    s2 = article_store(tmp_path / "priced", (
+        "Kelby and Aldmere sign a water deal\n\n"
+        "Kelby and Aldmere signed a thirty-year water supply deal on Friday after months of talks.\n\n"
+        "Aldmere will pay £2m a year for the water, officials said.\n"))
+    ans = Answerer(s2).ask("what price did kelby and aldmere agree for the water deal?")
+    assert ans.found and "£2m" in ans.text, ans.text
+
+
 def test_which_paper_answer_takes_the_credit_from_the_next_paragraph(tmp_path: Path) -> None:
     s = article_store(tmp_path, (
         "Singer wins order against photographers\n\n"
