@@ -46,6 +46,12 @@ KNOWN_WEIGHT = 0.4  # a follow-up's name that stood for "he"/"she", against the 
 BOTH_SUBJECTS_PENALTY = 0.3  # an ellipsis follow-up's sentence that also names the subject it replaced
 INSTEAD_MISSING_PENALTY = 1.0  # "And Tokyo?": a sentence not about Tokyo answers nothing asked (0.6 and 1.5 measured)
 ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without "thank" answers the turn before
+# a one-article summary point: the weight, against its match with the question (1 at best), of the share of the
+# article's repeated words it holds, of giving a figure and of being the lead (twice and half these gave the same
+# on our summary questions)
+ARTICLE_SHARE_WEIGHT = 5.0
+FIGURE_BONUS = 0.05
+LEAD_BONUS = 0.15
 FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figure of this kind is not answered without one
 TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
@@ -175,6 +181,12 @@ class Selector:
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
             story = self._story_docs(sents[0].doc_id)
+            if q.kind == "summary" and len(story) < 2:
+                # one article: its gist is what it says most (the product, the figures, who objected), not only
+                # the sentences that repeat the question's words
+                whole = self._score(q, reading, sources, since, require, {sents[0].doc_id}, st)
+                if whole:
+                    return self._finish(q, reading, self._salient(whole))
             if len(story) >= 2:
                 # across outlets, compare on what sets the articles apart; a summary keeps the whole question
                 asked = self._within_story(q, story) if q.kind == "multi" else q
@@ -204,6 +216,30 @@ class Selector:
                 and not any(type_bonus(q.answer_type, s.text) for s in keep):
             return []
         return keep
+
+    def _salient(self, sents: list[Span]) -> list[Span]:
+        """Sentences of one article reordered by how much of the article they say: each one's share of the words
+        the article repeats, a figure, the lead, on top of its match with the question."""
+        doc_text = self.store.document_text(sents[0].doc_id)
+        tf = Counter(stem(w) for w in content_terms(doc_text))
+        weight = {t: float(c) for t, c in tf.items() if c >= 2}
+        norm = sum(weight.values()) or 1.0
+        best = max((s.score for s in sents), default=1.0) or 1.0
+        lead_end = doc_text.find("\n\n", 1)
+        lead_end = lead_end if lead_end > 0 else 400
+        out = []
+        for s in sents:
+            if s.text.lstrip()[:1] in "\"“" and leads_with_reference(s.text.lstrip("\"“ ")):
+                continue  # "“This is the biggest investment …”": a quotation about what it does not say
+            stems = {stem(w) for w in content_terms(s.text)}
+            sal = sum(weight.get(t, 0.0) for t in stems) / norm
+            fig = FIGURE_BONUS if type_bonus("money", s.text) or type_bonus("number", s.text) else 0.0
+            lead = LEAD_BONUS if s.start < lead_end else 0.0
+            out.append((s.score / best + ARTICLE_SHARE_WEIGHT * sal + fig + lead, s))
+        out.sort(key=lambda x: -x[0])
+        for i, (_, s) in enumerate(out):
+            s.score = 1.0 - 0.001 * i  # all of the article is on topic: the order is what counts
+        return [s for _, s in out]
 
     def _each(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None, story: set[int],
               st: Stages) -> list[Span]:

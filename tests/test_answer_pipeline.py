@@ -246,6 +246,23 @@ def test_what_each_got_is_taken_from_the_article_that_treats_each_in_turn(tmp_pa
     verbatim(s, ans)
 
 
+def test_the_gist_of_one_article_is_what_it_says_most_not_only_what_repeats_the_question(tmp_path: Path) -> None:
+    # the question's words are in the lead and one aside; the fee and the objection share none of them, but
+    # they are about what the article keeps naming (the rifle range, the hunters)
+    s = article_store(tmp_path, (
+        "Kelby farm plans a web rifle range\n\n"
+        "A Kelby farm wants to let web users shoot at targets through a remote rifle range.\n\n"
+        "The farmer said the weather in Kelby had been kind this spring.\n\n"
+        "Each remote session on the rifle range will cost hunters $40, with extra fees for the range camera.\n\n"
+        "Animal charities said remote hunters on a rifle range could not be sure of a clean shot, and hunters "
+        "at the range would need a licence.\n\n"
+        "The Kelby farm opened a cafe last year.\n"))
+    ans = Answerer(s).ask("give me the gist of the kelby farm web plan")
+    assert ans.found, ans.text
+    assert "$40" in ans.text and "clean shot" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_summary_points_stand_alone(store: Store) -> None:
     from bot.brief_rules import leads_with_reference
 
