@@ -19,7 +19,7 @@ REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for t
 # what states a reason outright (the answer-type cue also takes weaker hints: "after", "amid", "given")
 _REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order to|the reason|reasons?|why|"
                      r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
-                     r"motiv\w+)\b", re.I)
+                     r"motiv\w+|(?:expressed|raised|voiced|over) (?:concerns?|worr(?:y|ies)|fears?))\b", re.I)
 
 
 def _widened(s: Span, text: str, a: int, b: int, score: float | None = None) -> Span:
@@ -75,11 +75,12 @@ def reason_after(text: str, s: Span) -> Span | None:
 
 
 def gives_reason(text: str, s: Span) -> bool:
-    """Whether a sentence, or the one after it (which the answer may add), states a reason."""
+    """Whether a sentence, or the one after it in its paragraph (which the answer may add), states a reason."""
     if _REASON.search(s.text):
         return True
     nxt = with_next(text, s)
-    return nxt is not None and bool(_REASON.search(nxt.text[len(s.text):]))
+    return nxt is not None and "\n" not in nxt.text[len(s.text):] and bool(
+        _REASON.search(nxt.text[len(s.text):]))
 
 
 def balanced(text: str, s: Span) -> Span | None:

@@ -287,6 +287,18 @@ def test_a_why_answer_gives_the_reason_the_article_states_after_the_event(tmp_pa
     verbatim(s, ans)
 
 
+def test_a_why_answer_takes_the_reason_from_the_next_paragraph(tmp_path: Path) -> None:
+    # the lead restates the change; the reason opens the next paragraph ("after the studio expressed concern")
+    s = article_store(tmp_path, (
+        "Kelby film drops the harbour riot scenes\n\n"
+        "The director of the Kelby Tales film is to remove the harbour riot scenes from the movie.\n\n"
+        "Ana Ruiz said the cuts were being made after the studio expressed concern about the film's rating. "
+        "The riot takes up a whole chapter of the book.\n"))
+    ans = Answerer(s).ask("why is the kelby tales film dropping the harbour riot scenes?")
+    assert ans.found and "expressed concern" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_an_answer_keeps_the_sentence_that_turns_it_around(tmp_path: Path) -> None:
     # "may not be a disaster. But …": the first sentence alone says the opposite of what the article says
     s = article_store(tmp_path, (
