@@ -427,6 +427,10 @@ class Answerer:
             ev.sentences = self._second_part(q, reading, ev.sentences, sources, since, st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
+            if reading.known and (not ev.lead or ev.lead.split()[-1].casefold() in ev.sentences[0].text.casefold()):
+                # "who was he at spy school with?" -> "One of his fellow pupils … was Vladimir Putin": the answer
+                # names Putin itself; "his" is the person "he" stood for, who leads it
+                ev.lead = self._named_known(q, reading, ev.sentences[:1]) or ev.lead
         elif ev.sentences and reading.known:
             # "how many caps has he got?": "The 36-year-old, who has 54 caps, ..." says who "he" was taken for
             ev.lead = self._named_known(q, reading, ev.sentences[:1])

@@ -446,6 +446,18 @@ def test_it_is_what_the_conversation_was_about_even_when_no_turn_named_it(tmp_pa
     assert ans.found and "Moravec" in ans.text and "Dunmore" not in ans.text, ans.text  # type: ignore[attr-defined]
 
 
+def test_a_who_follow_up_names_whose_the_answer_is_when_its_sentence_says_his(tmp_path: Path) -> None:
+    # the answer sentence names the classmate and says "his": the person "he" stood for leads it
+    s = articles_store(tmp_path, spy=(
+        "Former agent on hunger strike in Kelby\n\n"
+        "Former intelligence officer Viktor Oskarov is on a hunger strike outside the Kelby town hall.\n\n"
+        "Viktor Oskarov, 50, says he was promised a pension that never came.\n\n"
+        "One of his fellow pupils at the academy was Ilya Brandt, now the harbour minister.\n"))
+    first, ans = converse(s, "who is the former agent on hunger strike in kelby", "who was he at the academy with")
+    assert first.found and "Oskarov" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "Ilya Brandt" in ans.text and "Oskarov" in ans.text, ans.text  # type: ignore[attr-defined]
+
+
 def test_another_article_that_does_not_name_the_person_answers_nothing_about_them(tmp_path: Path) -> None:
     # the rule itself: "he" is Tam Rusk; a sentence of an article that never names Tam Rusk ranks below
     from bot.conversation import Reading
