@@ -149,6 +149,10 @@ _QUOTE_PATTERNS = [
 # "which tory mp has ...", "what striker did ...": the words before the verb name what is asked for
 _WHICH_NOUN = re.compile(r"^(?:which|what)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:has|have|had|is|was|are|were|did|does|"
                          r"do|will|would|could|can|should|may|might|won|lost|scored|said|says)\b")
+# "which embassies …", "what countries …": several things, named
+_WHICH_PLURAL = re.compile(r"^(?:which|what)\s+(?:[\w'-]+\s+)?([a-z'-]{3,}[^s\W]s)\b(?!\s+of\b)")
+_NOT_LISTED = frozenset(["years", "days", "months", "weeks", "hours", "minutes", "times", "ways", "reasons", "means",
+                         "news", "chances", "odds", "terms", "lengths", "lyrics", "consequences", "costs", "results"])
 _WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$|^who'?s\s+(?P<who2>.+?)\s*$")
 _ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does|what did)\s+(?P<who>.+?)(?:'s)?\s+"
                       r"(?:job|role|title|position|post|do for a living|do|work as|background)\s*$|"
@@ -392,6 +396,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     elif is_person is not None and (m := _WHICH_NOUN.match(low)) \
             and is_person(m.group(1).split()[-1]):
         answer_type = "who"  # "which tory mp has defected?": a person, as "who" asks
+    elif (m := _WHICH_PLURAL.match(low)) and m.group(1) not in _NOT_LISTED:
+        answer_type = "names"  # "which embassies is he shutting?": the places, firms, films it lists
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))

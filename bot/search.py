@@ -321,4 +321,15 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "when": (0.25, lambda t: bool(YEAR.search(t) or _DATE.search(t))),
     "number": (0.2, lambda t: bool(_NUMBER.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
     "where": (0.2, lambda t: bool(_PLACE.search(t))),
+    "names": (0.05, lambda t: lists_names(t)),
 }
+
+
+_NAMED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+
+
+def lists_names(text: str) -> bool:
+    """Whether a sentence lists three or more names ("The Bahamas, East Timor, Madagascar and Swaziland are among
+    …", "Dallas in the US, Bordeaux in France and Oporto in Portugal")."""
+    return ", " in text and bool(re.search(r"\b(?:and|or)\s+(?:the\s+)?[A-Z]", text)) \
+        and len(_NAMED.findall(text)) >= 3

@@ -524,7 +524,7 @@ class Selector:
                     near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t))
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
-            if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets"} \
+            if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names"} \
                     and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence

@@ -190,6 +190,18 @@ def test_a_who_answer_takes_the_name_from_the_next_paragraph(tmp_path: Path) -> 
     verbatim(s, ans)
 
 
+def test_which_things_is_answered_by_the_sentence_that_lists_them(tmp_path: Path) -> None:
+    # the lead counts the branches; the next paragraph names them
+    s = article_store(tmp_path, (
+        "Harbour Bank to shut branches\n\n"
+        "Six branches of the Harbour Bank will close to save money, chief executive Ana Ruiz has announced.\n\n"
+        "Kelby, Aldmere, Northsound and Port Vale are among the towns losing a branch next spring.\n\n"
+        "The bank said staff would be offered jobs elsewhere.\n"))
+    ans = Answerer(s).ask("which branches is the harbour bank shutting")
+    assert ans.found and "Northsound" in ans.text and "Port Vale" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_a_who_answer_is_not_a_title_or_an_institution(tmp_path: Path) -> None:
     # "The Harbour Monologues" and "the Quay Theatre" are capitalised but name no one: the person is in the next one
     s = article_store(tmp_path, (

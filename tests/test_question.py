@@ -218,3 +218,10 @@ def test_which_person_noun_asks_who(question: str, kind: str | None) -> None:
     from bot.answer import _names_a_person
 
     assert analyse(question, is_person=_names_a_person).answer_type == kind
+
+
+@pytest.mark.parametrize("question, names", [("which embassies is jack straw shutting", True),
+                                             ("what countries did he visit", True),
+                                             ("which of the films won", False), ("which years did he win", False)])
+def test_which_plural_asks_for_names(question: str, names: bool) -> None:
+    assert (analyse(question).answer_type == "names") is names
