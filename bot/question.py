@@ -62,7 +62,10 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|rec
                       r"tl;?dr|rundown|run-down|brief me|low-?down|what'?s the story|what is the story|"
                       r"what'?s going on|what is going on|what'?s happening|what is happening|any (?:news|update|"
                       r"updates|word) (?:on|about)|latest (?:on|about)|quick history|history of|background on|"
-                      r"the big picture|in a nutshell|main points|key points|fill me in)\b")
+                      r"the big picture|in a nutshell|main points|key points|fill me in|what'?s the deal with|what is the deal with)\b")
+# "what's the welsh arts row about?": what a story is about is its gist
+_ABOUT = re.compile(r"^what(?:'?s| is| was| are| were)\s+(?:the|this|that|these|those|all this|all that)\b.{1,80}?\s"
+                    r"about\W*$")
 _COVERAGE = r"(?:articles|reports|outlets|sources|papers|stories|pieces|accounts|coverage|media|newspapers|write-?ups)"
 _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|articles|"
                     r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?(?:\w+ )?" + _COVERAGE +
@@ -424,7 +427,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
             q["answer_type"] == "who" and re.search(r"\b" + _SPEECH_VERB + r"\b", low.split('"')[0].split("'")[0]))):
         # "which MP said 'you cannot fight six men'?" asks who said it, as "who said …" does
         return Query(kind="who_said", topic=" ".join(phrases), **q)  # type: ignore[arg-type]
-    if _SUMMARY.search(low):
+    if _SUMMARY.search(low) or _ABOUT.match(low):
         return Query(kind="summary", **_without_meta(q))  # type: ignore[arg-type]
     if _MULTI.search(low):
         if _ASKS_OUTLETS.search(low):  # "which outlets do the articles cite?": the news organisations they name

@@ -231,6 +231,8 @@ class Selector:
         for s in sents:
             if s.text.lstrip()[:1] in "\"“" and leads_with_reference(s.text.lstrip("\"“ ")):
                 continue  # "“This is the biggest investment …”": a quotation about what it does not say
+            if not s.text.lstrip("\"“ ")[:1].isupper():
+                continue  # ", who outlasted American Kevin Kim …": a piece of a sentence
             stems = {stem(w) for w in content_terms(s.text)}
             sal = sum(weight.get(t, 0.0) for t in stems) / norm
             fig = FIGURE_BONUS if type_bonus("money", s.text) or type_bonus("number", s.text) else 0.0
@@ -538,8 +540,8 @@ class Selector:
             # is left out when it has none to take
             keep = [w if len(s.text) < SHORT_POINT and (n := with_next(self._text(s), s)) is not None
                     and (w := self.balanced(n)) is not None else s for s in keep]
-            keep = [w for s in keep if (w := s if not leads_with_reference(s.text) else
-                                        (p := with_previous(self._text(s), s)) and self.balanced(p))]
+            keep = dedupe(w for s in keep if (w := s if not leads_with_reference(s.text) else
+                                              (p := with_previous(self._text(s), s)) and self.balanced(p)))
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
@@ -585,6 +587,8 @@ class Selector:
             key = (s.doc_id, s.passage or 0)
             if key in seen_passages or (per_doc and s.doc_id in seen_docs) or (len(s.text) < 40 and s not in firsts):
                 continue  # (a short first point is widened by the sentence after it)
+            if not s.text.lstrip("\"“‘' ")[:1].isupper() and not s.text.lstrip()[:1].isdigit():
+                continue  # ", who outlasted American Kevin Kim …": a piece of a sentence is no point
             w = set(content_terms(s.text))
             if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) for x in words):
                 continue  # says what an earlier point said

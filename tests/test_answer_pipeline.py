@@ -275,6 +275,21 @@ def test_the_gist_of_one_article_is_what_it_says_most_not_only_what_repeats_the_
     verbatim(s, ans)
 
 
+def test_a_gist_shows_each_sentence_once_and_no_piece_of_one(tmp_path: Path) -> None:
+    # "It …" is widened with the sentence before it, which is a point of its own: shown once
+    s = article_store(tmp_path, (
+        "Kelby arts row\n\n"
+        "A Kelby painter has denied comparing the council's arts review to a dictatorship.\n\n"
+        "The future of the Kelby Arts Board has been in question since the council announced its review.\n\n"
+        "It is expected to be merged into the council's culture office next year.\n\n"
+        "The painter, who lives in Aldmere, said artists needed a free voice.\n"))
+    ans = Answerer(s).ask("whats the kelby arts row about")
+    assert ans.found, ans.text
+    assert ans.text.count("The future of the Kelby Arts Board") == 1, ans.text
+    assert all(c.text.lstrip("\"“ ")[:1].isupper() for c in ans.citations), ans.text
+    verbatim(s, ans)
+
+
 def test_summary_points_stand_alone(store: Store) -> None:
     from bot.brief_rules import leads_with_reference
 

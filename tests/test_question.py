@@ -225,3 +225,11 @@ def test_which_person_noun_asks_who(question: str, kind: str | None) -> None:
                                              ("which of the films won", False), ("which years did he win", False)])
 def test_which_plural_asks_for_names(question: str, names: bool) -> None:
     assert (analyse(question).answer_type == "names") is names
+
+
+@pytest.mark.parametrize("question, kind", [("whats the welsh arts 'hitler' row about", "summary"),
+                                            ("what's the deal with the glazer bid", "summary"),
+                                            ("what was the fuss about", "summary"),
+                                            ("what did he say about it", "fact")])
+def test_what_a_story_is_about_asks_for_its_gist(question: str, kind: str) -> None:
+    assert analyse(question).kind == kind
