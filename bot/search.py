@@ -16,8 +16,9 @@ from bot.text import YEAR, content_terms, sentences_in, spellings, stem
 
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
                    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
-                     r"thousand|million|billion|trillion)\b", re.I)
+# an amount: a number that is not a year, or a number word ("one" is more often a pronoun: "One property …")
+_AMOUNT = re.compile(r"\b(?!(?:1[5-9]|20)\d\d\b)\d[\d,.]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                     r"twelve|twenty|thirty|forty|fifty|dozen|hundred|thousand|million|billion|trillion)\b", re.I)
 
 
 @dataclass
@@ -319,7 +320,8 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "why": (0.12, lambda t: bool(_CAUSE.search(t))), "how": (0.3, lambda t: bool(_MEANS.search(t))),
     "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
     "when": (0.25, lambda t: bool(YEAR.search(t) or _DATE.search(t))),
-    "number": (0.2, lambda t: bool(_NUMBER.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
+    # "how much land …?" is not answered by "since 1920": a year is a date, not an amount
+    "number": (0.2, lambda t: bool(_AMOUNT.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
     "where": (0.2, lambda t: bool(_PLACE.search(t))),
     "names": (0.05, lambda t: lists_names(t)),
 }

@@ -361,6 +361,17 @@ def test_a_quoted_phrase_finds_its_passage_whatever_its_other_words(tmp_path: Pa
     assert ans.found and "Ana Ruiz" in ans.text, ans.text
 
 
+def test_a_year_is_no_amount(tmp_path: Path) -> None:
+    # "how much land": "since 1920" is a date; the acres are further on
+    s = article_store(tmp_path, (
+        "Kelby council to take over Aldmere ranch land\n\n"
+        "The Aldmere ranch, which the Harbour Group has owned since 1920, is in a land dispute with Kelby council.\n\n"
+        "Farm workers at the ranch said they had not been told.\n\n"
+        "The council plans to take 4,300 acres from the ranch, officials said.\n"))
+    ans = Answerer(s).ask("how much land is kelby council taking off the aldmere ranch")
+    assert ans.found and "4,300 acres" in ans.text, ans.text
+
+
 def test_a_question_asking_a_figure_is_not_answered_without_one(tmp_path: Path) -> None:
     # the deal is reported, its price is not: sentences about the deal answer nothing asked
     s = article_store(tmp_path, (
