@@ -38,6 +38,10 @@ _ELLIPSIS = re.compile(r"^(?:and|but|also|so)?\s*(?:what|how)\s+about\s+(?P<x>.+
 _SOURCE_OF = re.compile(r"\b(?:which|what|who|whose)\s+(?:\w+\s+){0,2}(?:outlets?|papers?|newspapers?|agenc(?:y|ies)|"
                         r"sources?|sites?|websites?|publications?|networks?|channels?|correspondents?|reporters?|"
                         r"journalists?|media|broadcasters?|wire)\b.*\b(?:that|this|it|so|those|these)\b", re.I)
+# "where did that story come from?", "according to whom?", "who says so?": the source, in other words
+_WHENCE = re.compile(r"^(?:and|so|ok(?:ay)?|but)?[\s,]*(?:where|who)\s+(?:did|does|do)\s+(?:that|this|it)(?:\s+\w+)?"
+                     r"\s+come from\b|\baccording to (?:whom|who)\b|^(?:and\s+)?who\s+says(?:\s+so)?\W*$|"
+                     r"\b(?:what|who)(?:'?s| is) the source\b", re.I)
 # "when did he say that?", "where was that?": a circumstance of what the last answer showed, told at it
 _CIRCUMSTANCE_OF = re.compile(r"^(?:and|so|ok(?:ay)?)?[\s,]*(?:when|where)\s+(?:did|does|do|was|were|is|has|had)\s+"
                               r"(?:(?:he|she|they|it|\w+)\s+)?(?:(?:say|said|tell|told|write|wrote|announce|announced|"
@@ -250,12 +254,15 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
                                  for w in content_terms(n)))[:16]
     docs = list(dict.fromkeys(d for t in reversed(turns[-3:]) for d in t.doc_ids))[:12]
     shown = [(s[0], s[1], s[2]) for t in turns[-3:] for s in t.shown if len(s) == 3]
-    if _SOURCE_OF.search(text) or _CIRCUMSTANCE_OF.match(text):
+    whence = bool(_WHENCE.search(text))
+    if _SOURCE_OF.search(text) or _CIRCUMSTANCE_OF.match(text) or whence:
         near = [(s[0], s[1], s[2]) for s in prev.shown if len(s) == 3]
-        resolved, changed = _replace_pronouns(text, turns)
+        resolved, changed = _replace_pronouns("who reported that" if whence else text, turns)
         person = _subject(turns, person=True) if changed else None
-        return Reading(resolved, context, docs, near=near, follow_up=True,
-                       note="the source of the last answer" if _SOURCE_OF.search(text) else "about the last answer",
+        # what the last answer showed is in its articles: they answer (another article's "reported" does not)
+        return Reading(resolved, context, docs, near=near, follow_up=True, anchored=True,
+                       note="the source of the last answer" if _SOURCE_OF.search(text) or whence
+                       else "about the last answer",
                        known=[w for w in content_terms(person) if w.casefold() not in text.casefold()]
                        if person and person not in text else [])
     m = _MORE.match(text)

@@ -458,6 +458,20 @@ def test_a_who_follow_up_names_whose_the_answer_is_when_its_sentence_says_his(tm
     assert ans.found and "Ilya Brandt" in ans.text and "Oskarov" in ans.text, ans.text  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("follow_up", ["where did that story come from", "according to whom?", "who says so"])
+def test_where_a_story_came_from_is_its_source_in_the_article_shown(tmp_path: Path, follow_up: str) -> None:
+    # another article is full of "reported" and "stories"; the source is told next to what was shown
+    s = articles_store(tmp_path, actor=(
+        "Actor 'turned down harbour role'\n\n"
+        "The late actor Tom Vale is said to have repeatedly turned down his most famous role in Harbour Lights.\n\n"
+        "His friend Ines Moravec told the Kelby Review magazine that Vale threw the script at his agent.\n"), other=(
+        "Reporters win press freedom case\n\n"
+        "Reporters who reported stories on leaked phones need not name the sources of those stories, a court said.\n"))
+    first, ans = converse(s, "did tom vale really turn down harbour lights", follow_up)
+    assert first.found and "turned down" in first.text, first.text  # type: ignore[attr-defined]
+    assert ans.found and "Kelby Review" in ans.text, ans.text  # type: ignore[attr-defined]
+
+
 def test_another_article_that_does_not_name_the_person_answers_nothing_about_them(tmp_path: Path) -> None:
     # the rule itself: "he" is Tam Rusk; a sentence of an article that never names Tam Rusk ranks below
     from bot.conversation import Reading
