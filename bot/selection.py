@@ -231,11 +231,9 @@ class Selector:
         for s in sents:
             if s.text.lstrip()[:1] in "\"“" and leads_with_reference(s.text.lstrip("\"“ ")):
                 continue  # "“This is the biggest investment …”": a quotation about what it does not say
-            if not s.text.lstrip("\"“ ")[:1].isupper():
-                continue  # ", who outlasted American Kevin Kim …": a piece of a sentence
             stems = {stem(w) for w in content_terms(s.text)}
             sal = sum(weight.get(t, 0.0) for t in stems) / norm
-            fig = FIGURE_BONUS if type_bonus("money", s.text) or type_bonus("number", s.text) else 0.0
+            fig = FIGURE_BONUS if type_bonus("number", s.text) else 0.0  # an amount: a sum of money too
             lead = LEAD_BONUS if s.start < lead_end else 0.0
             out.append((s.score / best + ARTICLE_SHARE_WEIGHT * sal + fig + lead, s))
         out.sort(key=lambda x: -x[0])

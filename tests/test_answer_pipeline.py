@@ -14,7 +14,7 @@ from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.base import Store
-from tests.conftest import ROOT, article_store
+from tests.conftest import ROOT, article_store, articles_store
 
 SAMPLES = ROOT / "bot" / "samples"
 
@@ -236,7 +236,6 @@ def test_what_each_got_is_taken_from_the_article_that_treats_each_in_turn(tmp_pa
     # one report names the three ministers together in every sentence; the analysis takes each in turn, and
     # its point about Chen shares no word with the question but her name
     from bot.brief import BriefBuilder
-    from tests.conftest import articles_store
 
     s = articles_store(tmp_path, report=(
         "Ministers end the Kelby water talks\n\n"
