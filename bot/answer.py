@@ -55,8 +55,19 @@ def common_words() -> frozenset[str]:
         return frozenset(["*"])
     return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
 # "…, and where would they go?": a second question joined to the first
-_SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|whom|why|how many|how much|what year|which)\b"
-                          r"[^?]{6,})\??\s*$", re.I)
+# where a question's last part starts: "…, and where would they go?", "why was he dropped and how did it end?"
+_SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|whom|why|how|what|which)\b"
+                          r"(?:(?!,|\band\s+(?:where|when|who|whom|why|how|what|which)\b)[^?]){6,})\??\s*$", re.I)
+
+
+# a question word opening a clause: where the first part starts after a framing clause ("Going by the report, who …")
+_PART_START = re.compile(r"(?:^|,\s+)(?P<q>(?:where|when|who|whom|why|how|what|which)\b)(?!.*,\s+(?:where|when|who|"
+                         r"whom|why|how|what|which)\b)", re.I)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    """Whether two spans share characters of one article."""
+    return a.doc_id == b.doc_id and (a.start <= b.start < a.end or b.start <= a.start < b.end)
 
 
 def _edits(a: str, b: str) -> int:
@@ -218,7 +229,7 @@ class Answerer:
         return analyse(reading.question, self.lexicon(n_docs), context=[t for t in reading.context if len(t) > 2],
                        is_word=lambda w: r.doc_freq(w) > 0,
                        is_common=lambda w: r.doc_freq(w) > max(30, r.passage_count // 200),
-                       is_person=_names_a_person)
+                       is_person=_names_a_person, is_ordinary=_ordinary)
 
     def lexicon(self, n_docs: int) -> NameLexicon:
         """The speaker names the store knows (rebuilt when the number of documents changes)."""
@@ -423,7 +434,7 @@ class Answerer:
                 ev.lead = q.speaker  # shown only when the sentences do not name them ("she now occupies ...")
                 return ev
         ev.sentences = sel.select(q, reading, sources, since, st=st)
-        if ev.sentences and q.kind in {"fact", "why"}:
+        if ev.sentences and q.kind in {"fact", "why", "multi"}:
             ev.sentences = self._second_part(q, reading, ev.sentences, sources, since, st)
         if ev.sentences and (q.kind == "who_said" or q.answer_type == "who"):
             ev.lead = self._person_in(q, ev.sentences[0])
@@ -464,23 +475,45 @@ class Answerer:
 
     def _second_part(self, q: Query, reading: Reading, first: list[Span], sources: list[str] | None,
                      since: str | None, st: Stages) -> list[Span]:
-        """"How many Gurkhas is the UK offering, and where would they go?": the second question is asked on its
-        own, in the first answer's article, its words read with the first's; its best sentence joins the answer
-        when the answer does not already hold it."""
+        """"How many Gurkhas is the UK offering, and where would they go?": each part is asked on its own, in the
+        first answer's articles, its words read with the whole question's; its best sentence joins the answer
+        when the answer does not already hold it. Across outlets, a part may be answered by another article on
+        the same people ("why was he thrown out of the crew and how did the feud end?")."""
         m = _SECOND_PART.search(q.clean or q.text)
         if m is None:
             return first
-        second = m.group("q").strip()
+        head = (q.clean or q.text)[:m.start()]
+        # "Going by the report, who designed it": the first part is the question after the framing clause
+        lead = _PART_START.search(head)
+        parts = ([head[lead.start("q"):].strip()] if lead else []) + [m.group("q").strip()]
         docs = list(dict.fromkeys(s.doc_id for s in first))[:2]
-        local = Reading(second, context=list(q.terms), prefer_docs=docs, follow_up=True, note="second part")
-        q2 = self.analyse(local, self._lexicon_n)  # the question's own count: no lexicon rebuilt for the part
-        if q2.kind not in {"fact", "why"} or not q2.answer_type:
-            return first
-        more = self.selector.select(q2, local, sources, since, st=st)
-        more = [s for s in more if s.doc_id in docs]
-        if not more or any(s.start <= more[0].start < s.end or more[0].start <= s.start < more[0].end for s in first):
-            return first  # the first answer already holds it, or its article does not say
-        return first[:2] + [more[0]] + first[2:]
+        if q.kind == "multi":
+            docs = list(dict.fromkeys(docs + [s.doc_id for s in first] + sorted(self.selector.story_docs(docs[0]))))
+        named = [n for n in q.names if len(n) > 2]
+        picks: list[Span] = []
+        for part in parts:
+            # across outlets, the best answer anywhere, then kept only if it is on the same people
+            local = Reading(part, context=list(q.terms), prefer_docs=[] if q.kind == "multi" else docs,
+                            follow_up=q.kind != "multi", note="part of the question")
+            q2 = self.analyse(local, self._lexicon_n)  # the question's own count: no lexicon rebuilt for a part
+            if q2.kind not in {"fact", "why"} or not q2.answer_type:
+                continue
+            more = self.selector.select(q2, local, sources, since, st=st)
+            more = [s for s in more if s.doc_id in docs or q.kind == "multi" and named and self._names_all(s, named)]
+            if more:
+                # the answer already holding it, it moves up to its part's place
+                picks.append(next((s for s in first if _overlap(s, more[0])), more[0]))
+        picks = [p for i, p in enumerate(picks) if not any(_overlap(p, o) for o in picks[:i])]
+        if not [p for p in picks if p not in first]:
+            return first  # the answer holds every part already, or its articles do not say
+        if len(parts) == 1:
+            return first[:2] + [p for p in picks if p not in first] + first[2:]
+        return picks + [s for s in first if s not in picks]
+
+    def _names_all(self, s: Span, names: list[str]) -> bool:
+        """Whether the article of a sentence names each of `names`."""
+        text = self.store.document_text(s.doc_id)
+        return all(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
 
     def _person_in(self, q: Query, s: Span) -> str:
         """The person a sentence answers a who-question with, by the fullest name its article gives them

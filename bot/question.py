@@ -275,9 +275,11 @@ class NameLexicon:
 
 
 def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
-              is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None
-              ) -> list[str]:
-    """Names in a question: capitalised runs (not a question word opening it) and words the lexicon knows."""
+              is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
+              is_ordinary: Callable[[str], bool] | None = None) -> list[str]:
+    """Names in a question: capitalised runs (not a question word opening it) and words the lexicon knows.
+    A preposition or an ordinary participle opening the question is no name unless the lexicon knows it
+    ("Across the stories on …", "Going by the reports …")."""
     names: list[str] = []
     for m in _NAME_RUN.finditer(original):
         run = m.group(0).strip(" .")
@@ -291,7 +293,8 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
             continue
         name = strip_title(" ".join(words))
         if m.start() == 0 and len(words) == 1 and lexicon is not None and lexicon.match_word(name) is None \
-                and name.lower() in _COMMON_OPENERS:
+                and (name.lower() in _COMMON_OPENERS or _PARTICIPLE.match(original) and is_ordinary is not None
+                     and is_ordinary(name)):
             continue
         names.append(name)
     if lexicon is not None:
@@ -328,7 +331,15 @@ _COMMON_OPENERS = frozenset(["give", "tell", "show", "list", "summarize", "summa
                              "could", "would", "will", "should", "and", "but", "also", "what", "who", "why", "how",
                              "when", "where", "which", "totally", "unrelated", "different", "new", "another",
                              "more", "other", "okay", "ok", "so", "now", "then", "next", "last", "recap", "gist",
-                             "brief", "quick", "latest", "update", "news", "history", "background"])
+                             "brief", "quick", "latest", "update", "news", "history", "background",
+                             # prepositions that open a framing clause ("Across the stories on the sprinters, …")
+                             "across", "among", "amongst", "around", "according", "following", "given", "despite",
+                             "regarding", "concerning", "considering", "within", "without", "beyond", "since",
+                             "like", "unlike", "per", "via", "toward", "towards", "amid", "amidst", "besides",
+                             "beside", "inside", "outside", "throughout", "upon", "near", "behind", "from", "in",
+                             "on", "for", "about", "after", "before", "between", "during", "over", "under"])
+# "Going by the reports, …", "Judging from …", "Based on …": a participle opening a framing clause
+_PARTICIPLE = re.compile(r"[A-Z][a-z]+(?:ing|ed) [a-z]")
 
 
 def _speaker_like(who: str, original: str, lexicon: NameLexicon | None,
@@ -361,12 +372,13 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None,
 
 def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
             is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
-            is_person: Callable[[str], bool] | None = None) -> Query:
+            is_person: Callable[[str], bool] | None = None, is_ordinary: Callable[[str], bool] | None = None
+            ) -> Query:
     """Read a question: its intent, speaker, topic, names, content words and key constraints.
 
     `lexicon` holds the names the articles know; `is_word(w)` says whether the articles use a word
     (a word they use is never "corrected" into a name); `is_common(w)` whether they use it a lot (then a
-    lower-case word is a word, not a name)."""
+    lower-case word is a word, not a name); `is_ordinary(w)` whether a dictionary lists it in lower case."""
     original = normalise(question)[:2000]
     low = original.lower().rstrip(" ?!.")
     low = re.sub(r"\s+", " ", low)
@@ -379,7 +391,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     if _SMALLTALK.match(low) or _SMALLTALK.match(raw):
         return Query(kind="smalltalk", **base)  # type: ignore[arg-type]
     intent_words = {"summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr"}
-    names = tuple(_names_in(original, lexicon, intent_words, is_word, is_common))
+    names = tuple(_names_in(original, lexicon, intent_words, is_word, is_common, is_ordinary))
     terms = tuple(t for t in content_terms(original) if t not in intent_words and t not in {"tl", "dr"})
     answer_type: str | None = None
     if _WHY.match(low):

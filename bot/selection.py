@@ -180,7 +180,7 @@ class Selector:
         sents = self._score(q, reading, sources, since, require, None, st)
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
-            story = self._story_docs(sents[0].doc_id)
+            story = self.story_docs(sents[0].doc_id)
             if q.kind == "summary" and len(story) < 2:
                 # one article: its gist is what it says most (the product, the figures, who objected), not only
                 # the sentences that repeat the question's words
@@ -296,7 +296,7 @@ class Selector:
         not, and an article read is a query."""
         return s if is_balanced(s.text) else balanced(self._text(s), s)
 
-    def _story_docs(self, doc_id: int) -> set[int]:
+    def story_docs(self, doc_id: int) -> set[int]:
         """The articles of the story a document belongs to (empty when stories are not assigned yet)."""
         n = self.retriever.passage_count
         if self._stories_n != n:

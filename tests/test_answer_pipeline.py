@@ -474,6 +474,35 @@ def test_a_question_in_two_parts_gets_both_answered(tmp_path: Path, question: st
     verbatim(s, ans)
 
 
+def test_the_last_part_of_a_question_is_asked_on_its_own(tmp_path: Path) -> None:
+    # "who … and what did critics say?": the part after "and what" is its own question, whatever comes before it
+    s = article_store(tmp_path, BRIDGE)
+    ans = Answerer(s).ask("Going by the Aldmere report, who designed the footbridge and what did critics say?")
+    assert ans.found and "Harrow Lane" in ans.text and "bus services" in ans.text, ans.text
+    verbatim(s, ans)
+
+
+FEUD_START = ("Singer Vell drops protege Okafor from crew\n\n"
+              "Rap star Vell has thrown his protege Okafor out of his Nightline crew, accusing him of disloyalty.\n\n"
+              "Vell said Okafor had refused to back him in a row with a radio station.\n")
+FEUD_CHART = ("Vell tops the album chart\n\n"
+              "Vell's new album went straight to number one, a week after he threw protege Okafor out of the "
+              "Nightline crew for disloyalty.\n\n"
+              "The album sold 90,000 copies in its first week.\n")
+FEUD_END = ("Vell and Okafor make peace\n\n"
+            "The feud between Vell and Okafor ended on Wednesday when the pair shook hands at a youth music "
+            "charity in Harlem.\n\n"
+            "Both gave money to the charity, which runs recording studios for teenagers.\n")
+
+
+def test_across_outlets_the_last_part_may_be_answered_by_another_article_on_the_same_people(tmp_path: Path) -> None:
+    s = articles_store(tmp_path, start=FEUD_START, chart=FEUD_CHART, end=FEUD_END)
+    ans = Answerer(s).ask("Across the stories on Vell and Okafor, why was Okafor thrown out of the crew and how did "
+                          "the feud end?")
+    assert ans.found and "disloyalty" in ans.text and "shook hands" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_a_question_in_two_parts_reads_the_store_s_names_once(tmp_path: Path) -> None:
     # the second part is read against the same name lexicon: a two-part question must not make this question, and
     # the next one, rebuild it from every stored speaker

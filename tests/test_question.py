@@ -92,6 +92,20 @@ def test_a_question_word_in_capitals_is_not_a_name() -> None:
     assert q.names == ("Riverside",)  # type: ignore[attr-defined]
 
 
+def test_a_framing_clause_s_opening_word_is_not_a_name() -> None:
+    ordinary = {"going", "judging", "brown"}.__contains__
+    for question, names in [("Across the stories on Vale, why did the strike end?", ("Vale",)),
+                            ("Going by the reports on Vale, who backed the strike?", ("Vale",)),
+                            ("According to Quinlan, when does the strike end?", ("Quinlan",)),
+                            ("Judging from the Aldmere Gazette, who won?", ("Aldmere Gazette",))]:
+        q = analyse(question, LEXICON, is_word=lambda w: w in COMMON, is_ordinary=lambda w: ordinary(w.lower()))
+        assert q.names == names, (question, q.names)  # type: ignore[attr-defined]
+    # a name that is also a word, opening the question, stays a name
+    q = analyse("Brown said what about the strike?", NameLexicon(["Gordon Brown"]),
+                is_ordinary=lambda w: ordinary(w.lower()))
+    assert "Brown" in q.names  # type: ignore[attr-defined]
+
+
 def test_names_are_recognised_in_lower_case_and_with_typos() -> None:
     q = read("what did navaro say about modi")
     assert q.kind == "quote" and q.speaker == "Navarro"  # type: ignore[attr-defined]
