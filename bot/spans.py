@@ -17,9 +17,13 @@ _QUOTE_MARKS = re.compile(r"[\"“”]")
 REASON_LOOKAHEAD = 3  # sentences after a why-answer's best match searched for the reason it gives
 
 # what states a reason outright (the answer-type cue also takes weaker hints: "after", "amid", "given")
-_REASON = re.compile(r"\b(?:because|due to|owing to|as a result|so that|in order to|the reason|reasons?|why|"
+_REASON = re.compile(r"\b(?:because|owing to|as a result|so that|in order to|the reason|reasons?|why|"
+                     # "delayed due to injury", not the play "due to open" nor what "is due to be" done
+                     r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bbe )(?<!, )due to|"
                      r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
-                     r"motiv\w+|(?:expressed|raised|voiced|over) (?:concerns?|worr(?:y|ies)|fears?))\b", re.I)
+                     r"motiv\w+|(?:expressed|raised|voiced|over) (?:concerns?|worr(?:y|ies)|fears?)|"
+                     # "… would not be put on as it promoted …": "as"/"since" before a clause in the past
+                     r"(?:as|since) (?:it|they|he|she|this|that) (?:had|was|were|would|could|\w+ed))\b", re.I)
 
 
 def _widened(s: Span, text: str, a: int, b: int, score: float | None = None) -> Span:

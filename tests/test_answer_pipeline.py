@@ -325,6 +325,19 @@ def test_a_why_answer_takes_the_reason_from_the_next_paragraph(tmp_path: Path) -
     verbatim(s, ans)
 
 
+def test_a_why_answer_is_not_satisfied_by_a_schedule_and_finds_an_as_clause(tmp_path: Path) -> None:
+    # "due to open this weekend" gives no reason; "… as it mocked the council" does, in the next paragraph
+    s = article_store(tmp_path, (
+        "Aldmere bans harbour comedy\n\n"
+        "Aldmere's licensing board has banned the comedy Harbour Lights, due to open at the Kelby theatre this "
+        "weekend.\n\n"
+        "The board said the show would not be staged as it mocked the council's harbour plan. The producers said "
+        "they would appeal.\n"))
+    ans = Answerer(s).ask("why did aldmere ban harbour lights")
+    assert ans.found and "mocked the council" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_an_answer_keeps_the_sentence_that_turns_it_around(tmp_path: Path) -> None:
     # "may not be a disaster. But …": the first sentence alone says the opposite of what the article says
     s = article_store(tmp_path, (
