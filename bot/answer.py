@@ -140,6 +140,14 @@ def _ordinary(word: str) -> bool:
     return wn is not None and wn.is_common_word(word.strip("'’"))
 
 
+def _names_no_person(word: str) -> bool:
+    """Whether WordNet (when installed) knows a capitalised word only as the name of something that is not a
+    person ("Halloween", "London"; not "Putin", nor a name it does not know)."""
+    wn = wordnet.shared()
+    w = word.strip("'’")
+    return wn is not None and wn.knows(w) and not wn.is_common_word(w) and not wn.names_a_person(w)
+
+
 def _names_a_person(word: str) -> bool:
     """Whether WordNet (when installed) reads a noun as a kind of person."""
     wn = wordnet.shared()
@@ -519,8 +527,9 @@ class Answerer:
         """The person a sentence answers a who-question with, by the fullest name its article gives them
         ("Kim, who arrived ..." -> "Kim Jong Un"); '' when the sentence names no one new."""
         asked = {w.casefold() for n in q.names for w in n.split()}
+        # "defected to Labour" names no one, nor does "the horror classic Halloween"
         runs = [r for r in NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked
-                and (len(r.split()) > 1 or not _ordinary(r))]  # "defected to Labour" names no one
+                and (len(r.split()) > 1 or not _ordinary(r) and not _names_no_person(r))]
         if not runs:
             return ""
         first = runs[0].split()

@@ -338,6 +338,19 @@ def test_a_why_answer_is_not_satisfied_by_a_schedule_and_finds_an_as_clause(tmp_
     verbatim(s, ans)
 
 
+def test_a_who_answer_is_not_led_by_a_film_title(tmp_path: Path) -> None:
+    # "the horror classic Halloween" names no person: an answer naming no one new gets no lead, never "Halloween II"
+    s = article_store(tmp_path, (
+        "Screenwriter Ana Ruiz dies at 54\n\n"
+        "Screenwriter and producer Ana Ruiz, best known for the horror classic Halloween, has died in Los Angeles "
+        "aged 54.\n\n"
+        "Halloween II followed in 1981, and Halloween II made even more money.\n\n"
+        "Later in her career, Ruiz formed a firm with her friend Tom Obst.\n"))
+    ans = Answerer(s).ask("who did Ruiz produce with")
+    assert ans.found and not ans.text.startswith("Halloween"), ans.text
+    verbatim(s, ans)
+
+
 def test_an_answer_keeps_the_sentence_that_turns_it_around(tmp_path: Path) -> None:
     # "may not be a disaster. But …": the first sentence alone says the opposite of what the article says
     s = article_store(tmp_path, (
