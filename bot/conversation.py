@@ -198,6 +198,9 @@ def _same_kind(new: str, question: str, subject: str | None = None) -> str | Non
     return next((g for g in found if subject and g.casefold() == subject.casefold()), found[0])
 
 
+_DETERMINER = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her|our)\s+", re.I)
+
+
 def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str, str]:
     """The previous question with its subject swapped for a new one ('And Russia?'), and the words replaced.
 
@@ -207,9 +210,10 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     q = prev.resolved
     if YEAR.fullmatch(new.strip()) and (year := YEAR.search(q)):  # "and 2005?" after "… grow in 2004"
         return q[:year.start()] + new.strip() + q[year.end():], year.group(0)
-    same = _same_kind(new, q, prev.subject or (prev.names[0] if prev.names else None))
+    bare = _DETERMINER.sub("", new.strip()) or new  # "and the consulates?" after "which embassies …"
+    same = _same_kind(bare, q, prev.subject or (prev.names[0] if prev.names else None))
     if same:  # "and tokyo?" after "how did seoul react to kim's visit": Seoul, a capital like Tokyo, not Kim
-        return _swap(q, rf"\b{re.escape(same)}\b", new), same
+        return _swap(q, rf"\b{re.escape(same)}\b", bare), same
     for old in ([prev.subject] if prev.subject else []) + prev.names:
         if old and re.search(re.escape(old), q, re.I):
             return _swap(q, re.escape(old), new), old

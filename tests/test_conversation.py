@@ -60,6 +60,16 @@ def test_ellipsis_swaps_the_subject_of_the_last_question() -> None:
     assert "the university" in r.question
 
 
+def test_ellipsis_with_an_article_swaps_the_thing_of_the_same_kind_not_the_person() -> None:
+    pytest.importorskip("bot.wordnet").shared() or pytest.skip("WordNet is not installed")
+    ports = Turn(question="which hospitals is Anna Scholl closing", resolved="which hospitals is Anna Scholl closing",
+                 kind="fact", subject="Anna Scholl", person=True, names=["Anna Scholl"],
+                 terms=["hospitals", "anna", "scholl", "closing"], doc_ids=[4], shown=[[4, 0, 90]], found=True)
+    r = read("and the schools?", [ports])  # a school for a hospital (both buildings), not for Anna Scholl
+    assert r.question == "which schools is Anna Scholl closing", r.question
+    assert r.avoid == ["hospitals"] and r.instead == ["schools"]
+
+
 def test_ellipsis_swaps_the_word_of_the_same_kind_not_the_person() -> None:
     pytest.importorskip("bot.wordnet").shared() or pytest.skip("WordNet is not installed")
     seoul = Turn(question="how did seoul react to kim's missile factory visit",
