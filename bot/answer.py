@@ -24,12 +24,13 @@ from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
 from bot.question import NameLexicon, Query, analyse
+from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span
 from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
 from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
-from bot.text import content_terms, sentences_in, stem
+from bot.text import STOPWORDS, content_terms, sentences_in, stem
 
 log = logging.getLogger("briefbot.answer")
 
@@ -455,20 +456,25 @@ class Answerer:
             ev.lead = self._named_known(q, reading, ev.sentences[:1])
         return ev
 
-    @staticmethod
-    def _answered_person(q: Query, lead: str, ans: Answer) -> str | None:
+    def _answered_person(self, q: Query, lead: str, ans: Answer) -> str | None:
         """Who a who-question was answered with (the person "he" means next): the lead, else the first full name
         in the first citation that the question did not give; None when it asks for several, or when the question
         was itself about someone "he"/"she" stood for (the conversation stays with them)."""
-        if q.answer_type != "who" and q.kind != "who_said" or _PLURAL_WHO.match(q.clean):
-            return None  # "who were her fellow regulars?" is answered with several
+        if q.answer_type != "who" and q.kind != "who_said" or _PLURAL_WHO.match(q.clean) or q.kind == "who_is":
+            return None  # "who were her fellow regulars?" is answered with several; "who is Choe?" is about Choe
         asked = {w.casefold() for n in q.names for w in n.split()}
+        speakers = self._lexicon.full if self._lexicon is not None else {}  # "Anna Stamp", whose words are words
         for run in ([lead] if lead else []) + NAME_IN_TEXT.findall(ans.citations[0].text if ans.citations else ""):
             words = run.split()
-            # a person's name: "Robert Jackson", not "The Harbour Press" nor "Labour MPs"
+            while len(words) > 2 and _ordinary(words[0]):
+                words = words[1:]  # "Actor Stephen Fry" is Stephen Fry
+            # a person's name: "Robert Jackson", or a speaker the articles quote ("Robbie Stamp": a surname may be a
+            # word), not "The Harbour Press", "Labour MPs" nor "Downing Street"
             if len(words) >= 2 and not {w.casefold() for w in words} & asked \
-                    and words[0].casefold() not in _NOT_NAME_START and not any(_ordinary(w) for w in words):
-                return str(run)
+                    and words[0].casefold() not in _NOT_NAME_START \
+                    and (" ".join(words).casefold() in speakers and words[-1].casefold() not in NON_PERSON
+                         or not any(_ordinary(w) for w in words)):
+                return " ".join(words)
         return None
 
     @staticmethod
@@ -529,7 +535,8 @@ class Answerer:
         asked = {w.casefold() for n in q.names for w in n.split()}
         # "defected to Labour" names no one, nor does "the horror classic Halloween"
         runs = [r for r in NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked
-                and (len(r.split()) > 1 or not _ordinary(r) and not _names_no_person(r))]
+                and (len(r.split()) > 1 or r.casefold() not in STOPWORDS and not _ordinary(r)
+                     and not _names_no_person(r))]
         if not runs:
             return ""
         first = runs[0].split()

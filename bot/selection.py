@@ -58,6 +58,7 @@ ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of pass
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 DOC_STEMS_KEPT = 4096  # articles whose stems are kept between questions (~10 KB each)
+ROLE_SEARCHED = 30  # candidates searched for the role a who-question asks about
 SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
 # a sentence answers when it holds enough of the question's weighted words, or when it means the same
@@ -342,7 +343,7 @@ class Selector:
         # a follow-up asking an age, a figure, a date or an outlet: the sentences that show one
         showing = {(s.doc_id, s.start) for s in sents if type_bonus(q.answer_type, s.text) > 0} \
             if q.answer_type in TYPED_FOLLOW_UP and reading.follow_up else set()
-        lacking = self._lacking_asked(q, reading, sents, docs, showing)
+        lacking = self._lacking_asked(q, reading, sents, docs, showing) | _lacking_role(q, sents)
         for s in sents:
             # "how old is he?": "Mr Osk, 21," in the conversation's article answers, whatever words it shares
             if s.doc_id in reading.prefer_docs and (s.doc_id, s.start) in showing:
@@ -598,6 +599,27 @@ class Selector:
 
 _NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
 _LISTED = re.compile(rf"{_NAME_RUN}(?:, {_NAME_RUN})*,? (?:and|&) {_NAME_RUN}")
+
+
+_ROLE_ASKED = re.compile(r"^(?:and |so |but )?who(?:'s| is| was| will be| would be| has been)? (?:the|their|its|his|her) "
+                         r"(?P<role>(?:[a-z][\w-]* ){0,2}[a-z][\w-]*) (?:of|for|at|in|on|behind)\b")
+
+
+def _lacking_role(q: Query, sents: list[Span]) -> set[tuple[int, int]]:
+    """"Who is the executive producer of the film?": the role is what is asked; when some candidate names it, the
+    sentences that do not (the film's star, named with every other word of the question) answer something else."""
+    if q.kind != "fact" or q.answer_type != "who":
+        return set()
+    m = _ROLE_ASKED.match((q.clean or q.text).lower().replace("’", "'"))
+    if m is None:
+        return set()
+    role = {stem(w) for w in content_terms(m.group("role"))}
+    if not role:
+        return set()
+    holds = {(s.doc_id, s.start) for s in sents[:ROLE_SEARCHED] if role <= {stem(w) for w in content_terms(s.text)}}
+    if not holds:
+        return set()
+    return {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holds}
 
 
 def _listed(text: str, names: tuple[str, ...]) -> list[str]:

@@ -503,3 +503,37 @@ def test_a_reflexive_adds_no_second_name() -> None:
     # "himself" once stood for the last person: "Is Vale Henrik Vale staying on?", which no article mentions
     assert read("Is Vale himself staying on?", [VALE]).question.count("Vale") == 1
     assert read("did he write it himself?", [VALE]).question.count("Henrik Vale") == 1
+
+
+HARBOUR_FILM = ("Fry set for role in Harbour Tales film\n\n"
+                "Actor Tom Fry is joining the cast of the Harbour Tales film adaptation, its producers said on Monday.\n\n"
+                "Fry will voice the narrator of the film, a lighthouse keeper.\n\n"
+                "The studio's chief executive, Raj Patel, said shooting would start in May.\n\n"
+                "The Harbour Tales executive producer Anna Stamp said the author would have been \"delighted\" with the "
+                "choice of Fry for the role.\n\n"
+                "\"His humour and warmth are perfect for the narrator,\" added Ms Stamp.\n")
+
+
+# other news, so that the film's words are rare among the stored passages, as they are in a real store
+HARBOUR_NEWS = "Harbour news in brief\n\n" + "\n\n".join(
+    f"The {w} ferry left Aldmere at {h} o'clock on {d}, the port said." for w, h, d in
+    [("red", 6, "Monday"), ("blue", 7, "Tuesday"), ("green", 8, "Wednesday"), ("white", 9, "Thursday"),
+     ("black", 10, "Friday"), ("grey", 11, "Saturday"), ("gold", 12, "Sunday"), ("silver", 5, "Monday")]) + "\n"
+
+
+def test_who_holds_a_role_is_answered_by_the_sentence_naming_the_role(tmp_path: Path) -> None:
+    # the actor's sentence holds the film's every other word; the role asked about is in the producer's
+    s = articles_store(tmp_path, film=HARBOUR_FILM, news=HARBOUR_NEWS)
+    ans = Answerer(s).ask("Who is the executive producer of the Harbour Tales film adaptation?")
+    assert ans.found and "Anna Stamp" in ans.citations[0].text, ans.text  # type: ignore[attr-defined]
+    assert not ans.text.startswith(("The:", "To ")), ans.text
+
+
+def test_she_after_a_who_answer_is_the_person_named_though_her_surname_is_a_word(tmp_path: Path) -> None:
+    # "Stamp" is an English word: Anna Stamp is still the person the who-question was answered with
+    s = articles_store(tmp_path, film=HARBOUR_FILM, news=HARBOUR_NEWS)
+    first, second = converse(s, "Who is the executive producer of the Harbour Tales film?",
+                             "What did she say about Tom Fry?")
+    assert "Anna Stamp" in second.turn["resolved"], second.turn  # type: ignore[attr-defined]
+    assert "Stamp" in second.text and ("delighted" in second.text or "humour and warmth" in second.text), \
+        second.text  # type: ignore[attr-defined]
