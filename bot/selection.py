@@ -32,7 +32,7 @@ from bot.spans import (
     with_previous,
 )
 from bot.store.base import PassageHit, Store, in_scope
-from bot.text import content_terms, stem
+from bot.text import YEAR, content_terms, stem
 
 log = logging.getLogger("briefbot.selection")
 
@@ -519,10 +519,15 @@ class Selector:
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and answers_type(q, s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
+                # "when is she going to be back?": the latest year the article gives ("not … sooner than 2006"), not
+                # the date of what has happened ("sidelined since June 2004")
+                later = _latest_year if q.answer_type == "when" and _FUTURE.search(q.clean or q.text) else None
+                if later is not None:
+                    typed.sort(key=lambda s: -later(s.text))
                 if not typed:
                     # the figure may be in a passage that shares no word with the question ("the size of the bill"
                     # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
-                    near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t))
+                    near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t), prefer=later)
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
             if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names"} \
@@ -620,6 +625,15 @@ def _lacking_role(q: Query, sents: list[Span]) -> set[tuple[int, int]]:
     if not holds:
         return set()
     return {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holds}
+
+
+# a question about what is still to come: "when will it open?", "when is she gonna be back?"
+_FUTURE = re.compile(r"\b(?:will|won't|'ll|gonna|going to|due|expected|next|upcoming|planned|plans?|set to)\b", re.I)
+
+
+def _latest_year(text: str) -> float:
+    """The latest year a text names (0 when it names none)."""
+    return max((int(y) for y in YEAR.findall(text)), default=0)
 
 
 def _listed(text: str, names: tuple[str, ...]) -> list[str]:

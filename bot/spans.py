@@ -154,14 +154,19 @@ def continuation(text: str, s: Span, seen: list[tuple[int, int, int]]) -> Span |
     return None if shown(span, seen) else span
 
 
-def typed_near(text: str, s: Span, holds: Callable[[str], bool], reach: int = 1200) -> Span | None:
+def typed_near(text: str, s: Span, holds: Callable[[str], bool], reach: int = 1200,
+               prefer: Callable[[str], float] | None = None) -> Span | None:
     """The sentence nearest to `s` (within `reach` characters either side) that `holds` the kind of answer asked
-    for (a date, a figure); None when none does."""
+    for (a date, a figure); with `prefer`, the one it rates highest (the nearest of those); None when none does."""
     lo, hi = max(0, s.start - reach), min(len(text), s.end + reach)
     cands = [(a, b) for a, b in sentences_in(text, lo, hi) if text[a:b].strip() and not (a < s.end and b > s.start)]
     cands = [(a, b) for a, b in cands if (a > lo or lo == 0) and (b < hi or hi == len(text))]  # whole sentences only
+    held = []
     for a, b in sorted(cands, key=lambda ab: min(abs(ab[0] - s.end), abs(s.start - ab[1]))):
         a += len(text[a:b]) - len(text[a:b].lstrip())
         if holds(text[a:b]):
-            return _widened(s, text, a, b, s.score * 0.98)
-    return None
+            held.append((a, b))
+    if not held:
+        return None
+    a, b = max(held, key=lambda ab: prefer(text[ab[0]:ab[1]])) if prefer is not None else held[0]
+    return _widened(s, text, a, b, s.score * 0.98)

@@ -338,6 +338,20 @@ def test_a_why_answer_is_not_satisfied_by_a_schedule_and_finds_an_as_clause(tmp_
     verbatim(s, ans)
 
 
+def test_a_when_question_about_the_future_is_answered_with_the_date_to_come(tmp_path: Path) -> None:
+    # the lead says no date; of the article's dated sentences, the one with the year still to come answers
+    s = article_store(tmp_path, (
+        "Rower Mia Lund delays return\n\n"
+        "Olympic rower Mia Lund has ruled out a comeback this season after a setback in her recovery from a "
+        "shoulder injury.\n\n"
+        "Lund, the European champion, has been out of rowing since the Aldmere regatta in June 2004. It was hoped "
+        "she could race this summer, but the injury has been slow to heal.\n\n"
+        "Her coach Ian Dale said: \"We are not looking at any comeback before 2006.\"\n"))
+    ans = Answerer(s).ask("when is mia lund gonna be back rowing")
+    assert ans.found and "2006" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_a_who_answer_is_not_led_by_a_film_title(tmp_path: Path) -> None:
     # "the horror classic Halloween" names no person: an answer naming no one new gets no lead, never "Halloween II"
     s = article_store(tmp_path, (
