@@ -49,6 +49,7 @@ def fts_expression(terms: Iterable[str]) -> str:
 
 COMMON_SHARE = 0.2
 POSTINGS_BUDGET = 20_000
+SMALL_STORE_PASSAGES = 500  # below this many passages, no word is too common to search
 SPEAKER_QUOTES_LIMIT = 400
 
 
@@ -100,7 +101,9 @@ class Retriever:
         postings = 0
         for t in terms:
             df = self.doc_freq(t)
-            if chosen and (df > COMMON_SHARE * self._passages or (len(chosen) >= 2 and postings + df > POSTINGS_BUDGET)):
+            # (a handful of articles holds few postings: there a word in two of ten passages still counts)
+            common = df > COMMON_SHARE * self._passages and self._passages >= SMALL_STORE_PASSAGES
+            if chosen and (common or (len(chosen) >= 2 and postings + df > POSTINGS_BUDGET)):
                 break
             chosen.append(t)
             postings += df

@@ -58,6 +58,7 @@ ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of pass
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 DOC_STEMS_KEPT = 4096  # articles whose stems are kept between questions (~10 KB each)
+NAMESAKE_PENALTY = 0.5  # a sentence naming another person of the asked person's surname, and not them
 ROLE_SEARCHED = 30  # candidates searched for the role a who-question asks about
 SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each on one core), and half as many by meaning
 # "Found" thresholds, calibrated on our own questions (bench/heldout, tests/test_answer.py) over seeds + BBC:
@@ -332,8 +333,12 @@ class Selector:
         docs = self.store.documents_by_id(sorted({s.doc_id for s in sents})) if sents else {}
         doc_cover = self._doc_cover(weights, docs)
         asked = {w.casefold() for n in q.names for w in n.split()}
+        namesakes = _namesakes(q)
         for s in sents:
             s.dense = 0.9 * cos.get((s.doc_id, s.passage or 0), 0.0)
+            if any(other.search(s.text) and not full.search(s.text) for full, other in namesakes):
+                # "why is Tam Rusk quitting?": "correspondent Ann Rusk said …" is about someone else of that name
+                s.lexical -= NAMESAKE_PENALTY
             # a sentence in an article about the whole question beats one that shares words by chance
             s.lexical += DOC_WEIGHT * doc_cover.get(s.doc_id, 0.0)
             if q.answer_type == "who" and _names_someone_else(s.text, asked):
@@ -515,19 +520,25 @@ class Selector:
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
-            if q.answer_type in {"when", "number", "money", "age"} and not any(answers_type(q, s.text) for s in keep):
+            # "when is she going to be back?": the latest year the article gives ("not … sooner than 2006"), not the
+            # date of what has happened ("sidelined since June 2004"), even when the answer so far gives that one
+            later = _latest_year if q.answer_type == "when" and _FUTURE.search(q.clean or q.text) else None
+            have = max(_latest_year(s.text) for s in keep) if later is not None and keep else 0
+
+            def holds(t: str) -> bool:
+                return answers_type(q, t) and (later is None or _latest_year(t) > have)
+
+            if keep and q.answer_type in {"when", "number", "money", "age"} and (
+                    later is not None or not any(answers_type(q, s.text) for s in keep)):
                 # "when is it opening?": the date is often in another sentence of the same article
-                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and answers_type(q, s.text)
+                typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and holds(s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]
-                # "when is she going to be back?": the latest year the article gives ("not … sooner than 2006"), not
-                # the date of what has happened ("sidelined since June 2004")
-                later = _latest_year if q.answer_type == "when" and _FUTURE.search(q.clean or q.text) else None
                 if later is not None:
                     typed.sort(key=lambda s: -later(s.text))
                 if not typed:
                     # the figure may be in a passage that shares no word with the question ("the size of the bill"
                     # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
-                    near = typed_near(self._text(keep[0]), keep[0], lambda t: answers_type(q, t), prefer=later)
+                    near = typed_near(self._text(keep[0]), keep[0], holds, prefer=later)
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
             if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names"} \
@@ -629,6 +640,29 @@ def _lacking_role(q: Query, sents: list[Span]) -> set[tuple[int, int]]:
 
 # a question about what is still to come: "when will it open?", "when is she gonna be back?"
 _FUTURE = re.compile(r"\b(?:will|won't|'ll|gonna|going to|due|expected|next|upcoming|planned|plans?|set to)\b", re.I)
+
+
+_TITLES = frozenset(["mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "president",
+                     "minister", "chancellor", "secretary", "senator", "governor", "mayor", "king", "queen", "prince",
+                     "princess", "general", "captain", "coach", "judge", "justice", "father", "brother", "sister"])
+
+
+def _namesakes(q: Query) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """For each person the question names in full ("Tam Rusk"): a pattern of that name, and one of another first
+    name before the same surname ("Ann Rusk"; not "Mr Rusk" nor "President Rusk")."""
+    out = []
+    for n in q.names:
+        words = n.split()
+        # a person's name: "Tam Rusk", not "Tory MP" nor "Labour Party"
+        if len(words) < 2 or not all(w[:1].isupper() and w[1:].islower() and w.casefold() not in NON_PERSON
+                                     for w in words):
+            continue
+        first, last = "|".join(re.escape(w) for w in words[:-1]), re.escape(words[-1])  # "Bnei Sakhnin" is Hapoel's
+        full = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b")
+        titles = "|".join(sorted(_TITLES))
+        other = re.compile(rf"\b(?!(?:{first})\b)(?!(?i:{titles})\b)[A-Z][a-z]+\s+{last}\b")
+        out.append((full, other))
+    return out
 
 
 def _latest_year(text: str) -> float:

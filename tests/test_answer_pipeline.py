@@ -669,3 +669,32 @@ def test_a_who_answer_is_not_led_by_a_party(tmp_path: Path) -> None:
     span = Span(doc.id, at, at + len(first), first, 1.0, doc.location, doc.title, None, None)
     q = replace(analyse("which tory mp has defected to labour"), names=("Tory MP",))  # as the store's names read it
     assert answerer._person_in(q, span) == ""
+
+
+def test_a_small_store_searches_every_word_of_the_question(tmp_path: Path) -> None:
+    # five passages: "producer" and "film" are in two of them each, yet they are what the question asks with; a
+    # store of a handful of articles is searched by all its words, not only the rarest
+    from bot.conversation import Reading
+    from tests.test_conversation import HARBOUR_FILM
+
+    s = article_store(tmp_path, HARBOUR_FILM)
+    answerer = Answerer(s)
+    answerer.retriever.refresh(s.count_documents())
+    q = answerer.analyse(Reading("Who is the executive producer of the Harbour Tales film adaptation?"),
+                         s.count_documents())
+    texts = [s.document_text(h.doc_id)[h.start:h.end] for h in answerer.retriever.passages(q)]
+    assert any("executive producer Anna Stamp" in t for t in texts), texts
+
+
+def test_another_person_of_the_same_surname_is_not_the_one_asked_about() -> None:
+    from bot.question import Query
+    from bot.selection import _namesakes
+
+    (full, other), = _namesakes(Query(text="why is Tam Rusk quitting", kind="fact", clean="why is Tam Rusk quitting",
+                                      names=("Tam Rusk",)))
+    assert other.search("correspondent Ann Rusk said") and not other.search("Tam Rusk said")
+    assert not other.search("Mr Rusk said") and not other.search("President Rusk said")
+    assert full.search("Tam Rusk is to retire")
+    club = Query(text="x", kind="fact", clean="x", names=("Hapoel Bnei Sakhnin",))
+    assert not any(o.search("Bnei Sakhnin are the first Arab side") for _, o in _namesakes(club))
+    assert _namesakes(Query(text="x", kind="fact", clean="x", names=("Tory MP", "Labour"))) == []
