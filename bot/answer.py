@@ -61,8 +61,9 @@ _SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|who
                           r"(?:(?!,|\band\s+(?:where|when|who|whom|why|how|what|which)\b)[^?]){6,})\??\s*$", re.I)
 
 
-# a question word opening a clause: where the first part starts after a framing clause ("Going by the report, who …")
-_PART_START = re.compile(r"(?:^|,\s+)(?P<q>(?:where|when|who|whom|why|how|what|which)\b)(?!.*,\s+(?:where|when|who|"
+# a question word opening a clause: where the first part starts after a framing clause ("Going by the report, who …",
+# "do the reports agree on how many …")
+_PART_START = re.compile(r"(?:^|,\s+|\b(?:agree|differ|disagree|say) (?:on|about|over)\s+)(?P<q>(?:where|when|who|whom|why|how|what|which)\b)(?!.*,\s+(?:where|when|who|"
                          r"whom|why|how|what|which)\b)", re.I)
 
 
@@ -506,14 +507,16 @@ class Answerer:
         named = [n for n in q.names if len(n) > 2]
         picks: list[Span] = []
         for part in parts:
-            # across outlets, the best answer anywhere, then kept only if it is on the same people
-            local = Reading(part, context=list(q.terms), prefer_docs=[] if q.kind == "multi" else docs,
-                            follow_up=q.kind != "multi", note="part of the question")
+            local = Reading(part, context=list(q.terms), prefer_docs=docs, follow_up=True, note="part of the question")
             q2 = self.analyse(local, self._lexicon_n)  # the question's own count: no lexicon rebuilt for a part
             if q2.kind not in {"fact", "why"} or not q2.answer_type:
                 continue
-            more = self.selector.select(q2, local, sources, since, st=st)
-            more = [s for s in more if s.doc_id in docs or q.kind == "multi" and named and self._names_all(s, named)]
+            more = [s for s in self.selector.select(q2, local, sources, since, st=st) if s.doc_id in docs]
+            if q.kind == "multi" and named and (not more or any(_overlap(s, more[0]) for s in first)):
+                # across outlets, the best answer anywhere, kept when its article is on the same people
+                anywhere = Reading(part, context=list(q.terms), note="part of the question")
+                more = [s for s in self.selector.select(q2, anywhere, sources, since, st=st)
+                        if self._names_all(s, named)] or more
             if more:
                 # the answer already holding it, it moves up to its part's place
                 picks.append(next((s for s in first if _overlap(s, more[0])), more[0]))

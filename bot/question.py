@@ -67,11 +67,12 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|rec
 _ABOUT = re.compile(r"^what(?:'?s| is| was| are| were)\s+(?:the|this|that|these|those|all this|all that)\b.{1,80}?\s"
                     r"about\W*$")
 _COVERAGE = r"(?:articles|reports|outlets|sources|papers|stories|pieces|accounts|coverage|media|newspapers|write-?ups)"
+_SOME = r"(?:[\w'’-]+ ){0,4}"  # "the two Jet Airways share-sale reports": a few words naming which
 _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers|newspapers|agencies|sources|articles|"
-                    r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?(?:\w+ )?" + _COVERAGE +
-                    r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?(?:\w+ )?" + _COVERAGE +
+                    r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?" + _SOME + _COVERAGE +
+                    r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?" + _SOME + _COVERAGE +
                     r" (?:differ|compare|disagree|agree|vary|see|describe|cover|treat)|" + _COVERAGE +
-                    r" (?:differ|disagree)|across (?:the )?(?:\w+ )?" + _COVERAGE + r"|(?:going|judging) by (?:the )?(?:\w+ )?" +
+                    r" (?:differ|disagree)|across (?:the )?" + _SOME + _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
                     _COVERAGE + r"|the (?:\w+ )?" + _COVERAGE + r" (?:quote|cite|mention|bring up|name|use|call)|"
                     r"(?:differ|difference|differences|"
                     r"disagree|contradict)\w*)\b")

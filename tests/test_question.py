@@ -38,6 +38,8 @@ def read(q: str) -> object:
     ("How do the reports differ on the strike?", "multi"),
     ("Which outlets covered the tram plan?", "multi"),
     ("do the articles agree on the cost?", "multi"),
+    ("Do the two Aldmere harbour strike reports agree on how many workers walked out?", "multi"),
+    ("How do the three Kelby tram write-ups differ on the cost?", "multi"),
     ("Across the stories on the strike, what did the union ask for?", "multi"),
     ("going by the reports on the tram plan, who opposes it?", "multi"),
     ("Which experts do the harbour pieces quote?", "multi"),
