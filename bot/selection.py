@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from bot import wordnet
 from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
 from bot.domain import Document
@@ -336,7 +337,7 @@ class Selector:
         namesakes = _namesakes(q)
         for s in sents:
             s.dense = 0.9 * cos.get((s.doc_id, s.passage or 0), 0.0)
-            if any(other.search(s.text) and not full.search(s.text) for full, other in namesakes):
+            if any(_namesake_in(other, s.text) and not full.search(s.text) for full, other in namesakes):
                 # "why is Tam Rusk quitting?": "correspondent Ann Rusk said …" is about someone else of that name
                 s.lexical -= NAMESAKE_PENALTY
             # a sentence in an article about the whole question beats one that shares words by chance
@@ -660,9 +661,16 @@ def _namesakes(q: Query) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
         first, last = "|".join(re.escape(w) for w in words[:-1]), re.escape(words[-1])  # "Bnei Sakhnin" is Hapoel's
         full = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b")
         titles = "|".join(sorted(_TITLES))
-        other = re.compile(rf"\b(?!(?:{first})\b)(?!(?i:{titles})\b)[A-Z][a-z]+\s+{last}\b")
+        other = re.compile(rf"\b(?!(?:{first})\b)(?!(?i:{titles})\b)([A-Z][a-z]+)\s+{last}\b")
         out.append((full, other))
     return out
+
+
+def _namesake_in(other: re.Pattern[str], text: str) -> bool:
+    """Whether a text names another person of the surname: a first name before it, not an English word opening
+    the sentence ("Former Rusk aide …")."""
+    wn = wordnet.shared()
+    return any(wn is None or not wn.is_common_word(m.group(1)) for m in other.finditer(text))
 
 
 def _latest_year(text: str) -> float:

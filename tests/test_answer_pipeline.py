@@ -695,6 +695,11 @@ def test_another_person_of_the_same_surname_is_not_the_one_asked_about() -> None
     assert other.search("correspondent Ann Rusk said") and not other.search("Tam Rusk said")
     assert not other.search("Mr Rusk said") and not other.search("President Rusk said")
     assert full.search("Tam Rusk is to retire")
+    from bot.selection import _namesake_in
+
+    assert _namesake_in(other, "correspondent Ann Rusk said") and not _namesake_in(other, "Tam Rusk said")
+    if pytest.importorskip("bot.wordnet").shared() is not None:
+        assert not _namesake_in(other, "Former Rusk aide Jo Bell said")  # an English word, not a first name
     club = Query(text="x", kind="fact", clean="x", names=("Hapoel Bnei Sakhnin",))
     assert not any(o.search("Bnei Sakhnin are the first Arab side") for _, o in _namesakes(club))
     assert _namesakes(Query(text="x", kind="fact", clean="x", names=("Tory MP", "Labour"))) == []
