@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.question import Query
-from bot.text import STOPWORDS, YEAR, content_terms
+from bot.text import FILLERS, STOPWORDS, YEAR, content_terms
 
 log = logging.getLogger("briefbot.conversation")
 Similar = Callable[[str, list[str]], int]
@@ -49,6 +49,20 @@ _CIRCUMSTANCE_OF = re.compile(r"^(?:and|so|ok(?:ay)?)?[\s,]*(?:when|where)\s+(?:
                               r"(?:that|this|it|so)\b\W*$|"
                               r"^(?:and|so)?[\s,]*(?:when|where)\s+(?:did|does|was|is)\s+(?:that|this|it)\s+"
                               r"(?:happen|take place|come out)\b\W*$", re.I)
+# "and the tram line, when will it open?": a subject put first, then a question about it ("it" is the tram line)
+_FRONTED = re.compile(r"^(?:(?:and|but|also|so|ok(?:ay)?|now)[,]?\s+)?(?:(?:what|how)\s+about\s+|as\s+for\s+|re:?\s+)?"
+                      r"(?P<np>[^,?;:]{2,60}?),\s*(?P<q>(?:who|whom|whose|what|when|where|why|how|which|is|are|was|"
+                      r"were|did|does|do|will|would|can|could|has|have|had)\b[^?]*)\??\s*$", re.I)
+# words that open a framing clause or an interjection, not a subject: "across the stories on …, why …?", "thanks, …"
+_NOT_A_SUBJECT = frozenset(["across", "according", "among", "around", "despite", "regarding", "concerning", "within",
+                            "without", "beyond", "since", "like", "unlike", "via", "towards", "toward", "amid",
+                            "besides", "throughout", "upon", "thanks", "thank", "cheers", "great", "cool", "nice",
+                            "right", "sure", "yes", "yeah", "yep", "no", "nope", "well", "interesting", "wow", "fine",
+                            "please", "pls", "sorry", "hi", "hello", "hey", "one", "last", "first", "finally", "also",
+                            "go", "tell", "more", "continue", "totally", "unrelated", "different", "anyway"])
+_DETERMINERS = frozenset(["the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her", "our",
+                          "my", "your"])
+_FRONTED_PRONOUN = re.compile(r"\b(?P<p>it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _LEADING_AND = re.compile(r"^(?:and|also|so|but|ok(?:ay)?|then)\s*[,]?\s+", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|there|the same)\b", re.I)
@@ -240,6 +254,28 @@ def _swap(q: str, pattern: str, new: str) -> str:
     return q[:start] + new + q[m.end():]
 
 
+def _fronted(text: str) -> str | None:
+    """"and the tram line, when will it open?" -> "when will the tram line open?"; None when the message does not
+    put a subject before a question whose pronoun stands for it."""
+    m = _FRONTED.match(text)
+    if m is None:
+        return None
+    np, q = m.group("np").strip(), m.group("q").strip()
+    words = [w.casefold() for w in re.findall(r"[\w'’-]+", np)]
+    first = words[0] if words else ""
+    if not content_terms(np) or _QWORD.search(np) or _THING_PRONOUN.fullmatch(np) or _PERSON_PRONOUN.search(np) \
+            or first in FILLERS or first in _NOT_A_SUBJECT or first in STOPWORDS - _DETERMINERS or re.fullmatch(r"\w+(?:ing|ed)", first):
+        # "thanks, what did he say next?", "and that, why?", "In 2004, …", "Going by the reports, …": no subject
+        return None
+    p = _FRONTED_PRONOUN.search(q)
+    if p is None:
+        return None
+    possessive = p.group("p").casefold() in {"its", "their", "his", "her"} and not re.match(
+        r"\s+(?:to|about|on|at|in|for|with|from|by|as|and|or|but|[.?!,]|$)", q[p.end():])
+    who = np + ("'s" if possessive else "")
+    return q[:p.start()] + who + q[p.end():] + "?"
+
+
 def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Reading:
     """The standalone question a message asks, given the earlier turns (most recent last). `similar(a, words)`
     gives the index of the word most like `a` (an embedding model's judgement), when one is at hand."""
@@ -248,6 +284,9 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
     m = _SWITCH.match(text)
     if m and m.end() < len(text):
         return Reading(text[m.end():].strip() or text, note="new subject")
+    fronted = None if _MORE.match(text) else _fronted(text)  # "go on, what did his camp say?" asks for more
+    if fronted:
+        return Reading(fronted, note="a subject put first")
     if not turns or not any(c.isalnum() for c in text):
         return Reading(text)  # a first question, or a message with no words in it (emoji, symbols)
     prev = next((t for t in reversed(turns) if t.found), turns[-1])

@@ -537,3 +537,31 @@ def test_she_after_a_who_answer_is_the_person_named_though_her_surname_is_a_word
     assert "Anna Stamp" in second.turn["resolved"], second.turn  # type: ignore[attr-defined]
     assert "Stamp" in second.text and ("delighted" in second.text or "humour and warmth" in second.text), \
         second.text  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("message, question", [
+    ("and the tram line, when will it open?", "when will the tram line open?"),
+    ("so the port authority, what is its plan?", "what is the port authority's plan?"),
+    ("and Putin, what did he say about it?", "what did Putin say about it?"),
+])
+def test_a_subject_put_first_is_what_the_question_s_pronoun_means(message: str, question: str) -> None:
+    r = read(message, [RIVERSIDE])
+    assert r.question == question and not r.follow_up, r
+
+
+@pytest.mark.parametrize("message", [
+    "go on, what did his camp say about him?", "thanks, what did he say next?", "and that, why?",
+    "Across the stories on the sprinters, why did they miss the test?", "Going by the reports, who backed it?",
+    "In 2004, what did they do?",
+])
+def test_a_framing_clause_or_a_filler_is_no_subject_put_first(message: str) -> None:
+    assert read(message, [RIVERSIDE]).note != "a subject put first"
+
+
+def test_and_the_other_story_when_will_it_open_is_answered_about_the_other_story(tmp_path: Path) -> None:
+    # "it" is the tram line the message names first, not the strike the conversation was about
+    from tests.conftest import HARBOUR, TRAM
+
+    s = articles_store(tmp_path, harbour=HARBOUR, tram=TRAM)
+    first, second = converse(s, "why did the dock workers walk out", "and the tram line, when will it start?")
+    assert second.found and "next spring" in second.text, second.text  # type: ignore[attr-defined]
