@@ -95,6 +95,9 @@ _QUANTITY = (r"percentage|share|number|amount|price|cost|size|proportion|(?:pay 
 _HOW_MANY = re.compile(rf"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|(?:what|which) (?:kind of )?"
                        rf"(?:{_QUANTITY})|what'?s the (?:{_QUANTITY})|what (?:is|was|are|were) the (?:{_QUANTITY}))\b")
 _WHERE = re.compile(r"^where\b")
+# "what will the tram cost?", "what did the painting fetch?": a sum of money, asked without "how much"
+_WHAT_COST = re.compile(r"^what\b(?!.*\b(?:say|says|said|think|thinks|thought|about|of)\b).*\b(?:cost|costs|charge|charges|fetch|fetched|earn|earns|pay|pays)"
+                        r"(?: (?:them|him|her|it|us|you|taxpayers|the \w+))?(?: in total| a year| a month| each)?$")
 _HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
 # where "how many carry on films was she in" stops naming what it counts
 _COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
@@ -401,6 +404,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "when"
     elif _HOW_MANY.match(low):
         answer_type = "age" if low.startswith("how old") else "money" if _MONEY_WORDS.search(low) else "number"
+    elif _WHAT_COST.match(low):
+        answer_type = "money"  # "what's the tram going to cost?"
     elif _WHERE.match(low):
         answer_type = "where"
     elif _HOW.match(low):

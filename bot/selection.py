@@ -549,7 +549,7 @@ class Selector:
                 joined = with_next(self._text(keep[0]), keep[0])
                 joined = self.balanced(joined) if joined is not None else None
                 if joined is not None and self._carries(q, joined.text[len(keep[0].text):]):
-                    keep[0] = joined
+                    keep = dedupe([joined] + keep[1:])  # the next sentence may be the one the answer had already
         if q.kind in {"summary", "multi"}:
             # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
             # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
@@ -561,11 +561,14 @@ class Selector:
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
-            widened = []
-            for s in keep:
+            widened: list[Span] = []
+            for i, s in enumerate(keep):
                 # whole quotations only: a neighbour that opens one is shown to its closing mark, or not at all
                 w = self.balanced(with_neighbour(self._text(s), s)) or s
-                if len(w.text) - len(s.text) <= room:
+                # and never a neighbour another chosen sentence shows already
+                clash = any(o.doc_id == w.doc_id and not (w.end <= o.start or w.start >= o.end)
+                            for o in widened + keep[i + 1:])
+                if len(w.text) - len(s.text) <= room and not clash:
                     room -= len(w.text) - len(s.text)
                     s = w
                 widened.append(s)

@@ -703,3 +703,27 @@ def test_another_person_of_the_same_surname_is_not_the_one_asked_about() -> None
     club = Query(text="x", kind="fact", clean="x", names=("Hapoel Bnei Sakhnin",))
     assert not any(o.search("Bnei Sakhnin are the first Arab side") for _, o in _namesakes(club))
     assert _namesakes(Query(text="x", kind="fact", clean="x", names=("Tory MP", "Labour"))) == []
+
+
+@pytest.mark.parametrize("question, money", [
+    ("whats the tram gonna cost", True), ("what will the new line cost?", True), ("what did the painting fetch", True),
+    ("what did he say about the cost", False), ("what is the tram plan", False),
+])
+def test_what_will_it_cost_asks_for_a_sum(question: str, money: bool) -> None:
+    from bot.question import analyse
+
+    assert (analyse(question).answer_type == "money") is money, question  # type: ignore[attr-defined]
+
+
+def test_no_sentence_is_shown_twice_when_the_answer_takes_the_next_one(tmp_path: Path) -> None:
+    # the lead names no sum; the sentence after it does, and is the answer's second sentence too: it is shown once
+    s = article_store(tmp_path, (
+        "Council approves Kelby tram line\n\n"
+        "The Kelby city council voted 31 to 17 on Monday to build a tram line along the river, ending six years of "
+        "argument over the route and its cost.\n\n"
+        "The line, budgeted at 410 million euros, will link the central station with the university. "
+        "Construction is due to start next spring.\n"))
+    ans = Answerer(s).ask("whats the kelby tram gonna cost")
+    assert ans.found and "410 million euros" in ans.text, ans.text
+    assert ans.text.count("budgeted at 410 million euros") == 1, ans.text
+    verbatim(s, ans)
