@@ -26,7 +26,7 @@ from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvide
 from bot.question import NameLexicon, Query, analyse
 from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span
-from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe
+from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, overlaps
 from bot.spans import continuation, shown
 from bot.store.base import QuoteRow, Store
 from bot.support import Checked, check, support
@@ -65,11 +65,6 @@ _SECOND_PART = re.compile(r"(?:,|\band)\s+(?:and\s+)?(?P<q>(?:where|when|who|who
 # "do the reports agree on how many …")
 _PART_START = re.compile(r"(?:^|,\s+|\b(?:agree|differ|disagree|say) (?:on|about|over)\s+)(?P<q>(?:where|when|who|whom|why|how|what|which)\b)(?!.*,\s+(?:where|when|who|"
                          r"whom|why|how|what|which)\b)", re.I)
-
-
-def _overlap(a: Span, b: Span) -> bool:
-    """Whether two spans share characters of one article."""
-    return a.doc_id == b.doc_id and (a.start <= b.start < a.end or b.start <= a.start < b.end)
 
 
 def _edits(a: str, b: str) -> int:
@@ -512,15 +507,15 @@ class Answerer:
             if q2.kind not in {"fact", "why"} or not q2.answer_type:
                 continue
             more = [s for s in self.selector.select(q2, local, sources, since, st=st) if s.doc_id in docs]
-            if q.kind == "multi" and named and (not more or any(_overlap(s, more[0]) for s in first)):
+            if q.kind == "multi" and named and (not more or any(overlaps(s, more[0]) for s in first)):
                 # across outlets, the best answer anywhere, kept when its article is on the same people
                 anywhere = Reading(part, context=list(q.terms), note="part of the question")
                 more = [s for s in self.selector.select(q2, anywhere, sources, since, st=st)
                         if self._names_all(s, named)] or more
             if more:
                 # the answer already holding it, it moves up to its part's place
-                picks.append(next((s for s in first if _overlap(s, more[0])), more[0]))
-        picks = [p for i, p in enumerate(picks) if not any(_overlap(p, o) for o in picks[:i])]
+                picks.append(next((s for s in first if overlaps(s, more[0])), more[0]))
+        picks = [p for i, p in enumerate(picks) if not any(overlaps(p, o) for o in picks[:i])]
         if not [p for p in picks if p not in first]:
             return first  # the answer holds every part already, or its articles do not say
         if len(parts) == 1:

@@ -566,8 +566,7 @@ class Selector:
                 # whole quotations only: a neighbour that opens one is shown to its closing mark, or not at all
                 w = self.balanced(with_neighbour(self._text(s), s)) or s
                 # and never a neighbour another chosen sentence shows already
-                clash = any(o.doc_id == w.doc_id and not (w.end <= o.start or w.start >= o.end)
-                            for o in widened + keep[i + 1:])
+                clash = any(overlaps(o, w) for o in widened + keep[i + 1:])
                 if len(w.text) - len(s.text) <= room and not clash:
                     room -= len(w.text) - len(s.text)
                     s = w
@@ -708,10 +707,15 @@ def _names_someone_else(text: str, asked: set[str]) -> bool:
     return False
 
 
+def overlaps(a: Span, b: Span) -> bool:
+    """Whether two spans share characters of one article."""
+    return a.doc_id == b.doc_id and not (a.end <= b.start or a.start >= b.end)
+
+
 def dedupe(spans: Iterable[Span]) -> list[Span]:
     out: list[Span] = []
     for s in spans:
-        if any(o.doc_id == s.doc_id and not (s.end <= o.start or s.start >= o.end) for o in out):
+        if any(overlaps(o, s) for o in out):
             continue
         if any(s.text.strip() == o.text.strip() for o in out):
             continue
