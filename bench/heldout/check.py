@@ -45,6 +45,12 @@ ABSENT_TERMS = {
     "h4-40": ["merkel"],
     "h4-41": ["antony and the johnsons", "i am a bird now"],
     "h4-42": ["lance armstrong"],
+    "h5-37": ["truth social"],
+    "h5-38": ["lukashenko"],
+    "h5-39": ["myspace", "intermix"],
+    "h5-40": ["nintendo wii", "nintendo's wii", "wii console"],
+    "h5-41": ["flintoff"],
+    "h5-42": ["live 8", "live8"],
 }
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
@@ -52,6 +58,8 @@ QA_STYLES = {
     "h3": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
     "h4": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
+           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
+    "h5": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
