@@ -69,6 +69,7 @@ SENTENCES_EMBEDDED = 6  # best sentences embedded at question time (~10 ms each 
 CONTEXT_SHARE = 0.5
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
+RESTATES = 0.6  # a sentence holding this share of the question's weighted words restates it (0.0-0.6 tied on our sets)
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
 NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
@@ -521,6 +522,12 @@ class Selector:
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:2]
+                elif keep[0].own >= RESTATES and (joined := with_next(self._text(keep[0]), keep[0])) is not None \
+                        and (joined := self.balanced(joined)) is not None:
+                    # "why has the quarter-final been moved?" -> "… has been switched to Real Sociedad's stadium."
+                    # restates it; news explains in the next sentence, cue or none ("Real's ground holds 32,000
+                    # whereas …"): a why-answer that only restates the question tells nothing
+                    keep = dedupe([joined] + keep[1:])[:2]
             # "when is she going to be back?": the latest year the article gives ("not … sooner than 2006"), not the
             # date of what has happened ("sidelined since June 2004"), even when the answer so far gives that one
             later = _latest_year if q.answer_type == "when" and _FUTURE.search(q.clean or q.text) else None

@@ -325,6 +325,19 @@ def test_a_why_answer_takes_the_reason_from_the_next_paragraph(tmp_path: Path) -
     verbatim(s, ans)
 
 
+def test_a_why_answer_that_only_restates_takes_the_explanation_that_follows(tmp_path: Path) -> None:
+    # the lead restates the move word for word; the next paragraph explains it with no "because" in it
+    s = article_store(tmp_path, (
+        "Kelby final switched to Aldmere\n\n"
+        "The Kelby Cup final between Northsound and Riverside has been switched to the Aldmere Arena.\n\n"
+        "The Aldmere Arena holds 41,000 fans whereas Kelby Park has room for just 9,500. Tickets go on sale "
+        "on Monday.\n\n"
+        "Northsound last reached the final in 1998.\n"))
+    ans = Answerer(s).ask("why has the kelby cup final between northsound and riverside been switched to aldmere?")
+    assert ans.found and "holds 41,000" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_a_why_answer_is_not_satisfied_by_a_schedule_and_finds_an_as_clause(tmp_path: Path) -> None:
     # "due to open this weekend" gives no reason; "… as it mocked the council" does, in the next paragraph
     s = article_store(tmp_path, (
