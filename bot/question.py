@@ -26,7 +26,10 @@ CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what"
               "outta": "out of", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "lotta": "lot of",
               "lemme": "let me", "gimme": "give me", "ya": "you", "yr": "year", "yrs": "years", "bout": "about",
               "shoulda": "should have", "coulda": "could have", "woulda": "would have", "alot": "a lot",
-              "becuz": "because", "cos": "because"}
+              "becuz": "because", "cos": "because", "ppl": "people", "werent": "weren't", "arent": "aren't",
+              "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "wouldnt": "wouldn't",
+              "couldnt": "couldn't", "shouldnt": "shouldn't", "tmrw": "tomorrow", "tmw": "tomorrow",
+              "yday": "yesterday", "bday": "birthday", "approx": "approximately", "abt.": "about"}
 # the question words themselves, for typo repair ("wht", "whta", "summarise")
 _INTENT_VOCAB = ["what", "when", "where", "which", "who", "whom", "whose", "why", "how", "summarize", "summarise",
                  "summary", "gist", "recap", "overview"]
@@ -101,7 +104,10 @@ _WHAT_COST = re.compile(r"^what\b(?!.*\b(?:say|says|said|think|thinks|thought|ab
 _HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
 # where "how many carry on films was she in" stops naming what it counts
 _COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
-                        "would", "can", "could", "should", "shall", "may", "might", "r"])
+                        "would", "can", "could", "should", "shall", "may", "might", "r", "who", "that", "which",
+                        "whose", "whom", "where", "when"])
+_CURRENCIES = frozenset(stem(w) for w in ("dollars", "pounds", "euros", "yen", "yuan", "rupees", "francs", "roubles",
+                                             "rubles", "pence", "cents", "quid", "bucks"))
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
 
 
@@ -403,7 +409,10 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     elif _WHEN.match(low):
         answer_type = "when"
     elif _HOW_MANY.match(low):
-        answer_type = "age" if low.startswith("how old") else "money" if _MONEY_WORDS.search(low) else "number"
+        # "how many people did it sell guns to?" counts people; "how much did it sell for?" asks a sum
+        counted = _counted(low)
+        money = _MONEY_WORDS.search(low) and (not counted or any(c in _CURRENCIES for c in counted))
+        answer_type = "age" if low.startswith("how old") else "money" if money else "number"
     elif _WHAT_COST.match(low):
         answer_type = "money"  # "what's the tram going to cost?"
     elif _WHERE.match(low):

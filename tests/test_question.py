@@ -65,6 +65,10 @@ def test_intents(question: str, kind: str) -> None:
     ("wen's the tram opening", "when"),
     ("how many r waiting to berth lol", "number"),
     ("how much did the cranes cost", "money"),
+    # a count of people or things is no sum of money, whatever the verb ("sell", "pay"); a count of pounds is
+    ("how many ppl did the shop sell guns to", "number"),
+    ("how many dockers who werent paid walked out", "number"),
+    ("how many pounds did the painting sell for", "money"),
     ("where is the new depot", "where"),
     ("why did they strike", "why"),
     ("who plays the lead", "who"),
@@ -78,6 +82,7 @@ def test_chat_words_and_fillers_are_normalised() -> None:
     assert normalise("wait whats the cost??") == "what is the cost?"
     assert normalise("wht did vale say") .startswith("what did")
     assert normalise("did russia get anything outta those deals") == "did russia get anything out of those deals"
+    assert normalise("how many ppl werent told") == "how many people weren't told"
 
 
 def test_which_person_said_a_quoted_phrase_asks_who_said_it() -> None:
