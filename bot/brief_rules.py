@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from bot import wordnet
 from bot.domain import Citation, Document, StoryBrief
 from bot.quotes.names import valid_speaker
 from bot.quotes.words import _words
@@ -34,6 +35,9 @@ _BACK_NOUNS = _ANAPHORIC_HEADS | _words(
     "account view version idea argument claim statement suggestion assessment analysis story position stance"
     " approach offer request demand promise warning threat criticism number estimate total amount sum")
 _DEMONSTRATIVE = re.compile(r"\b(?:this|that|these|those|such)\s+([a-z][a-z\-]+)\b")
+# words that follow a sentence's subject: "The winger has …", "The winger, who …"
+_AFTER_SUBJECT = _words(
+    "is was are were has had have will would could should may might can must did does said says told who whose")
 _TIME_NOUNS = _words(
     "year week month season morning afternoon evening night weekend time summer winter spring autumn"
     " decade century day quarter term")
@@ -92,9 +96,9 @@ def leads_with_reference(text: str) -> bool:
         return True
     if _ADDITIVE_END.search(text.rstrip()) or _GROUP_NOUN.search(text) or _DEMONSTRATIVE_SUBJECT.search(text):
         return True
-    if first == "the" and len(words) > 1:
+    if first == "the" and len(words) > 1 and not (len(words) > 2 and words[2][:1].isupper()):
         head = words[1].lower()
-        if head in _ANAPHORIC_HEADS and not (len(words) > 2 and words[2][:1].isupper()):
+        if head in _ANAPHORIC_HEADS or _someone_described(words[1], words[2] if len(words) > 2 else ""):
             return True
     for m in _DEMONSTRATIVE.finditer(text):
         noun = m.group(1).lower()
@@ -105,6 +109,25 @@ def leads_with_reference(text: str) -> bool:
             continue  # "an event that showed…" is a relative clause
         return True
     return False
+
+
+def _someone_described(head: str, after: str) -> bool:
+    """"The teenager has …", "The Italian was …", "The singer's album …", "The 25-year-old …": a person told by
+    what they are, who was named before (not "The Pope", a title WordNet writes in lower case; not "The Italian
+    government", where the word describes the noun after it)."""
+    word = head.replace("’", "'")
+    possessive = word.lower().endswith("'s")
+    word = word[:-2] if possessive else word
+    if word.lower() == "year-old":
+        return True
+    wn = wordnet.shared()
+    if wn is None or not wn.names_a_person(word.lower()):
+        return False
+    if word[:1].isupper() and wn.is_common_word(word.lower()):
+        return False  # "The Queen", "The Pope": a title that names one person
+    # what follows says whether it is the subject: a verb ("has", "was sent off", "spent") or its possessive
+    return possessive or not after or bool(wn.base_forms(after.lower(), "v")) and not wn.base_forms(after.lower(), "n")\
+        or after.lower() in _AFTER_SUBJECT
 
 
 def _person_before_a_name(text: str, words: list[str]) -> bool:

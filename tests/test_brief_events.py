@@ -172,6 +172,25 @@ def test_pronoun_led_and_back_referencing_sentences_are_recognised() -> None:
     assert not leads_with_reference("Kim's arrival added drama to an event that showed how much had changed.")
 
 
+@pytest.mark.parametrize("text, leans", [
+    # a person told by what they are, named in an earlier sentence
+    ("The teenager has responded with six goals in nine games.", True),
+    ("The Italian was sent off for bringing down the winger in the final minute.", True),
+    ("The American spent three days at the winter camp.", True),
+    ("The singer's new album went straight to number one.", True),
+    ("The 25-year-old has not played since May.", True),
+    ("The winger, who joined in May, scored twice.", True),
+    # a word that describes what follows, a title that names one person, a name given in apposition
+    ("The Italian government said it would appeal.", False),
+    ("The Queen opened the new bridge on Monday.", False),
+    ("The Pope said mass in the square.", False),
+    ("The teenager Wayne Rooney scored twice.", False),
+    ("The police said three men were arrested.", False),
+])
+def test_a_person_described_by_what_they_are_points_back(text: str, leans: bool) -> None:
+    assert leads_with_reference(text) is leans
+
+
 CAPTAIN = """Kelby rugby club names Ana Sorel captain
 
 Kelby rugby club named flanker Ana Sorel as captain on Monday, the first woman to lead the side in its 90-year
