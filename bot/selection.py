@@ -506,7 +506,15 @@ class Selector:
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
             firsts = [b for s in firsts or [] if (b := self.balanced(s)) is not None]
-            keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts)
+            one_article = q.kind == "summary" and len({s.doc_id for s in sents}) == 1
+            if one_article:
+                # the gist of one article reads as the article does: its lead first (news says it there), then
+                # its salient points in their order, up to two from a long paragraph
+                firsts = [lead] if (lead := _lead_of(sents)) is not None else firsts
+            keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts,
+                                 per_passage=2 if one_article else 1)
+            if one_article:
+                keep.sort(key=lambda s: s.start)
         else:
             # a reason or a means is often told apart from the sentence that restates the question
             share = 0.7 if q.answer_type in {"why", "how"} else 0.8
@@ -594,14 +602,15 @@ class Selector:
                        for w in words)
         return answers_type(q, text)
 
-    def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None) -> list[Span]:
+    def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None,
+                 per_passage: int = 1) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic; the
         `firsts` (one about each name the question lists) lead."""
         firsts = firsts or []
         best = sents[0].score
         out: list[Span] = []
         seen_docs: set[int] = set()
-        seen_passages: set[tuple[int, int]] = set()
+        seen_passages: Counter[tuple[int, int]] = Counter()
         words: list[set[str]] = []
         for s in firsts + [s for s in sents if s not in firsts]:
             off_topic = s.own < 0.3 and s.dense < 0.45 and not type_bonus(q.answer_type, s.text)
@@ -610,7 +619,8 @@ class Selector:
             if s not in firsts and per_doc and off_topic:
                 continue
             key = (s.doc_id, s.passage or 0)
-            if key in seen_passages or (per_doc and s.doc_id in seen_docs) or (len(s.text) < 40 and s not in firsts):
+            if seen_passages[key] >= per_passage or (per_doc and s.doc_id in seen_docs) \
+                    or (len(s.text) < 40 and s not in firsts):
                 continue  # (a short first point is widened by the sentence after it)
             if not s.text.lstrip("\"“‘' ")[:1].isupper() and not s.text.lstrip()[:1].isdigit():
                 continue  # ", who outlasted American Kevin Kim …": a piece of a sentence is no point
@@ -619,9 +629,15 @@ class Selector:
                 continue  # says what an earlier point said
             out.append(s)
             seen_docs.add(s.doc_id)
-            seen_passages.add(key)
+            seen_passages[key] += 1
             words.append(w)
         return out
+
+def _lead_of(sents: list[Span]) -> Span | None:
+    """An article's lead: the first of its sentences that is not its headline nor a fragment."""
+    return min((s for s in sents if len(s.text) >= 40 and s.text.strip() != s.title.strip()),
+               key=lambda s: s.start, default=None)
+
 
 _NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
 _LISTED = re.compile(rf"{_NAME_RUN}(?:, {_NAME_RUN})*,? (?:and|&) {_NAME_RUN}")

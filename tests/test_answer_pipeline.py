@@ -325,6 +325,26 @@ def test_a_why_answer_takes_the_reason_from_the_next_paragraph(tmp_path: Path) -
     verbatim(s, ans)
 
 
+def test_the_gist_of_one_article_opens_with_its_lead_and_reads_in_its_order(tmp_path: Path) -> None:
+    # two long paragraphs: the gist takes the lead first, then points in the article's order, more than one from
+    # a paragraph that says several things
+    s = article_store(tmp_path, (
+        "Kelby keeper misses Aldmere derby\n\n"
+        "Kelby goalkeeper Ivo Brandt will miss Saturday's derby against Aldmere at Riverside Park.\n\n"
+        "The club said Brandt had pulled out with a wrist injury suffered in training on Tuesday. Reserve keeper "
+        "Tomas Ruel, who has played 14 league games, will start in his place. Kelby have lost only two of their "
+        "last 20 derbies against Aldmere. Manager Piet Maren said the squad had 4,000 tickets for travelling fans. "
+        "Aldmere sold out their 31,000 seats for the derby within a day, a record for the club.\n"))
+    ans = Answerer(s).ask("give me the gist of the kelby keeper missing the aldmere derby")
+    assert ans.found, ans.text
+    points = [c.text for c in ans.citations]
+    assert points[0].startswith("Kelby goalkeeper Ivo Brandt will miss"), points
+    assert len(points) >= 3, points
+    text = s.get_document(str(ans.citations[0].doc_id)).text
+    assert [text.index(p) for p in points] == sorted(text.index(p) for p in points), points
+    verbatim(s, ans)
+
+
 def test_a_why_answer_that_only_restates_takes_the_explanation_that_follows(tmp_path: Path) -> None:
     # the lead restates the move word for word; the next paragraph explains it with no "because" in it
     s = article_store(tmp_path, (
