@@ -75,7 +75,9 @@ _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers
                     r"reports|media|publications|coverage|pieces)|(?:do|did|does) (?:the )?" + _SOME + _COVERAGE +
                     r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?" + _SOME + _COVERAGE +
                     r" (?:differ|compare|disagree|agree|vary|see|describe|cover|treat)|" + _COVERAGE +
-                    r" (?:differ|disagree)|across (?:the )?" + _SOME + _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
+                    # "the reports don't seem to agree", "the papers don't match", "conflicting reports"
+                    r" (?:(?:do|does|did)(?:n't|n’t| not) )?(?:seem to |appear to )?(?:differ|disagree|agree|match|"
+                    r"tally|conflict|contradict)|conflicting " + _COVERAGE + r"|across (?:the )?" + _SOME + _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
                     _COVERAGE + r"|the (?:\w+ )?" + _COVERAGE + r" (?:quote|cite|mention|bring up|name|use|call)|"
                     r"(?:differ|difference|differences|"
                     r"disagree|contradict)\w*)\b")
@@ -301,6 +303,12 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
             words.pop(0)
         if not words:
             continue
+        if lexicon is not None and len(words) >= 3 and (known := _known_within(words, lexicon, is_common)):
+            # "the 16 March Budget Gordon Brown gave": a stored name inside a run of capitals is that person; the
+            # run's other words are a date or the store's common words ("Budget"), not part of a name no article
+            # mentions
+            names += known
+            continue
         name = strip_title(" ".join(words))
         if m.start() == 0 and len(words) == 1 and lexicon is not None and lexicon.match_word(name) is None \
                 and (name.lower() in _COMMON_OPENERS or _PARTICIPLE.match(original) and is_ordinary is not None
@@ -334,6 +342,19 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
         if n and n not in out and n.lower() not in STOPWORDS:
             out.append(n)
     return out
+
+
+def _known_within(words: list[str], lexicon: NameLexicon, is_common: Callable[[str], bool] | None) -> list[str]:
+    """The longest stored full name inside a run of capitalised words, with the run's other words that are not
+    common in the store (each a name of its own); [] when no stored name is inside or the run is one."""
+    n = len(words)
+    for size in range(n - 1, 1, -1):
+        for i in range(n - size + 1):
+            full = lexicon.full.get(" ".join(words[i:i + size]).casefold())
+            if full:
+                rest = [w for w in words[:i] + words[i + size:] if is_common is None or not is_common(w.lower())]
+                return [full] + rest
+    return []
 
 
 _COMMON_OPENERS = frozenset(["give", "tell", "show", "list", "summarize", "summarise", "sum", "explain", "describe",
