@@ -625,13 +625,28 @@ class Selector:
             if not s.text.lstrip("\"“‘' ")[:1].isupper() and not s.text.lstrip()[:1].isdigit():
                 continue  # ", who outlasted American Kevin Kim …": a piece of a sentence is no point
             w = set(content_terms(s.text))
-            if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) for x in words):
-                continue  # says what an earlier point said
+            if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) and not (per_doc and _figures_differ(s.text, o.text))
+                   for x, o in zip(words, out, strict=True)):
+                # says what an earlier point said (across outlets, the same words with another figure are where
+                # they differ: "Mr Brown's ninth" / "Mr Brown's eighth")
+                continue
             out.append(s)
             seen_docs.add(s.doc_id)
             seen_passages[key] += 1
             words.append(w)
         return out
+
+_FIGURE = re.compile(r"\b(?:\d[\d,.]*\w*|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|"
+                     r"twelfth|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
+                     r"million|billion)\b", re.I)
+
+
+def _figures_differ(a: str, b: str) -> bool:
+    """Whether two sentences give different figures (numbers, number words, ordinals)."""
+    fa = {m.group(0).lower() for m in _FIGURE.finditer(a)}
+    fb = {m.group(0).lower() for m in _FIGURE.finditer(b)}
+    return bool(fa and fb and fa != fb)
+
 
 def _lead_of(sents: list[Span]) -> Span | None:
     """An article's lead: the first of its sentences that is not its headline nor a fragment."""

@@ -345,6 +345,23 @@ def test_the_gist_of_one_article_opens_with_its_lead_and_reads_in_its_order(tmp_
     verbatim(s, ans)
 
 
+def test_outlets_that_disagree_on_a_figure_are_both_shown(tmp_path: Path) -> None:
+    # two outlets' copies of one report, word for word the same but for the figure: that figure is where they differ
+    gazette = ("Kelby council names date for harbour budget\n\n"
+               "Kelby council will present its harbour budget on 16 March, the mayor's office has announced.\n\n"
+               "Next month's budget will be Mayor Ana Sorel's eighth since she took office in 1997. The harbour levy "
+               "is expected to rise again, and the ferry operators have asked for a freeze.\n")
+    courier = ("Harbour budget set for March\n\n"
+               "The harbour budget will be unveiled by Kelby council on 16 March, officials confirmed on Tuesday.\n\n"
+               "Next month's budget will be Mayor Ana Sorel's ninth since she took office in 1997. Dock workers say "
+               "they will march on the town hall if the levy goes up.\n")
+    s = articles_store(tmp_path, gazette=gazette, courier=courier)
+    ans = Answerer(s).ask("do the reports agree whether it is sorel's eighth or ninth budget?")
+    assert ans.found and "eighth" in ans.text and "ninth" in ans.text, ans.text
+    assert len({c.doc_id for c in ans.citations}) == 2
+    verbatim(s, ans)
+
+
 def test_a_why_answer_that_only_restates_takes_the_explanation_that_follows(tmp_path: Path) -> None:
     # the lead restates the move word for word; the next paragraph explains it with no "because" in it
     s = article_store(tmp_path, (
