@@ -623,6 +623,13 @@ class Answerer:
         if all(w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’]*", name)):
             phrases = [re.findall(r"[^\W_]+", p.casefold()) for p in re.split(r"-(?=[A-Z])|['’]s?\s+", name)]
             return all(self._matches('"' + " ".join(p) + '"', sources) for p in phrases if p)
+        own = re.fullmatch(r"(?P<who>(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['’]s?\s+(?P<role>[a-z][\w\s-]*)", name.strip())
+        if own is not None:
+            # "Arash Sigarchi's lawyer": the person is named somewhere, and their lawyer beside their surname
+            # ("Mr Sigarchi's lawyer labelled …"), not necessarily in the passage that gives the full name
+            surname = own.group("who").split()[-1]
+            return self._mentioned(own.group("who"), sources) and self._mentioned(
+                f"{surname.casefold()} {own.group('role')}", sources)
         words = [w for w in re.findall(r"[^\W_]+", name.casefold()) if len(w) > 1]
         return not words or self._matches(" AND ".join(f'"{w}"' for w in words), sources)
 

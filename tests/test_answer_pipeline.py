@@ -362,6 +362,20 @@ def test_outlets_that_disagree_on_a_figure_are_both_shown(tmp_path: Path) -> Non
     verbatim(s, ans)
 
 
+def test_a_persons_lawyer_is_found_beside_their_surname(tmp_path: Path) -> None:
+    # the full name is in the lead; the lawyer is "Mr Vale's lawyer" three paragraphs on
+    s = article_store(tmp_path, (
+        "Kelby court jails harbour blogger\n\n"
+        "Harbour blogger Henrik Vale has been jailed for two years by a Kelby court.\n\n"
+        "The court found that his posts had breached the port's secrecy rules.\n\n"
+        "Mr Vale's lawyer called the verdict unlawful and said he would appeal to the high court.\n"))
+    ans = Answerer(s).ask("what did Henrik Vale's lawyer say")
+    assert ans.found and "unlawful" in ans.text, ans.text
+    verbatim(s, ans)
+    missing = Answerer(s).ask("what did Henrik Vale's chauffeur say")
+    assert not missing.found and "chauffeur" in missing.text, missing.text
+
+
 def test_a_why_answer_that_only_restates_takes_the_explanation_that_follows(tmp_path: Path) -> None:
     # the lead restates the move word for word; the next paragraph explains it with no "because" in it
     s = article_store(tmp_path, (
