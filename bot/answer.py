@@ -419,8 +419,10 @@ class Answerer:
         if ev.missing:
             return ev
         if q.kind == "who_said":
-            if reading.follow_up and reading.prefer_docs:
+            if reading.follow_up and reading.prefer_docs and self._says_there(q, reading.prefer_docs):
                 # "who spoke for the government?": a quote, or else a sentence, where the conversation has been
+                # (not "who called it a marriage of convenience?" when its articles never say so: that is asked of
+                # every article)
                 ev.quotes = self._topic_quotes(q, sources, set(reading.prefer_docs))
                 if not ev.quotes:
                     ev.sentences = sel.select(q, reading, sources, since, st=st)
@@ -521,6 +523,15 @@ class Answerer:
         if len(parts) == 1:
             return first[:2] + [p for p in picks if p not in first] + first[2:]
         return picks + [s for s in first if s not in picks]
+
+    def _says_there(self, q: Query, doc_ids: list[int]) -> bool:
+        """Whether one of these articles holds every word of what a who-said question quotes or describes
+        ("a marriage of convenience": marriage, convenience); True when it names none."""
+        words = {stem(w) for w in content_terms(q.topic or "")} | {stem(w) for p in q.phrases for w in content_terms(p)}
+        if not words:
+            return True
+        docs = self.store.documents_by_id(list(doc_ids))
+        return any(words <= {stem(w) for w in content_terms(d.title + " " + d.text)} for d in docs.values())
 
     def _names_all(self, s: Span, names: list[str]) -> bool:
         """Whether the article of a sentence names each of `names`."""

@@ -565,3 +565,20 @@ def test_and_the_other_story_when_will_it_open_is_answered_about_the_other_story
     s = articles_store(tmp_path, harbour=HARBOUR, tram=TRAM)
     first, second = converse(s, "why did the dock workers walk out", "and the tram line, when will it start?")
     assert second.found and "next spring" in second.text, second.text  # type: ignore[attr-defined]
+
+
+def test_who_said_a_phrase_the_conversation_never_saw_is_asked_of_every_article(tmp_path: Path) -> None:
+    # the thread is about the ferry move; "who called it a storm in a teacup?" is said in another article only
+    s = articles_store(tmp_path, ferry=(
+        "Ferry operator moves its fleet to Kelby\n\n"
+        "The Northsound ferry company moved its whole fleet from Aldmere harbour to Kelby on Friday.\n\n"
+        "Analyst Piet Maren said the move would cost Aldmere 200 jobs.\n"), reaction=(
+        "Aldmere mayor shrugs off ferry loss\n\n"
+        "Aldmere's mayor played down the loss of the Northsound fleet on Saturday.\n\n"
+        '"It is a storm in a teacup, the harbour will fill again," said Mayor Ana Sorel.\n'))
+    a = Answerer(s)
+    first = a.ask("why did northsound move its fleet?")
+    assert first.found and {c.doc_id for c in first.citations} == {d.id for d in s.list_documents()
+                                                                   if d.location.endswith("ferry.txt")}, first.text
+    ans = a.ask("who called it a storm in a teacup?", turns=[Turn.from_json(first.turn)])
+    assert ans.found and "Sorel" in ans.text, ans.text
