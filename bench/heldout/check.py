@@ -51,6 +51,11 @@ ABSENT_TERMS = {
     "h5-40": ["nintendo wii", "nintendo's wii", "wii console"],
     "h5-41": ["flintoff"],
     "h5-42": ["live 8", "live8"],
+    "h6-31": ["hot mic", "hot-mic", "organ transplant", "live to 150", "immortal"],
+    "h6-32": ["lai ching", "ching-te"],
+    "h6-33": ["refco"],
+    "h6-34": ["materazzi"],
+    "h6-35": ["brokeback"],
 }
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
@@ -61,6 +66,8 @@ QA_STYLES = {
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
     "h5": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
+    "h6": {"a_paraphrase": 5, "b_why_how": 5, "c_summary": 5, "d_reverse_quote": 5,
+           "e_cross_article": 5, "f_bbc": 5, "g_absent": 5, "h_casual": 5},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
 KINDS = {"fact", "quote", "summary", "multi", "absent"}
