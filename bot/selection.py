@@ -70,6 +70,7 @@ CONTEXT_SHARE = 0.5
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 RESTATES = 0.6  # a sentence holding this share of the question's weighted words restates it (0.0-0.6 tied on our sets)
+STORY_VOTERS = 60  # a summary request's best sentences whose stories are weighed against each other
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
 NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
@@ -184,11 +185,12 @@ class Selector:
         sents = self._score(q, reading, sources, since, require, None, st)
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
-            story = self.story_docs(sents[0].doc_id)
+            lead = self._story_lead(q, sents) if q.kind == "summary" else sents[0]
+            story = self.story_docs(lead.doc_id)
             if q.kind == "summary" and len(story) < 2:
                 # one article: its gist is what it says most (the product, the figures, who objected), not only
                 # the sentences that repeat the question's words
-                whole = self._score(q, reading, sources, since, require, {sents[0].doc_id}, st)
+                whole = self._score(q, reading, sources, since, require, {lead.doc_id}, st)
                 if whole:
                     return self._finish(q, reading, self._salient(whole))
             if len(story) >= 2:
@@ -211,6 +213,22 @@ class Selector:
         if not sents or not self._confident(q, sents[0]):
             return []
         return self._shows_figure(q, self._finish(q, reading, sents))
+
+    def _story_lead(self, q: Query, sents: list[Span]) -> Span:
+        """"Give me the gist of the summit": the best sentence of the story with the most articles holding every
+        word of the request (five reports of the Beijing summit, not the one article whose best sentence says "A G8
+        summit is set to take place"); the best sentence when no other story has more."""
+        terms = {stem(t) for t in q.terms}
+        if not terms:
+            return sents[0]
+        firsts: dict[frozenset[int], Span] = {}
+        for s in sents[:STORY_VOTERS]:
+            firsts.setdefault(frozenset(self.story_docs(s.doc_id)) or frozenset([s.doc_id]), s)
+        docs = self.store.documents_by_id(sorted({d for story in firsts for d in story}))
+        holding = {story: sum(terms <= self._stems(docs[d]) for d in story if d in docs) for story in firsts}
+        best = max(firsts, key=lambda story: (holding[story], firsts[story].score))
+        first = next(iter(firsts))  # the story of the best sentence
+        return firsts[best] if holding[best] > max(1, holding[first]) else sents[0]
 
     @staticmethod
     def _shows_figure(q: Query, keep: list[Span]) -> list[Span]:

@@ -791,3 +791,29 @@ def test_no_sentence_is_shown_twice_when_the_answer_takes_the_next_one(tmp_path:
     assert ans.found and "410 million euros" in ans.text, ans.text
     assert ans.text.count("budgeted at 410 million euros") == 1, ans.text
     verbatim(s, ans)
+
+
+def test_the_gist_of_a_topic_is_the_story_most_articles_report(tmp_path: Path) -> None:
+    # three outlets report the Aldmere dock strike; a sports report mentions another "strike" once, in a short
+    # sentence that matches the request best on its own
+    from bot.brief import BriefBuilder
+
+    s = articles_store(
+        tmp_path,
+        gazette=("Aldmere dockers strike over pay\n\nDock workers at Aldmere harbour walked out on Monday in a strike "
+                 "over pay and hours.\n\nUnion leader Marta Quinlan said the strike would last until the port "
+                 "authority raised its offer.\n"),
+        courier=("Aldmere harbour shut by dock strike\n\nThe strike by Aldmere dock workers closed the harbour on "
+                 "Monday, leaving 14 vessels at anchor.\n\nMarta Quinlan of the dockers' union said the strike was "
+                 "about pay.\n"),
+        herald=("Dock strike halts Aldmere port\n\nAldmere's port stood idle on Monday as dock workers began a strike "
+                "over pay.\n\nThe port authority said it would meet Marta Quinlan's union on Thursday about the "
+                "strike.\n"),
+        sport=("Strike wins the cup for Kelby\n\nA late strike by Tomas Ruel, the strike of the season, won the "
+               "county cup.\n\nKelby beat Riverside 2-0 on Saturday.\n"))
+    BriefBuilder(s).catch_up()  # stories, as `briefbot ingest` assigns them
+    ans = Answerer(s).ask("give me the gist of the strike")
+    assert ans.found, ans.text
+    assert {c.source.rsplit("/", 1)[-1] for c in ans.citations} <= {"gazette.txt", "courier.txt", "herald.txt"}, \
+        ans.text
+    verbatim(s, ans)
