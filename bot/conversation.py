@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.question import Query
+from bot.question import META_WORDS, REQUEST_WORDS, Query
 from bot.text import FILLERS, STOPWORDS, YEAR, content_terms
 
 log = logging.getLogger("briefbot.conversation")
@@ -231,8 +231,11 @@ def _replace_subject(prev: Turn, new: str, similar: Similar | None) -> tuple[str
     for old in ([prev.subject] if prev.subject else []) + prev.names:
         if old and re.search(re.escape(old), q, re.I):
             return _swap(q, re.escape(old), new), old
-    words = [w for w in content_terms(q) if w.isalpha() and w not in {c.casefold() for c in content_terms(new)}]
-    if words and similar is not None:
+    # ("and what about putin?" after "give me the gist of the summit": the summit, about Putin; never the gist)
+    words = [w for w in content_terms(q) if w.isalpha() and w not in {c.casefold() for c in content_terms(new)}
+             and w not in REQUEST_WORDS and w not in META_WORDS]
+    if words and similar is not None and prev.kind != "summary":
+        # (after a summary, "and what about Putin?" narrows it to him: "give me the gist of the summit", about Putin)
         old = words[similar(new, words)]
         return _swap(q, rf"\b{re.escape(old)}\b", new), old
     return f"{new}: {q}", ""

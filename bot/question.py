@@ -421,7 +421,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         return Query(kind="help", **base)  # type: ignore[arg-type]
     if _SMALLTALK.match(low) or _SMALLTALK.match(raw):
         return Query(kind="smalltalk", **base)  # type: ignore[arg-type]
-    intent_words = {"summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr"}
+    intent_words = REQUEST_WORDS
     names = tuple(_names_in(original, lexicon, intent_words, is_word, is_common, is_ordinary))
     terms = tuple(t for t in content_terms(original) if t not in intent_words and t not in {"tl", "dr"})
     answer_type: str | None = None
@@ -494,6 +494,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
 
 
 # words about the coverage itself, not its subject ("do the pieces agree on ...", "which articles bring up ...")
+# the words that ask for a summary, not what it is about
+REQUEST_WORDS = frozenset(["summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr"])
 META_WORDS = frozenset(["articles", "article", "pieces", "piece", "reports", "report", "outlets", "outlet", "coverage",
                         "sources", "source", "papers", "paper", "newspapers", "publications", "media", "agree",
                         "agrees", "disagree", "differ", "differs", "difference", "differences", "different", "compare",

@@ -582,3 +582,17 @@ def test_who_said_a_phrase_the_conversation_never_saw_is_asked_of_every_article(
                                                                    if d.location.endswith("ferry.txt")}, first.text
     ans = a.ask("who called it a storm in a teacup?", turns=[Turn.from_json(first.turn)])
     assert ans.found and "Sorel" in ans.text, ans.text
+
+
+def test_and_what_about_someone_after_a_summary_narrows_it() -> None:
+    # "give me the gist of the summit", "and what about putin?": the summit's gist about Putin; never "the gist"
+    # swapped for him, nor the summit (whatever word a model finds most like the name)
+    prev = Turn(question="give me the gist of the summit", resolved="give me the gist of the summit", kind="summary",
+                terms=["summit"], doc_ids=[1, 2], found=True)
+    for pick in (0, -1):
+        r = read("and what about putin?", [prev], similar=lambda _new, words, i=pick: i % len(words))
+        assert "gist" in r.question and "summit" in r.question and "putin" in r.question.casefold(), r.question
+    # after a question that is no summary, the word most like the new subject is swapped as before
+    fact = Turn(question="how did seoul react", resolved="how did seoul react", kind="fact", terms=["seoul", "react"],
+                found=True)
+    assert read("and tokyo?", [fact], similar=lambda _new, words: words.index("seoul")).question == "how did tokyo react"
