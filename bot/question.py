@@ -286,7 +286,7 @@ class NameLexicon:
         return best[0] if best else None
 
 
-def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str],
+def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str] | frozenset[str],
               is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
               is_ordinary: Callable[[str], bool] | None = None) -> list[str]:
     """Names in a question: capitalised runs (not a question word opening it) and words the lexicon knows.
