@@ -34,6 +34,7 @@ MAX_QUOTES = 5
 MAX_POINT_CHARS = 480  # a point and the sentence it leans on, together
 SAME_POINT = 0.3  # story-local cosine above which two sentences say the same thing
 SAME_QUOTE = 0.8  # share of the shorter quote's words another quote has: the same words said
+HEADLINE_MAX = 110  # a longer title is a first sentence a page gave for want of a headline
 
 
 @dataclass
@@ -128,7 +129,7 @@ class ExtractiveSummarizer:
         if frame:
             diffs.append(frame)
         return number_by_document(StoryBrief(
-            story_id=story.id, headline=central.title, summary=summary, key_points=points,
+            story_id=story.id, headline=headline_of(central, docs), summary=summary, key_points=points,
             quotes=self._quotes(quotes, story.vector), differences=diffs,
             entities=entities(docs), sources=[self._source(d) for d in docs]))
 
@@ -241,6 +242,22 @@ class ExtractiveSummarizer:
                 "name": outlet_name(d, self.outlet_names)}
 
 
+def headline_of(central: Document, docs: list[Document]) -> str:
+    """The story's headline: its central article's title, unless that is a cut first sentence ("On September 2,
+    North Korean leader Kim Jong Un crossed the border …", as a page without a headline gives): then the first
+    article's title that reads as a headline."""
+    for d in [central] + [d for d in docs if d is not central]:
+        if _headline_like(d.title):
+            return d.title
+    return central.title
+
+
+def _headline_like(title: str) -> bool:
+    """A title that is a headline: not cut off with an ellipsis, not a long sentence."""
+    t = title.strip()
+    return bool(t) and not t.endswith(("…", "...")) and len(t) <= HEADLINE_MAX
+
+
 def about(story: Story, topic: str) -> bool:
     """A story is about a topic when the topic's words are in the headline or lead of at least a third of its
     articles (at least one): a word one article mentions in passing does not make the story about it. Words
@@ -248,13 +265,17 @@ def about(story: Story, topic: str) -> bool:
     words = {stem(w) for w in content_terms(topic)}
     if not words:
         return True
-    hits = 0
+    hits = mentions = 0
     for d in story.documents:
         lead = lead_sentence(d)
         head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
         if words <= {stem(w) for w in content_terms(head)}:
             hits += 1
-    return hits >= max(1, len(story.documents) / 3)
+        if words <= {stem(w) for w in content_terms(d.text)}:
+            mentions += 1
+    # (or one headline or lead says it and most of the story's articles speak of it: five reports of the Beijing
+    # summit, one headline naming it)
+    return hits >= max(1, len(story.documents) / 3) or (hits >= 1 and mentions >= max(3, len(story.documents) / 2))
 
 
 class BriefBuilder:

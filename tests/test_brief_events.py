@@ -402,3 +402,36 @@ def test_ingest_embed_groups_stories_after_embedding(tmp_path: Path) -> None:
 
     assert stories() == [3]
     assert stories("--embed") == [1, 2]
+
+
+def _story(*docs: tuple[str, str]) -> Any:
+    from bot.domain import Document
+    from bot.stories import Story
+
+    return Story(id=1, documents=[Document(id=i, location=f"/news/{i}.txt", title=t, text=t + "\n\n" + body,
+                                           content_hash=str(i)) for i, (t, body) in enumerate(docs, 1)])
+
+
+def test_a_story_one_headline_names_and_most_articles_speak_of_is_about_it() -> None:
+    from bot.brief import about
+
+    body = ("Leaders met in Kelby on Monday to talk about the harbour.\n\n" + "The talks ran late into the night. " * 9
+            + "\n\n{}")
+    summit = _story(("Kelby summit signs harbour pact", body.format("The summit closed with a pact.")),
+                    *[(f"Leaders meet in Kelby ({n})", body.format("The summit was the first in a decade."))
+                      for n in range(4)])
+    assert about(summit, "summit")  # one headline of five, and every article speaks of the summit
+    once = _story(("Kelby summit signs harbour pact", body.format("The summit closed with a pact.")),
+                  *[(f"Leaders meet in Kelby ({n})", body.format("Nothing else was agreed.")) for n in range(4)])
+    assert not about(once, "summit")  # one headline of five, and the others never say it
+
+
+def test_a_story_headline_is_a_headline_not_a_cut_first_sentence() -> None:
+    from bot.brief import headline_of
+
+    cut = ("On September 2, the leader of Kelby crossed the border aboard his armored green train, en route to the "
+           "harbour talks in…", "He arrived on Monday.")
+    story = _story(cut, ("Kelby leader arrives by train for harbour talks", "He arrived on Monday."))
+    assert headline_of(story.documents[0], story.documents) == "Kelby leader arrives by train for harbour talks"
+    plain = _story(("Kelby leader arrives by train", "He arrived."), ("Train brings Kelby leader", "He came."))
+    assert headline_of(plain.documents[1], plain.documents) == "Train brings Kelby leader"  # the central one's own
