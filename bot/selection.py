@@ -536,8 +536,9 @@ class Selector:
         else:
             # a reason or a means is often told apart from the sentence that restates the question
             share = 0.7 if q.answer_type in {"why", "how"} else 0.8
-            keep = [s for s in sents[:6] if s.score >= share * best][:3]
-            keep = dedupe(keep)[:2]
+            # up to three sentences close to the best: when the evidence does not single one out, the reader sees
+            # the close candidates (within ANSWER_BUDGET) rather than the one the scores happened to put first
+            keep = dedupe(s for s in sents[:6] if s.score >= share * best)[:3]
             if q.answer_type == "how":
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)

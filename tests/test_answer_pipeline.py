@@ -817,3 +817,17 @@ def test_the_gist_of_a_topic_is_the_story_most_articles_report(tmp_path: Path) -
     assert {c.source.rsplit("/", 1)[-1] for c in ans.citations} <= {"gazette.txt", "courier.txt", "herald.txt"}, \
         ans.text
     verbatim(s, ans)
+
+
+def test_a_fact_answer_shows_up_to_three_close_candidates(tmp_path: Path) -> None:
+    # three reports answer about equally well, each in its own words: the reader sees all three, not the two
+    # the scores happened to put first
+    s = articles_store(
+        tmp_path,
+        gazette="Ferry strike ends\n\nThe Kelby ferry strike ended on Monday after crews accepted a 4% rise.\n",
+        courier="Crews back at work\n\nKelby ferry crews ended their strike on Monday, the union said.\n",
+        herald="Ferries sail again\n\nThe strike on Kelby ferries ended on Monday with a deal on rotas.\n")
+    ans = Answerer(s).ask("when did the kelby ferry strike end?")
+    assert ans.found and len(ans.citations) == 3, ans.text
+    assert ans.text.count("Monday") == 3
+    verbatim(s, ans)
