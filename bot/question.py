@@ -100,6 +100,7 @@ _QUANTITY = (r"percentage|share|number|amount|price|cost|size|proportion|(?:pay 
 _HOW_MANY = re.compile(rf"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|(?:what|which) (?:kind of )?"
                        rf"(?:{_QUANTITY})|what'?s the (?:{_QUANTITY})|what (?:is|was|are|were) the (?:{_QUANTITY}))\b")
 _WHERE = re.compile(r"^where\b")
+_ORDINAL_Q = re.compile(r"^(?:what|which) number\b(?! of\b)")
 # "what will the tram cost?", "what did the painting fetch?": a sum of money, asked without "how much"
 _WHAT_COST = re.compile(r"^what\b(?!.*\b(?:say|says|said|think|thinks|thought|about|of)\b).*\b(?:cost|costs|charge|charges|fetch|fetched|earn|earns|pay|pays)"
                         r"(?: (?:them|him|her|it|us|you|taxpayers|the \w+))?(?: in total| a year| a month| each)?$")
@@ -449,6 +450,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "who"  # "which tory mp has defected?": a person, as "who" asks
     elif (m := _WHICH_PLURAL.match(low)) and m.group(1) not in _NOT_LISTED:
         answer_type = "names"  # "which embassies is he shutting?": the places, firms, films it lists
+    if _ORDINAL_Q.match(low):
+        answer_type = "ordinal"  # "what number world record was that?": the 12th, not a height or a count
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))

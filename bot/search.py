@@ -315,6 +315,11 @@ _PLACE = re.compile(r"\b(?:in|at|near|outside|inside|from|to)\s+(?:the\s+)?(?!(?
                     r"June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
                     r"Saturday|Sunday)\b)[A-Z][a-z]{2,}")
 
+# an ordinal: "the 2,277th star", "the Russian's 12th world record", "her ninth"; not "first found fame"
+_ORDINAL = re.compile(r"\b\d[\d,]*(?:st|nd|rd|th)\b|\b(?:the|his|her|its|their|our|[\w’']+['’]s) (?:first|second|third|fourth|"
+                      r"fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|"
+                      r"sixteenth|seventeenth|eighteenth|nineteenth|twentieth)\b", re.I)
+
 # answer type -> (bonus, whether a sentence looks like that kind of answer)
 _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t))),
@@ -325,6 +330,7 @@ _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
     "number": (0.2, lambda t: bool(_AMOUNT.search(t))), "age": (0.3, lambda t: bool(_AGE.search(t))),
     "where": (0.2, lambda t: bool(_PLACE.search(t))),
     "names": (0.05, lambda t: lists_names(t)),
+    "ordinal": (0.3, lambda t: bool(_ORDINAL.search(t))),
 }
 
 

@@ -54,7 +54,7 @@ ARTICLE_SHARE_WEIGHT = 5.0
 FIGURE_BONUS = 0.05
 LEAD_BONUS = 0.15
 FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figure of this kind is not answered without one
-TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets"}  # answers of a form a sentence shows
+TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets", "ordinal"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
@@ -563,7 +563,7 @@ class Selector:
             def holds(t: str) -> bool:
                 return answers_type(q, t) and (later is None or _latest_year(t) > have)
 
-            if keep and q.answer_type in {"when", "number", "money", "age"} and (
+            if keep and q.answer_type in {"when", "number", "money", "age", "ordinal"} and (
                     later is not None or not any(answers_type(q, s.text) for s in keep)):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and holds(s.text)

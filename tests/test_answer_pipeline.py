@@ -831,3 +831,16 @@ def test_a_fact_answer_shows_up_to_three_close_candidates(tmp_path: Path) -> Non
     assert ans.found and len(ans.citations) == 3, ans.text
     assert ans.text.count("Monday") == 3
     verbatim(s, ans)
+
+
+def test_what_number_is_answered_by_a_place_in_a_series(tmp_path: Path) -> None:
+    # the lead gives a height; the record's place in her series is in the next paragraph ("her first" elsewhere is
+    # no place in a series)
+    s = article_store(tmp_path, (
+        "Lund breaks indoor record\n\n"
+        "Pole vaulter Mia Lund broke her own indoor world record by clearing 4.91 metres in Kelby on Saturday.\n\n"
+        "Lund first found fame as a gymnast. It was the Norwegian's 14th world record of her career, and came a week "
+        "after she cleared 4.90m in Aldmere.\n"))
+    ans = Answerer(s).ask("how high did lund clear in kelby and what number world record was that")
+    assert ans.found and "4.91 metres" in ans.text and "14th world record" in ans.text, ans.text
+    verbatim(s, ans)

@@ -71,6 +71,9 @@ def test_intents(question: str, kind: str) -> None:
     ("how many ppl did the shop sell guns to", "number"),
     ("how many dockers who werent paid walked out", "number"),
     ("how many pounds did the painting sell for", "money"),
+    # "what number …" asks for a place in a series ("her 12th world record"), not an amount
+    ("wat number world record was that", "ordinal"),
+    ("which number is his star on the walk of fame", "ordinal"),
     ("where is the new depot", "where"),
     ("why did they strike", "why"),
     ("who plays the lead", "who"),
