@@ -542,19 +542,19 @@ class Selector:
             if q.answer_type == "how":
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)
-                keep = dedupe(means + keep)[:2]
+                keep = dedupe(means + keep)[:3]
             if q.answer_type == "why" and keep and not any(gives_reason(self._text(s), s) for s in keep):
                 # "why did Kim visit a missile lab?": the best match restates the visit; the article gives the
                 # reason in what follows ("… was no coincidence. It sends a layered message: …")
                 reason = reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
-                    keep = dedupe([keep[0], reason] + keep[1:])[:2]
+                    keep = dedupe([keep[0], reason] + keep[1:])[:3]
                 elif keep[0].own >= RESTATES and (joined := with_next(self._text(keep[0]), keep[0])) is not None \
                         and (joined := self.balanced(joined)) is not None:
                     # "why has the quarter-final been moved?" -> "… has been switched to Real Sociedad's stadium."
                     # restates it; news explains in the next sentence, cue or none ("Real's ground holds 32,000
                     # whereas …"): a why-answer that only restates the question tells nothing
-                    keep = dedupe([joined] + keep[1:])[:2]
+                    keep = dedupe([joined] + keep[1:])[:3]
             # "when is she going to be back?": the latest year the article gives ("not … sooner than 2006"), not the
             # date of what has happened ("sidelined since June 2004"), even when the answer so far gives that one
             later = _latest_year if q.answer_type == "when" and _FUTURE.search(q.clean or q.text) else None
@@ -575,7 +575,7 @@ class Selector:
                     # -> "A demand for unpaid taxes and fines of $600,000"): the nearest in the article
                     near = typed_near(self._text(keep[0]), keep[0], holds, prefer=later)
                     typed = [near] if near is not None else []
-                keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:2]
+                keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:3]
             if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names"} \
                     and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
