@@ -24,6 +24,7 @@ from bot.brief_rules import (
 )
 from bot.differences import figure_differences, framing, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
+from bot.quotes.marks import find_quotations
 from bot.store.base import QuoteRow
 from bot.stories import Story, cosine, entities, terms
 from bot.story_index import StoryIndex, StoryStore
@@ -76,12 +77,28 @@ def commentary_from(doc: Document) -> tuple[int, list[tuple[int, int]]]:
     the first person, an exclamation, a team line-up), and the offset past the text's middle from which every
     passage is such a tail (readers' comments and line-ups close an article)."""
     skipped: list[tuple[int, int]] = []
+    # a sentence is judged without the quotations it is part of: a quotation running over several sentences
+    # ("We have looked at the comments. … That is the end of it.") is someone's words, not a reader's "we"
+    quoted = [(q.o, q.c + 1 if q.closed else q.end) for q in find_quotations(doc.text)[1]]
     for p in doc.passages or []:
-        if not all(reported(doc.text[a:b]) for a, b in sentences_in(doc.text, p.start, p.end)):
+        if not all(reported(_unquoted(doc.text, a, b, quoted)) for a, b in sentences_in(doc.text, p.start, p.end)):
             if p.start > len(doc.text) // 2:
                 return p.start, skipped
             skipped.append((p.start, p.end))
     return len(doc.text), skipped
+
+
+def _unquoted(text: str, a: int, b: int, quoted: list[tuple[int, int]]) -> str:
+    """text[a:b] without the parts inside the quotations `quoted` (start, end) that overlap it."""
+    parts: list[str] = []
+    pos = a
+    for s, e in quoted:
+        if e <= pos or s >= b:
+            continue
+        parts.append(text[pos:max(pos, s)])
+        pos = min(max(pos, e), b)
+    parts.append(text[pos:b])
+    return " ".join(p for p in parts if p.strip())
 
 
 def _sentences(doc: Document) -> list[tuple[int, int]]:
@@ -186,9 +203,12 @@ class ExtractiveSummarizer:
         for d in docs:
             every = all_sentences(d)
             tail, skipped = commentary_from(d)
+            quoted = [(q.o, q.c + 1 if q.closed else q.end) for q in find_quotations(d.text)[1]]
             for i, (a, b) in enumerate(every):
                 if not 40 <= b - a <= 400 or a >= tail or any(s <= a < e for s, e in skipped):
                     continue
+                if any(s < b and a < e for s, e in quoted):
+                    continue  # a sentence of someone's quotation, running over several sentences, is theirs: a quote
                 text = d.text[a:b]
                 if _quoted(text) or text.count("“") != text.count("”") or text.count('"') % 2 or not text[0].isupper():
                     continue  # quotes have their own section; a sentence cut inside a quote is no point

@@ -435,3 +435,27 @@ def test_a_story_headline_is_a_headline_not_a_cut_first_sentence() -> None:
     assert headline_of(story.documents[0], story.documents) == "Kelby leader arrives by train for harbour talks"
     plain = _story(("Kelby leader arrives by train", "He arrived."), ("Train brings Kelby leader", "He came."))
     assert headline_of(plain.documents[1], plain.documents) == "Train brings Kelby leader"  # the central one's own
+
+
+QUOTE_HEAVY = """Kelby manager escapes league charge
+
+Kelby manager Piet Maren will not face any league action over the comments he made after the cup tie with Aldmere.
+
+Maren suggested that the Aldmere manager had influenced the referee when the two walked down the tunnel together. But a league spokesman told the Kelby Gazette: "We are not taking action over Maren. "We have looked at the comments and we have decided that no further action is required. That is the end of it." Maren was concerned that the referee's display changed after the break. "I see one referee in the first half and another in the second," said Maren. "We all saw it. I will tell them what I saw.
+
+"Maybe when I have managed for 20 years I will have the power to make people tremble a little bit." Referees chief Ana Sorel believes Maren should retract his comments about the referee. "I'm hoping he might reconsider," said Sorel.
+"""
+
+
+def test_a_quote_heavy_article_still_has_points_and_none_is_someone_s_words(tmp_path: Path) -> None:
+    # the paragraphs are mostly quotations running over several sentences ("We have looked at the comments. …"):
+    # that "we" is the league's, not a reader's, so the paragraph still reports; and no point is a sentence of a
+    # quotation
+    s = open_store(f"sqlite:///{tmp_path}/q.db")
+    put(s, "/news/gazette/maren.txt", QUOTE_HEAVY, "Kelby Gazette")
+    (st,) = BriefBuilder(s)().stories
+    points = [k.text for k in st.key_points]
+    assert len(points) >= 2, points
+    assert any(p.startswith("Maren was concerned") for p in points), points
+    for p in points:
+        assert "We have looked" not in p and "I will tell them" not in p and "tremble" not in p, p
