@@ -217,7 +217,10 @@ class ExtractiveSummarizer:
                 # words this sentence shares with other outlets (not with all: those are the names)
                 support = sum(math.log((n_docs + 1) / df[t]) for t in ts if df[t] >= 2) / math.sqrt(max(1, len(ts)))
                 rel = support + 0.3 * cosine(_unit(dict(tf)), story.vector) + (0.1 if i < 4 else 0.0)
-                cands.append(Candidate(rel, d, a, b, local(tf), every[i - 1] if i else None))
+                # the sentence before, which a point leaning on it shows too, must not be someone's words either
+                before = every[i - 1] if i and not any(s < every[i - 1][1] and every[i - 1][0] < e
+                                                       for s, e in quoted) else None
+                cands.append(Candidate(rel, d, a, b, local(tf), before))
         cands.sort(key=lambda c: -c.score)
         return central, lead, cands
 
