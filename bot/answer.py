@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import wordnet
+from bot.brief_rules import narrates
 from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
 from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
@@ -729,6 +730,8 @@ class Answerer:
         unique = []
         for row in ranked:  # the same words syndicated in two articles are one quote
             key = " ".join(row.quote.text.casefold().split())
+            if narrates(row.quote.speaker or "", row.quote.text):
+                continue  # the reporter's words ran into it (a closing mark the source left out): no one's quote
             if key not in seen_words:
                 seen_words.add(key)
                 unique.append(row)

@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.brief_rules import (
     leads_with_reference,
     names_someone,
+    narrates,
     number_by_document,
     outlet_name,
     person_words_from_an_organisation,
@@ -238,8 +239,10 @@ class ExtractiveSummarizer:
             who = speaker_name(q.speaker)
             if who is None or q.kind == "unattributed" or len(q.text) < 25:
                 continue
-            if not q.text.lstrip("“\"'‘…. ([")[:1].isupper() or person_words_from_an_organisation(who, q.text):
-                continue  # a fragment ("higher taxes, soft crime laws"), or a person's words given to a body
+            if not q.text.lstrip("“\"'‘…. ([")[:1].isupper() or person_words_from_an_organisation(who, q.text) \
+                    or narrates(who, q.text):
+                continue  # a fragment ("higher taxes, soft crime laws"), a person's words given to a body, or the
+                # reporter's words run into a quote whose closing mark the source left out
             cur = per_speaker.get(who)
             if cur is None or weight(r) > weight(cur):
                 per_speaker[who] = r

@@ -258,3 +258,15 @@ def number_by_document(sb: StoryBrief) -> StoryBrief:
         for s in d.sides:
             renumber(s.citations)
     return sb
+
+
+def narrates(speaker: str, text: str) -> bool:
+    """Whether a quotation speaks of its own speaker in the third person by surname ("McClaren's only criticism of
+    his side was …", "… said McClaren"): a closing mark the source left out, so the reporter's words ran into the
+    quote; shown as the speaker's words, they would misquote them."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]+", speaker or "") if w[:1].isupper()]
+    if len(words) < 2:
+        return False  # a body speaks of itself by name ("GM's goal", "Labour's targets"); a person by full name
+    surname = re.escape(words[-1].rstrip("'’s"))
+    return bool(re.search(rf"\b{surname}(?:['’]s\b|,? (?:said|says|added|adds|told|tells|insisted|explained)\b)|"
+                          rf"\b(?:said|says|added|adds|told) (?:Mr |Mrs |Ms |Dr )?{surname}\b", text))

@@ -844,3 +844,16 @@ def test_what_number_is_answered_by_a_place_in_a_series(tmp_path: Path) -> None:
     ans = Answerer(s).ask("how high did lund clear in kelby and what number world record was that")
     assert ans.found and "4.91 metres" in ans.text and "14th world record" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_quote_the_reporter_s_words_ran_into_is_not_shown_as_said(tmp_path: Path) -> None:
+    # the source left out a closing mark: "… good balance. Maren's only criticism …" is the reporter's sentence
+    s = article_store(tmp_path, (
+        "Maren hails Kelby spirit\n\n"
+        "Kelby manager Piet Maren praised his side after the 2-0 cup win against Aldmere.\n\n"
+        'And after the match Maren said: "It was a perfect night for the club.\n\n'
+        '"We can also score goals, so we have good balance. Maren\'s only criticism of his side was that they '
+        'should have scored more. "It should have been more convincing," said Maren.\n'))
+    ans = Answerer(s).ask("what did piet maren say about scoring goals and balance")
+    assert ans.found and "perfect night" in ans.text and "only criticism" not in ans.text, ans.text
+    verbatim(s, ans)

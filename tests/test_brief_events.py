@@ -459,3 +459,15 @@ def test_a_quote_heavy_article_still_has_points_and_none_is_someone_s_words(tmp_
     assert any(p.startswith("Maren was concerned") for p in points), points
     for p in points:
         assert "We have looked" not in p and "I will tell them" not in p and "tremble" not in p, p
+
+
+def test_a_quote_that_narrates_its_own_speaker_is_the_reporter_s_words_run_in() -> None:
+    from bot.brief_rules import narrates
+
+    # the source left out a closing mark: the reporter's next sentence ran into the quote
+    assert narrates("Piet Maren", "We can score goals, so we have balance. Maren's only criticism was the finishing.")
+    assert narrates("Piet Maren", "We had the better of it. It was close, said Maren.")
+    # a person's own words; a body speaking of itself by name
+    assert not narrates("Piet Maren", "We can score goals, so we have good balance.")
+    assert not narrates("Kelby Motors", "Attaining earnings of $10 a share remains Kelby Motors' goal.")
+    assert not narrates("GM", "Attaining earnings of $10 a share remains GM's goal.")
