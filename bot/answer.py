@@ -532,7 +532,7 @@ class Answerer:
         if not words:
             return True
         docs = self.store.documents_by_id(list(doc_ids))
-        return any(words <= {stem(w) for w in content_terms(d.title + " " + d.text)} for d in docs.values())
+        return any(words <= self.selector.stems(d) for d in docs.values())
 
     def _names_all(self, s: Span, names: list[str]) -> bool:
         """Whether the article of a sentence names each of `names`."""

@@ -73,14 +73,22 @@ def all_sentences(doc: Document) -> list[tuple[int, int]]:
     return out
 
 
-def commentary_from(doc: Document) -> tuple[int, list[tuple[int, int]]]:
+def quotation_spans(doc: Document) -> list[tuple[int, int]]:
+    """Where the document's quotations lie, marks included (a quotation left open: to the end of its text)."""
+    return [(q.o, q.c + 1 if q.closed else q.end) for q in find_quotations(doc.text)[1]]
+
+
+def _in_quotation(a: int, b: int, quoted: list[tuple[int, int]]) -> bool:
+    return any(s < b and a < e for s, e in quoted)
+
+
+def commentary_from(doc: Document, quoted: list[tuple[int, int]]) -> tuple[int, list[tuple[int, int]]]:
     """Where a document stops reporting: the passages holding a sentence that reports nothing (a reader's comment in
     the first person, an exclamation, a team line-up), and the offset past the text's middle from which every
     passage is such a tail (readers' comments and line-ups close an article)."""
     skipped: list[tuple[int, int]] = []
-    # a sentence is judged without the quotations it is part of: a quotation running over several sentences
+    # a sentence is judged without the `quoted` spans it is part of: a quotation running over several sentences
     # ("We have looked at the comments. … That is the end of it.") is someone's words, not a reader's "we"
-    quoted = [(q.o, q.c + 1 if q.closed else q.end) for q in find_quotations(doc.text)[1]]
     for p in doc.passages or []:
         if not all(reported(_unquoted(doc.text, a, b, quoted)) for a, b in sentences_in(doc.text, p.start, p.end)):
             if p.start > len(doc.text) // 2:
@@ -203,12 +211,12 @@ class ExtractiveSummarizer:
         cands: list[Candidate] = []
         for d in docs:
             every = all_sentences(d)
-            tail, skipped = commentary_from(d)
-            quoted = [(q.o, q.c + 1 if q.closed else q.end) for q in find_quotations(d.text)[1]]
+            quoted = quotation_spans(d)
+            tail, skipped = commentary_from(d, quoted)
             for i, (a, b) in enumerate(every):
                 if not 40 <= b - a <= 400 or a >= tail or any(s <= a < e for s, e in skipped):
                     continue
-                if any(s < b and a < e for s, e in quoted):
+                if _in_quotation(a, b, quoted):
                     continue  # a sentence of someone's quotation, running over several sentences, is theirs: a quote
                 text = d.text[a:b]
                 if _quoted(text) or text.count("“") != text.count("”") or text.count('"') % 2 or not text[0].isupper():
@@ -219,8 +227,7 @@ class ExtractiveSummarizer:
                 support = sum(math.log((n_docs + 1) / df[t]) for t in ts if df[t] >= 2) / math.sqrt(max(1, len(ts)))
                 rel = support + 0.3 * cosine(_unit(dict(tf)), story.vector) + (0.1 if i < 4 else 0.0)
                 # the sentence before, which a point leaning on it shows too, must not be someone's words either
-                before = every[i - 1] if i and not any(s < every[i - 1][1] and every[i - 1][0] < e
-                                                       for s, e in quoted) else None
+                before = every[i - 1] if i and not _in_quotation(*every[i - 1], quoted) else None
                 cands.append(Candidate(rel, d, a, b, local(tf), before))
         cands.sort(key=lambda c: -c.score)
         return central, lead, cands
@@ -291,17 +298,20 @@ def about(story: Story, topic: str) -> bool:
     words = {stem(w) for w in content_terms(topic)}
     if not words:
         return True
-    hits = mentions = 0
+    hits = 0
     for d in story.documents:
         lead = lead_sentence(d)
         head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
         if words <= {stem(w) for w in content_terms(head)}:
             hits += 1
-        if words <= {stem(w) for w in content_terms(d.text)}:
-            mentions += 1
-    # (or one headline or lead says it and most of the story's articles speak of it: five reports of the Beijing
-    # summit, one headline naming it)
-    return hits >= max(1, len(story.documents) / 3) or (hits >= 1 and mentions >= max(3, len(story.documents) / 2))
+    if hits >= max(1, len(story.documents) / 3):
+        return True
+    if not hits or len(story.documents) < 3:
+        return False
+    # or one headline or lead says it and most of the story's articles speak of it (five reports of the Beijing
+    # summit, one headline naming it): their whole texts are read only then
+    mentions = sum(words <= {stem(w) for w in content_terms(d.text)} for d in story.documents)
+    return mentions >= max(3, len(story.documents) / 2)
 
 
 class BriefBuilder:

@@ -287,6 +287,11 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
     return False
 
 
+def figures(text: str) -> set[str]:
+    """The amounts and ordinals a text gives ("2,850 jobs", "Mr Brown's ninth"), as written, lower case."""
+    return {m.group(0).lower() for rx in (_AMOUNT, _ORDINAL) for m in rx.finditer(text)}
+
+
 def answers_type(query: Query, text: str) -> bool:
     """Whether a text holds the kind of answer the question asks for (a count of what it counts, a date, …)."""
     if query.counted:

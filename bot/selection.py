@@ -17,10 +17,11 @@ from typing import Any, Protocol
 from bot import wordnet
 from bot.brief_rules import leads_with_reference
 from bot.conversation import Reading
+from bot.differences import lead_sentence
 from bot.domain import Document
 from bot.question import Query
 from bot.quotes.words import NON_PERSON
-from bot.search import Retriever, Span, answers_type, type_bonus
+from bot.search import Retriever, Span, answers_type, figures, type_bonus
 from bot.spans import (
     balanced,
     gives_reason,
@@ -225,7 +226,7 @@ class Selector:
         for s in sents[:STORY_VOTERS]:
             firsts.setdefault(frozenset(self.story_docs(s.doc_id)) or frozenset([s.doc_id]), s)
         docs = self.store.documents_by_id(sorted({d for story in firsts for d in story}))
-        holding = {story: sum(terms <= self._stems(docs[d]) for d in story if d in docs) for story in firsts}
+        holding = {story: sum(terms <= self.stems(docs[d]) for d in story if d in docs) for story in firsts}
         best = max(firsts, key=lambda story: (holding[story], firsts[story].score))
         first = next(iter(firsts))  # the story of the best sentence
         return firsts[best] if holding[best] > max(1, holding[first]) else sents[0]
@@ -306,7 +307,7 @@ class Selector:
     def _within_story(self, q: Query, story: set[int]) -> Query:
         """The question inside one story: words every article of the story holds ("summit") tell nothing there."""
         docs = self.store.documents_by_id(sorted(story))
-        stems = [self._stems(d) for d in docs.values()]
+        stems = [self.stems(d) for d in docs.values()]
         telling = tuple(t for t in q.terms if sum(stem(t) in x for x in stems) < len(stems))
         return replace(q, terms=telling)
 
@@ -449,11 +450,11 @@ class Selector:
         total = sum(weights.values()) or 1.0
         out = {}
         for d, doc in docs.items():
-            stems = self._stems(doc)
+            stems = self.stems(doc)
             out[d] = sum(w for s, w in weights.items() if s in stems) / total
         return out
 
-    def _stems(self, doc: Document) -> frozenset[str]:
+    def stems(self, doc: Document) -> frozenset[str]:
         """The stems of an article's title and text (its first 20,000 characters), kept for the next questions:
         the same articles come back question after question, and reading one costs a millisecond. Keyed by the
         text's hash too, so a document replaced by its next version is read again."""
@@ -528,7 +529,7 @@ class Selector:
             if one_article:
                 # the gist of one article reads as the article does: its lead first (news says it there), then
                 # its salient points in their order, up to two from a long paragraph
-                firsts = [lead] if (lead := _lead_of(sents)) is not None else firsts
+                firsts = [lead] if (lead := self._lead_of(sents)) is not None else firsts
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts,
                                  per_passage=2 if one_article else 1)
             if one_article:
@@ -621,6 +622,12 @@ class Selector:
                        for w in words)
         return answers_type(q, text)
 
+    def _lead_of(self, sents: list[Span]) -> Span | None:
+        """The candidate that is its article's lead (differences.lead_sentence, as briefs take it), if any is."""
+        doc = self.store.documents_by_id([sents[0].doc_id]).get(sents[0].doc_id)
+        lead = lead_sentence(doc) if doc is not None else None
+        return next((s for s in sents if lead is not None and s.start == lead[0]), None)
+
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None,
                  per_passage: int = 1) -> list[Span]:
         """Up to five points from different passages (different articles for 'across outlets'), on topic; the
@@ -655,22 +662,10 @@ class Selector:
             words.append(w)
         return out
 
-_FIGURE = re.compile(r"\b(?:\d[\d,.]*\w*|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|"
-                     r"twelfth|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
-                     r"million|billion)\b", re.I)
-
-
 def _figures_differ(a: str, b: str) -> bool:
-    """Whether two sentences give different figures (numbers, number words, ordinals)."""
-    fa = {m.group(0).lower() for m in _FIGURE.finditer(a)}
-    fb = {m.group(0).lower() for m in _FIGURE.finditer(b)}
+    """Whether two sentences give different figures (amounts, ordinals)."""
+    fa, fb = figures(a), figures(b)
     return bool(fa and fb and fa != fb)
-
-
-def _lead_of(sents: list[Span]) -> Span | None:
-    """An article's lead: the first of its sentences that is not its headline nor a fragment."""
-    return min((s for s in sents if len(s.text) >= 40 and s.text.strip() != s.title.strip()),
-               key=lambda s: s.start, default=None)
 
 
 _NAME_RUN = r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
