@@ -56,6 +56,11 @@ ABSENT_TERMS = {
     "h6-33": ["refco"],
     "h6-34": ["materazzi"],
     "h6-35": ["brokeback"],
+    "h7-31": ["df-5c", "df-61", "dongfeng"],
+    "h7-32": ["northern rock"],
+    "h7-33": ["cash for honours", "cash-for-honours", "cash for peerages", "lord levy"],
+    "h7-34": ["phelps"],
+    "h7-35": ["xbox 360"],
 }
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
@@ -67,6 +72,8 @@ QA_STYLES = {
     "h5": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
            "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
     "h6": {"a_paraphrase": 5, "b_why_how": 5, "c_summary": 5, "d_reverse_quote": 5,
+           "e_cross_article": 5, "f_bbc": 5, "g_absent": 5, "h_casual": 5},
+    "h7": {"a_paraphrase": 5, "b_why_how": 5, "c_summary": 5, "d_reverse_quote": 5,
            "e_cross_article": 5, "f_bbc": 5, "g_absent": 5, "h_casual": 5},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
