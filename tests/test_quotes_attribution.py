@@ -56,6 +56,16 @@ def test_a_description_stands_for_the_person_named_before_it() -> None:
     assert speaker(t, "club must pay") != "Carl Dunn"  # a paper named with an ordinary word is no description
 
 
+def test_a_description_of_several_words_stands_for_the_person_named_before_it() -> None:
+    t = ("Ada Crane is suing the network over its quiz show. She said it made her ill. "
+         "The legal assistant said the network was \"sending the wrong message to viewers\".\n\n"
+         "Tom Pike won the final. \"It was great play,\" said the former world champion.\n\n"
+         "Carl Dunn met the Reverend Ian Moss. \"We pray,\" said the Reverend Ian Moss.")
+    assert speaker(t, "wrong message") == "Ada Crane"
+    assert speaker(t, "great play") == "Tom Pike"
+    assert speaker(t, "We pray") == "Ian Moss"  # a title and a name is the name, not a description
+
+
 def test_mr_with_stop_after_the_quote_is_the_person_not_the_title() -> None:
     t = (
         "Senator Lamar Hollis of Tennessee backed a narrower bill.\n\n"
@@ -353,6 +363,16 @@ def test_a_quotation_after_but_and_a_new_subject_is_not_the_first_clauses() -> N
 def test_role_words_before_a_name_are_its_role() -> None:
     q = quote_of("“We will not go back,” retired Navy admiral Paul Brandt said.", "go back")
     assert (q.speaker, q.role) == ("Paul Brandt", "retired Navy admiral")
+
+
+def test_role_words_after_said_then_the_name_that_ends_the_clause() -> None:
+    # "said Florida state archivist Jody Norman": a place opening the role is not the speaker
+    q = quote_of("“He was so clean cut,” said Florida state archivist Jody Norman.", "clean cut")
+    assert (q.speaker, q.role) == ("Jody Norman", "Florida state archivist")
+    q = quote_of("“It is good,” said former US state department official John Smith.", "is good")
+    assert (q.speaker, q.role) == ("John Smith", "former US state department official")
+    # the name and then whom he writes for: the name is the speaker, the employer is not
+    assert speaker("“The impact is small,” wrote Cameron Easley for Morning Consult.", "impact") != "Morning Consult"
 
 
 def test_a_name_after_a_dash_and_before_the_verb_is_the_speaker() -> None:

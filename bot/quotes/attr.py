@@ -68,6 +68,9 @@ ANSWER_VERBS = _words("replied replies responded responds answered answers retor
 PASSIVE_AUX = _words("was were been is are being be")
 
 
+_LINKS = frozenset(["for", "of", "at", "from", "with", "in", "to", "on", "by", "and", "or", "as"])
+
+
 class Attributor:
     """Per-article state: texts, quotations, paragraph spans and the lazily built name lexicon."""
 
@@ -331,6 +334,12 @@ class Attributor:
         if w in SAY_VERBS and not w.endswith("ing"):
             np = np_forward(toks, i + 1)
             r = self.speaker_from(toks, np, q.o) if np else None
+            if r is None or np is None or not r.person:
+                # "said Florida state archivist Jody Norman", "said former US state department official John
+                # Smith": role words, then the name that ends the clause
+                named = self.role_words_then_name(toks, i + 1, q)
+                if named is not None:
+                    return named.with_cue(toks[i][0])
             if r is None or np is None:
                 return None
             r.with_cue(toks[i][0])
@@ -407,6 +416,27 @@ class Attributor:
                 if np[0] > i and not r.role:
                     r.role = self.text[toks[i][1] : toks[np[0] - 1][2]]
                 return r.with_cue(t)
+        return None
+
+    def role_words_then_name(self, toks: list[Tok], k: int, q: QSpan) -> Attribution | None:
+        """ "said Florida state archivist Jody Norman.": after the verb, a few words describing the speaker (at
+        least one in lower case), then a full name that ends the clause; None when no person's name ends it."""
+        for s in range(k + 1, min(len(toks), k + 9)):
+            if not is_word(toks[s - 1][0]):
+                return None
+            if not is_cap(toks[s][0]) or is_cap(toks[s - 1][0]):
+                continue
+            e = cap_run_end(toks, s)
+            if e - s < 2 or (e < len(toks) and toks[e][0] not in (",", ".", ";")):
+                continue
+            if not any(not is_cap(t[0]) for t in toks[k:s]) or any(bare(t[0]) in _LINKS for t in toks[k:s]):
+                return None  # "wrote Cameron Easley for Morning Consult": the name is his, the rest his employer
+            r = self.speaker_from(toks, (s, e - 1), q.o)
+            if r is None or not r.person:
+                return None
+            if not r.role:
+                r.role = self.text[toks[k][1] : toks[s - 1][2]]
+            return r
         return None
 
     def transcript_label(self, q: QSpan) -> Attribution | None:
@@ -677,13 +707,15 @@ class Attributor:
         starts = [lo] + [m.end() for m in BOUND.finditer(self.masked, lo, tok[1]) if self._valid_bound(m)]
         ends = starts[1:] + [tok[1]]
         for s, e in list(zip(starts, ends, strict=True))[::-1][1:6]:  # its own sentence is skipped
-            found = self.person_in_sentence(self.toks(s, e), s, e, ANY_GENDER, pos)
+            found = self.person_in_sentence(self.toks(s, e), s, e, ANY_GENDER, pos, passing=False)
             if isinstance(found, Attribution):
                 return Attribution(found.speaker, tok[1], tok[2], found.role, None, None, True)
         return None
 
-    def person_in_sentence(self, seg: list[Tok], s: int, e: int, gender: str, pos: int) -> Attribution | None | str:
-        """The person a sentence is about: its subject, a quoted speaker, or a named person."""
+    def person_in_sentence(self, seg: list[Tok], s: int, e: int, gender: str, pos: int,
+                           passing: bool = True) -> Attribution | None | str:
+        """The person a sentence is about: its subject, a quoted speaker, or a named person (not, unless
+        `passing`, one a preposition names in passing: "Arsenal lost at Old Trafford", "a comment by Tim Pike")."""
         np = subject(seg, 0, len(seg))
         if np is not None:
             words = seg[np[0] : np[1] + 1]
@@ -724,6 +756,9 @@ class Attributor:
         for a, b in cap_runs(seg):
             words = seg[a : b + 1]
             if is_possessive(words[-1][0]):
+                continue
+            before = a - 1 if a > 0 and bare(seg[a - 1][0]) != "the" else a - 2
+            if not passing and before >= 0 and bare(seg[before][0]) in _LINKS:
                 continue
             r = self.speaker_from(seg, (a, b), pos)
             if r is not None and r.person and self._gender_ok(r.speaker, gender) and not self._named_in_quote(r, pos):

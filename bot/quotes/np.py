@@ -57,8 +57,13 @@ def np_back(toks: list[Tok], j: int) -> tuple[int, int] | None:
         ):
             j -= 1
         return (j + 1, end)
-    if j > 0 and bare(toks[j - 1][0]) == "the" and not is_cap(t) and describes_a_person(t):
-        return (j - 1, j)  # "the 28-year-old", "the striker"
+    if not is_cap(t) and describes_a_person(t):
+        # "the 28-year-old", "the striker", "the legal assistant", "the former Labour minister"
+        for k in range(j - 1, max(-1, j - 4), -1):
+            if bare(toks[k][0]) == "the":
+                return (k, j)
+            if not _MODIFIER.match(toks[k][0]) or toks[k][0].casefold() in STOP_CAPS | CUE_VERBS | AUX:
+                break
     if bare(t) in ORG_HEADS:
         k, n = j - 1, 0
         while k >= 0 and n < 6:
@@ -80,6 +85,7 @@ def np_back(toks: list[Tok], j: int) -> tuple[int, int] | None:
 
 
 _AGE = re.compile(r"\d+-year-old$", re.I)
+_MODIFIER = re.compile(r"^(?:[a-z][a-z-]+|\d+-year-old)$")  # a word qualifying a description ("legal", "former")
 
 
 def describes_a_person(word: str) -> bool:
@@ -95,15 +101,20 @@ def describes_a_person(word: str) -> bool:
     wn = wordnet.shared()
     if wn is None or not wn.names_a_person(w):
         return False
+    if not is_cap(word) and w.endswith("s") and not w.endswith("ss") and wn.names_a_person(w[:-1]):
+        return False  # "the judges", "the artists": several people, not one named before
     return not is_cap(word) or not wn.is_common_word(w)
 
 
 def describes(toks: list[Tok], np: tuple[int, int]) -> bool:
-    """Whether a noun phrase is "the" and one word describing a person ("the American", "The Scot",
-    "the 28-year-old"), which stands for someone named before."""
+    """Whether a noun phrase is "the" and a word describing a person ("the American", "The Scot",
+    "the 28-year-old"), maybe after a few words qualifying it ("the legal assistant"), which stands for someone
+    named before."""
     a, b = np
     if b == a + 1 and bare(toks[a][0]) == "the":
         return describes_a_person(toks[b][0])
+    if a + 1 < b <= a + 3 and bare(toks[a][0]) == "the" and not is_cap(toks[b][0]):
+        return describes_a_person(toks[b][0]) and all(_MODIFIER.match(t[0]) for t in toks[a + 1 : b])
     return a == b and a > 0 and toks[a - 1][0] == "the" and is_cap(toks[a][0]) and describes_a_person(toks[a][0])
 
 
@@ -122,6 +133,13 @@ def np_forward(toks: list[Tok], i: int) -> tuple[int, int] | None:
         return (i, i)
     if toks[i][0].casefold() in DETS:
         i += 1
+        if bare(toks[start][0]) == "the":
+            # "said the former world champion": a description that ends the clause
+            for k in range(i, min(n, i + 3)):
+                if not _MODIFIER.match(toks[k][0]):
+                    break
+                if (k + 1 == n or not is_word(toks[k + 1][0])) and describes(toks, (start, k)):
+                    return (start, k)
     j = cap_run_end(toks, i)
     if j < n and j > i and is_possessive(toks[j - 1][0]) and not is_cap(toks[j][0]):
         pass  # "South Korea's foreign ministry": the head follows in lower case
