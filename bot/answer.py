@@ -678,6 +678,7 @@ class Answerer:
         """The question with each name no article mentions replaced by another name for it that one does
         ("how many people live in Myanmar?" is searched as Burma when the articles say Burma): part of reading
         the question, before any search."""
+        q = self._split_runs(q, sources)
         wn = wordnet.shared()
         if wn is None:
             return q
@@ -695,6 +696,26 @@ class Answerer:
                         terms=tuple(t for t in q.terms if t not in gone) + tuple(content_terms(other)),
                         notes=q.notes + (f"{name} = {other}",))
         return q
+
+    def _split_runs(self, q: Query, sources: list[str] | None) -> Query:
+        """A run of capitals no article holds as written, made of two names one passage holds side by side, is
+        those two names ("the row over the Lycos Make Love Not Spam screensaver": Lycos, and its campaign)."""
+        out: list[str] = []
+        for name in q.names:
+            words = name.split()
+            parts = None
+            if len(words) >= 3 and name != q.speaker and not self._mentioned(name, sources):
+                for i in range(1, len(words)):
+                    left, right = " ".join(words[:i]), " ".join(words[i:])
+                    phrases = [" ".join(re.findall(r"[^\W_]+", p.casefold())) for p in (left, right)]
+                    if all(phrases) and self._matches(" AND ".join(f'"{p}"' for p in phrases), sources):
+                        parts = [left, right]
+                        break
+            out += parts or [name]
+        if out == list(q.names):
+            return q
+        log.info("question names read as parts: %s -> %s", q.names, out)
+        return replace(q, names=tuple(dict.fromkeys(out)))
 
     def _known_as(self, wn: wordnet.WordNet, name: str, sources: list[str] | None) -> str | None:
         """Another name for the same thing that an article mentions ("the Second World War" is "World War II"

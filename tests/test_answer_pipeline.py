@@ -857,3 +857,17 @@ def test_a_quote_the_reporter_s_words_ran_into_is_not_shown_as_said(tmp_path: Pa
     ans = Answerer(s).ask("what did piet maren say about scoring goals and balance")
     assert ans.found and "perfect night" in ans.text and "only criticism" not in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_run_of_capitals_no_article_holds_is_two_names_side_by_side(tmp_path: Path) -> None:
+    # "the Quorvan Stop The Pylons campaign": a firm's name typed against its campaign's; no article writes them
+    # as one name, one passage names both
+    store = articles_store(tmp_path, pylons=(
+        "Firm backs pylon protest\n\nEnergy firm Quorvan has joined the Stop The Pylons campaign against a new "
+        "line across the Tarn valley. About 4,000 residents have signed its petition, organisers said.\n\n"
+        "The grid operator said the line was needed to carry power from offshore wind farms."))
+    ans = Answerer(store).ask("how many people signed the Quorvan Stop The Pylons petition?")
+    assert ans.found and "4,000" in ans.text, ans.text
+    # a name whose words no passage holds together is still not mentioned
+    ans = Answerer(store).ask("how many people signed the Quorvan Save The Valley petition?")
+    assert not ans.found and "None of them mentions" in ans.text
