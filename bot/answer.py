@@ -29,13 +29,14 @@ from bot.quotes.words import NON_PERSON
 from bot.search import Retriever, Span
 from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, overlaps
 from bot.spans import continuation, shown
-from bot.store.base import QuoteRow, Store
+from bot.store.base import PassageHit, QuoteRow, Store
 from bot.support import Checked, check, support
 from bot.text import STOPWORDS, content_terms, sentences_in, stem
 
 log = logging.getLogger("briefbot.answer")
 
 MAX_QUESTION = 500
+TELLING_MISSING = 0.3  # a who-said quote without the question's rarest word, when a passage found holds it
 MAX_ANSWER_CHARS = 1200  # a chat reply, not an essay
 QUOTE_CANDIDATES = 12
 QUOTES_EMBEDDED = 6
@@ -435,7 +436,16 @@ class Answerer:
             st.lap("quotes")
             if ev.quotes:
                 return ev
-            # no quote holds those words: sentences that name who did it (reported speech)
+            # no quote holds those words: sentences that name who did it (reported speech), holding what was said
+            terms = content_terms(q.topic or "") + [w for p in q.phrases for w in content_terms(p)]
+            # (a quoted phrase says it already: "who worries about 'limited visibility'?")
+            telling = self._telling(terms, self.retriever.passages(q, sources=sources)) \
+                if terms and not q.phrases else None
+            if telling:
+                ev.sentences = sel.select(q, reading, sources, since, require=[telling], st=st)
+                if ev.sentences:
+                    ev.lead = self._person_in(q, ev.sentences[0])
+                    return ev
         if q.kind == "who_is" and q.speaker:
             ev.sentences = self._who_is(q, reading, sources, since, st)
             if ev.sentences:
@@ -785,6 +795,9 @@ class Answerer:
         if doc_ids:
             hits = [h for h in hits if h.doc_id in doc_ids]
         keys = {(h.doc_id, h.ordinal) for h in hits}
+        # the question's rarest word says what was said ("who complained the poster was tasteless?"): a quote
+        # about the poster without it answers another question, when a passage found holds that word
+        telling = self._telling(terms, hits)
         out = []
         # only quotes in the passages found can answer: read those documents' quotes, not every quote
         for row in self.store.quotes(doc_ids=sorted({h.doc_id for h in hits})):
@@ -797,10 +810,20 @@ class Answerer:
                 continue  # "who called it 'X'?" is answered by whoever said X, or by the sentence that says it
             if has_phrase:
                 cov += 0.5
+            elif telling is not None and telling not in {stem(w) for w in content_terms(span.text)}:
+                cov -= TELLING_MISSING
             if cov >= 0.5:
                 out.append(QuoteEvidence(row, span, cov))
         out.sort(key=lambda e: -e.score)
         return out
+
+    def _telling(self, terms: list[str], hits: list[PassageHit]) -> str | None:
+        """The stem of the rarest of three or more question words, when a passage found holds it."""
+        known = [t for t in terms if self.retriever.doc_freq(t) > 0]
+        if len(known) < 3:
+            return None
+        telling = stem(max(known, key=self.retriever.idf))
+        return telling if any(telling in {stem(w) for w in content_terms(h.text)} for h in hits) else None
 
     def _quote_span(self, row: QuoteRow) -> Span:
         """The sentences holding a quote and its attribution: the span to cite."""

@@ -871,3 +871,22 @@ def test_a_run_of_capitals_no_article_holds_is_two_names_side_by_side(tmp_path: 
     # a name whose words no passage holds together is still not mentioned
     ans = Answerer(store).ask("how many people signed the Quorvan Save The Valley petition?")
     assert not ans.found and "None of them mentions" in ans.text
+
+
+def test_who_said_answers_with_what_was_said_not_a_quote_about_the_subject(tmp_path: Path) -> None:
+    # a quote about the poster, and a candidate who called it tasteless in reported speech: the question's rarest
+    # word says which one answers
+    store = articles_store(tmp_path, poster=(
+        "Party poster row grows\n\nThe Green Party has been criticised over a poster showing two rival leaders as "
+        "flying pigs.\n\nCampaign chief Rob Tall said: \"The Green Party's flying pigs poster makes a serious point about the "
+        "sums in the rival party's plans. The poster stays.\"\n\n"
+        "Local candidate Ann Fells said the pigs poster was tasteless and offensive. The poster was taken off the party's "
+        "website on Monday."), posters=(
+        "Poster campaign launched\n\nThe Green Party launched a poster campaign on Monday, its first of the year. "
+        "Voters complained the party's posters said little about the flying costs of its plans.\n\n"
+        "Party official Dan Reed said: \"The posters explain our plans on pigs, farms and flying.\""), farms=(
+        "Pig farmers complain\n\nPig farmers complained that the party's plans would raise costs. A farmers' group "
+        "said the plans on flying and farms were unclear."))
+    ans = Answerer(store).ask("who complained that the green party's flying pigs poster was tasteless?")
+    assert ans.found and "Ann Fells" in ans.text, ans.text
+    assert "Rob Tall" not in ans.text
