@@ -114,6 +114,24 @@ _CURRENCIES = frozenset(stem(w) for w in ("dollars", "pounds", "euros", "yen", "
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
 
 
+# heads too general to say what kind of thing answers ("which way", "what part", "what kind")
+_GENERAL_KINDS = frozenset(["thing", "things", "kind", "kinds", "type", "types", "sort", "sorts", "way", "ways", "part",
+                            "parts", "one", "ones", "time", "times", "year", "years", "day", "days", "number", "lot",
+                            "bit", "sort", "reason", "reasons", "point", "points", "stuff", "happened", "else"])
+
+
+def _kind_asked(low: str) -> str | None:
+    """The noun a "which/what NOUN did …" question asks for a kind of ("which relative did he have executed?":
+    relative), lower case; None for other questions and for nouns too general to tell anything."""
+    m = _WHICH_NOUN.match(low)
+    if m is None:
+        return None
+    head = m.group(1).split()[-1].strip("'")
+    if not head.isalpha() or head in _GENERAL_KINDS or head in STOPWORDS:
+        return None
+    return head
+
+
 def _counted(low: str) -> tuple[str, ...]:
     """What a count question counts, as stems: "how many carry on films was she in" -> carri, film; "how long
     did it take" -> the units of time; () for other questions."""
@@ -194,6 +212,7 @@ class Query:
     phrases: tuple[str, ...] = ()  # quoted phrases
     years: tuple[str, ...] = ()  # years and numbers the answer must hold
     counted: tuple[str, ...] = ()  # stems of what "how many …" / "how long" counts ("films", or units of time)
+    kind_asked: str | None = None  # "which relative did he execute?": the answer names a kind of relative
     context: tuple[str, ...] = ()  # words carried over from earlier turns (lower weight)
     notes: tuple[str, ...] = field(default=())  # how the question was read, for logs and not-found replies
 
@@ -454,7 +473,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "ordinal"  # "what number world record was that?": the 12th, not a height or a count
     if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
         answer_type = "outlets"
-    q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low))
+    q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low), kind_asked=_kind_asked(low))
     m = _ROLE_OF.match(low)
     if m:
         who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon, is_word)

@@ -38,6 +38,8 @@ from bot.text import YEAR, content_terms, stem
 
 log = logging.getLogger("briefbot.selection")
 
+KIND_CHECKED = 60  # best sentences checked for naming a kind of what "which NOUN …?" asks
+KIND_BONUS = 0.4  # 0.25 and 0.4 tie on our sets
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are fused
 CANDIDATES = 30  # passages fused from each retriever
 DENSE_WEIGHT = 1.0  # a sentence's cosine against its words' weighted coverage (tried 0.45-1.2 on our questions)
@@ -366,6 +368,7 @@ class Selector:
                 s.lexical += 0.2  # "who plays Mary Poppins?" is answered by a sentence naming another person
             if q.answer_type == "event" and (s.passage or 0) <= 2:
                 s.lexical += 0.2  # "what happened to …?": news says it first (the lead)
+        self._kind_bonus(q, sents)
         # a follow-up asking an age, a figure, a date or an outlet: the sentences that show one
         showing = {(s.doc_id, s.start) for s in sents if type_bonus(q.answer_type, s.text) > 0} \
             if q.answer_type in TYPED_FOLLOW_UP and reading.follow_up else set()
@@ -382,6 +385,19 @@ class Selector:
             self._rescore(sents, fused, reading, lacking)
         st.lap("selection")
         return sents
+
+    @staticmethod
+    def _kind_bonus(q: Query, sents: list[Span]) -> None:
+        """"Which relative did he have executed?": a sentence naming a kind of relative ("his uncle") answers
+        what is asked; one about the execution alone does not (the best sentences by words are checked)."""
+        wn = wordnet.shared()
+        if not q.kind_asked or wn is None:
+            return
+        asked = {stem(t) for t in q.terms}
+        for s in sents[:KIND_CHECKED]:
+            if any(wn.is_kind_of(w, q.kind_asked) for w in dict.fromkeys(content_terms(s.text))
+                   if w.isalpha() and stem(w) not in asked):
+                s.lexical += KIND_BONUS
 
     def _lacking_asked(self, q: Query, reading: Reading, sents: list[Span], docs: dict[int, Document],
                        showing: set[tuple[int, int]]) -> set[tuple[int, int]]:

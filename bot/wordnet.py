@@ -146,6 +146,18 @@ class WordNet:
                 offsets = [u for o in offsets for u in _broader(self, o) if u not in seen]
         return False
 
+    def is_kind_of(self, word: str, kind: str, senses: int = 1) -> bool:
+        """Whether a noun (in its first `senses` senses) is a kind of what another names in its first sense:
+        "uncle" is a relative, "material" a substance, "leech" a creature; a word is no kind of itself."""
+        w = word.strip().lower()
+        if not w.isalpha() or w == kind:
+            return False
+        want = {o for base in self.base_forms(kind, "n") for o in self._offsets("n", base)[:1]}
+        if not want:
+            return False
+        return any(want & _above(self, off) for base in self.base_forms(w, "n")
+                   for off in self._offsets("n", base)[:senses])
+
     # -- file access -------------------------------------------------------------------------
     def _offsets(self, pos: str, lemma: str) -> list[int]:
         line = self._index_line(pos, lemma)
@@ -226,6 +238,19 @@ def _broader(wn: WordNet, offset: int) -> tuple[int, ...]:
                      if head[i + 1 + 4 * j] in ("@", "@i") and head[i + 3 + 4 * j] == "n")
     except (IndexError, ValueError):
         return ()
+
+
+@lru_cache(maxsize=20_000)
+def _above(wn: WordNet, offset: int) -> frozenset[int]:
+    """Every class a noun synset belongs to, however far up (not the synset itself)."""
+    seen: set[int] = set()
+    todo = list(_broader(wn, offset))
+    while todo and len(seen) < 200:
+        o = todo.pop()
+        if o not in seen:
+            seen.add(o)
+            todo.extend(_broader(wn, o))
+    return frozenset(seen)
 
 
 def _map(path: Path) -> mmap.mmap:

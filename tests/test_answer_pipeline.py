@@ -890,3 +890,17 @@ def test_who_said_answers_with_what_was_said_not_a_quote_about_the_subject(tmp_p
     ans = Answerer(store).ask("who complained that the green party's flying pigs poster was tasteless?")
     assert ans.found and "Ann Fells" in ans.text, ans.text
     assert "Rob Tall" not in ans.text
+
+
+def test_which_noun_is_answered_by_a_kind_of_that_noun(tmp_path: Path) -> None:
+    # "which relative": the sentence naming his nephew answers; the ones about the arrests alone do not
+    store = articles_store(tmp_path, purge=(
+        "General tightens grip\n\nGeneral Omar Dask has ordered a wave of arrests across the capital, the "
+        "latest in a purge of officials seen as close to the neighbouring republic.\n\n"
+        "Officials close to the republic were arrested in their offices, and more arrests of officials are "
+        "expected, diplomats said. The arrests were ordered after a failed trade deal with the republic.\n\n"
+        "Among those held was his nephew Ilan Dask, who ran the trade ministry and was close to the republic."),
+        other=("Trade talks stall\n\nTrade talks between the two republics stalled on Monday after officials "
+               "failed to agree on tariffs."))
+    ans = Answerer(store).ask("Which relative did General Dask have arrested for being close to the republic?")
+    assert ans.found and "nephew" in ans.text, ans.text

@@ -138,3 +138,13 @@ def test_doctor_says_which_dictionary_is_read(tmp_path: Path) -> None:
                                           ("paper", False), ("team", False), ("substance", False), ("post", False)])
 def test_a_noun_names_a_person_by_its_first_sense(installed: wordnet.WordNet, word: str, person: bool) -> None:
     assert installed.names_a_person(word) is person
+
+
+def test_a_kind_of_what_a_question_asks_for() -> None:
+    wn = wordnet.shared()
+    if wn is None:
+        pytest.skip("WordNet data is not installed")
+    assert wn.is_kind_of("uncle", "relative") and wn.is_kind_of("nephews", "relative")
+    assert wn.is_kind_of("material", "substance") and wn.is_kind_of("leech", "creature")
+    assert not wn.is_kind_of("relative", "relative")  # a word is no kind of itself
+    assert not wn.is_kind_of("government", "substance") and not wn.is_kind_of("executive", "relative")
