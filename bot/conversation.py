@@ -356,11 +356,32 @@ def read(message: str, turns: list[Turn], similar: Similar | None = None) -> Rea
 _CAPS_RUN = re.compile(r"(?<=[a-z,;:(] )[A-Z][\w'’\-]+(?: (?:of |the |de |van )?[A-Z][\w'’\-]+)+")
 
 
+_NAME_RUN = re.compile(r"\b[A-Z][a-z][\w'’\-]*(?: [A-Z][a-z][\w'’\-]*)+")
+
+
+def _typed_name(question: str, cited_text: str) -> str | None:
+    """A name the question typed in lower case that the answer writes with capitals ("where's jesper gronkjaer
+    moving to" -> "Jesper Gronkjaer has agreed a move …"): whom "he" means next."""
+    from bot import wordnet
+
+    wn = wordnet.shared()
+    low = " " + re.sub(r"[^\w'’\- ]+", " ", question.casefold()) + " "
+    for m in _NAME_RUN.finditer(cited_text[:4000]):
+        name = m.group(0)
+        if f" {name.casefold()} " not in low:
+            continue
+        if wn is not None and wn.knows(name.casefold()) and not wn.names_a_person(name.casefold()):
+            continue  # "a cold war mentality", "the european union": a thing the dictionary knows, not a person
+        return name
+    return None
+
+
 def turn_of(message: str, reading: Reading, query: Query, cited: list[tuple[int, int, int]], found: bool,
             cited_text: str = "", answered: str | None = None) -> Turn:
     """The record a later follow-up needs from this turn (`answered`: the person a who-question was answered
     with, whom "he" means next: after "which tory mp defected?", "his problem" is Robert Jackson's)."""
-    subject = query.speaker or reading.subject or (query.names[0] if query.names else None)
+    subject = query.speaker or reading.subject or (query.names[0] if query.names else None) \
+        or _typed_name(reading.question, cited_text)
     person = bool(query.speaker) or bool(subject and len(subject.split()) >= 2 and subject[:1].isupper())
     return Turn(question=message[:MAX_STORED_TEXT], resolved=reading.question[:MAX_STORED_TEXT], kind=query.kind,
                 subject=subject, person=person, names=list(query.names)[:8], terms=list(query.terms)[:12],

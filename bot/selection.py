@@ -76,7 +76,7 @@ RESTATES = 0.6  # a sentence holding this share of the question's weighted words
 STORY_VOTERS = 60  # a summary request's best sentences whose stories are weighed against each other
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
-NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|de|van|von|bin|al))*")
+NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|(?:de|van|von|bin|al)\b(?= [A-Z])))*")
 _ATTRIBUTION = re.compile(r"\b(?:reported|reports|according to|told|said|says|wrote|writes|cited|quoted|"
                           r"commented|correspondent|agency|newspaper)\b", re.I)
 

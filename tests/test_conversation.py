@@ -596,3 +596,22 @@ def test_and_what_about_someone_after_a_summary_narrows_it() -> None:
     fact = Turn(question="how did seoul react", resolved="how did seoul react", kind="fact", terms=["seoul", "react"],
                 found=True)
     assert read("and tokyo?", [fact], similar=lambda _new, words: words.index("seoul")).question == "how did tokyo react"
+
+
+def test_a_name_typed_in_lower_case_is_whom_he_means_after_a_new_subject(tmp_path: Path) -> None:
+    # a who-answer names Rey Calder ("Rey Calder described …" is Rey Calder, not "Calder de"); then a new
+    # subject typed in lower case, written with capitals in its answer: "he" is now that winger
+    s = articles_store(tmp_path, film=(
+        "Director signs for hero film\n\n"
+        "The creator of a cult vampire series is to write and direct the new Star Maiden movie.\n\n"
+        "Rey Calder described Star Maiden as \"the boldest heroine of our time\".\n"), winger=(
+        "Winger heads to Spain\n\n"
+        "Jonas Tarnby has agreed a move to Valencia from Kelby City.\n\n"
+        "The 27-year-old winger spent just five months at Kelby Park after a move from Chelsea.\n"))
+    who, move, how_long = converse(s, "who said star maiden is the boldest heroine of our time",
+                                   "diff topic, where's jonas tarnby moving to", "how long was he at kelby")
+    assert who.found and "Rey Calder" in who.text, who.text  # type: ignore[attr-defined]
+    assert json.loads(json.dumps(who.turn))["answered"] == "Rey Calder"  # type: ignore[attr-defined]
+    assert move.found and "Valencia" in move.text  # type: ignore[attr-defined]
+    assert how_long.found and "five months" in how_long.text, how_long.text  # type: ignore[attr-defined]
+    assert "Calder" not in how_long.text  # type: ignore[attr-defined]
