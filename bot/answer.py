@@ -147,6 +147,12 @@ def _names_no_person(word: str) -> bool:
     return wn is not None and wn.knows(w) and not wn.is_common_word(w) and not wn.names_a_person(w)
 
 
+def _proper_adjective(word: str) -> bool:
+    """"A little-known Russian company": a nationality, not the start of a person's name."""
+    wn = wordnet.shared()
+    return wn is not None and wn.is_proper_adjective(word)
+
+
 def _names_a_person(word: str) -> bool:
     """Whether WordNet (when installed) reads a noun as a kind of person."""
     wn = wordnet.shared()
@@ -556,7 +562,7 @@ class Answerer:
         # "defected to Labour" names no one, nor does "the horror classic Halloween"
         runs = [r for r in NAME_IN_TEXT.findall(s.text) if not {w.casefold() for w in r.split()} & asked
                 and (len(r.split()) > 1 or r.casefold() not in STOPWORDS and not _ordinary(r)
-                     and not _names_no_person(r))]
+                     and not _names_no_person(r) and not _proper_adjective(r))]
         if not runs:
             return ""
         first = runs[0].split()

@@ -146,6 +146,12 @@ class WordNet:
                 offsets = [u for o in offsets for u in _broader(self, o) if u not in seen]
         return False
 
+    def is_proper_adjective(self, word: str) -> bool:
+        """Whether a word is first an adjective written with a capital ("Russian", "Israeli", "European"): a
+        nationality or a region, not a person's name ("Brown" is first an adjective in lower case)."""
+        offsets = self._offsets("a", word.strip().lower())[:1]
+        return any(w.lower() == word.strip().lower() and w[:1].isupper() for o in offsets for w in self._synset("a", o))
+
     def is_kind_of(self, word: str, kind: str, senses: int = 1) -> bool:
         """Whether a noun (in its first `senses` senses) is a kind of what another names in its first sense:
         "uncle" is a relative, "material" a substance, "leech" a creature; a word is no kind of itself."""

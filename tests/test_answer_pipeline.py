@@ -904,3 +904,15 @@ def test_which_noun_is_answered_by_a_kind_of_that_noun(tmp_path: Path) -> None:
                "failed to agree on tariffs."))
     ans = Answerer(store).ask("Which relative did General Dask have arrested for being close to the republic?")
     assert ans.found and "nephew" in ans.text, ans.text
+
+
+def test_a_nationality_is_not_the_person_who_answers(tmp_path: Path) -> None:
+    # "A little-known Russian company has bought …": "Russian" is no person, so the answer is not led by the fullest
+    # name holding it ("Russian State Property Fund")
+    store = articles_store(tmp_path, sale=(
+        "Mystery buyer wins shipyard auction\n\nA little-known Russian company has bought the Kelby shipyard at "
+        "auction in Aarhus.\n\nThe sale was run by the Russian State Property Fund, which said the buyer had paid "
+        "in full. Shipyard workers said they had never heard of the buyer."))
+    ans = Answerer(store).ask("who bought the kelby shipyard?")
+    assert ans.found and "little-known Russian company" in ans.text, ans.text
+    assert not ans.text.startswith("Russian State Property")

@@ -148,3 +148,11 @@ def test_a_kind_of_what_a_question_asks_for() -> None:
     assert wn.is_kind_of("material", "substance") and wn.is_kind_of("leech", "creature")
     assert not wn.is_kind_of("relative", "relative")  # a word is no kind of itself
     assert not wn.is_kind_of("government", "substance") and not wn.is_kind_of("executive", "relative")
+
+
+def test_a_nationality_is_a_proper_adjective_and_a_colour_is_not() -> None:
+    wn = wordnet.shared()
+    if wn is None:
+        pytest.skip("WordNet data is not installed")
+    assert wn.is_proper_adjective("Russian") and wn.is_proper_adjective("israeli")
+    assert not wn.is_proper_adjective("Brown") and not wn.is_proper_adjective("Putin")
