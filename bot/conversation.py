@@ -42,13 +42,18 @@ _SOURCE_OF = re.compile(r"\b(?:which|what|who|whose)\s+(?:\w+\s+){0,2}(?:outlets
 _WHENCE = re.compile(r"^(?:and|so|ok(?:ay)?|but)?[\s,]*(?:where|who)\s+(?:did|does|do)\s+(?:that|this|it)(?:\s+\w+)?"
                      r"\s+come from\b|\baccording to (?:whom|who)\b|^(?:and\s+)?who\s+says(?:\s+so)?\W*$|"
                      r"\b(?:what|who)(?:'?s| is) the source\b", re.I)
-# "when did he say that?", "where was that?": a circumstance of what the last answer showed, told at it
+# "when did he say that?", "where was that?", "how much did they pay?": a circumstance of what the last answer
+# showed, told at it
 _CIRCUMSTANCE_OF = re.compile(r"^(?:and|so|ok(?:ay)?)?[\s,]*(?:when|where)\s+(?:did|does|do|was|were|is|has|had)\s+"
                               r"(?:(?:he|she|they|it|\w+)\s+)?(?:(?:say|said|tell|told|write|wrote|announce|announced|"
                               r"report|reported|claim|claimed|do|did|make|made|happen|happened)\s+)?"
                               r"(?:that|this|it|so)\b\W*$|"
                               r"^(?:and|so)?[\s,]*(?:when|where)\s+(?:did|does|was|is)\s+(?:that|this|it)\s+"
-                              r"(?:happen|take place|come out)\b\W*$", re.I)
+                              r"(?:happen|take place|come out)\b\W*$|"
+                              # "how much did they pay?", "how much was it?": the figure of what was just shown
+                              r"^(?:and|so|ok(?:ay)?)?[\s,]*how\s+(?:much|many)\s+(?:did|does|do|was|were|is|are|will|"
+                              r"would)\s+(?:he|she|they|it|that|this)(?:\s+[a-z]+)?(?:\s+for\s+(?:it|that|them))?\W*$",
+                              re.I)
 # "and the tram line, when will it open?": a subject put first, then a question about it ("it" is the tram line)
 _FRONTED = re.compile(r"^(?:(?:and|but|also|so|ok(?:ay)?|now)[,]?\s+)?(?:(?:what|how)\s+about\s+|as\s+for\s+|re:?\s+)?"
                       r"(?P<np>[^,?;:]{2,60}?),\s*(?P<q>(?:who|whom|whose|what|when|where|why|how|which|is|are|was|"

@@ -206,6 +206,13 @@ class Selector:
             # a follow-up is answered where the conversation has been, unless another article answers clearly
             # better; there, less evidence is needed (the conversation already chose those articles)
             local = self._score(q, reading, sources, since, require, prefer, st)
+            if reading.near and q.answer_type in TYPED_FOLLOW_UP:
+                # "how much did they pay?" right after the sale was shown: the figure shown with it answers, not
+                # another figure of those articles that shares the word "pay"
+                # (at the first thing shown first: the answer before the passages cited beside it)
+                at = sorted((x for x in local if _at_shown(x, reading.near) and type_bonus(q.answer_type, x.text)),
+                            key=lambda x: min(i for i, n in enumerate(reading.near) if _at_shown(x, [n])))
+                local = at + [x for x in local if x not in at]
             if local and (self._confident(q, local[0], in_context=True) or reading.anchored) and (
                     reading.more or reading.anchored or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
@@ -455,7 +462,7 @@ class Selector:
                 # "and Tokyo?" after Seoul: "a warning to Washington, Tokyo, and Seoul" names both in passing;
                 # a sentence about Tokyo alone says how Tokyo reacted
                 s.score -= BOTH_SUBJECTS_PENALTY
-            if reading.near and any(d == s.doc_id and a - 400 <= s.start <= b + 200 for d, a, b in reading.near):
+            if reading.near and _at_shown(s, reading.near):
                 # "which agency reported that?": the answer is at what was shown, where it names its source
                 s.score += 0.3 + (0.15 if _ATTRIBUTION.search(s.text) else 0.0)
                 s.own = max(s.own, FOUND_LEXICAL)
@@ -773,6 +780,11 @@ def _names_someone_else(text: str, asked: set[str]) -> bool:
         if m.start() > 0 and len(words) >= 2 and not {w.casefold() for w in words} & asked:
             return True
     return False
+
+
+def _at_shown(s: Span, near: list[tuple[int, int, int]]) -> bool:
+    """Whether a sentence is at, or just around, a span the last answer showed."""
+    return any(d == s.doc_id and a - 400 <= s.start <= b + 200 for d, a, b in near)
 
 
 def overlaps(a: Span, b: Span) -> bool:

@@ -615,3 +615,19 @@ def test_a_name_typed_in_lower_case_is_whom_he_means_after_a_new_subject(tmp_pat
     assert move.found and "Valencia" in move.text  # type: ignore[attr-defined]
     assert how_long.found and "five months" in how_long.text, how_long.text  # type: ignore[attr-defined]
     assert "Calder" not in how_long.text  # type: ignore[attr-defined]
+
+
+def test_how_much_did_they_pay_is_the_figure_of_what_was_just_shown(tmp_path: Path) -> None:
+    # the sale was just shown; "how much did they pay?" is its price, not another figure the article gives with
+    # the word "pay" in it
+    s = articles_store(tmp_path, sale=(
+        "Shipyard sold at auction\n\nA little-known firm has bought the Kelby shipyard at auction.\n\n"
+        "Harbour Holdings bought the yard for $940m after its owner was forced to sell assets to meet a tax "
+        "bill.\n\nWorkers at the yard, which builds ferries and tugs for ports along the coast, said they had "
+        "never heard of the firm and feared for their jobs. Union leaders asked to meet the new owners this week "
+        "to discuss the order book and the apprentices taken on last spring.\n\n"
+        "The former owners will ask the buyer to pay back a $90m loan, and say it must pay within a year.\n"),
+        other=("Ferry orders rise\n\nFerry orders rose across the region last year, builders said.\n"))
+    who, price = converse(s, "who bought the kelby shipyard?", "how much did they pay")
+    assert who.found and "Harbour Holdings" in who.text, who.text  # type: ignore[attr-defined]
+    assert price.found and "$940m" in price.text.split("[1]")[0], price.text  # type: ignore[attr-defined]
