@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bot.domain import Citation
 from bot.question import Query
@@ -79,8 +79,18 @@ MAX_CHARS = 900  # chat replies stay short; the referee's ceiling is 1,200
 MAX_CHARS_LONG = 1150  # a brief or an across-outlets answer may use the whole reply
 
 
+def _site(span: Span) -> str:
+    """The outlet, else the web site, of a cited article; '' for a local file (its name is no outlet's)."""
+    if span.outlet:
+        return span.outlet
+    for loc in (span.url, span.location):
+        if loc and "://" in loc and not loc.startswith("file:"):
+            return (urlsplit(loc).hostname or "").removeprefix("www.")
+    return ""
+
+
 def _where(span: Span) -> str:
-    name = span.outlet or (PurePath(span.location).name if "://" not in span.location else span.location)
+    name = _site(span)
     # no quote marks around titles: the verifier treats quoted words as someone's exact words
     return span.title + (f" — {name}" if name and name not in span.title else "")
 
@@ -170,8 +180,7 @@ class ExtractiveBackend:
 
 
 def _outlet(span: Span) -> str:
-    """How an answer names an article's outlet: its outlet, else its file or site name."""
-    if span.outlet:
-        return span.outlet
-    name = PurePath(span.location).name if "://" not in span.location else span.location.split("/")[2]
-    return f"{span.title.strip()[:80]} ({name})"
+    """How an answer names an article's outlet: its outlet or web site, else its headline (never a file name)."""
+    name = _site(span)
+    title = span.title.strip()[:80]
+    return f"{title} ({name})" if name and name not in title else title or name or "an untitled article"

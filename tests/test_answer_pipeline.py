@@ -102,6 +102,7 @@ def test_across_outlets_answers_per_article(store: Store, dense: object) -> None
     sources = {c.source.rsplit("/", 1)[-1] for c in ans.citations}
     assert {"harbour-strike-courier.txt", "harbour-strike-gazette.txt"} <= sources
     assert "14 vessels" in ans.text and "11" in ans.text
+    assert ".txt" not in ans.text  # each article named by its outlet or headline, never by its file
     verbatim(store, ans)
 
 
