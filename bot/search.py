@@ -314,6 +314,10 @@ _OUTLET = re.compile(r"\b(?:(?:[A-Z][\w.’']*\s){0,3}(?:News|Times|Post|Agency|
 _CREDIT = re.compile(r"\b(?:according to|reported|reports|reporting|told|said|cited|citing|quoted|quoting|"
                      r"confirmed|wrote|published)\b", re.I)
 
+# a name someone spoke to or wrote in: "Speaking to Le Matin, …", "she told Good Morning Wales", "writing in Die Zeit"
+_TOLD_OUTLET = re.compile(r"\b(?:[Ss]peaking to|[Tt]alking to|[Ii]n an interview with|[Ii]nterviewed by|[Ww]riting in|"
+                          r"wrote in|told)\s+(?:the\s+)?(?:[A-Z][\w’'-]+\s+){0,3}[A-Z][\w’'-]+")
+
 # a place: "in East Sussex", "at home in Beirut", "outside Aldmere town hall" (a capitalised name after a preposition
 # of place, not "in January" or "in 2004")
 _PLACE = re.compile(r"\b(?:in|at|near|outside|inside|from|to)\s+(?:the\s+)?(?!(?:January|February|March|April|May|"
@@ -327,7 +331,7 @@ _ORDINAL = re.compile(r"\b\d[\d,]*(?:st|nd|rd|th)\b|\b(?:the|his|her|its|their|o
 
 # answer type -> (bonus, whether a sentence looks like that kind of answer)
 _TYPE_CUES: dict[str, tuple[float, Callable[[str], bool]]] = {
-    "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t))),
+    "outlets": (0.6, lambda t: bool(_OUTLET.search(t) and _CREDIT.search(t) or _TOLD_OUTLET.search(t))),
     "why": (0.12, lambda t: bool(_CAUSE.search(t))), "how": (0.3, lambda t: bool(_MEANS.search(t))),
     "who": (0.1, lambda t: bool(_PERSON.search(t))), "money": (0.35, lambda t: bool(_MONEY.search(t))),
     "when": (0.25, lambda t: bool(YEAR.search(t) or _DATE.search(t))),

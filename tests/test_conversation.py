@@ -631,3 +631,16 @@ def test_how_much_did_they_pay_is_the_figure_of_what_was_just_shown(tmp_path: Pa
     who, price = converse(s, "who bought the kelby shipyard?", "how much did they pay")
     assert who.found and "Harbour Holdings" in who.text, who.text  # type: ignore[attr-defined]
     assert price.found and "$940m" in price.text.split("[1]")[0], price.text  # type: ignore[attr-defined]
+
+
+def test_which_paper_did_she_talk_to_is_the_name_she_spoke_to(tmp_path: Path) -> None:
+    # no "News"/"Times" in the paper's name, no "reported": "Speaking to Le Soir, …" names where she said it
+    s = articles_store(tmp_path, comeback=(
+        "Veld plans tennis comeback\n\nFormer world number one Anna Veld will return to tennis at the Kelby Open "
+        "after three years out of the game.\n\nVeld, who retired with a back injury, said she had trained hard "
+        "since the summer and felt ready to play again.\n\nSpeaking to Le Soir, the 27-year-old added: \"I miss "
+        "the crowds and I want to see how far I can go.\"\n\nThe Kelby Open starts on Monday.\n"),
+        other=("Kelby Open draw made\n\nThe draw for the Kelby Open was made on Friday, organisers said.\n"))
+    first, paper = converse(s, "is anna veld making a comeback?", "Which paper did she talk to about it?")
+    assert first.found  # type: ignore[attr-defined]
+    assert paper.found and "Le Soir" in paper.text.split("[1]")[0], paper.text  # type: ignore[attr-defined]
