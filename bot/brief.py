@@ -314,6 +314,13 @@ def about(story: Story, topic: str) -> bool:
     return mentions >= max(3, len(story.documents) / 2)
 
 
+def topic_share(story: Story, topic: str) -> float:
+    """How much a story's articles speak of a topic: the share of their content words that are its words."""
+    words = {stem(w) for w in content_terms(topic)}
+    said = [stem(w) for d in story.documents for w in content_terms(d.title + "\n" + d.text[:20_000])]
+    return sum(w in words for w in said) / max(1, len(said))
+
+
 class BriefBuilder:
     """Stories of the stored documents (in scope, updated since a time, about a topic) -> Brief."""
 
@@ -347,7 +354,10 @@ class BriefBuilder:
             rows = rows[: self.max_stories]  # only these need their documents read
         stories = self.index.load(rows)
         if topic:
-            stories = [s for s in stories if about(s, topic)]
+            # the largest first; of those the same size, the ones that speak of the topic most (not "a court halts
+            # the album of a singer signed by a footballer" before a match report)
+            stories = sorted((s for s in stories if about(s, topic)),
+                             key=lambda s: (-len(s.documents), -topic_share(s, topic)))
         stories = stories[: self.max_stories]
         self.index.add_vectors(stories, sources)
         before = dict(getattr(self.summarizer, "usage", {}))

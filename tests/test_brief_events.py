@@ -345,6 +345,19 @@ def test_topic_selects_stories_about_it_not_mentioning_it(store: SQLiteStore) ->
     assert [len(s.sources) for s in b(topic="barges").stories] == [2]
 
 
+def test_topic_stories_of_one_size_come_by_how_much_they_speak_of_it(store: SQLiteStore) -> None:
+    # both leads name football; the album story only says the label's owner is a footballer, the match report is
+    # football throughout: it comes first, whichever was stored first
+    put(store, "/news/rell/album.txt", "Court halts singer's album\n\nFootballer Dan Orme, who owns the Kelby "
+        "record label, has won a court order stopping a singer from releasing an album on another label. The "
+        "singer said no judge would stop him. The album was recorded last year in Kelby.\n")
+    put(store, "/news/rell/match.txt", "Rellbridge win football derby\n\nRellbridge won the football derby 2-0 "
+        "on Saturday. Their football was sharp from the start, and the football club's young side held on. "
+        "The football league table now has them third.\n")
+    b = BriefBuilder(store, max_stories=1)
+    assert [s.headline for s in b(topic="football").stories] == ["Rellbridge win football derby"]
+
+
 def test_llm_points_are_held_to_the_same_rules(store: SQLiteStore) -> None:
     with FakeOpenAIServer() as server:
         settings = Settings.from_env({"OPENAI_BASE_URL": server.base_url, "BRIEFBOT_LLM_MODEL": "gpt-4o-mini"})
