@@ -38,7 +38,7 @@ from bot.text import YEAR, content_terms, stem
 
 log = logging.getLogger("briefbot.selection")
 
-KIND_CHECKED = 60  # best sentences checked for naming a kind of what "which NOUN …?" asks
+KIND_CHECKED = 30  # best sentences checked for naming a kind of what "which NOUN …?" asks
 KIND_BONUS = 0.4  # 0.25 and 0.4 tie on our sets
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are fused
 CANDIDATES = 30  # passages fused from each retriever

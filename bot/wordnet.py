@@ -158,11 +158,8 @@ class WordNet:
         w = word.strip().lower()
         if not w.isalpha() or w == kind:
             return False
-        want = {o for base in self.base_forms(kind, "n") for o in self._offsets("n", base)[:1]}
-        if not want:
-            return False
-        return any(want & _above(self, off) for base in self.base_forms(w, "n")
-                   for off in self._offsets("n", base)[:senses])
+        want = frozenset(_noun_senses(self, kind.strip().lower(), 1))
+        return bool(want) and any(want & _above(self, off) for off in _noun_senses(self, w, senses))
 
     # -- file access -------------------------------------------------------------------------
     def _offsets(self, pos: str, lemma: str) -> list[int]:
@@ -244,6 +241,12 @@ def _broader(wn: WordNet, offset: int) -> tuple[int, ...]:
                      if head[i + 1 + 4 * j] in ("@", "@i") and head[i + 3 + 4 * j] == "n")
     except (IndexError, ValueError):
         return ()
+
+
+@lru_cache(maxsize=50_000)
+def _noun_senses(wn: WordNet, word: str, senses: int) -> tuple[int, ...]:
+    """The synsets of a noun's first senses (of each of its base forms); kept, as questions meet the same words."""
+    return tuple(o for base in wn.base_forms(word, "n") for o in wn._offsets("n", base)[:senses])
 
 
 @lru_cache(maxsize=20_000)
