@@ -46,6 +46,13 @@ _ENGLISH_SUFFIX = re.compile(r"(?:s|ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|ab
                              r"ize|ship|hood|ward|wise|age|ance|ence|ure|ery|ory)$")
 
 
+# English words a dictionary of nouns, verbs and adjectives leaves out: never a name ("gone without meeting")
+_FUNCTION_WORDS = frozenset(["without", "within", "whereas", "although", "though", "upon", "toward", "towards",
+                             "despite", "unless", "whether", "among", "amongst", "beside", "besides", "throughout",
+                             "onto", "whilst", "amid", "amidst", "till", "unlike", "underneath", "beneath", "since",
+                             "whenever", "wherever", "whoever", "whatever", "however", "therefore", "thus", "hence"])
+
+
 @functools.lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Whole English words of the embedding model's word-piece vocabulary (30,000 pieces, shipped in the package):
@@ -614,7 +621,8 @@ class Answerer:
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t):
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
+                    or t in _FUNCTION_WORDS:
                 continue
             if wn is not None:
                 # the dictionary: an English word the articles happen not to use ("shush"), or chat for one

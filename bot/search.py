@@ -274,10 +274,15 @@ _COUNT = re.compile(r"\b(?:\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|thousand|hun
                     r"hundreds|thousands|millions|several|a few|a couple of|half an?|an?)\b", re.I)
 
 
+_SINCE_YEAR = re.compile(r"\b(?:since|for the first time in|first [a-z-]+ in) (?:(?:early|late|mid-?)\s?)?(?:1[5-9]|20)\d\d\b")
+
+
 def counts(counted: tuple[str, ...], sent: str) -> bool:
     """Whether a sentence gives a count of what the question counts: a number with the counted word among the
     few words after it ("nine of the popular Carry On films", "in 24 hours", "12.4 million visitors a year");
-    a year is no count ("in 1963")."""
+    a year is no count ("in 1963"), but a time since one is a length of time ("the first time since 2019")."""
+    if "year" in counted and _SINCE_YEAR.search(sent):
+        return True  # "how long had they gone without meeting?" -> "… face-to-face since 2019"
     for m in _COUNT.finditer(sent):
         if re.fullmatch(r"(?:1[5-9]|20)\d\d", m.group(0)):
             continue

@@ -917,3 +917,14 @@ def test_a_nationality_is_not_the_person_who_answers(tmp_path: Path) -> None:
     ans = Answerer(store).ask("who bought the kelby shipyard?")
     assert ans.found and "little-known Russian company" in ans.text, ans.text
     assert not ans.text.startswith("Russian State Property")
+
+
+def test_how_long_is_answered_by_the_year_since_which(tmp_path: Path) -> None:
+    # "how long had they gone without meeting?": "the first time since 2019" says it; a year alone does not
+    store = articles_store(tmp_path, meeting=(
+        "Leaders meet in Kelby\n\nThe two presidents, who had long gone without meeting face to face, met in "
+        "Kelby on Monday to talk about the river treaty, signed in 1963.\n\nAides said the talks were warm. It "
+        "was the first time the two men had met since 2019, when a row over fishing rights broke off their "
+        "meetings.\n"))
+    ans = Answerer(store).ask("how long had the two presidents gone without meeting face to face?")
+    assert ans.found and "since 2019" in ans.text, ans.text
