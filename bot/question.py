@@ -65,7 +65,8 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum (?:it )?up|sum up|gist|rec
                       r"tl;?dr|rundown|run-down|brief me|low-?down|what'?s the story|what is the story|"
                       r"what'?s going on|what is going on|what'?s happening|what is happening|any (?:news|update|"
                       r"updates|word) (?:on|about)|latest (?:on|about)|quick history|history of|background on|"
-                      r"the big picture|in a nutshell|main points|key points|fill me in|what'?s the deal with|what is the deal with)\b")
+                      r"the big picture|in a nutshell|main points|key points|fill me in|what'?s the deal with|what is the deal with|"
+                      r"what'?s up with|what is up with|what'?s new (?:with|on|at|in)|what'?s the latest)\b")
 # "what's the welsh arts row about?": what a story is about is its gist
 _ABOUT = re.compile(r"^what(?:'?s| is| was| are| were)\s+(?:the|this|that|these|those|all this|all that)\b.{1,80}?\s"
                     r"about\W*$")

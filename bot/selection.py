@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bot import wordnet
 from bot.brief_rules import leads_with_reference
+from bot.citations import quotation_spans
 from bot.conversation import Reading
 from bot.differences import lead_sentence
 from bot.domain import Document
@@ -547,6 +548,9 @@ class Selector:
         sents = [b for s in sents[:40] if (b := self.balanced(s)) is not None] or sents[:1]
         best = sents[0].score
         if q.kind in {"summary", "multi"} or reading.more:
+            if q.kind == "summary":
+                # a key point says what happened: someone's words alone, without who said them, do not
+                sents = [s for s in sents if not _bare_quotation(s.text)] or sents
             firsts = [b for s in firsts or [] if (b := self.balanced(s)) is not None]
             one_article = q.kind == "summary" and len({s.doc_id for s in sents}) == 1
             if one_article:
@@ -780,6 +784,18 @@ def _names_someone_else(text: str, asked: set[str]) -> bool:
         if m.start() > 0 and len(words) >= 2 and not {w.casefold() for w in words} & asked:
             return True
     return False
+
+
+def _bare_quotation(text: str) -> bool:
+    """Whether a sentence is someone's words and nothing else ("“If the port wants our trust, …”"): a quotation
+    taking most of it, and no word outside it saying who spoke."""
+    spans = quotation_spans(text)
+    quoted = sum(q.end - q.start for q in spans)
+    if not spans or quoted < 0.7 * len(text.strip()):
+        return False
+    outside = "".join(text[a:b] for a, b in zip([0] + [q.end for q in spans], [q.start for q in spans] + [len(text)],
+                                                strict=True))
+    return not _ATTRIBUTION.search(outside)
 
 
 def _at_shown(s: Span, near: list[tuple[int, int, int]]) -> bool:

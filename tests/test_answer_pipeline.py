@@ -928,3 +928,14 @@ def test_how_long_is_answered_by_the_year_since_which(tmp_path: Path) -> None:
         "meetings.\n"))
     ans = Answerer(store).ask("how long had the two presidents gone without meeting face to face?")
     assert ans.found and "since 2019" in ans.text, ans.text
+
+
+def test_a_summary_point_is_never_someone_s_words_without_who_said_them(store: Store) -> None:
+    # the samples' '"If the port wants our trust, it can start by putting the numbers on the table."' matches
+    # "port" best, but says nothing a reader can place
+    ans = Answerer(store).ask("whats up with the port")
+    assert ans.found and ans.text.splitlines()[0].endswith(":"), ans.text
+    points = ans.text.splitlines()[1:]
+    assert len(points) >= 3
+    assert not any(p.startswith(("• \"", "• “")) for p in points), ans.text
+    verbatim(store, ans)

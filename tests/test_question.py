@@ -255,6 +255,9 @@ def test_which_plural_asks_for_names(question: str, names: bool) -> None:
 
 @pytest.mark.parametrize("question, kind", [("whats the welsh arts 'hitler' row about", "summary"),
                                             ("what's the deal with the glazer bid", "summary"),
+                                            ("whats up with the port", "summary"),
+                                            ("what's new with yukos", "summary"),
+                                            ("what's up", "smalltalk"),
                                             ("what was the fuss about", "summary"),
                                             ("what did he say about it", "fact")])
 def test_what_a_story_is_about_asks_for_its_gist(question: str, kind: str) -> None:
