@@ -66,6 +66,17 @@ def test_a_description_of_several_words_stands_for_the_person_named_before_it() 
     assert speaker(t, "We pray") == "Ian Moss"  # a title and a name is the name, not a description
 
 
+def test_a_description_never_stands_for_an_event_or_a_name_in_passing() -> None:
+    # the article's only sentences before the quote name an event ("a Grand Slam event", "the Kelby Open") and a
+    # champion of 1978 after "since": none of them said it
+    t = ("The 10th seed equalled her best performance at a Grand Slam event at the Kelby Open. She is the first "
+         "local player to reach the last eight since Chris Ode in 1978.\n\n\"Bring it on,\" said the 23-year-old.")
+    assert speaker(t, "Bring it on") is None
+    t = ("Dana Molt equalled her best performance at a Grand Slam event. She is the first local player to reach "
+         "the last eight since Chris Ode in 1978.\n\n\"Bring it on,\" said the 23-year-old.")
+    assert speaker(t, "Bring it on") == "Dana Molt"
+
+
 def test_mr_with_stop_after_the_quote_is_the_person_not_the_title() -> None:
     t = (
         "Senator Lamar Hollis of Tennessee backed a narrower bill.\n\n"

@@ -68,7 +68,8 @@ ANSWER_VERBS = _words("replied replies responded responds answered answers retor
 PASSIVE_AUX = _words("was were been is are being be")
 
 
-_LINKS = frozenset(["for", "of", "at", "from", "with", "in", "to", "on", "by", "and", "or", "as"])
+_LINKS = frozenset(["for", "of", "at", "from", "with", "in", "to", "on", "by", "and", "or", "as", "since", "than",
+                    "like", "against", "over", "after", "before", "under", "into", "about", "between", "beat", "beating"])
 
 
 class Attributor:
@@ -760,6 +761,8 @@ class Attributor:
             before = a - 1 if a > 0 and bare(seg[a - 1][0]) != "the" else a - 2
             if not passing and before >= 0 and bare(seg[before][0]) in _LINKS:
                 continue
+            if not passing and a > 0 and bare(seg[a - 1][0]) in ("the", "a", "an"):
+                continue  # "a Grand Slam event", "the Wooden Spoon": a thing, not the person a description stands for
             r = self.speaker_from(seg, (a, b), pos)
             if r is not None and r.person and self._gender_ok(r.speaker, gender) and not self._named_in_quote(r, pos):
                 return r

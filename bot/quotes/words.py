@@ -166,6 +166,7 @@ NON_PERSON = _words(
     paris berlin brussels tv radio online internet web digital records music show series
     stock exchange market markets index commons lords cabinet treasury foreign home health
     business economy economic financial trade industry
+    open slam championships trophy final finals prix classic tournament memorial palace stadium spoon
     """
 )
 
