@@ -518,7 +518,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
 
 # words about the coverage itself, not its subject ("do the pieces agree on ...", "which articles bring up ...")
 # the words that ask for a summary, not what it is about
-REQUEST_WORDS = frozenset(["summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr"])
+REQUEST_WORDS = frozenset(["summarize", "summarise", "summary", "gist", "recap", "overview", "rundown", "tldr",
+                           "lowdown", "nutshell", "gimme"])
 META_WORDS = frozenset(["articles", "article", "pieces", "piece", "reports", "report", "outlets", "outlet", "coverage",
                         "sources", "source", "papers", "paper", "newspapers", "publications", "media", "agree",
                         "agrees", "disagree", "differ", "differs", "difference", "differences", "different", "compare",

@@ -236,7 +236,16 @@ class Selector:
         for s in sents[:STORY_VOTERS]:
             firsts.setdefault(frozenset(self.story_docs(s.doc_id)) or frozenset([s.doc_id]), s)
         docs = self.store.documents_by_id(sorted({d for story in firsts for d in story}))
-        holding = {story: sum(terms <= self.stems(docs[d]) for d in story if d in docs) for story in firsts}
+
+        def leads_with(doc: Document) -> bool:
+            lead = lead_sentence(doc)
+            head = doc.title + " " + (doc.text[lead[0]:lead[1]] if lead else doc.text[:300])
+            return terms <= {stem(w) for w in content_terms(head)}
+
+        # an article whose headline or lead holds the words is about them (twice an article that mentions them):
+        # "ipod sales" is the iPod family's sales story, not two Mac mini reports that mention iPod sales
+        holding = {story: sum((terms <= self.stems(docs[d])) + 2 * leads_with(docs[d]) for d in story if d in docs)
+                   for story in firsts}
         best = max(firsts, key=lambda story: (holding[story], firsts[story].score))
         first = next(iter(firsts))  # the story of the best sentence
         return firsts[best] if holding[best] > max(1, holding[first]) else sents[0]

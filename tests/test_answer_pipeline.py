@@ -939,3 +939,22 @@ def test_a_summary_point_is_never_someone_s_words_without_who_said_them(store: S
     assert len(points) >= 3
     assert not any(p.startswith(("• \"", "• “")) for p in points), ans.text
     verbatim(store, ans)
+
+
+def test_the_gist_of_a_topic_is_the_story_whose_headline_or_lead_says_it(tmp_path: Path) -> None:
+    # two reports of the tram vote mention fares in passing; one report is about the fares: its gist is the one
+    # asked for, though fewer articles hold the words
+    from bot.brief import BriefBuilder
+
+    s = articles_store(
+        tmp_path,
+        vote=("Council backs Riverside tram\n\nThe Aldmere council voted on Monday to build the Riverside tram line. "
+              "Critics said tram fares had not been set.\n\nThe line is due to open in 2029.\n"),
+        vote2=("Tram line wins council vote\n\nAldmere's council approved the Riverside tram line on Monday after "
+               "six years of debate. Tram fares will be decided next year.\n\nConstruction starts in spring.\n"),
+        fares=("Tram fares to rise by a fifth\n\nTram fares in Kelby will rise by 20% in April, the transport "
+               "authority said on Friday.\n\nA single ticket will cost 2.40 euros, up from 2 euros.\n"))
+    BriefBuilder(s).catch_up()
+    ans = Answerer(s).ask("gimme the lowdown on tram fares")
+    assert ans.found, ans.text
+    assert {c.source.rsplit("/", 1)[-1] for c in ans.citations} == {"fares.txt"}, ans.text

@@ -256,6 +256,7 @@ def test_which_plural_asks_for_names(question: str, names: bool) -> None:
 @pytest.mark.parametrize("question, kind", [("whats the welsh arts 'hitler' row about", "summary"),
                                             ("what's the deal with the glazer bid", "summary"),
                                             ("whats up with the port", "summary"),
+                                            ("gimme the lowdown on ipod sales", "summary"),
                                             ("what's new with yukos", "summary"),
                                             ("what's up", "smalltalk"),
                                             ("what was the fuss about", "summary"),
@@ -272,3 +273,11 @@ def test_a_stored_name_inside_a_run_of_capitals_is_that_name() -> None:
     assert q.names == ("Henrik Vale",)
     # a run holding no stored name stays one name (an unknown one gets its honest "none of them mentions")
     assert analyse("What did Jonas Ekberg Kovac say?", LEXICON).speaker == "Jonas Ekberg Kovac"
+
+
+def test_words_asking_for_a_gist_are_not_searched_for() -> None:
+    # "lowdown" is how it asks, not what about: no article needs it (a store without it said "None of them
+    # mentions lowdown")
+    q = analyse("gimme the lowdown on ipod sales")
+    assert q.kind == "summary" and "lowdown" not in q.terms and "gimme" not in q.terms
+    assert {"ipod", "sales"} <= set(q.terms)
