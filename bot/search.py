@@ -277,6 +277,10 @@ _COUNT = re.compile(r"\b(?:\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|thousand|hun
 _SINCE_YEAR = re.compile(r"\b(?:since|for the first time in|first [a-z-]+ in) (?:(?:early|late|mid-?)\s?)?(?:1[5-9]|20)\d\d\b")
 
 
+_AMOUNT_BEFORE = re.compile(r"(?:\d|\b(?:million|billion|bn|m|euros?|dollars?|pounds?|yen|yuan|pence|cents?|"
+                            r"percent|tonnes?|barrels?|people|workers|visitors|copies|units))\s*$", re.I)
+
+
 def counts(counted: tuple[str, ...], sent: str) -> bool:
     """Whether a sentence gives a count of what the question counts: a number with the counted word among the
     few words after it ("nine of the popular Carry On films", "in 24 hours", "12.4 million visitors a year");
@@ -286,8 +290,13 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
     for m in _COUNT.finditer(sent):
         if re.fullmatch(r"(?:1[5-9]|20)\d\d", m.group(0)):
             continue
-        after = content_terms(sent[m.end(): m.end() + 50])[:4]
-        if any(stem(w) in counted for w in after):
+        if m.group(0).lower() in ("a", "an") and _AMOUNT_BEFORE.search(sent[:m.start()]):
+            continue  # "40 million euros a day", "$5 an hour": a rate, not one day or hour
+        window = sent[m.end(): m.end() + 50]
+        after = content_terms(window)[:4]
+        # "40 million euros a day" is a rate, not a length of days
+        if any(stem(w) in counted and not re.search(rf"\b(?:a|an|per|each|every)\s+{re.escape(w)}\b", window, re.I)
+               for w in after):
             return True
     return False
 

@@ -22,7 +22,7 @@ from bot.differences import lead_sentence
 from bot.domain import Document
 from bot.question import Query
 from bot.quotes.words import NON_PERSON
-from bot.search import Retriever, Span, answers_type, figures, type_bonus
+from bot.search import Retriever, Span, answers_type, counts, figures, type_bonus
 from bot.spans import (
     balanced,
     gives_reason,
@@ -77,6 +77,7 @@ RESTATES = 0.6  # a sentence holding this share of the question's weighted words
 STORY_VOTERS = 60  # a summary request's best sentences whose stories are weighed against each other
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
+TYPED_FOUND_LEXICAL = 0.3
 NAME_IN_TEXT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?: (?:[A-Z][\w'’-]+|(?:de|van|von|bin|al)\b(?= [A-Z])))*")
 _ATTRIBUTION = re.compile(r"\b(?:reported|reports|according to|told|said|says|wrote|writes|cited|quoted|"
                           r"commented|correspondent|agency|newspaper)\b", re.I)
@@ -540,6 +541,10 @@ class Selector:
         if best.own >= FOUND_LEXICAL * scale or best.cover >= (FOUND_LEXICAL + 0.1) * scale:
             return self._constraints_hold(q, best)
         if self.dense is not None and best.dense >= FOUND_DENSE * scale and best.cover >= FOUND_DENSE_MIN_LEXICAL:
+            return self._constraints_hold(q, best)
+        if q.counted and counts(q.counted, best.text) and best.own >= TYPED_FOUND_LEXICAL * scale:
+            # "how long will the strike last?" -> "… began a 48-hour strike": the count asked for, of the thing
+            # asked about, is evidence that less of the question's wording is needed
             return self._constraints_hold(q, best)
         return False
 

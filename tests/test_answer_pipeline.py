@@ -958,3 +958,11 @@ def test_the_gist_of_a_topic_is_the_story_whose_headline_or_lead_says_it(tmp_pat
     ans = Answerer(s).ask("gimme the lowdown on tram fares")
     assert ans.found, ans.text
     assert {c.source.rsplit("/", 1)[-1] for c in ans.citations} == {"fares.txt"}, ans.text
+
+
+def test_how_long_is_found_by_the_length_it_asks_for(store: Store) -> None:
+    # "how long will the strike last?" shares only "strike" with "… began a 48-hour strike": the length asked
+    # for, about the thing asked about, is enough to answer (not the "40 million euros a day" it would cost)
+    ans = Answerer(store).ask("how long will the strike last")
+    assert ans.found and "48-hour" in ans.text.split("[1]")[0], ans.text
+    verbatim(store, ans)

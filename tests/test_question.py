@@ -197,6 +197,19 @@ def test_a_count_question_knows_what_it_counts() -> None:
     assert analyse("what did she say about films").counted == ()
 
 
+def test_a_length_of_time_is_not_a_rate_per_unit() -> None:
+    from bot.question import analyse
+    from bot.search import counts
+
+    long = analyse("how long will the strike last").counted
+    assert counts(long, "Dockworkers began a 48-hour strike on Tuesday.")
+    assert counts(long, "All 112,000 tickets sold out in 24 hours.")
+    assert counts(long, "It was the first time the two had met since 2019.")
+    assert not counts(long, "The strike could cost the economy about 40 million euros a day.")
+    assert not counts(long, "Cleaners are paid $5 an hour, the union said.")
+    assert not counts(long, "The treaty was signed in 1963.")
+
+
 @pytest.mark.parametrize("question, expected", [
     ("how did tokyo react to the visit", None), ("How did the Kremlin rate the talks?", None),
     ("how did the americans take it", None), ("How did Kim get to Beijing?", "how"),
