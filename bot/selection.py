@@ -581,6 +581,8 @@ class Selector:
             # up to three sentences close to the best: when the evidence does not single one out, the reader sees
             # the close candidates (within ANSWER_BUDGET) rather than the one the scores happened to put first
             keep = dedupe(s for s in sents[:6] if s.score >= share * best)[:3]
+            # someone's words alone, without who said them, do not open an answer when another candidate can
+            keep = [s for s in keep if not _bare_quotation(s.text)] + [s for s in keep if _bare_quotation(s.text)]
             if q.answer_type == "how":
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)

@@ -966,3 +966,11 @@ def test_how_long_is_found_by_the_length_it_asks_for(store: Store) -> None:
     ans = Answerer(store).ask("how long will the strike last")
     assert ans.found and "48-hour" in ans.text.split("[1]")[0], ans.text
     verbatim(store, ans)
+
+
+def test_an_answer_does_not_open_with_words_nobody_is_named_for(store: Store, dense: object) -> None:
+    # '"If the port wants our trust, …"' matches "port" best, but a reader cannot tell who said it
+    ans = Answerer(store, dense=dense).ask("is the port open")  # type: ignore[arg-type]
+    assert ans.found, ans.text
+    assert not ans.text.lstrip().startswith(("\"", "“")), ans.text
+    verbatim(store, ans)
