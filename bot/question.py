@@ -526,7 +526,10 @@ META_WORDS = frozenset(["articles", "article", "pieces", "piece", "reports", "re
                         "comparison", "context", "cite", "cites", "cited", "bring", "brings", "lean", "leans",
                         "mention", "mentions", "mentioned", "talk", "talks", "think", "sum", "history", "quick",
                         "latest", "update", "updates", "story", "whether", "each", "vary", "contradict", "covered",
-                        "cover", "covers", "catch", "gist", "points", "point", "key", "main", "big", "picture"])
+                        "cover", "covers", "catch", "gist", "points", "point", "key", "main", "big", "picture",
+                        # how the coverage names a thing is asked, not searched for ("who does the coverage name as
+                        # Japan's prime minister?", "what labels do the pieces pin on them?")
+                        "name", "names", "named", "call", "calls", "called", "label", "labels", "labelled", "labeled"])
 
 
 def _without_meta(q: dict[str, object]) -> dict[str, object]:

@@ -294,3 +294,11 @@ def test_words_asking_for_a_gist_are_not_searched_for() -> None:
     q = analyse("gimme the lowdown on ipod sales")
     assert q.kind == "summary" and "lowdown" not in q.terms and "gimme" not in q.terms
     assert {"ipod", "sales"} <= set(q.terms)
+
+
+def test_how_the_coverage_names_a_thing_is_not_searched_for() -> None:
+    # "name as", "call": the words ask how the articles call it, no article needs to hold them
+    q = analyse("Who does the coverage name as Japan's prime minister?")
+    assert q.kind == "multi" and "name" not in q.terms and {"prime", "minister"} <= set(q.terms)
+    q = analyse("What do the reports call the three-way grouping?")
+    assert q.kind == "multi" and "call" not in q.terms and "grouping" in q.terms
