@@ -154,6 +154,11 @@ def _names_no_person(word: str) -> bool:
     return wn is not None and wn.knows(w) and not wn.is_common_word(w) and not wn.names_a_person(w)
 
 
+def _said_words(q: Query) -> list[str]:
+    """The content words of what a who-said question quotes or describes ("a marriage of convenience")."""
+    return content_terms(q.topic or "") + [w for p in q.phrases for w in content_terms(p)]
+
+
 def _proper_adjective(word: str) -> bool:
     """"A little-known Russian company": a nationality, not the start of a person's name."""
     wn = wordnet.shared()
@@ -445,15 +450,15 @@ class Answerer:
                         ev.lead = self._person_in(q, ev.sentences[0])
                         return ev
                     ev.sentences = []
-            ev.quotes = ev.quotes or self._topic_quotes(q, sources)
+            said = _said_words(q)
+            hits = self.retriever.passages(q, sources=sources) if said and not ev.quotes else []
+            ev.quotes = ev.quotes or self._topic_quotes(q, sources, hits=hits)
             st.lap("quotes")
             if ev.quotes:
                 return ev
             # no quote holds those words: sentences that name who did it (reported speech), holding what was said
-            terms = content_terms(q.topic or "") + [w for p in q.phrases for w in content_terms(p)]
             # (a quoted phrase says it already: "who worries about 'limited visibility'?")
-            telling = self._telling(terms, self.retriever.passages(q, sources=sources)) \
-                if terms and not q.phrases else None
+            telling = self._telling(said, hits) if not q.phrases else None
             if telling:
                 ev.sentences = sel.select(q, reading, sources, since, require=[telling], st=st)
                 if ev.sentences:
@@ -551,7 +556,7 @@ class Answerer:
     def _says_there(self, q: Query, doc_ids: list[int]) -> bool:
         """Whether one of these articles holds every word of what a who-said question quotes or describes
         ("a marriage of convenience": marriage, convenience); True when it names none."""
-        words = {stem(w) for w in content_terms(q.topic or "")} | {stem(w) for p in q.phrases for w in content_terms(p)}
+        words = {stem(w) for w in _said_words(q)}
         if not words:
             return True
         docs = self.store.documents_by_id(list(doc_ids))
@@ -800,12 +805,15 @@ class Answerer:
         out.sort(key=lambda e: -e.score)
         return out
 
-    def _topic_quotes(self, q: Query, sources: list[str] | None, doc_ids: set[int] | None = None
-                      ) -> list[QuoteEvidence]:
-        terms = content_terms(q.topic or "") + [w for p in q.phrases for w in content_terms(p)]
+    def _topic_quotes(self, q: Query, sources: list[str] | None, doc_ids: set[int] | None = None,
+                      hits: list[PassageHit] | None = None) -> list[QuoteEvidence]:
+        """Quotes holding what a who-said question quotes or describes, in the passages found for it (`hits`, when
+        the caller has them already) or in those of `doc_ids`."""
+        terms = _said_words(q)
         if not terms:
             return []
-        hits = self.retriever.passages(q, sources=sources, limit=72 if doc_ids else 24)
+        if hits is None:
+            hits = self.retriever.passages(q, sources=sources, limit=72 if doc_ids else 24)
         if doc_ids:
             hits = [h for h in hits if h.doc_id in doc_ids]
         keys = {(h.doc_id, h.ordinal) for h in hits}

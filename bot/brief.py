@@ -23,7 +23,7 @@ from bot.brief_rules import (
     reported,
     speaker_name,
 )
-from bot.differences import figure_differences, framing, lead_sentence
+from bot.differences import figure_differences, framing, headline_and_lead, lead_sentence
 from bot.domain import Brief, BriefQuote, Citation, Document, KeyPoint, StoryBrief
 from bot.quotes.marks import find_quotations
 from bot.store.base import QuoteRow
@@ -300,8 +300,7 @@ def about(story: Story, topic: str) -> bool:
         return True
     hits = 0
     for d in story.documents:
-        lead = lead_sentence(d)
-        head = d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
+        head = headline_and_lead(d)
         if words <= {stem(w) for w in content_terms(head)}:
             hits += 1
     if hits >= max(1, len(story.documents) / 3):

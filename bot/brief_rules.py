@@ -214,6 +214,17 @@ def speaker_name(name: str | None) -> str | None:
     return shown if named_speaker(shown) else None
 
 
+def web_site(*locations: str | None) -> str:
+    """The web site of the first web address among these ("www.example.com/a" -> "example.com"); '' for local
+    files, whose names are no outlet's."""
+    for loc in locations:
+        if loc and "://" in loc and not loc.startswith("file:"):
+            host = urlsplit(loc).hostname or ""
+            if host:
+                return host.removeprefix("www.")
+    return ""
+
+
 def outlet_name(d: Document, names: dict[str, str] | None = None) -> str:
     """How a brief names a document's outlet: the name the operator set, the outlet (site name or feed
     title), the web site, else the article's headline — never a file name."""
@@ -223,11 +234,8 @@ def outlet_name(d: Document, names: dict[str, str] | None = None) -> str:
                 return name
     if d.outlet:
         return d.outlet
-    for loc in (d.url, d.location):
-        if loc and "://" in loc and not loc.startswith("file:"):
-            host = urlsplit(loc).hostname or ""
-            if host:
-                return host.removeprefix("www.")
+    if host := web_site(d.url, d.location):
+        return host
     title = (d.title or "").strip()
     return f"“{title[:70].rstrip()}{'…' if len(title) > 70 else ''}”" if title else "an untitled article"
 

@@ -162,6 +162,13 @@ def leads_alike(a: set[str], b: set[str]) -> bool:
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= LEADS_ALIKE
 
 
+def headline_and_lead(d: Document) -> str:
+    """A document's headline and first sentence of body text (its first 300 characters when it has no passages):
+    where an article says what it is about."""
+    lead = lead_sentence(d)
+    return d.title + " " + (d.text[lead[0]:lead[1]] if lead else d.text[:300])
+
+
 def lead_sentence(d: Document) -> tuple[int, int] | None:
     """A document's first sentence of body text (the headline line skipped)."""
     title = (d.title or "").strip()

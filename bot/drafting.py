@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from bot.brief_rules import web_site
 from bot.domain import Citation
 from bot.question import Query
 from bot.search import Span
@@ -81,12 +81,7 @@ MAX_CHARS_LONG = 1150  # a brief or an across-outlets answer may use the whole r
 
 def _site(span: Span) -> str:
     """The outlet, else the web site, of a cited article; '' for a local file (its name is no outlet's)."""
-    if span.outlet:
-        return span.outlet
-    for loc in (span.url, span.location):
-        if loc and "://" in loc and not loc.startswith("file:"):
-            return (urlsplit(loc).hostname or "").removeprefix("www.")
-    return ""
+    return span.outlet or web_site(span.url, span.location)
 
 
 def _where(span: Span) -> str:

@@ -118,7 +118,7 @@ _TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", 
 # heads too general to say what kind of thing answers ("which way", "what part", "what kind")
 _GENERAL_KINDS = frozenset(["thing", "things", "kind", "kinds", "type", "types", "sort", "sorts", "way", "ways", "part",
                             "parts", "one", "ones", "time", "times", "year", "years", "day", "days", "number", "lot",
-                            "bit", "sort", "reason", "reasons", "point", "points", "stuff", "happened", "else"])
+                            "bit", "reason", "reasons", "point", "points", "stuff", "happened", "else"])
 
 
 def _kind_asked(low: str) -> str | None:

@@ -18,7 +18,7 @@ from bot import wordnet
 from bot.brief_rules import leads_with_reference
 from bot.citations import quotation_spans
 from bot.conversation import Reading
-from bot.differences import lead_sentence
+from bot.differences import headline_and_lead, lead_sentence
 from bot.domain import Document
 from bot.question import Query
 from bot.quotes.words import NON_PERSON
@@ -239,9 +239,7 @@ class Selector:
         docs = self.store.documents_by_id(sorted({d for story in firsts for d in story}))
 
         def leads_with(doc: Document) -> bool:
-            lead = lead_sentence(doc)
-            head = doc.title + " " + (doc.text[lead[0]:lead[1]] if lead else doc.text[:300])
-            return terms <= {stem(w) for w in content_terms(head)}
+            return terms <= {stem(w) for w in content_terms(headline_and_lead(doc))}
 
         # an article whose headline or lead holds the words is about them (twice an article that mentions them):
         # "ipod sales" is the iPod family's sales story, not two Mac mini reports that mention iPod sales
@@ -582,7 +580,7 @@ class Selector:
             # the close candidates (within ANSWER_BUDGET) rather than the one the scores happened to put first
             keep = dedupe(s for s in sents[:6] if s.score >= share * best)[:3]
             # someone's words alone, without who said them, do not open an answer when another candidate can
-            keep = [s for s in keep if not _bare_quotation(s.text)] + [s for s in keep if _bare_quotation(s.text)]
+            keep.sort(key=lambda s: _bare_quotation(s.text))  # (stable: the others keep their order)
             if q.answer_type == "how":
                 # "how did she travel?": sentences that name the means answer; one that restates the trip does not
                 means = dedupe(s for s in sents[:12] if type_bonus("how", s.text) and s.score >= 0.6 * best)

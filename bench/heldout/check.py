@@ -62,19 +62,12 @@ ABSENT_TERMS = {
     "h7-34": ["phelps"],
     "h7-35": ["xbox 360"],
 }
+_STYLES = ("a_paraphrase", "b_why_how", "c_summary", "d_reverse_quote", "e_cross_article", "f_bbc", "g_absent",
+           "h_casual")
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
            "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5},
-    "h3": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
-           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
-    "h4": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
-           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
-    "h5": {"a_paraphrase": 6, "b_why_how": 6, "c_summary": 6, "d_reverse_quote": 6,
-           "e_cross_article": 6, "f_bbc": 6, "g_absent": 6, "h_casual": 6},
-    "h6": {"a_paraphrase": 5, "b_why_how": 5, "c_summary": 5, "d_reverse_quote": 5,
-           "e_cross_article": 5, "f_bbc": 5, "g_absent": 5, "h_casual": 5},
-    "h7": {"a_paraphrase": 5, "b_why_how": 5, "c_summary": 5, "d_reverse_quote": 5,
-           "e_cross_article": 5, "f_bbc": 5, "g_absent": 5, "h_casual": 5},
+    **{name: dict.fromkeys(_STYLES, n) for name, n in (("h3", 6), ("h4", 6), ("h5", 6), ("h6", 5), ("h7", 5))},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
 KINDS = {"fact", "quote", "summary", "multi", "absent"}
