@@ -81,7 +81,10 @@ _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers
                     r"tally|conflict|contradict)|conflicting " + _COVERAGE + r"|across (?:the )?" + _SOME + _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
                     _COVERAGE + r"|the (?:\w+ )?" + _COVERAGE + r" (?:quote|cite|mention|bring up|name|use|call)|"
                     r"(?:differ|difference|differences|"
-                    r"disagree|contradict)\w*)\b")
+                    r"disagree|contradict)\w*|"
+                    # "what labels do the various summit pieces pin on them?": the articles themselves are asked about
+                    r"(?:the|these|those|both|all) (?:two |three |several |different |various |other )" + _SOME +
+                    _COVERAGE + r")\b")
 _ASKS_OUTLETS = re.compile(r"\b(?:which|what) (?:\w+ )?(?:outlets|agencies|agency|papers|newspapers|media|wires?|"
                           r"broadcasters|networks)\b.*\b(?:cite|cited|quote|quoted|rely|relied|lean|source|sourced|"
                           r"credit|credited|name|named|mention|mentioned|use|used)|\b(?:lean|rely|draw) on (?:which|what)")
@@ -529,7 +532,9 @@ META_WORDS = frozenset(["articles", "article", "pieces", "piece", "reports", "re
                         "cover", "covers", "catch", "gist", "points", "point", "key", "main", "big", "picture",
                         # how the coverage names a thing is asked, not searched for ("who does the coverage name as
                         # Japan's prime minister?", "what labels do the pieces pin on them?")
-                        "name", "names", "named", "call", "calls", "called", "label", "labels", "labelled", "labeled"])
+                        "name", "names", "named", "call", "calls", "called", "label", "labels", "labelled", "labeled",
+                        # "the different write-ups", "the various accounts"
+                        "write", "ups", "writeups", "stories", "accounts", "various"])
 
 
 def _without_meta(q: dict[str, object]) -> dict[str, object]:

@@ -190,7 +190,7 @@ class Selector:
         sents = self._score(q, reading, sources, since, require, None, st)
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
-            lead = self._story_lead(q, sents) if q.kind == "summary" else sents[0]
+            lead = self._story_lead(q, sents) if q.kind == "summary" else self._compared_lead(sents)
             story = self.story_docs(lead.doc_id)
             if q.kind == "summary" and len(story) < 2:
                 # one article: its gist is what it says most (the product, the figures, who objected), not only
@@ -248,6 +248,11 @@ class Selector:
         best = max(firsts, key=lambda story: (holding[story], firsts[story].score))
         first = next(iter(firsts))  # the story of the best sentence
         return firsts[best] if holding[best] > max(1, holding[first]) else sents[0]
+
+    def _compared_lead(self, sents: list[Span]) -> Span:
+        """"Do the reports agree on …?" asks of two articles or more: the best sentence that belongs to a story of
+        several articles (the best sentence when none of the best few does)."""
+        return next((s for s in sents[:STORY_VOTERS] if len(self.story_docs(s.doc_id)) >= 2), sents[0])
 
     @staticmethod
     def _shows_figure(q: Query, keep: list[Span]) -> list[Span]:
@@ -323,10 +328,13 @@ class Selector:
         return out
 
     def _within_story(self, q: Query, story: set[int]) -> Query:
-        """The question inside one story: words every article of the story holds ("summit") tell nothing there."""
+        """The question inside one story: the story's subject, words every article holds and one opens with
+        ("summit"), tells nothing there; a word each holds further down is what is asked ("Tamagotchi" in two
+        reports of a list of gadgets)."""
         docs = self.store.documents_by_id(sorted(story))
         stems = [self.stems(d) for d in docs.values()]
-        telling = tuple(t for t in q.terms if sum(stem(t) in x for x in stems) < len(stems))
+        leads = {stem(w) for d in docs.values() for w in content_terms(headline_and_lead(d))}
+        telling = tuple(t for t in q.terms if stem(t) not in leads or sum(stem(t) in x for x in stems) < len(stems))
         return replace(q, terms=telling)
 
     def _text(self, s: Span) -> str:
