@@ -22,6 +22,10 @@ _REASON = re.compile(r"\b(?:because|owing to|as a result|so that|in order to|the
                      r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bbe )(?<!, )due to|"
                      r"no coincidence|message|aims? to|aimed at|in a bid to|led to|to avoid|to prevent|to ensure|"
                      r"motiv\w+|(?:expressed|raised|voiced|over) (?:concerns?|worr(?:y|ies)|fears?)|"
+                     # purpose and response: "is an attempt by the games giant to protect its dominance", "a response
+                     # to the unveiling of the PSP", "which is forcing banks to look for alternatives"
+                     r"(?:attempts?|efforts?|bids?) (?:by [\w'’ -]{1,40}? )?to|(?:in )?response to|"
+                     r"forc(?:es|ed|ing) [\w'’ -]{1,30}? to|prompt(?:ed|ing)|feared|"
                      # "… would not be put on as it promoted …": "as"/"since" before a clause in the past
                      r"(?:as|since) (?:it|they|he|she|this|that) (?:had|was|were|would|could|\w+ed))\b", re.I)
 

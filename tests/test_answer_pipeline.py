@@ -326,6 +326,19 @@ def test_a_why_answer_takes_the_reason_from_the_next_paragraph(tmp_path: Path) -
     verbatim(s, ans)
 
 
+def test_a_why_answer_takes_a_stated_purpose_as_the_reason(tmp_path: Path) -> None:
+    # the lead restates the launch; the reason is a purpose ("an attempt by … to protect …"), with no "because"
+    s = article_store(tmp_path, (
+        "Kelby Games adds a music player to its handheld\n\n"
+        "Kelby Games is releasing a music player add-on for its Pocket handheld console.\n\n"
+        "The add-on means owners can copy songs to the console and play them on the move. "
+        "The release of the add-on is an attempt by the games firm to protect its lead over the rival Orbit "
+        "handheld. The add-on will cost about £25.\n"))
+    ans = Answerer(s).ask("why is kelby games bringing out a music player add-on for the pocket?")
+    assert ans.found and "protect its lead" in ans.text, ans.text
+    verbatim(s, ans)
+
+
 def test_the_gist_of_one_article_opens_with_its_lead_and_reads_in_its_order(tmp_path: Path) -> None:
     # two long paragraphs: the gist takes the lead first, then points in the article's order, more than one from
     # a paragraph that says several things
