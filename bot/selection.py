@@ -22,7 +22,7 @@ from bot.differences import headline_and_lead, lead_sentence
 from bot.domain import Document
 from bot.question import Query
 from bot.quotes.words import NON_PERSON
-from bot.search import Retriever, Span, answers_type, counts, figures, type_bonus
+from bot.search import Retriever, Span, answers_type, counts, figures, fts_expression, type_bonus
 from bot.spans import (
     balanced,
     gives_reason,
@@ -60,6 +60,7 @@ LEAD_BONUS = 0.15
 FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figure of this kind is not answered without one
 TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets", "ordinal"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
+NAMED_READ_WHOLE = 5  # articles naming what is asked about read whole when no more name it
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 DOC_STEMS_KEPT = 4096  # articles whose stems are kept between questions (~10 KB each)
@@ -167,11 +168,14 @@ class Selector:
             h = hits[key]
             h.score = fused[key]
             out.append(h)
-        if doc_ids and len(doc_ids) <= STORY_READ_WHOLE:
-            # a handful of articles (a story, a conversation) is read whole: what the question asks may share
-            # neither words nor meaning with it ("which outlets do they cite?")
+        whole = doc_ids if doc_ids and len(doc_ids) <= STORY_READ_WHOLE else None
+        if not doc_ids:
+            whole = self._named_articles(q, sources, since)
+        if whole:
+            # a handful of articles (a story, a conversation, the few that name what is asked about) is read whole:
+            # what the question asks may share neither words nor meaning with it ("which outlets do they cite?")
             have = {(h.doc_id, h.ordinal) for h in out}
-            for doc in self.store.documents_by_id(sorted(doc_ids)).values():
+            for doc in self.store.documents_by_id(sorted(whole)).values():
                 for p in doc.passages[:200]:
                     if (doc.id, p.ordinal) not in have:
                         extra_hit = _hit(doc, p.ordinal, sources, since)
@@ -179,6 +183,21 @@ class Selector:
                             out.append(extra_hit)
         st.lap("fusion")
         return out, cos
+
+    def _named_articles(self, q: Query, sources: list[str] | None, since: str | None) -> set[int]:
+        """The articles that mention the question's rarest name, when they are few: "how long did last year's
+        Glastonbury passes take to run out?" is answered in a paragraph of the Glastonbury article that never
+        repeats the name ("all 112,000 tickets sold out in 24 hours")."""
+        best: set[int] = set()
+        for name in q.names:
+            expr = fts_expression([name])
+            if self.retriever.doc_freq(name) > NAMED_READ_WHOLE * 10:  # passages: more than a few articles' worth
+                continue
+            docs = {h.doc_id for h in self.store.search_passages(expr, limit=NAMED_READ_WHOLE * 10, sources=sources,
+                                                                 since=since)}
+            if docs and len(docs) <= NAMED_READ_WHOLE and (not best or len(docs) < len(best)):
+                best = docs
+        return best
 
     # -- selection ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.base import Store
-from tests.conftest import ROOT, article_store, articles_store
+from tests.conftest import BBC, ROOT, article_store, articles_store, need
 
 SAMPLES = ROOT / "bot" / "samples"
 
@@ -1043,3 +1043,22 @@ def test_across_outlets_is_answered_from_a_story_of_several_articles(tmp_path: P
     assert ans.found and "two years" in ans.text and "pressed" in ans.text, ans.text
     assert "Times Square" not in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_the_few_articles_naming_what_is_asked_about_are_read_whole(tmp_path: Path) -> None:
+    # "In 2004, all 112,000 tickets for the public sold out in 24 hours." is in a paragraph of the Glastonbury
+    # article that never names the festival and shares no word with the question: among BBC's entertainment
+    # articles, words alone do not retrieve it; the five articles naming Glastonbury are read whole
+    from bot.conversation import read
+    from bot.selection import Stages
+
+    s = open_store(f"sqlite:///{tmp_path}/e.db")
+    Ingester(s).ingest([str(need(BBC) / "entertainment")])
+    answerer = Answerer(s)
+    question = "How long did it take for last year's Glastonbury passes to run out?"
+    answerer.retriever.refresh()
+    reading = read(question, [])
+    q = answerer.analyse(reading, s.count_documents())
+    hits, _ = answerer.selector.candidates(q, reading, None, None, st=Stages())
+    texts = [s.document_text(h.doc_id)[h.start:h.end] for h in hits]
+    assert any("sold out in 24 hours" in t for t in texts), len(texts)
