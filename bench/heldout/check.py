@@ -61,13 +61,18 @@ ABSENT_TERMS = {
     "h7-33": ["cash for honours", "cash-for-honours", "cash for peerages", "lord levy"],
     "h7-34": ["phelps"],
     "h7-35": ["xbox 360"],
+    "h8-31": ["min aung hlaing", "myanmar"],
+    "h8-32": ["mark rutte"],
+    "h8-33": ["google earth"],
+    "h8-34": ["buncefield"],
+    "h8-35": ["grand national", "hedgehunter"],
 }
 _STYLES = ("a_paraphrase", "b_why_how", "c_summary", "d_reverse_quote", "e_cross_article", "f_bbc", "g_absent",
            "h_casual")
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
            "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5},
-    **{name: dict.fromkeys(_STYLES, n) for name, n in (("h3", 6), ("h4", 6), ("h5", 6), ("h6", 5), ("h7", 5))},
+    **{name: dict.fromkeys(_STYLES, n) for name, n in (("h3", 6), ("h4", 6), ("h5", 6), ("h6", 5), ("h7", 5), ("h8", 5))},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
 KINDS = {"fact", "quote", "summary", "multi", "absent"}

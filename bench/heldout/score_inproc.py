@@ -33,8 +33,8 @@ SETS = {
     "chat": (SHARED / "eval" / "chat_dev.jsonl", "chat"),
     "ho": (HERE / "qa_heldout.jsonl", "qa"),
     "hc": (HERE / "chat_heldout.jsonl", "chat"),
-    **{f"h{n}": (HERE / f"qa_heldout{n}.jsonl", "qa") for n in range(2, 8)},
-    **{f"hc{n}": (HERE / f"chat_heldout{n}.jsonl", "chat") for n in range(3, 8)},
+    **{f"h{n}": (HERE / f"qa_heldout{n}.jsonl", "qa") for n in range(2, 9)},
+    **{f"hc{n}": (HERE / f"chat_heldout{n}.jsonl", "chat") for n in range(3, 9)},
 }
 
 
