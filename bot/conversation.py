@@ -21,8 +21,8 @@ MAX_TURNS = 8  # turns a follow-up may look back on: a 500-turn thread costs wha
 MAX_STORED_TEXT = 2000
 
 _SWITCH = re.compile(r"^(?:(?:ok(?:ay)?|so|right|alright)[,.]?\s+)?(?:(?:a\s+)?(?:totally|completely|entirely)?\s*"
-                     r"(?:different|diff|unrelated|new|separate|other|another|random)\s+(?:question|topic|subject|thing|"
-                     r"one)|unrelated|new topic|changing (?:the )?(?:subject|topic)|change of (?:subject|topic)|"
+                     r"(?:different|diff|unrelated|new|separate|other|another|random)\s+(?:question|q|qn|topic|subject|"
+                     r"thing|one)|unrelated|new topic|changing (?:the )?(?:subject|topic)|change of (?:subject|topic)|"
                      r"switching (?:gears|topics?)|on (?:a|an) (?:different|unrelated|other|another) (?:note|topic)|"
                      r"different topic|separately|by the way|btw|also unrelated|"
                      r"(?:(?:totally|completely|entirely)\s+)?unrelated(?:ly)?(?:,? but)?)"
@@ -69,6 +69,19 @@ _DETERMINERS = frozenset(["the", "a", "an", "this", "that", "these", "those", "i
                           "my", "your"])
 _FRONTED_PRONOUN = re.compile(r"\b(?P<p>it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _LEADING_AND = re.compile(r"^(?:and|also|so|but|ok(?:ay)?|then)\s*[,]?\s+", re.I)
+_HAD_AFTER = r"(?=\s+(?:been|had|already|never|just|ever|gone|done|seen|[a-z]+ed)\b)"
+
+
+def _uncontracted(text: str) -> str:
+    """"he'd", "she's", "he'll" written out, so the name put for the pronoun reads as a word ("Mr Bell would"):
+    'd is "had" before a past participle ("he'd been"), else "would"; 's is "has" before one, else "is"."""
+    text = re.sub(r"\b(he|she)['’]d\b" + _HAD_AFTER, r"\1 had", text, flags=re.I)
+    text = re.sub(r"\b(he|she)['’]d\b", r"\1 would", text, flags=re.I)
+    text = re.sub(r"\b(he|she)['’]s\b" + _HAD_AFTER, r"\1 has", text, flags=re.I)
+    text = re.sub(r"\b(he|she)['’]s\b", r"\1 is", text, flags=re.I)
+    return re.sub(r"\b(he|she)['’]ll\b", r"\1 will", text, flags=re.I)
+
+
 _PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|there|the same)\b", re.I)
 _QWORD = re.compile(r"\b(?:who|what|when|where|why|how|which|whose|whom|did|does|do|is|are|was|were|has|have|"
@@ -168,6 +181,7 @@ def _replace_pronouns(text: str, turns: list[Turn]) -> tuple[str, bool]:
     changed = False
     person = _subject(turns, person=True)
     if person and _PERSON_PRONOUN.search(text):
+        text = _uncontracted(text)  # "what did he say he'd do?" -> "… Mr Bell would do", not "Mr Bell'd"
         def poss(m: re.Match[str]) -> str:
             return f"{person}'s "
         new = re.sub(r"\b(?:his|hers)\b\s*", poss, text, flags=re.I)

@@ -26,7 +26,9 @@ CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what"
               "outta": "out of", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "lotta": "lot of",
               "lemme": "let me", "gimme": "give me", "ya": "you", "yr": "year", "yrs": "years", "bout": "about",
               "shoulda": "should have", "coulda": "could have", "woulda": "would have", "alot": "a lot",
-              "becuz": "because", "cos": "because", "ppl": "people", "werent": "weren't", "arent": "aren't",
+              "becuz": "because", "cos": "because", "ppl": "people", "diff": "different", "convo": "conversation",
+              "smth": "something", "sth": "something", "yday": "yesterday", "tmrw": "tomorrow",
+              "rn": "right now", "approx": "approximately", "w/o": "without", "werent": "weren't", "arent": "aren't",
               "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "wouldnt": "wouldn't",
               "couldnt": "couldn't", "shouldnt": "shouldn't", "tmrw": "tomorrow", "tmw": "tomorrow",
               "yday": "yesterday", "bday": "birthday", "approx": "approximately", "abt.": "about"}

@@ -40,6 +40,9 @@ def test_a_first_question_is_read_as_asked() -> None:
     ("where does he work", "where does Henrik Vale work"),
     ("What's his job?", "What's Henrik Vale's job?"),
     ("what did she say next", "what did Henrik Vale say next"),
+    # a contraction is written out, so the name stands as a word ("Henrik Vale'd" would be searched as a name)
+    ("what did he say he'd do to rivals", "what did Henrik Vale say Henrik Vale would do to rivals"),
+    ("is he sure he's been cleared", "is Henrik Vale sure Henrik Vale has been cleared"),
 ])
 def test_pronouns_stand_for_the_person_talked_about(message: str, expected: str) -> None:
     r = read(message, [VALE])
@@ -130,7 +133,8 @@ def test_a_when_question_with_its_own_subject_is_not_about_the_last_answer(messa
 
 @pytest.mark.parametrize("message", ["Totally different question: who won the cup?", "unrelated, but who won the cup?",
                                      "ok diff topic, who won the cup?", "ok totally unrelated, who won the cup?",
-                                     "btw who won the cup?", "New topic - who won the cup?"])
+                                     "btw who won the cup?", "New topic - who won the cup?",
+                                     "totally diff q, who won the cup?"])
 def test_a_change_of_subject_is_answered_on_its_own(message: str) -> None:
     r = read(message, [VALE])
     assert r.question == "who won the cup?" and not r.follow_up and not r.context

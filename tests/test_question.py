@@ -302,3 +302,9 @@ def test_how_the_coverage_names_a_thing_is_not_searched_for() -> None:
     assert q.kind == "multi" and "name" not in q.terms and {"prime", "minister"} <= set(q.terms)
     q = analyse("What do the reports call the three-way grouping?")
     assert q.kind == "multi" and "call" not in q.terms and "grouping" in q.terms
+
+
+def test_chat_shorthand_is_read_as_the_word_not_a_name() -> None:
+    # "diff" is no name the articles miss: it is "different"
+    q = analyse("whats the diff between the two bids")
+    assert "diff" not in q.terms and "the different between" in q.clean, (q.terms, q.clean)
