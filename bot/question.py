@@ -27,8 +27,8 @@ CHAT_WORDS = {"r": "are", "u": "you", "ur": "your", "wat": "what", "wut": "what"
               "lemme": "let me", "gimme": "give me", "ya": "you", "yr": "year", "yrs": "years", "bout": "about",
               "shoulda": "should have", "coulda": "could have", "woulda": "would have", "alot": "a lot",
               "becuz": "because", "cos": "because", "ppl": "people", "diff": "different", "convo": "conversation",
-              "smth": "something", "sth": "something", "yday": "yesterday", "tmrw": "tomorrow",
-              "rn": "right now", "approx": "approximately", "w/o": "without", "werent": "weren't", "arent": "aren't",
+              "smth": "something", "sth": "something",
+              "rn": "right now", "w/o": "without", "werent": "weren't", "arent": "aren't",
               "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "wouldnt": "wouldn't",
               "couldnt": "couldn't", "shouldnt": "shouldn't", "tmrw": "tomorrow", "tmw": "tomorrow",
               "yday": "yesterday", "bday": "birthday", "approx": "approximately", "abt.": "about"}
