@@ -632,8 +632,10 @@ class Selector:
             def holds(t: str) -> bool:
                 return answers_type(q, t) and (later is None or _latest_year(t) > have)
 
+            # (a figure in another article's sentence, "a bill of more than $27bn" for Yukos, answers nothing about
+            # the best one's "bill")
             if keep and q.answer_type in {"when", "number", "money", "age", "ordinal"} and (
-                    later is not None or not any(answers_type(q, s.text) for s in keep)):
+                    later is not None or not any(answers_type(q, s.text) for s in keep if s.doc_id == keep[0].doc_id)):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and holds(s.text)
                          and s.score >= 0.5 * best and len(dedupe([keep[0], s])) == 2]

@@ -1062,3 +1062,21 @@ def test_the_few_articles_naming_what_is_asked_about_are_read_whole(tmp_path: Pa
     hits, _ = answerer.selector.candidates(q, reading, None, None, st=Stages())
     texts = [s.document_text(h.doc_id)[h.start:h.end] for h in hits]
     assert any("sold out in 24 hours" in t for t in texts), len(texts)
+
+
+def test_a_figure_from_another_article_does_not_answer_for_the_best_one(tmp_path: Path) -> None:
+    # the trust's bill is two paragraphs down its own article; the ferry firm's bill, in another article, is no
+    # answer about the trust's
+    s = articles_store(
+        tmp_path,
+        trust=("Kelby Arts Trust accuses officials\n\n"
+               "The Kelby Arts Trust, funded by the harbour millionaire Ana Sorel, has accused Kelby officials of "
+               "trying to close its gallery.\n\n"
+               "\"This is an attempt to force the trust out of the old customs house,\" the trust said.\n\n"
+               "A demand for unpaid rates and fines of £60,000 is politically motivated, the trust claimed.\n"),
+        ferry=("Ferry firm hit with bill\n\n"
+               "The Kelby ferry firm was hit with a bill of more than £2m in back rates by Kelby officials last "
+               "year.\n"))
+    ans = Answerer(s).ask("What's the size of the bill Kelby officials handed Ana Sorel's arts trust?")
+    assert ans.found and "£60,000" in ans.text, ans.text
+    verbatim(s, ans)
