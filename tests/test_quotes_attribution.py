@@ -426,3 +426,17 @@ def test_she_is_the_subject_of_the_sentence_before_even_five_sentences_back() ->
          "spring, spoke to the crowd outside the gates for an hour on Monday. Ships waited. Cranes stood still. "
          "Trucks queued. “We will stay out,” she said.")
     assert speaker(t, "stay out") == "Marta Quinlan"
+
+
+def test_a_number_in_the_role_words_does_not_hide_the_name() -> None:
+    # "9/11 widow": the slash inside a number is part of the description, not the end of the clause
+    assert speaker("“They are 100 percent wrong,” said 9/11 widow Terry Strada.", "percent wrong") == "Terry Strada"
+    assert speaker("“They are wrong,” 9/11 widow Terry Strada said.", "are wrong") == "Terry Strada"
+
+
+def test_a_possessives_state_is_no_reporting_verb() -> None:
+    # "Kim's mental state is …": the noun, not "state" as in "they state"; Park said it
+    t = "President Park Geun-hye said Kim's mental state is “spiraling out of control.”"
+    assert speaker(t, "spiraling") == "Park Geun-hye"
+    t = "Economy minister Herman Gold told the newspaper that direct state involvement in oil was “unjustified”."
+    assert speaker(t, "unjustified") == "Herman Gold"

@@ -62,7 +62,9 @@ WINDOW = 300  # characters either side of a quote that attribution may look at
 DASHES = ("—", "–", "―", "-")
 SIGN_OFF = re.compile(r"[^\S\n]*[—–―-][^\S\n]*(?=[A-Z])")
 # Reporting verbs that are as often plural nouns ("late-night tweets", "his claims").
-NOUN_LIKE = _words("tweets posts reports claims comments remarks notes calls promises pledges demands vows texts jokes")
+NOUN_LIKE = _words("tweets posts reports claims comments remarks notes calls promises pledges demands vows texts jokes "
+                   # "Kim's mental state is …", "state laws": as often a noun as "said" is a verb
+                   "state")
 LABEL = re.compile(r"([A-Z][A-Z’'\-]+(?: [A-Z][A-Z’'\-]+){0,2}):\s")
 ANSWER_VERBS = _words("replied replies responded responds answered answers retorted")
 PASSIVE_AUX = _words("was were been is are being be")
@@ -70,6 +72,11 @@ PASSIVE_AUX = _words("was were been is are being be")
 
 _LINKS = frozenset(["for", "of", "at", "from", "with", "in", "to", "on", "by", "and", "or", "as", "since", "than",
                     "like", "against", "over", "after", "before", "under", "into", "about", "between", "beat", "beating"])
+
+
+def _in_number(toks: list[Tok], i: int) -> bool:
+    """Whether token i is the slash or point inside a number written with one ("9/11", "24/7")."""
+    return 0 < i < len(toks) - 1 and toks[i][0] in ("/", ".") and toks[i - 1][0].isdigit() and toks[i + 1][0].isdigit()
 
 
 class Attributor:
@@ -402,7 +409,7 @@ class Attributor:
         """ "…,” retired Navy admiral Paul Brandt said": a few role words, then a name, then the verb."""
         for v in range(i + 1, min(len(toks), i + 9)):
             t = toks[v][0]
-            if not is_word(t):
+            if not is_word(t) and not _in_number(toks, v):
                 return None
             if t.casefold() in SAY_VERBS and not t.casefold().endswith("ing"):
                 e = v - 1
@@ -423,8 +430,8 @@ class Attributor:
         """ "said Florida state archivist Jody Norman.": after the verb, a few words describing the speaker (at
         least one in lower case), then a full name that ends the clause; None when no person's name ends it."""
         for s in range(k + 1, min(len(toks), k + 9)):
-            if not is_word(toks[s - 1][0]):
-                return None
+            if not is_word(toks[s - 1][0]) and not _in_number(toks, s - 1):
+                return None  # (a "9/11 widow" is described by a number)
             if not is_cap(toks[s][0]) or is_cap(toks[s - 1][0]):
                 continue
             e = cap_run_end(toks, s)
