@@ -440,3 +440,19 @@ def test_a_possessives_state_is_no_reporting_verb() -> None:
     assert speaker(t, "spiraling") == "Park Geun-hye"
     t = "Economy minister Herman Gold told the newspaper that direct state involvement in oil was “unjustified”."
     assert speaker(t, "unjustified") == "Herman Gold"
+
+
+def test_who_after_a_comma_is_the_name_before_it() -> None:
+    # "…, who accused …": the person the relative clause hangs on says it
+    t = "His claims were denied by Foreign Secretary Jo Strand, who accused the Tories of “running scared” of debate."
+    assert speaker(t, "running scared") == "Jo Strand"
+    t = "The view is shared by Rooney, who believes “if we can get past Milan, we can win it”."
+    assert speaker(t, "past Milan") == "Rooney"
+
+
+def test_a_relative_clause_about_anybody_is_not_the_speakers() -> None:
+    # "saying anybody who complains …": the verb of the relative clause names no speaker; the sentence's subject
+    # said it
+    t = ("The nominee complained about his microphone. Rival Hillary Clinton had mocked the complaint, saying "
+         "anybody who complains about a microphone “is not having a good night.”")
+    assert speaker(t, "good night") == "Hillary Clinton"

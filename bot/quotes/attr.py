@@ -240,6 +240,12 @@ class Attributor:
                 r = self.speaker_from(toks, np, q.o) if np else None
                 return (r or Attribution()).with_cue(cue)
             r = self.subject_before(toks, idx, q.o)
+            if r is None and idx >= 3 and toks[idx - 1][0].casefold() == "who" and toks[idx - 2][0] == ",":
+                np = np_back(toks, idx - 3)  # "… was denied by Shepherd, who accused the striker of “cheating”"
+                r = self.speaker_from(toks, np, q.o) if np else None
+            elif r is None and idx >= 2 and toks[idx - 1][0].casefold() in ("who", "that") \
+                    and bare(toks[idx - 2][0]) in GENERIC:
+                continue  # "…, saying anybody who complains about a microphone “…”": a relative clause's verb
             k = idx - 1
             while k > 0 and toks[k][0].casefold() in AUX:
                 k -= 1

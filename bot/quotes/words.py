@@ -91,7 +91,7 @@ TITLES = (
     analyst economist executive ceo founder spokesman spokeswoman spokesperson lawmaker
     congressman congresswoman councillor councilor mp mep treasurer envoy minister
     state interior finance environment transport energy justice work pensions international
-    development business agriculture science technology sport media digital housing agent
+    development business agriculture science technology sport media digital housing agent rival
     """
     )
     | HONORIFICS
@@ -118,7 +118,7 @@ GENERIC = _words(
     """
     some many others other critics analysts observers experts people residents witnesses sources
     they it this that these those we i you there here what which who one few several most all
-    both each everyone someone somebody anyone nobody none many commentators supporters opponents
+    both each everyone everybody someone somebody anyone anybody nobody none many commentators supporters opponents
     skeptics sceptics pundits scholars researchers studies study report reports poll polls data
     figures
     """
