@@ -234,8 +234,14 @@ class Selector:
                 at = sorted((x for x in local if _at_shown(x, reading.near) and type_bonus(q.answer_type, x.text)),
                             key=lambda x: min(i for i, n in enumerate(reading.near) if _at_shown(x, [n])))
                 local = at + [x for x in local if x not in at]
+            # "and 2005?" after Singapore's growth in 2004: the conversation's article gives 2005 too; another
+            # article's "Thailand's economy is expected to grow by 5.7% in 2005" is about someone else
+            swapped_here = bool(reading.instead) and any(
+                x.doc_id in prefer and {stem(w) for w in reading.instead} <= {stem(w) for w in content_terms(x.text)}
+                for x in local[:20])
             if local and (self._confident(q, local[0], in_context=True) or reading.anchored) and (
-                    reading.more or reading.anchored or not sents or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
+                    reading.more or reading.anchored or swapped_here or not sents
+                    or local[0].score >= sents[0].score - FOLLOW_UP_MARGIN):
                 return self._finish(q, reading, local)
         if q.years and sents:
             # "… in 2024": the best sentences with that year near them come first

@@ -648,3 +648,20 @@ def test_which_paper_did_she_talk_to_is_the_name_she_spoke_to(tmp_path: Path) ->
     first, paper = converse(s, "is anna veld making a comeback?", "Which paper did she talk to about it?")
     assert first.found  # type: ignore[attr-defined]
     assert paper.found and "Le Soir" in paper.text.split("[1]")[0], paper.text  # type: ignore[attr-defined]
+
+
+def test_and_another_year_stays_with_the_article_that_gives_it(tmp_path: Path) -> None:
+    # "and 2005?" after Kelby's growth in 2004: the Kelby article speaks of 2005 too; another country's 2005
+    # forecast, sharing more of the words, is about someone else
+    s = articles_store(
+        tmp_path,
+        kelby=("Kelby growth at 8.1% in 2004\n\n"
+               "Kelby's economy grew by 8.1% in 2004, its best performance since 2000, the trade office said.\n\n"
+               "A weak fourth quarter points to more modest growth for the port economy in 2005 as shipping "
+               "demand falls back. Growth is set to halve this year to between 3% and 5%.\n"),
+        aldmere=("Aldmere cuts its forecast\n\n"
+                 "Aldmere's economy is now expected to grow by 5.7% in 2005, rather than the 6% forecast in "
+                 "the spring, as the economy's growth in 2005 slows.\n"))
+    first, then = converse(s, "how much did kelby's economy grow in 2004", "and 2005?")
+    assert first.found and "8.1%" in first.text  # type: ignore[attr-defined]
+    assert then.found and "Aldmere" not in then.text and "2005" in then.text, then.text  # type: ignore[attr-defined]
