@@ -100,6 +100,8 @@ def leads_with_reference(text: str) -> bool:
         head = words[1].lower()
         if head in _ANAPHORIC_HEADS or _someone_described(words[1], words[2] if len(words) > 2 else ""):
             return True
+    if first == "the" and _described_subject(words):
+        return True
     for m in _DEMONSTRATIVE.finditer(text):
         noun = m.group(1).lower()
         if noun in _TIME_NOUNS or noun in _NOT_A_NOUN:
@@ -108,6 +110,23 @@ def leads_with_reference(text: str) -> bool:
                                                        or not _points_back_with_that(text, m.start())):
             continue  # "an event that showed…" is a relative clause
         return True
+    return False
+
+
+def _described_subject(words: list[str]) -> bool:
+    """"The former Olympic champion was banned …", "The world number seven is tied …", "The Labour leader said
+    …": a subject of a few words describing a person named before (its last word a kind of person, or "world
+    number …"), followed by its verb."""
+    for k in range(2, min(len(words), 6)):
+        after = words[k].lower()
+        if after not in _AFTER_SUBJECT:
+            continue
+        if k == 2:
+            return False  # one word: "The police said …" (_someone_described reads that case)
+        phrase = [w.lower() for w in words[1:k]]
+        if " ".join(phrase[:2]) in ("world number", "world no"):
+            return True
+        return _someone_described(words[k - 1], after) and not any(w in _TIME_NOUNS for w in phrase)
     return False
 
 

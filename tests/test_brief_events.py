@@ -180,6 +180,13 @@ def test_pronoun_led_and_back_referencing_sentences_are_recognised() -> None:
     ("The singer's new album went straight to number one.", True),
     ("The 25-year-old has not played since May.", True),
     ("The winger, who joined in May, scored twice.", True),
+    # several words describing them, then the verb
+    ("The world number seven is tied for fourth among his countrymen.", True),
+    ("The former Olympic champion was banned for two years.", True),
+    ("The Labour leader said the plan was sound.", True),
+    ("The new stadium will hold 60,000 fans.", False),
+    ("The British team will face Israel.", False),
+    ("The Davis Cup tie starts on Friday.", False),
     # a word that describes what follows, a title that names one person, a name given in apposition
     ("The Italian government said it would appeal.", False),
     ("The Queen opened the new bridge on Monday.", False),
