@@ -114,7 +114,9 @@ _HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these 
 # where "how many carry on films was she in" stops naming what it counts
 _COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
                         "would", "can", "could", "should", "shall", "may", "might", "r", "who", "that", "which",
-                        "whose", "whom", "where", "when"])
+                        "whose", "whom", "where", "when",
+                        # adverbs before the verb: "how many ppl even live there", "how many actually voted"
+                        "even", "actually", "really", "still", "ever", "now", "currently", "already", "roughly"])
 _CURRENCIES = frozenset(stem(w) for w in ("dollars", "pounds", "euros", "yen", "yuan", "rupees", "francs", "roubles",
                                              "rubles", "pence", "cents", "quid", "bucks"))
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
@@ -145,6 +147,7 @@ def _counted(low: str) -> tuple[str, ...]:
     if m:
         words = []
         for w in m.group(1).split():
+            w = CHAT_WORDS.get(w, w)  # "how many ppl live there": people
             if w in _COUNT_END:
                 break
             words.append(w)
@@ -427,6 +430,13 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None,
     return None
 
 
+# how a question opens; a message that opens otherwise may ask in a later clause
+_ASKS = re.compile(r"^(?:how|who|whom|whose|when|where|why|what|which|wat|wen|is|are|was|were|do|does|did|can|could|"
+                   r"will|would|has|have|had|should|tell|give|show|summari[sz]e|sum|catch|any|gist|tl|explain|list)\b")
+_LATER_QUESTION = re.compile(r"[,;:–—]\s+(?:(?:so|and|but|like|ok)\s+)?(?P<q>(?:how (?:many|much|long|old|come|did|do|does|"
+                             r"is|was|are)|who|when|where|why|what|which)\b.{3,})$")
+
+
 def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
             is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
             is_person: Callable[[str], bool] | None = None, is_ordinary: Callable[[str], bool] | None = None
@@ -439,6 +449,11 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     original = normalise(question)[:2000]
     low = original.lower().rstrip(" ?!.")
     low = re.sub(r"\s+", " ", low)
+    whole = low  # across outlets or a summary is asked of by the whole message ("across the stories on …, what …")
+    if not _ASKS.match(low) and (tail := _LATER_QUESTION.search(low)) is not None:
+        # "wait that austrian village making its own tv channel, how many ppl even live there": the question is the
+        # clause after the comma; the words before it say what about (they stay among the question's words)
+        low = low[tail.start("q"):]
     phrases = tuple(m.group(1).strip() for m in _QUOTED.finditer(original))
     years = tuple(dict.fromkeys(YEAR.findall(original)))
     base = dict(text=question, clean=original, phrases=phrases, years=years, context=tuple(context))
@@ -503,9 +518,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
             q["answer_type"] == "who" and re.search(r"\b" + _SPEECH_VERB + r"\b", low.split('"')[0].split("'")[0]))):
         # "which MP said 'you cannot fight six men'?" asks who said it, as "who said …" does
         return Query(kind="who_said", topic=" ".join(phrases), **q)  # type: ignore[arg-type]
-    if _SUMMARY.search(low) or _ABOUT.match(low):
+    if _SUMMARY.search(whole) or _ABOUT.match(low):
         return Query(kind="summary", **_without_meta(q))  # type: ignore[arg-type]
-    if _MULTI.search(low):
+    if _MULTI.search(whole):
         if _ASKS_OUTLETS.search(low):  # "which outlets do the articles cite?": the news organisations they name
             q = dict(q, answer_type="outlets")
         return Query(kind="multi", **_without_meta(q))  # type: ignore[arg-type]

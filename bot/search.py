@@ -287,6 +287,7 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
     a year is no count ("in 1963"), but a time since one is a length of time ("the first time since 2019")."""
     if "year" in counted and _SINCE_YEAR.search(sent):
         return True  # "how long had they gone without meeting?" -> "… face-to-face since 2019"
+    people = bool(_PEOPLE & set(counted))
     for m in _COUNT.finditer(sent):
         if re.fullmatch(r"(?:1[5-9]|20)\d\d", m.group(0)):
             continue
@@ -298,7 +299,20 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
         if any(stem(w) in counted and not re.search(rf"\b(?:a|an|per|each|every)\s+{re.escape(w)}\b", window, re.I)
                for w in after):
             return True
+        if people and after and _names_people(after[0]):
+            return True  # "how many people live there?" -> "the 8,000 residents of Engerwitzdorf"
     return False
+
+
+_PEOPLE = frozenset(["peopl", "person", "folk"])
+
+
+def _names_people(word: str) -> bool:
+    """Whether a plural noun counts people ("residents", "voters", "Gurkhas"), by WordNet; False without it."""
+    from bot import wordnet
+
+    wn = wordnet.shared()
+    return wn is not None and word.isalpha() and word.endswith("s") and wn.names_a_person(word)
 
 
 def figures(text: str) -> set[str]:

@@ -308,3 +308,20 @@ def test_chat_shorthand_is_read_as_the_word_not_a_name() -> None:
     # "diff" is no name the articles miss: it is "different"
     q = analyse("whats the diff between the two bids")
     assert "diff" not in q.terms and "the different between" in q.clean, (q.terms, q.clean)
+
+
+def test_a_question_after_a_lead_in_clause_is_read_from_its_question_word() -> None:
+    # "wait that village …, how many ppl even live there": the clause after the comma asks (a count of people)
+    q = analyse("wait that austrian village making its own tv channel, how many ppl even live there")
+    assert q.answer_type == "number" and q.counted == ("peopl",), (q.answer_type, q.counted)
+    assert "village" in q.terms and "channel" in q.terms  # the lead-in still says what about
+    assert analyse("the fiat thing, who bought the stake?").answer_type == "who"
+    assert analyse("Kim went to Beijing, right?").answer_type is None  # no question word after the comma
+
+
+def test_a_count_of_people_is_any_plural_that_names_people() -> None:
+    from bot.search import counts
+
+    people = analyse("how many people live in the village").counted
+    assert counts(people, "It is run by the 8,000 residents of Engerwitzdorf.")
+    assert not counts(people, "The village was founded in 1250 and has three churches.")
