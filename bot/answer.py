@@ -463,6 +463,7 @@ class Answerer:
                 ev.sentences = sel.select(q, reading, sources, since, require=[telling], st=st)
                 if ev.sentences:
                     ev.lead = self._person_in(q, ev.sentences[0])
+                    ev.around = self._said_around(q, ev)
                     return ev
         if q.kind == "who_is" and q.speaker:
             ev.sentences = self._who_is(q, reading, sources, since, st)
@@ -478,6 +479,7 @@ class Answerer:
                 # "who was he at spy school with?" -> "One of his fellow pupils … was Vladimir Putin": the answer
                 # names Putin itself; "his" is the person "he" stood for, who leads it
                 ev.lead = self._named_known(q, reading, ev.sentences[:1]) or ev.lead
+            ev.around = self._said_around(q, ev)
         elif ev.sentences and reading.known:
             # "how many caps has he got?": "The 36-year-old, who has 54 caps, ..." says who "he" was taken for
             ev.lead = self._named_known(q, reading, ev.sentences[:1])
@@ -567,6 +569,51 @@ class Answerer:
         text = self.store.document_text(s.doc_id)
         return all(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
 
+    def _said_around(self, q: Query, ev: Evidence) -> str:
+        """"Who said …?" answered by words no sentence attributes ("“I think the greatest threat …” A great soundbite,
+        …"): the person the passage is about, to be shown as that and no more; '' otherwise."""
+        if q.kind != "who_said" or ev.lead or not ev.sentences or self._names_a_person_in(ev.sentences[0].text):
+            return ""
+        return self._person_before(ev.sentences[0])
+
+    @staticmethod
+    def _names_a_person_in(text: str) -> bool:
+        """Whether a sentence names someone in full ("Dick Morris", "Mr Blair") outside its quotation marks."""
+        bare = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
+        # ("a New Yorker" describes someone; it names no one)
+        return any(len(m.group(0).split()) > 1 and not _proper_adjective(m.group(0).split()[0])
+                   and not re.search(r"\b(?:a|an)\s+$", bare[:m.start()], re.I) for m in NAME_IN_TEXT.finditer(bare))
+
+    def _person_before(self, s: Span) -> str:
+        """The person the passage before a sentence is about: the last name of the few sentences before it that
+        the article gives in full somewhere ("Morris" -> "Dick Morris"); '' when none."""
+        text = self.store.document_text(s.doc_id)
+        window = re.sub(r"[\"“][^\"”]*[\"”]", " ", text[max(0, s.start - 800): s.start])
+        for run in reversed(NAME_IN_TEXT.findall(window)):
+            token = run.split()[-1]
+            if token.casefold() in STOPWORDS or _ordinary(token) or _names_no_person(token) \
+                    or _proper_adjective(token) or token.casefold() in NON_PERSON:
+                continue
+            full = self._fullest(token, text)
+            if full:
+                return full
+        return ""
+
+    @staticmethod
+    def _fullest(token: str, text: str) -> str:
+        """The fullest name an article gives a surname ("Morris" -> "Dick Morris"); '' when it gives none longer."""
+        wn = wordnet.shared()
+        fuller = []
+        for m in re.finditer(rf"\b(?:[A-Z][\w'’-]+ ){{0,2}}{re.escape(token)}(?: [A-Z][\w'’-]+){{1,2}}\b|"
+                             rf"\b(?:[A-Z][\w'’-]+ ){{1,2}}{re.escape(token)}\b", text):
+            words = m.group(0).split()
+            before = re.search(r"([A-Z][\w'’-]+) $", text[max(0, m.start() - 40):m.start()])
+            if before and wn is not None and len(words) > 2 and wn.senses_of(f"{before.group(1)} {words[0]}"):
+                words = words[1:]  # "New Yorker Dick Morris": "New Yorker" says what he is
+            if words[0].casefold() not in _NOT_NAME_START:
+                fuller.append(" ".join(words))
+        return str(max(set(fuller), key=lambda f: (fuller.count(f), len(f)))) if fuller else ""
+
     def _person_in(self, q: Query, s: Span) -> str:
         """The person a sentence answers a who-question with, by the fullest name its article gives them
         ("Kim, who arrived ..." -> "Kim Jong Un"); '' when the sentence names no one new."""
@@ -580,14 +627,7 @@ class Answerer:
         first = runs[0].split()
         if len(first) > 1:
             return ""  # the sentence already names them in full
-        text = self.store.document_text(s.doc_id)
-        token = first[0]
-        fuller = re.findall(rf"\b(?:[A-Z][\w'’-]+ ){{0,2}}{re.escape(token)}(?: [A-Z][\w'’-]+){{1,2}}\b|"
-                            rf"\b(?:[A-Z][\w'’-]+ ){{1,2}}{re.escape(token)}\b", text)
-        fuller = [f for f in fuller if f.split()[0].casefold() not in _NOT_NAME_START]
-        if not fuller:
-            return ""
-        return str(max(set(fuller), key=lambda f: (fuller.count(f), len(f))))
+        return self._fullest(first[0], self.store.document_text(s.doc_id))
 
     # -- candidates: BM25 and vectors, fused -------------------------------------------------
     def _who_is(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,

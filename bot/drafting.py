@@ -39,6 +39,7 @@ class Evidence:
     missing: list[str] = field(default_factory=list)  # names the corpus never mentions
     documents: int = 0
     lead: str = ""  # for a who-question: the person the best sentence names, as fully as its article does
+    around: str = ""  # for a who-said question whose sentence names no one: the person the passage before is about
     asked: str = ""  # the message as typed ("and Putin?"), when it is a follow-up read as query.text
     earlier: list[str] = field(default_factory=list)  # the conversation's earlier questions, oldest first
 
@@ -152,6 +153,9 @@ class ExtractiveBackend:
         # the person the answer is about, unless its first sentence names them ("Capriati is a two-time champion")
         named = bool(parts and ev.lead) and re.search(rf"\b{re.escape(ev.lead.split()[-1])}\b", parts[0]) is not None
         lead = f"{ev.lead}: " if ev.lead and ev.lead not in " ".join(parts) and not named else ""
+        if not lead and ev.around:
+            # the words are there but not who said them: say so, and whom the passage is about
+            lead = f"The article does not name the speaker beside these words; the passage is about {ev.around}: "
         return Draft(text=lead + " ".join(parts), found=True, citations=cites)
 
     def _points(self, ev: Evidence, headline: bool) -> Draft:

@@ -433,6 +433,9 @@ def _speaker_like(who: str, original: str, lexicon: NameLexicon | None,
 # how a question opens; a message that opens otherwise may ask in a later clause
 _ASKS = re.compile(r"^(?:how|who|whom|whose|when|where|why|what|which|wat|wen|is|are|was|were|do|does|did|can|could|"
                    r"will|would|has|have|had|should|tell|give|show|summari[sz]e|sum|catch|any|gist|tl|explain|list)\b")
+# "going by the Aldmere report, who …": a frame naming where to look, read with the question as before
+_FRAMING = re.compile(r"^(?:going by|judging by|according to|across|based on|from|in|on|about|re|regarding|as for|for|"
+                      r"with|after|since|given)\b")
 _LATER_QUESTION = re.compile(r"[,;:–—]\s+(?:(?:so|and|but|like|ok)\s+)?(?P<q>(?:how (?:many|much|long|old|come|did|do|does|"
                              r"is|was|are)|who|when|where|why|what|which)\b.{3,})$")
 
@@ -450,7 +453,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     low = original.lower().rstrip(" ?!.")
     low = re.sub(r"\s+", " ", low)
     whole = low  # across outlets or a summary is asked of by the whole message ("across the stories on …, what …")
-    if not _ASKS.match(low) and (tail := _LATER_QUESTION.search(low)) is not None:
+    lead_in = False
+    if not _ASKS.match(low) and not _FRAMING.match(low) and (tail := _LATER_QUESTION.search(low)) is not None:
+        lead_in = True
         # "wait that austrian village making its own tv channel, how many ppl even live there": the question is the
         # clause after the comma; the words before it say what about (they stay among the question's words)
         low = low[tail.start("q"):]
@@ -464,7 +469,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         return Query(kind="smalltalk", **base)  # type: ignore[arg-type]
     intent_words = REQUEST_WORDS
     names = tuple(_names_in(original, lexicon, intent_words, is_word, is_common, is_ordinary))
-    terms = tuple(t for t in content_terms(original) if t not in intent_words and t not in {"tl", "dr"})
+    terms = tuple(t for t in content_terms(original) if t not in intent_words and t not in {"tl", "dr"}
+                  # "going by the Aldmere report, who …": the lead-in's words about the coverage only say where
+                  and not (lead_in and t in META_WORDS))
     answer_type: str | None = None
     if _WHY.match(low):
         answer_type = "why"

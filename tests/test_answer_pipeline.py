@@ -1080,3 +1080,18 @@ def test_a_figure_from_another_article_does_not_answer_for_the_best_one(tmp_path
     ans = Answerer(s).ask("What's the size of the bill Kelby officials handed Ana Sorel's arts trust?")
     assert ans.found and "£60,000" in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_who_said_words_no_sentence_attributes_says_so_and_whom_the_passage_is_about(tmp_path: Path) -> None:
+    # the quotation stands alone after a question about him: the answer must not pass it off as attributed, nor
+    # leave the reader with no one
+    s = article_store(tmp_path, (
+        "The strategist who came to Kelby\n\n"
+        "New Yorker Ivo Brandt has advised three mayors of Kelby. On this subject, Brandt appears almost "
+        "evangelical.\n\n"
+        "But what is it about the harbour party that attracts him? \"I think the greatest threat to the harbour "
+        "is not the sea but paperwork\". A great soundbite, but a surprise from a man who loves rules.\n"))
+    ans = Answerer(s).ask("Who reckons the greatest threat to the harbour is 'not the sea but paperwork'?")
+    assert ans.found and "Ivo Brandt" in ans.text and "does not name the speaker" in ans.text, ans.text
+    assert "Yorker Ivo" not in ans.text, ans.text
+    verbatim(s, ans)
