@@ -90,6 +90,9 @@ _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers
 _ASKS_OUTLETS = re.compile(r"\b(?:which|what) (?:\w+ )?(?:outlets|agencies|agency|papers|newspapers|media|wires?|"
                           r"broadcasters|networks)\b.*\b(?:cite|cited|quote|quoted|rely|relied|lean|source|sourced|"
                           r"credit|credited|name|named|mention|mentioned|use|used)|\b(?:lean|rely|draw) on (?:which|what)")
+_REPORTS = re.compile(r"\b(?:report\w*|sa(?:y|ys|id)|broke|break|cover\w*|ran|run|carr(?:y|ied|ies)|quot\w+|cit\w+|"
+                      r"interview\w*|publish\w*|print\w*|claim\w*|reveal\w*|first|story|news|source\w*|talk\w*|"
+                      r"spoke|speak\w*|told|tell\w*|wrote|writ\w*|credit\w*|get|got|learn\w*|that|this|it)\b")
 _ASKS_OUTLET = re.compile(r"^(?:which|what|who)(?: \w+)? (?:paper|newspaper|agency|outlet|channel|network|broadcaster|"
                          r"site|website|magazine|wire|station|publication|tabloid)s?\b")
 _WHY = re.compile(r"^(?:why|how come|what(?: is|'s| was|'s been)? the reasons? (?:for|behind|why)|for what reason|"
@@ -499,7 +502,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "names"  # "which embassies is he shutting?": the places, firms, films it lists
     if _ORDINAL_Q.match(low):
         answer_type = "ordinal"  # "what number world record was that?": the 12th, not a height or a count
-    if _ASKS_OUTLET.match(low):  # "which paper reported the car chase?": the news organisation that says so
+    if _ASKS_OUTLET.match(low) and _REPORTS.search(low):
+        # "which paper reported the car chase?": the news organisation that says so ("which station refused to air
+        # the show?" asks which station did something, not who reported it)
         answer_type = "outlets"
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low), kind_asked=_kind_asked(low))
     m = _ROLE_OF.match(low)

@@ -325,3 +325,16 @@ def test_a_count_of_people_is_any_plural_that_names_people() -> None:
     people = analyse("how many people live in the village").counted
     assert counts(people, "It is run by the 8,000 residents of Engerwitzdorf.")
     assert not counts(people, "The village was founded in 1250 and has three churches.")
+
+
+@pytest.mark.parametrize("question, outlets", [
+    ("which paper reported the car chase?", True),
+    ("which agency reported that?", True),
+    ("what newspaper broke the story", True),
+    ("which paper did she talk to?", True),
+    # a station that did something is not the outlet that reported it
+    ("which station refused to air the adoption show", False),
+    ("which channel will show the final?", False),
+])
+def test_which_paper_asks_an_outlet_only_about_reporting(question: str, outlets: bool) -> None:
+    assert (analyse(question).answer_type == "outlets") is outlets
