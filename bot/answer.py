@@ -419,7 +419,10 @@ class Answerer:
             # alternatives, and adding one would widen it
             sources = ["~" + o.casefold() for o in outlets]
         names = [n for n in ([q.speaker] if q.speaker else []) + list(q.names) if n and n not in outlets]
-        ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)]
+        # "which fellow Yank …": a capitalised dictionary word no article uses is a word the answer lacks, not a name
+        # none of them mentions (a speaker, or a name of several words, still is)
+        ev.missing = [n for n in dict.fromkeys(names) if not self._mentioned(n, sources)
+                      and (n == q.speaker or " " in n.strip() or not _ordinary(n))]
         ev.missing += self._unknown_names(q)
         ev.searched = self._searched(q, sources)
         st.lap("analysis")

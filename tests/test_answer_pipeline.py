@@ -1095,3 +1095,16 @@ def test_who_said_words_no_sentence_attributes_says_so_and_whom_the_passage_is_a
     assert ans.found and "Ivo Brandt" in ans.text and "does not name the speaker" in ans.text, ans.text
     assert "Yorker Ivo" not in ans.text, ans.text
     verbatim(s, ans)
+
+
+def test_a_capitalised_dictionary_word_no_article_uses_is_no_missing_name(tmp_path: Path) -> None:
+    # "Yank" is in the dictionary (an American): no article using it is no sign the question is about someone
+    # the articles never mention; a surname no dictionary lists still is
+    s = article_store(tmp_path, (
+        "Teenager Kell beaten on senior debut\n\n"
+        "Junior world number one Ana Kell lost her first senior tour match to fellow American Lisa Moor on "
+        "Tuesday, 6-3 6-4.\n"))
+    ans = Answerer(s).ask("Which fellow Yank ended the teenage junior world number one's maiden senior-tour outing?")
+    assert ans.found and "Lisa Moor" in ans.text, ans.text
+    missing = Answerer(s).ask("What did Scholz say about the teenager's debut?")
+    assert not missing.found and "Scholz" in missing.text, missing.text
