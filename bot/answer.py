@@ -25,7 +25,7 @@ from bot.conversation import Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
 from bot.question import NameLexicon, Query, analyse
-from bot.quotes.words import NON_PERSON
+from bot.quotes.words import NON_PERSON, TITLES
 from bot.search import Retriever, Span
 from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, overlaps
 from bot.spans import continuation, shown
@@ -137,6 +137,13 @@ class _Gate:
 
 
 _PLURAL_WHO = re.compile(r"^(?:who|which|what)\b[^?]*?\b(?:were|are|have)\b", re.I)
+
+
+def _after_role(word: str, text: str) -> bool:
+    """Whether a word stands where a name does: after a role, with at most one word between ("nato chief mark
+    rutte", "prime minister shigeru ishiba")."""
+    return any(m.group(1) in TITLES or m.group(2) in TITLES
+               for m in re.finditer(rf"\b([a-z]+)\s+(?:([a-z]+)\s+)?{re.escape(word)}\b", text.casefold()))
 
 
 def _ordinary(word: str) -> bool:
@@ -668,6 +675,7 @@ class Answerer:
         if wn is None and "*" in common_words():
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
+        resolved = [w for n in ([q.speaker] if q.speaker else []) + list(q.names) for w in n.split()]
         for t in q.terms:
             if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
                     or t in _FUNCTION_WORDS:
@@ -682,7 +690,11 @@ class Answerer:
             close = self._typo_of(t)
             if close is None:
                 return []  # this store cannot tell: say nothing rather than guess
-            if not close:
+            if any(_edits(t, w.casefold()) <= 2 for w in resolved):
+                continue  # the speaker or name it was read as ("navaro" -> Navarro)
+            # a word in a name's place after a role ("nato chief mark rutte") is a name no article mentions, whatever
+            # word it is a letter off ("Rutto", "rust")
+            if not close or _after_role(t, q.clean or q.text):
                 out.append(t)
         return out
 
@@ -726,7 +738,7 @@ class Answerer:
         fixed: list[str] = []
         for t in q.terms:
             if len(t) < 4 or not t.isalpha() or t in named or self.retriever.doc_freq(t) > 0 \
-                    or (wn is not None and wn.knows(t)):
+                    or (wn is not None and wn.knows(t)) or _after_role(t, q.clean or q.text):
                 fixed.append(t)
                 continue
             word = next((w for c in self._typo_of(t) or [] if (w := self._written(c))), None)
