@@ -139,6 +139,20 @@ class _Gate:
 _PLURAL_WHO = re.compile(r"^(?:who|which|what)\b[^?]*?\b(?:were|are|have)\b", re.I)
 
 
+def _stripped(word: str) -> list[str]:
+    """The word with one or two English suffixes taken off ("shushers" -> "shusher", "shush"), with and without
+    a final "e" put back ("notable" -> "not", "note")."""
+    out: list[str] = []
+    stem_ = word
+    for _ in range(2):
+        m = _ENGLISH_SUFFIX.search(stem_)
+        if m is None or m.start() < 3:
+            break
+        stem_ = stem_[:m.start()]
+        out += [stem_, stem_ + "e"]
+    return out
+
+
 def _after_role(word: str, text: str) -> bool:
     """Whether a word stands where a name does: after a role, with at most one word between ("nato chief mark
     rutte", "prime minister shigeru ishiba")."""
@@ -677,9 +691,10 @@ class Answerer:
         out = []
         resolved = [w for n in ([q.speaker] if q.speaker else []) + list(q.names) for w in n.split()]
         for t in q.terms:
-            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or _ENGLISH_SUFFIX.search(t) \
-                    or t in _FUNCTION_WORDS:
+            if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or t in _FUNCTION_WORDS:
                 continue
+            if _ENGLISH_SUFFIX.search(t) and (wn is None or wn.knows(t) or any(wn.knows(b) for b in _stripped(t))):
+                continue  # an English word or its derivation ("xmas", "shushers"); "hedgehunter" is no "hedgehunt" + "er"
             if wn is not None:
                 # the dictionary: an English word the articles happen not to use ("shush"), or chat for one
                 # ("eyein"), is a word; a brand or a name is not, though a model's word pieces hold "iphone"

@@ -1120,3 +1120,15 @@ def test_a_lower_case_name_after_a_role_is_no_typo_of_another_name(tmp_path: Pat
     assert not ans.found and "rutte" in ans.text.casefold() and "rutto" not in ans.text.casefold(), ans.text
     typo = Answerer(s).ask("who won the kelby marathn")
     assert typo.found and "Evans Rutto" in typo.text, typo.text
+
+
+def test_a_lower_case_name_with_an_english_ending_is_still_a_name_none_mention(tmp_path: Path) -> None:
+    # "hedgehunter" ends like an English word ("-er") but is none, nor a derivation of one: a horse the articles
+    # never name; "shushers" and "xmas" are English (a derivation of "shush", the dictionary's "Xmas")
+    s = article_store(tmp_path, (
+        "Kelby Cup goes to Harbour Lad\n\n"
+        "Harbour Lad won the Kelby Cup steeplechase on Saturday, ahead of the favourite Quay Runner.\n"))
+    ans = Answerer(s).ask("who won the kelby cup, was it hedgehunter?")
+    assert not ans.found and "hedgehunter" in ans.text.casefold(), ans.text
+    for question in ("who won the kelby cup b4 xmas", "did the shushers win the kelby cup"):
+        assert "None of them mentions" not in Answerer(s).ask(question).text, question
