@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.question import Query
 from bot.store.base import PassageHit, QuoteRow, Store, in_scope
@@ -307,6 +308,7 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
 _PEOPLE = frozenset(["peopl", "person", "folk"])
 
 
+@lru_cache(maxsize=4096)
 def _names_people(word: str) -> bool:
     """Whether a plural noun counts people ("residents", "voters", "Gurkhas"), by WordNet; False without it."""
     from bot import wordnet
