@@ -139,6 +139,9 @@ class _Gate:
 _PLURAL_WHO = re.compile(r"^(?:who|which|what)\b[^?]*?\b(?:were|are|have)\b", re.I)
 
 
+_QUOTATION = re.compile(r"[\"“][^\"”]*[\"”]")  # someone's words in quotation marks, which name no one as their speaker
+
+
 def _stripped(word: str) -> list[str]:
     """The word with one or two English suffixes taken off ("shushers" -> "shusher", "shush"), with and without
     a final "e" put back ("notable" -> "not", "note")."""
@@ -603,7 +606,7 @@ class Answerer:
     @staticmethod
     def _names_a_person_in(text: str) -> bool:
         """Whether a sentence names someone in full ("Dick Morris", "Mr Blair") outside its quotation marks."""
-        bare = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
+        bare = _QUOTATION.sub(" ", text)
         # ("a New Yorker" describes someone; it names no one)
         return any(len(m.group(0).split()) > 1 and not _proper_adjective(m.group(0).split()[0])
                    and not re.search(r"\b(?:a|an)\s+$", bare[:m.start()], re.I) for m in NAME_IN_TEXT.finditer(bare))
@@ -612,7 +615,7 @@ class Answerer:
         """The person the passage before a sentence is about: the last name of the few sentences before it that
         the article gives in full somewhere ("Morris" -> "Dick Morris"); '' when none."""
         text = self.store.document_text(s.doc_id)
-        window = re.sub(r"[\"“][^\"”]*[\"”]", " ", text[max(0, s.start - 800): s.start])
+        window = _QUOTATION.sub(" ", text[max(0, s.start - 800): s.start])
         for run in reversed(NAME_IN_TEXT.findall(window)):
             token = run.split()[-1]
             if token.casefold() in STOPWORDS or _ordinary(token) or _names_no_person(token) \

@@ -61,6 +61,7 @@ FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figu
 TYPED_FOLLOW_UP = {"age", "money", "when", "number", "outlets", "ordinal"}  # answers of a form a sentence shows
 ASKED_RARE_SHARE = 0.02  # ... counting only words in at most this share of passages ("way", "run" say little)
 NAMED_READ_WHOLE = 5  # articles naming what is asked about read whole when no more name it
+NAMED_KEPT = 256  # questions' named articles kept (a question asks several times; repeated questions too)
 STORY_READ_WHOLE = 8  # up to this many articles, a restricted search reads every passage
 DOC_WEIGHT = 0.3  # an article's coverage of the whole question (0.3 and 0.6 tied on our questions)
 DOC_STEMS_KEPT = 4096  # articles whose stems are kept between questions (~10 KB each)
@@ -119,7 +120,8 @@ class Selector:
         self.dense = dense
         self._story_of: dict[int, int] = {}
         self._doc_stems: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()  # by (id, content hash)
-        self._stems_lock = threading.Lock()
+        self._stems_lock = threading.Lock()  # (also guards _named)
+        self._named: dict[tuple[object, ...], set[int]] = {}  # _named_articles, by question names, scope and store size
         self._stories_n = -1
 
     def candidates(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None,
@@ -188,15 +190,23 @@ class Selector:
         """The articles that mention the question's rarest name, when they are few: "how long did last year's
         Glastonbury passes take to run out?" is answered in a paragraph of the Glastonbury article that never
         repeats the name ("all 112,000 tickets sold out in 24 hours")."""
+        # one question scores several times (the whole store, its parts, its story): looked up once for all of them
+        key = (q.names, tuple(sources or ()), since, self.retriever.passage_count)
+        with self._stems_lock:
+            if key in self._named:
+                return self._named[key]
         best: set[int] = set()
         for name in q.names:
-            expr = fts_expression([name])
             if self.retriever.doc_freq(name) > NAMED_READ_WHOLE * 10:  # passages: more than a few articles' worth
                 continue
-            docs = {h.doc_id for h in self.store.search_passages(expr, limit=NAMED_READ_WHOLE * 10, sources=sources,
-                                                                 since=since)}
+            docs = {h.doc_id for h in self.store.search_passages(fts_expression([name]), limit=NAMED_READ_WHOLE * 10,
+                                                                 sources=sources, since=since)}
             if docs and len(docs) <= NAMED_READ_WHOLE and (not best or len(docs) < len(best)):
                 best = docs
+        with self._stems_lock:
+            if len(self._named) >= NAMED_KEPT:
+                self._named.clear()
+            self._named[key] = best
         return best
 
     # -- selection ---------------------------------------------------------------------------
