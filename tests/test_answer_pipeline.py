@@ -12,8 +12,11 @@ from bot.answer import Answerer
 from bot.citations import fold, markers
 from bot.ingest.pipeline import Ingester
 from bot.quotes import extract_quotes
+from bot.search import Retriever, Span
+from bot.selection import Selector
 from bot.store import open_store
 from bot.store.base import Store
+from bot.text import sentences_in
 from tests.conftest import BBC, ROOT, article_store, articles_store, need
 
 SAMPLES = ROOT / "bot" / "samples"
@@ -1132,3 +1135,27 @@ def test_a_lower_case_name_with_an_english_ending_is_still_a_name_none_mention(t
     assert not ans.found and "hedgehunter" in ans.text.casefold(), ans.text
     for question in ("who won the kelby cup b4 xmas", "did the shushers win the kelby cup"):
         assert "None of them mentions" not in Answerer(s).ask(question).text, question
+
+
+CABLES = (
+    "Kelby bridge to shut for a year\n\n"
+    "The Kelby suspension bridge will shut for a year from March, the county council said on Tuesday.\n\n"
+    "A fun run is held across it every summer. "
+    "Inspectors found corroded cables and said the cables of the bridge were unsafe. "
+    "Local artists have painted it from the shore for decades.\n\n"
+    "Replacing the corroded cables will cost the council £30m. "
+    "The council said the corroded cables were first reported by inspectors in 2019.\n")
+
+
+def test_a_one_article_gist_prefers_what_the_article_keeps_coming_back_to(tmp_path: Path) -> None:
+    # equal matches with the question: the sentence on the cables (which the article comes back to) outranks the
+    # one on the fun run (said once), though the fun run comes first
+    store = article_store(tmp_path, CABLES)
+    doc = store.documents_by_id([1])[1]
+    spans = [Span(1, a, b, doc.text[a:b], 1.0, doc.location, doc.title, None, None)
+             for a, b in sentences_in(doc.text, 0, len(doc.text))]
+    ranked = [s.text for s in Selector(store, Retriever(store))._salient(spans)]
+    fun_run = next(i for i, t in enumerate(ranked) if "fun run" in t)
+    cables = next(i for i, t in enumerate(ranked) if t.startswith("Inspectors"))
+    artists = next(i for i, t in enumerate(ranked) if "artists" in t)
+    assert cables < fun_run and cables < artists, ranked
