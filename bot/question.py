@@ -162,6 +162,11 @@ _EVENT = re.compile(r"^(?:so )?what(?:'s| has| had| is)? (?:happened|happening|h
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
 _MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
                           r"buy|bought|raise|invest|money|cash|earn|profit|revenue)\w*")
+# "how much did consumer spending go up?", "how much has the price risen?": a change, told as a share ("1.5%") as
+# often as an amount, whatever it is a change of
+_CHANGE = re.compile(r"\b(?:go(?:ne)? (?:up|down)|went (?:up|down)|going (?:up|down)|ris(?:e|es|en|ing)|rose|"
+                     r"increas\w*|f[ae]ll(?:s|en|ing)?|drop\w*|gr[eo]w(?:s|n|ing)?|climb\w*|jump\w*|surg\w*|slump\w*|"
+                     r"declin\w*|shr[iau]nk\w*|expand\w*|soar\w*|plung\w*|tumbl\w*|slid(?:e|es|ing)?)\b")
 _SPEECH_VERB = (r"(?:say|says|said|saying|tell|told|call|called|calls|calling|describe|described|describes|warn|warned|"
                 r"warns|claim|claimed|claims|declare|declared|state|stated|note|noted|argue|argued|argues|insist|"
                 r"insisted|insists|greet|greeted|bill|billed|dub|dubbed|label|labelled|labeled|brand|branded|term|"
@@ -483,7 +488,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     elif _HOW_MANY.match(low):
         # "how many people did it sell guns to?" counts people; "how much did it sell for?" asks a sum
         counted = _counted(low)
-        money = _MONEY_WORDS.search(low) and (not counted or any(c in _CURRENCIES for c in counted))
+        money = _MONEY_WORDS.search(low) and (not counted or any(c in _CURRENCIES for c in counted)) and not (
+            low.startswith("how much") and _CHANGE.search(low) and not counted)
         answer_type = "age" if low.startswith("how old") else "money" if money else "number"
     elif _WHAT_COST.match(low):
         answer_type = "money"  # "what's the tram going to cost?"

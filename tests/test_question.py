@@ -71,6 +71,10 @@ def test_intents(question: str, kind: str) -> None:
     ("how many ppl did the shop sell guns to", "number"),
     ("how many dockers who werent paid walked out", "number"),
     ("how many pounds did the painting sell for", "money"),
+    # a change is told as a share as often as an amount, whatever it is a change of ("spending" is money)
+    ("how much did french consumer spending go up in january", "number"),
+    ("how much has the price of oil risen", "number"),
+    ("how much did they raise for charity", "money"),
     # "what number …" asks for a place in a series ("her 12th world record"), not an amount
     ("wat number world record was that", "ordinal"),
     ("which number is his star on the walk of fame", "ordinal"),
