@@ -163,6 +163,11 @@ def _after_role(word: str, text: str) -> bool:
                for m in re.finditer(rf"\b([a-z]+)\s+(?:([a-z]+)\s+)?{re.escape(word)}\b", text.casefold()))
 
 
+def _after_given(word: str, given: set[str], text: str) -> bool:
+    """Whether a word comes right after one of these given names ("nick clegg")."""
+    return any(m.group(1) in given for m in re.finditer(rf"\b([a-z]+)\s+{re.escape(word)}\b", text.casefold()))
+
+
 def _ordinary(word: str) -> bool:
     """Whether WordNet (when installed) lists a capitalised word in lower case too: "Labour", "Conservative" are
     ordinary words before they are anyone's surname."""
@@ -693,8 +698,14 @@ class Answerer:
             return []  # without a word list, an unknown word may be plain English: say nothing rather than guess
         out = []
         resolved = [w for n in ([q.speaker] if q.speaker else []) + list(q.names) for w in n.split()]
+        # a name of one word the store knows ("nick", read as the Nick of "Nick Ross"): the word after it is its
+        # surname, a name even when the dictionary lists it ("nick clegg": a clegg is a horsefly)
+        given = {n.casefold() for n in q.names if " " not in n.strip()}
         for t in q.terms:
             if len(t) < 4 or not t.isalpha() or self.retriever.doc_freq(t) > 0 or t in _FUNCTION_WORDS:
+                continue
+            if given and _after_given(t, given, q.clean or q.text):
+                out.append(t)
                 continue
             if _ENGLISH_SUFFIX.search(t) and (wn is None or wn.knows(t) or any(wn.knows(b) for b in _stripped(t))):
                 continue  # an English word or its derivation ("xmas", "shushers"); "hedgehunter" is no "hedgehunt" + "er"
