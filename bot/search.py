@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from bot.question import Query
 from bot.store.base import PassageHit, QuoteRow, Store, in_scope
-from bot.text import YEAR, content_terms, sentences_in, spellings, stem
+from bot.text import YEAR, content_terms, sentences_in, spellings, stem, verb_forms
+from bot.text import stems as stems_of
 
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
                    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
@@ -126,6 +127,9 @@ class Retriever:
         for t in list(query.terms) + [w for p in query.phrases for w in content_terms(p)]:
             if self.doc_freq(t) > 0:
                 out[stem(t)] = max(out.get(stem(t), 0.0), self.idf(t))
+            elif used := [f for f in verb_forms(t) if self.doc_freq(f) > 0]:
+                # "what did the museum buy?" where the articles only say "bought": the verb is asked all the same
+                out[stem(t)] = max(out.get(stem(t), 0.0), max(self.idf(f) for f in used))
         own = sum(out.values())
         context: dict[str, float] = {}
         for t in query.context:
@@ -150,13 +154,13 @@ class Retriever:
             doc_text = texts.get(h.doc_id)
             if doc_text is None:
                 doc_text = texts[h.doc_id] = self.store.document_text(h.doc_id)
-            title_stems = {stem(w) for w in content_terms(h.title)}
+            title_stems = stems_of(h.title)
             for a, b in sentences_in(doc_text, h.start, h.end):
                 sent = doc_text[a:b]
                 low = sent.casefold()
                 if need and not all(n in low for n in need):
                     continue
-                stems = {stem(w) for w in content_terms(sent)}
+                stems = stems_of(sent)
                 own = sum(w for s, w in weights.items() if s in stems) / total
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
@@ -180,7 +184,7 @@ class Retriever:
         """IDF-weighted share of `terms` that `text` contains (stemmed)."""
         weights = {stem(t): self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
-        stems = {stem(w) for w in content_terms(text)}
+        stems = stems_of(text)
         return sum(w for s, w in weights.items() if s in stems) / total
 
     def speaker_quotes(self, speaker: str, sources: list[str] | None = None,

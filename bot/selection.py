@@ -36,6 +36,7 @@ from bot.spans import (
 )
 from bot.store.base import PassageHit, Store, in_scope
 from bot.text import YEAR, content_terms, sentences_in, stem
+from bot.text import stems as stems_of
 
 log = logging.getLogger("briefbot.selection")
 
@@ -489,7 +490,7 @@ class Selector:
             stem(t) for t in q.terms if 0 < self.retriever.doc_freq(t) <= rare} - carried
         if not asked and not showing:
             return elsewhere
-        holding = showing | {(s.doc_id, s.start) for s in sents if asked & {stem(w) for w in content_terms(s.text)}}
+        holding = showing | {(s.doc_id, s.start) for s in sents if asked & stems_of(s.text)}
         if not any(d in reading.prefer_docs for d, _ in holding):
             return elsewhere  # the conversation's articles say it in other words ("which way would it run?")
         return elsewhere | {(s.doc_id, s.start) for s in sents if (s.doc_id, s.start) not in holding}
@@ -543,7 +544,7 @@ class Selector:
             if got is not None:
                 self._doc_stems.move_to_end(key)
                 return got
-        got = frozenset(stem(w) for w in content_terms(doc.title + "\n" + doc.text[:20_000]))
+        got = frozenset(stems_of(doc.title + "\n" + doc.text[:20_000]))
         with self._stems_lock:
             self._doc_stems[key] = got
             while len(self._doc_stems) > DOC_STEMS_KEPT:

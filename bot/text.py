@@ -97,6 +97,48 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(american(word.lower())))
 
 
+@lru_cache(maxsize=1)
+def _irregular() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Irregular verb forms and their verbs, from WordNet's exception list ("wrote" -> "write", "sold" -> "sell"),
+    as (form -> verb, verb -> forms); only the pairs the stemmer does not already join. Empty without WordNet."""
+    from bot import wordnet  # (a leaf module: no cycle)
+
+    wn = wordnet.shared()
+    if wn is None:
+        return {}, {}
+    verb_of: dict[str, str] = {}
+    forms: dict[str, list[str]] = {}
+    for form, bases in wn.verb_exceptions().items():
+        if not form.isalpha() or len(form) < 3 or form in STOPWORDS:
+            continue
+        for base in bases:
+            if base.isalpha() and stem(base) != stem(form):
+                verb_of.setdefault(form, base)
+                forms.setdefault(base, []).append(form)
+    return verb_of, {b: tuple(f) for b, f in forms.items()}
+
+
+def verb_forms(word: str) -> list[str]:
+    """The irregular forms of a verb, and the verb of an irregular form ("write" -> wrote, written; "sold" ->
+    sell), for a search index that stores words as written; [] for any other word."""
+    verb_of, forms = _irregular()
+    w = word.lower()
+    base = verb_of.get(w, w)
+    return [x for x in (base, *forms.get(base, ())) if x != w] if base != w or base in forms else []
+
+
+def stems(text: str) -> set[str]:
+    """The stems of a text's content words, with the verb's stem beside each irregular form ("co-wrote" holds
+    "write" too, so "who did he co-write it with" meets it; "wound" stays "wound" as well)."""
+    verb_of, _ = _irregular()
+    out = set()
+    for w in _content_terms(text):
+        out.add(stem(w))
+        if w in verb_of:
+            out.add(stem(verb_of[w]))
+    return out
+
+
 def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within [start, end) of text."""
     out = []

@@ -90,6 +90,10 @@ class WordNet:
                     out.append(cand)
         return out
 
+    def verb_exceptions(self) -> dict[str, list[str]]:
+        """WordNet's irregular verb forms and their verbs ("wrote" -> ["write"])."""
+        return self._exceptions["v"]
+
     def knows(self, word: str) -> bool:
         """Whether the word (or its dictionary form) is an English word in WordNet ("shush", "eyeing")."""
         w = word.lower()

@@ -174,6 +174,19 @@ def test_british_and_american_spellings_meet() -> None:
     assert spellings("four") == ["four"] and spellings("hour") == ["hour"]
 
 
+def test_irregular_verb_forms_meet_their_verb() -> None:
+    from bot import wordnet
+    from bot.text import stem, stems, verb_forms
+
+    if wordnet.shared() is None:
+        pytest.skip("WordNet files not installed")
+    assert {"wrote", "written"} <= set(verb_forms("write")) and "sell" in verb_forms("sold")
+    assert verb_forms("table") == [] and verb_forms("kelby") == []
+    # a sentence's irregular form holds its verb too, and keeps its own stem ("wound" is also an injury)
+    assert {stem("write"), stem("sell"), stem("win")} <= stems("He co-wrote it, it sold well and won awards")
+    assert stem("wound") in stems("a wound to the leg")
+
+
 def test_versus_is_no_search_word() -> None:
     # "vs" relates the two sides; searching for the word "versus" finds currency and rugby reports
     q = analyse("wait when did russia even join the war vs japan")
