@@ -179,7 +179,8 @@ _SPEECH_VERB = (r"(?:say|says|said|saying|tell|told|call|called|calls|calling|de
                 r"demand|demanded|predict|vowed|pledge|pledged|apologise|apologised|apologize|apologized)")
 _WHO_SAID = re.compile(r"^who(?: else)?\s+(?:\w+\s+){0,1}" + _SPEECH_VERB + r"\b\s*(?P<topic>.*)$")
 _QUOTE_PATTERNS = [
-    re.compile(r"^(?:what|which)\s+(?:did|does|has|have|had|do|is|was)\s+(?P<who>.+?)\s+(?:\w+ly\s+)?"
+    # ("what's robertson saying about the pitch": "what's" is "what is" or "what has")
+    re.compile(r"^(?:(?:what|which)\s+(?:did|does|has|have|had|do|is|was)\s+|what['’]s\s+)(?P<who>.+?)\s+(?:\w+ly\s+)?"
                r"(?:say|said|saying|tell|told|think|thought|write|wrote|claim|claimed|argue|argued|warn|warned|"
                r"declare|declared|state|stated|note|noted|make|made|feel|felt|reckon|tweet|tweeted|"
                r"have to say|had to say|got to say)"

@@ -20,6 +20,7 @@ def read(q: str) -> object:
     ("What did Vale say about the strike?", "quote"),
     ("what has marta quinlan said on the cranes", "quote"),
     ("did Navarro say anything about tariffs", "quote"),
+    ("what's vale saying about the strike", "quote"),  # "what's" for "what is" / "what has"
     ("Quinlan's take on the offer?", "quote"),
     ("Who called the offer 'an insult'?", "who_said"),
     ("who came up with the phrase 'harbour of shame'", "who_said"),
