@@ -38,6 +38,13 @@ COHESION_SAMPLE = 8  # ... of this many: a chain of look-alikes does not grow on
 # topic (a rugby preview and the match report, Gazprom's tax claim and Yukos' bankruptcy) mostly below 0.4.
 # Leads alike do not make one event: a topic's articles are alike too (rewarding leads above 0.75 joined
 # the days of one trial and two months' US jobs figures, and no two outlets' reports of one event).
+# A story of many articles reports a saga's subject ("Yukos", "Kenteris and Thanou") in all of them: what makes
+# one event of it is what an article shares with another beyond that subject (the Houston court, the auction).
+# Measured over BBC with the subject's words and names (those of most of the story's articles) left out: articles
+# on one event of a saga 0.29-0.42, on its other events 0.11-0.24.
+EVENT_SUBJECT = 0.6  # a word or name in this share of a story's articles (and at least three) is its subject
+EVENT_PARTNER = 0.25  # ... beyond which a new article must be this like one of them to join
+EVENT_MIN_DOCS = 4  # (a smaller story has no subject to tell apart from its event)
 LEAD_PASSAGES = 2
 MEANING_APART = 0.4  # leads less alike than this report different events, whatever names they share
 
@@ -258,11 +265,39 @@ def _fits(p: Profile, story: list[Profile], alike: Callable[[Profile, Profile], 
         dated = [o.published for o in story if o.published]
         if any(_days(p.published, d) > MAX_SPAN_DAYS for d in dated):
             return False  # a story that would span months is two events
+    if not p.published and len(story) >= EVENT_MIN_DOCS and isinstance(alike, _Similar) \
+            and not _event_partner(p, story, alike.vec):
+        return False  # another event of the saga the story is about (undated: nothing else tells them apart)
     recent = story[-COHESION_SAMPLE:]
     if len(recent) < 2:
         return True
     sims = sorted((alike(p, o) for o in recent), reverse=True)
     return sum(sims[: max(2, (len(sims) + 1) // 2)]) / max(2, (len(sims) + 1) // 2) >= COHESION
+
+
+def _event_partner(p: Profile, story: list[Profile], vec: Vectors) -> bool:
+    """Whether a document shares more than the story's subject (the words and names most of its articles hold)
+    with the better half of its recent articles: like one of them is a chain that grows a saga."""
+    need = max(3.0, EVENT_SUBJECT * len(story))
+    terms_in = Counter(t for o in story for t in vec(o))
+    names_in = Counter(n for o in story for n in o.names)
+    subject = {t for t, c in terms_in.items() if c >= need}
+    subject_names = {n for n, c in names_in.items() if c >= need}
+
+    def beyond(v: dict[str, float]) -> dict[str, float]:
+        kept = {t: x for t, x in v.items() if t not in subject}
+        norm = math.sqrt(sum(x * x for x in kept.values())) or 1.0
+        return {t: x / norm for t, x in kept.items()}
+
+    mine, my_names = beyond(vec(p)), p.names - subject_names
+    sims = []
+    for o in story[-COHESION_SAMPLE:]:
+        theirs = o.names - subject_names
+        shared = len(my_names & theirs) / max(1, min(len(my_names), len(theirs)))
+        sims.append(0.5 * cosine(mine, beyond(vec(o))) + 0.5 * shared)
+    sims.sort(reverse=True)
+    half = sims[: max(2, (len(sims) + 1) // 2)]
+    return sum(half) / len(half) >= EVENT_PARTNER
 
 
 def group(docs: list[Document], threshold: float = JOIN_SIMILARITY,

@@ -491,3 +491,27 @@ def test_a_quote_that_narrates_its_own_speaker_is_the_reporter_s_words_run_in() 
     assert not narrates("Piet Maren", "We can score goals, so we have good balance.")
     assert not narrates("Kelby Motors", "Attaining earnings of $10 a share remains Kelby Motors' goal.")
     assert not narrates("GM", "Attaining earnings of $10 a share remains GM's goal.")
+
+
+def test_an_undated_saga_splits_by_event_beyond_its_subject() -> None:
+    # five undated reports on one company: four on its court case, one on the auction of its unit; all share the
+    # company, its city and its people (the saga's subject), but the auction shares nothing beyond them with the
+    # court reports, so it starts its own story (dated, the days apart would tell; undated, only the words can)
+    from bot.stories import Profile, assign
+
+    subject = {"kelby": 4, "shipping": 3, "fleet": 2, "aldmere": 2, "shares": 1}
+    names = {"Kelby Shipping", "Aldmere", "Ivo Marsh"}
+    court = [{"court": 3, "judge": 2, "bankruptcy": 2, "houston": 2, "filing": 1},
+             {"court": 2, "judge": 2, "houston": 2, "hearing": 2, "lawyers": 1},
+             {"bankruptcy": 3, "houston": 2, "judge": 1, "filing": 2, "hearing": 1},
+             {"court": 2, "bankruptcy": 2, "lawyers": 2, "hearing": 1, "judge": 1}]
+    auction = {"auction": 3, "bidder": 2, "unit": 2, "sold": 2, "price": 1}
+
+    def prof(i: int, tf: dict[str, int], extra: set[str]) -> Profile:
+        return Profile(doc_id=i, when=f"2031-01-0{i}", tf=subject | tf, names=names | extra)
+
+    profiles = [prof(i + 1, tf, {"Judge Rosa Lind"}) for i, tf in enumerate(court)]
+    profiles.append(prof(5, auction, {"Baikal Finance"}))
+    story_of = assign([], profiles)
+    assert {story_of[i] for i in range(1, 5)} == {1}
+    assert story_of[5] == 5
