@@ -43,6 +43,10 @@ class Span:
     lexical: float = 0.0  # the word-based part of the score
 
 
+# a sentence about someone the sentence before named: "He", "But now she", "And he" within its first words
+_HE_SHE = re.compile(r"^\W*(?:(?:but|and|now|yet|so|then|still|however|meanwhile),?\s+){0,2}(?:he|she)\b", re.I)
+
+
 def fts_expression(terms: Iterable[str]) -> str:
     """An FTS5 MATCH expression: any of the terms (each quoted, so no syntax leaks in)."""
     quoted = ['"' + t.replace('"', '""') + '"' for t in terms if t]
@@ -148,6 +152,7 @@ class Retriever:
         weights = weights if weights is not None else self.weights(query)
         total = sum(weights.values()) or 1.0
         need = [n.casefold() for n in (require or [])]
+        named = {stem(w) for n in query.names for w in n.split() if len(w) > 2} & set(weights)
         spans: list[Span] = []
         texts: dict[int, str] = {}  # an article read once for all its hit passages
         for rank, h in enumerate(hits):
@@ -155,12 +160,18 @@ class Retriever:
             if doc_text is None:
                 doc_text = texts[h.doc_id] = self.store.document_text(h.doc_id)
             title_stems = stems_of(h.title)
+            prev: set[str] = set()
             for a, b in sentences_in(doc_text, h.start, h.end):
                 sent = doc_text[a:b]
                 low = sent.casefold()
+                before, prev = prev, stems_of(sent)
                 if need and not all(n in low for n in need):
                     continue
-                stems = stems_of(sent)
+                stems = prev
+                if named and _HE_SHE.match(sent) and (carried := (named & before) - stems):
+                    # "Terry … would have been a certain starter. But now he has pulled out with a bruised knee.":
+                    # the person the sentence before names is who "he" is
+                    stems = stems | carried
                 own = sum(w for s, w in weights.items() if s in stems) / total
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total

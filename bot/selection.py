@@ -636,7 +636,9 @@ class Selector:
             if q.answer_type == "why" and keep and not any(gives_reason(self._text(s), s) for s in keep):
                 # "why did Kim visit a missile lab?": the best match restates the visit; the article gives the
                 # reason in what follows ("… was no coincidence. It sends a layered message: …")
-                reason = reason_after(self._text(keep[0]), keep[0])
+                close = [s for s in sents[1:6] if s.score >= share * best and s not in keep
+                         and gives_reason(self._text(s), s)]
+                reason = close[0] if close else reason_after(self._text(keep[0]), keep[0])
                 if reason is not None:
                     keep = dedupe([keep[0], reason] + keep[1:])[:3]
                 elif keep[0].own >= RESTATES and (joined := with_next(self._text(keep[0]), keep[0])) is not None \

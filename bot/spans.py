@@ -26,6 +26,8 @@ _REASON = re.compile(r"\b(?:because|owing to|as a result|so that|in order to|the
                      # to the unveiling of the PSP", "which is forcing banks to look for alternatives"
                      r"(?:attempts?|efforts?|bids?) (?:by [\w'’ -]{1,40}? )?to|(?:in )?response to|"
                      r"forc(?:es|ed|ing) [\w'’ -]{1,30}? to|prompt(?:ed|ing)|feared|"
+                     # the cause of an absence: "has pulled out with a bruised knee", "forced to pull out after his groin injury"
+                     r"(?:out|off|sidelined) (?:with|after) (?:a|an|his|her|their|\w+ (?:injury|illness|problem|strain))|"
                      # "… would not be put on as it promoted …": "as"/"since" before a clause in the past
                      r"(?:as|since) (?:it|they|he|she|this|that) (?:had|was|were|would|could|\w+ed))\b", re.I)
 

@@ -1184,3 +1184,18 @@ def test_an_irregular_verb_in_the_question_meets_its_past_tense_in_the_article(t
         "The museum's new wing cost £12m and took two years to build.\n"))
     ans = Answerer(s).ask("what did the kelby museum buy?")
     assert ans.found and "bought a Turner" in ans.citations[0].text, ans.text
+
+
+def test_why_someone_is_out_is_the_sentence_about_them_that_gives_the_cause(tmp_path: Path) -> None:
+    # the lead restates the withdrawals; the cause for Tarrant is two sentences on, where "he" stands for him
+    # (named in the sentence before) and "pulled out with a bruised knee" gives the cause of his absence
+    s = article_store(tmp_path, (
+        "Kelby defence hit by withdrawals\n\n"
+        "Kelby's defensive worries have deepened following the withdrawal of Ivo Brandt from the squad to face "
+        "Aldmere.\n\n"
+        "Captain Jon Tarrant and Luc Moreau are also out of the squad, leaving coach Ana Lind with a problem for "
+        "Saturday's match. Injured Piet Lanz and Rui Sato were both left out of the Kelby squad, and Tom Gale has "
+        "already pulled out. Tarrant would have been a certain starter in the absence of Moreau. "
+        "But now he has pulled out with a bruised knee and is likely to be replaced by Emil Dorn.\n"))
+    ans = Answerer(s).ask("why has jon tarrant pulled out of the kelby squad")
+    assert ans.found and "bruised knee" in ans.text, ans.text
