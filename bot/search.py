@@ -43,6 +43,9 @@ class Span:
     lexical: float = 0.0  # the word-based part of the score
 
 
+# the weight of the question's words the sentence before holds (and this one lacks): on our sets 0.15 gained three
+# read items and lost one unread, 0.3 gained five and lost two
+PREVIOUS_WEIGHT = 0.15
 # a sentence about someone the sentence before named: "He", "But now she", "And he" within its first words
 _HE_SHE = re.compile(r"^\W*(?:(?:but|and|now|yet|so|then|still|however|meanwhile),?\s+){0,2}(?:he|she)\b", re.I)
 
@@ -182,7 +185,10 @@ class Retriever:
                     # about something else counts nothing asked)
                     # (the answer-type cue already leaves years out)
                     bonus += COUNT_BONUS * min(1.0, own / 0.4) if counts(query.counted, sent) else 0.0
-                score = own + 0.1 * cover + 0.02 / (1 + rank) + bonus
+                # what the sentence before says is its context ("BMW sold more than 100 of the iconic models" after
+                # "… sales of Rolls-Royces"): the question's words there count a little
+                around = sum(w for s, w in weights.items() if s in before and s not in stems) / total
+                score = own + 0.1 * cover + PREVIOUS_WEIGHT * around + 0.02 / (1 + rank) + bonus
                 score += 0.3 * sum(1 for p in query.phrases if p.casefold() in low)
                 if len(sent) < 40:
                     score -= 0.15  # headings and fragments answer little

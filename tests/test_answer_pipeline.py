@@ -1199,3 +1199,21 @@ def test_why_someone_is_out_is_the_sentence_about_them_that_gives_the_cause(tmp_
         "But now he has pulled out with a bruised knee and is likely to be replaced by Emil Dorn.\n"))
     ans = Answerer(s).ask("why has jon tarrant pulled out of the kelby squad")
     assert ans.found and "bruised knee" in ans.text, ans.text
+
+
+def test_the_sentence_before_is_context_for_what_a_sentence_counts(tmp_path: Path) -> None:
+    # "how many aldmere trams did kelby sell?": of two sentences alike in their own words, the one after the
+    # sentence naming the trams ("… sold more than 100 of the iconic models") answers; the one after the buses
+    # does not, though it comes first
+    from bot.question import analyse
+
+    s = article_store(tmp_path, (
+        "Kelby Motors has record year\n\n"
+        "Bus sales fell sharply on the continent. Kelby sold more than 40 of them to city councils. "
+        "Sales of its Aldmere trams rose sharply on the continent. Kelby sold more than 100 of them to city "
+        "councils.\n"))
+    q = analyse("how many aldmere trams did kelby sell")
+    r = Retriever(s)
+    spans = r.sentences(q, r.passages(q, limit=5))
+    ranked = [x.text for x in spans if x.text.startswith("Kelby sold")]
+    assert "100" in ranked[0], ranked
