@@ -307,7 +307,7 @@ class Selector:
         doc_text = self.store.document_text(sents[0].doc_id)
         spans = sentences_in(doc_text, 0, len(doc_text))
         order = {a: i for i, (a, _) in enumerate(spans)}
-        per_sentence = [{stem(w) for w in content_terms(doc_text[a:b])} for a, b in spans]
+        per_sentence = [stems_of(doc_text[a:b]) for a, b in spans]
         tf = Counter(t for st in per_sentence for t in st)
         weight = {t: float(c - 1) for t, c in tf.items() if c >= 2}
         top = max((sum(weight.get(t, 0.0) for t in st) for st in per_sentence), default=0.0) or 1.0
@@ -316,8 +316,7 @@ class Selector:
         for s in sents:
             if s.text.lstrip()[:1] in "\"“" and leads_with_reference(s.text.lstrip("\"“ ")):
                 continue  # "“This is the biggest investment …”": a quotation about what it does not say
-            stems = {stem(w) for w in content_terms(s.text)}
-            sal = sum(weight.get(t, 0.0) for t in stems) / top
+            sal = sum(weight.get(t, 0.0) for t in stems_of(s.text)) / top
             fig = FIGURE_BONUS if type_bonus("number", s.text) else 0.0  # an amount: a sum of money too
             idx = order.get(s.start, min((i for a, i in order.items() if a >= s.start), default=len(order)))
             lead = LEAD_BONUS * max(0.0, 1.0 - idx / LEAD_SENTENCES)

@@ -258,15 +258,14 @@ def _days(a: str, b: str) -> float:
     return abs((da - db).days)
 
 
-def _fits(p: Profile, story: list[Profile], alike: Callable[[Profile, Profile], float]) -> bool:
+def _fits(p: Profile, story: list[Profile], alike: _Similar) -> bool:
     """Whether a document reports the event a story is about, not only its topic: close in time to
     every dated article of it (when dates are known) and like most of its recent articles, not one."""
     if p.published:
         dated = [o.published for o in story if o.published]
         if any(_days(p.published, d) > MAX_SPAN_DAYS for d in dated):
             return False  # a story that would span months is two events
-    if not p.published and len(story) >= EVENT_MIN_DOCS and isinstance(alike, _Similar) \
-            and not _event_partner(p, story, alike.vec):
+    if not p.published and len(story) >= EVENT_MIN_DOCS and not _event_partner(p, story, alike.vec):
         return False  # another event of the saga the story is about (undated: nothing else tells them apart)
     recent = story[-COHESION_SAMPLE:]
     if len(recent) < 2:

@@ -120,7 +120,8 @@ def _irregular() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
 
 def verb_forms(word: str) -> list[str]:
     """The irregular forms of a verb, and the verb of an irregular form ("write" -> wrote, written; "sold" ->
-    sell), for a search index that stores words as written; [] for any other word."""
+    sell), as the search index stores them (to weigh a verb the articles only use in another form); [] for any
+    other word."""
     verb_of, forms = _irregular()
     w = word.lower()
     base = verb_of.get(w, w)
