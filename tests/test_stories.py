@@ -177,12 +177,14 @@ def test_assignment_is_all_or_nothing_and_never_moves_a_document(store: Any) -> 
     assert store.assign_stories([], at) == 0
 
 
-def _assign_in_thread(url: str, barrier: threading.Barrier, out: list[int]) -> None:
+def _assign_in_thread(url: str, barrier: threading.Barrier, out: list[int], errors: list[BaseException]) -> None:
     s = open_any(url)
     try:
         index = StoryIndex(s)
         barrier.wait(timeout=60)
         out.append(index.catch_up())
+    except BaseException as e:  # a thread's failure is the test's: it must not pass as a thread that stored nothing
+        errors.append(e)
     finally:
         s.close()
 
@@ -192,12 +194,13 @@ def test_concurrent_assigners_put_each_document_in_one_story(store: Any, store_u
     for i in range(12):
         store.put_document(article(f"later/{i:02d}.txt", (FOLLOW_UP if i % 2 else UNRELATED) + f"\nNote {i}.\n"))
     n = store.count_documents()
-    barrier, out = threading.Barrier(4), list[int]()
-    threads = [threading.Thread(target=_assign_in_thread, args=(store_url, barrier, out)) for _ in range(4)]
+    barrier, out, errors = threading.Barrier(4), list[int](), list[BaseException]()
+    threads = [threading.Thread(target=_assign_in_thread, args=(store_url, barrier, out, errors)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert not errors and len(out) == 4, errors  # every assigner finished: a lost race is a Conflict it retries
     assert sorted(out)[-1] == n and sum(out) == n  # one assigner stored them all; the others found nothing left
     members = store.memberships()
     assert sorted(m.doc_id for m in members) == sorted(d.id for d in store.list_documents())

@@ -51,9 +51,11 @@ class StoriesSQL(Queries):
                              " ON CONFLICT DO NOTHING", [(s, at) for s in story_ids])
             n = self.db.many(tx, "INSERT INTO story_documents (doc_id, story_id, profile) VALUES (?,?,?)"
                                  " ON CONFLICT DO NOTHING", [(m.doc_id, m.story_id, m.profile) for m in members])
-            self.db.many(tx, TOUCH_STORY, [(at, s) for s in story_ids])
             if n != len(members):
+                # (before the stories are touched: a story whose documents were all taken would get no dates, which
+                # its NOT NULL columns refuse with an error that is no Conflict, and the assigner would not retry)
                 raise Conflict(f"{len(members) - n} of {len(members)} documents were put into stories meanwhile")
+            self.db.many(tx, TOUCH_STORY, [(at, s) for s in story_ids])
         return n
 
     def unassigned_documents(self) -> list[int]:
