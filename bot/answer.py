@@ -17,14 +17,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot import wordnet
 from bot.brief_rules import narrates
 from bot.citations import Verdict, VerifiedStream, fold, markers, misattributed, renumber, verify
-from bot.conversation import Reading, Turn, read, turn_of
+from bot.conversation import MAX_STORED_TEXT, Reading, Turn, read, turn_of
 from bot.domain import Answer, Citation, Document
 from bot.drafting import Backend, Draft, Evidence, ExtractiveBackend, QuoteEvidence
-from bot.question import NameLexicon, Query, analyse
+from bot.question import NameLexicon, Query, analyse, question_parts
 from bot.quotes.words import NON_PERSON, TITLES
 from bot.search import Retriever, Span
 from bot.selection import FIGURE_ANSWERS, NAME_IN_TEXT, DenseSearch, Selector, Stages, dedupe, overlaps
@@ -222,9 +223,35 @@ class Answerer:
     def ask(self, question: str, sources: list[str] | None = None, since: str | None = None,
             on_partial: Callable[[str], None] | None = None, turns: list[Turn] | None = None) -> Answer:
         """Answer a question (a follow-up when `turns` holds the conversation so far); found=False with what
-        was searched when the stored articles don't say."""
-        st = self.last_stages = Stages()
+        was searched when the stored articles don't say. A message asking several things ("who bought it, and how
+        much is the deal worth?") is answered part by part, each later part as a follow-up of the ones before."""
         question = (question or "").strip()
+        parts = question_parts(question) if len(question) <= MAX_QUESTION else [question]
+        if len(parts) < 2:
+            return self._ask_one(question, sources, since, on_partial, turns)
+        history = list(turns or [])
+        answers: list[Answer] = []
+        for part in parts:
+            ans = self._ask_one(part, sources, since, None, history)
+            if ans.unknown and not answers:
+                # "when did Google Earth come out, and is it free?": what the message is about is in no article, and
+                # its later parts ("it") would be answered about something else: the message is answered whole
+                return self._ask_one(question, sources, since, on_partial, turns)
+            if ans.found and answers and _repeats(ans, answers) and _names_unshown(part, ans):
+                # "… suing Conte for, and what has the IOC done about his claims?": read as a follow-up, the part
+                # found again what the part before it showed, which does not name the IOC; asked on its own, it
+                # may find what it asks
+                alone = self._ask_one(part, sources, since, None, turns)
+                if alone.found and not _repeats(alone, answers):
+                    ans = alone
+            answers.append(ans)
+            if ans.turn is not None:
+                history.append(Turn.from_json(ans.turn))
+        return _combined(question, parts, answers)
+
+    def _ask_one(self, question: str, sources: list[str] | None, since: str | None,
+                 on_partial: Callable[[str], None] | None, turns: list[Turn] | None) -> Answer:
+        st = self.last_stages = Stages()
         if not question:
             return Answer(question, "Ask me a question about the stored articles, e.g. “What did Navarro say "
                           "about Modi?”", found=False, why="empty question")
@@ -977,4 +1004,114 @@ class Answerer:
         lines.append(f"I searched {ev.searched}.")
         lines.append("Try asking more broadly" + (f", e.g. “What happened with {q.topic}?”" if q.topic else
                                                   " or with other words") + ".")
-        return Answer(question, " ".join(lines), found=False, why=extra or ev.searched)
+        return Answer(question, " ".join(lines), found=False, why=extra or ev.searched, unknown=list(ev.missing))
+
+
+# a not-found answer's reason, as a part of a longer answer says it ("None of them mentions Tianjin.")
+_NOT_FOUND_REASON = re.compile(r"(?:None of them mentions|No stored article quotes|Nothing I found answers|"
+                               r"None of the passages I found)[^.]*\.")
+_CITED_PIECE = re.compile(r".*?\[\d+(?:,\s*\d+)*\]", re.S)
+
+
+def _pieces(text: str) -> list[str]:
+    """An answer cut after each citation marker (what follows the last one, a source note, goes with it)."""
+    pieces = _CITED_PIECE.findall(text)
+    rest = text[sum(len(p) for p in pieces):]
+    if pieces and rest.strip():
+        pieces[-1] += rest
+    return pieces or [text]
+
+
+def _shifted(text: str, offset: int) -> str:
+    return re.sub(r"\[(\d+(?:,\s*\d+)*)\]", lambda m: "[" + ", ".join(
+        str(int(n) + offset) for n in m.group(1).split(",")) + "]", text)
+
+
+def _new_pieces(ans: Answer, cites: list[Citation]) -> list[str]:
+    """A part's answer cut into cited pieces numbered after `cites` (which gets its citations), leaving out the
+    pieces whose sentences an earlier part's answer shows already."""
+    offset = len(cites)
+    shown = [(c.doc_id, c.start, c.end) for c in cites]
+    by_n = {c.n + offset: replace(c, n=c.n + offset) for c in ans.citations}
+    cites.extend(by_n.values())
+    out = []
+    for piece in _pieces(_shifted(ans.text, offset)):
+        cited = [by_n[n] for n in markers(piece) if n in by_n]
+        if cited and all(any(d == c.doc_id and a < c.end and c.start < b for d, a, b in shown) for c in cited):
+            continue
+        out.append(piece)
+    return out
+
+
+def _repeats(ans: Answer, earlier: list[Answer]) -> bool:
+    """Whether every sentence an answer cites, an earlier answer cites already."""
+    shown = [(c.doc_id, c.start, c.end) for a in earlier for c in a.citations]
+    return bool(ans.citations) and all(any(d == c.doc_id and a < c.end and c.start < b for d, a, b in shown)
+                                       for c in ans.citations)
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def _names_unshown(part: str, ans: Answer) -> bool:
+    """Whether a part names someone or something (after its first word) that no sentence of its answer mentions."""
+    shown = " ".join(c.text for c in ans.citations).casefold()
+    return any(m.group(0).casefold() not in shown for m in _CAPITALISED.finditer(part) if m.start() > 0)
+
+
+def _combined(question: str, parts: list[str], answers: list[Answer]) -> Answer:
+    """One reply from the answers to each part of a message: each part's answer on a line of its own (a part not
+    found says so, and why), the citations numbered across the whole reply, within a chat reply's length (a part's
+    later sentences give way first; every part keeps its first)."""
+    lines: list[list[str]] = []
+    cites: list[Citation] = []
+    for part, ans in zip(parts, answers, strict=True):
+        if not ans.found:
+            reason = _NOT_FOUND_REASON.search(ans.text)
+            lines.append([f"For “{part.strip()[:100]}”, I found no answer in the stored articles"
+                          + (f": {reason.group(0)}" if reason else ".")])
+            continue
+        pieces = _new_pieces(ans, cites)
+        if pieces:
+            lines.append(pieces)
+
+    def size() -> int:
+        return sum(len("".join(x).strip()) + 1 for x in lines)
+
+    while size() > MAX_ANSWER_CHARS - 20:
+        longest = max((x for x in lines if len(x) > 1), key=lambda x: len("".join(x)), default=None)
+        if longest is None:
+            break
+        longest.pop()
+    while size() > MAX_ANSWER_CHARS and len(lines) > 1:
+        lines.pop()  # every part's first sentence together is still too long: the last parts give way
+    text, numbered = renumber("\n".join("".join(x).strip() for x in lines), cites)
+    found = [a for a in answers if a.found]
+    if not found:
+        return Answer(question, "\n".join("".join(x).strip() for x in lines)[:MAX_ANSWER_CHARS], False,
+                      why="; ".join(a.why for a in answers if a.why))
+    first = found[0]
+    by_span = {(c.doc_id, c.start, c.end): c for c in numbered}
+    quotes = [(quote, by_span[key]) for a in found for quote, c in a.quotes
+              if (key := (c.doc_id, c.start, c.end)) in by_span]
+    out = Answer(question, text, True, numbered, why="; ".join(a.why for a in answers if a.why),
+                 backend=first.backend, usage=first.usage, quotes=quotes,
+                 dropped=[d for a in answers for d in a.dropped], outcome=first.outcome)
+    out.turn = _merged_turn(question, answers)
+    return out
+
+
+def _merged_turn(question: str, answers: list[Answer]) -> dict[str, Any] | None:
+    """What a follow-up needs from a message of several parts: the last part answered (whom "he" means next),
+    with every part's cited articles."""
+    pairs = [(Turn.from_json(a.turn), a.found) for a in answers if a.turn is not None]
+    if not pairs:
+        return None
+    turns = [t for t, _ in pairs]
+    found = [t for t, ok in pairs if ok] or turns
+    merged = replace(found[-1], question=question[:MAX_STORED_TEXT],
+                     names=list(dict.fromkeys(n for t in turns for n in t.names))[:8],
+                     doc_ids=list(dict.fromkeys(d for t in found for d in t.doc_ids))[:12],
+                     shown=[s for t in found for s in t.shown][:12],
+                     found=any(ok for _, ok in pairs))
+    return merged.to_json()

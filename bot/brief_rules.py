@@ -94,7 +94,7 @@ def leads_with_reference(text: str) -> bool:
         return True
     if _person_before_a_name(text, words) or _ADDITIVE.search(" ".join(words[:8])):
         return True
-    if _ADDITIVE_END.search(text.rstrip()) or _GROUP_NOUN.search(text) or _DEMONSTRATIVE_SUBJECT.search(text):
+    if _ADDITIVE_END.search(text.rstrip()) or _group_named_before(text) or _DEMONSTRATIVE_SUBJECT.search(text):
         return True
     if first == "the" and len(words) > 1 and not (len(words) > 2 and words[2][:1].isupper()):
         head = words[1].lower()
@@ -110,6 +110,17 @@ def leads_with_reference(text: str) -> bool:
                                                        or not _points_back_with_that(text, m.start())):
             continue  # "an event that showed…" is a relative clause
         return True
+    return False
+
+
+def _group_named_before(text: str) -> bool:
+    """"the pair", "the trio", "the latter" standing for people an earlier sentence names: not when this sentence
+    names two or more before it, after its first word ("The feud between Vell and Okafor ended when the pair shook
+    hands")."""
+    for m in _GROUP_NOUN.finditer(text):
+        named = {w for w in tokens(text[:m.start()], numbers=False)[1:] if w[:1].isupper() and w.lower() not in _OPENERS}
+        if len(named) < 2:
+            return True
     return False
 
 

@@ -127,6 +127,7 @@ class Answer:
     dropped: list[dict[str, str]] = field(default_factory=list)
     # what became of the model's draft: verified, partly_dropped, fell_back, timed_out, refused ("" without a model)
     outcome: str = ""
+    unknown: list[str] = field(default_factory=list)  # names the question asks about that no stored article mentions
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -324,6 +324,12 @@ class NameLexicon:
         return best[0] if best else None
 
 
+# "Two BBC write-ups …": a count opening a run of capitals is not part of a name
+_NUMBER_WORDS = frozenset(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                           "twelve", "twenty", "hundred", "thousand", "million", "both", "several", "many", "most",
+                           "few", "first", "second", "third", "last"])
+
+
 def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str] | frozenset[str],
               is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
               is_ordinary: Callable[[str], bool] | None = None) -> list[str]:
@@ -337,7 +343,7 @@ def _names_in(original: str, lexicon: NameLexicon | None, drop: set[str] | froze
         words = run.split()
         # a capitalised question or chat word is not a name ("Summarize", "What", "Give", "Wait")
         while words and (words[0].lower() in STOPWORDS or words[0].lower() in FILLERS or words[0].lower() in drop
-                         or words[0].lower() in _KNOWN_QWORDS):
+                         or words[0].lower() in _KNOWN_QWORDS or words[0].lower() in _NUMBER_WORDS):
             words.pop(0)
         if not words:
             continue
@@ -592,3 +598,96 @@ def _orig(original: str, low: str, m: re.Match[str], *groups: str) -> str:
             # `low` is `original` lower-cased with trailing punctuation cut: offsets agree
             return original[a:b]
     return ""
+
+
+# -- a message that asks several things ---------------------------------------------------------------------------
+MAX_PARTS = 4  # a chat message asking more is answered in four parts, the last holding the rest
+_WH = r"(?:what|what's|whats|wat|who|who's|whos|whom|whose|which|when|where|why|how)"
+_AUX = r"(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)"
+_CONJ = r"(?:and|but|plus|also|so|then|n|&)"
+# where a clause that asks again begins: after a comma, a semicolon, a colon or a dash, "…, and when?" (a question
+# word, a conjunction optional); after " and " ("who is bidding and how much is on the table?"); "…, and do the
+# reports agree?" (a conjunction, then a verb that opens a question)
+_CLAUSE = re.compile(rf"(?:[,;:]|\s[-–—])\s+(?:{_CONJ}\s+)?(?={_WH}\b)|\s+(?:and|n|&)\s+(?={_WH}\b)|"
+                     rf"(?:,\s*|\s+)(?:and|but|n|&)\s+(?={_AUX}\s+\S+\s+\S+)", re.I)
+# a sentence's end inside a message ("What's the bill? The figures differ. And how much …")
+_SENTENCE_END = re.compile(r"(?<=[?!])\s+|(?<=[a-z0-9][.])\s+(?=[A-Z\"'])")
+_LEADING_CONJ = re.compile(rf"^(?:{_CONJ}|ok|okay)[,]?\s+", re.I)
+# "how the reports portray Trump and where it stands": a question word then its subject is a clause of the question
+# before, not a question of its own (one that asks puts its verb first: "where would they go?")
+_EMBEDDED = re.compile(rf"^{_WH}(?:\s+(?:much|many|long|far|often|well))?\s+(?:it|it's|its|they|they've|they're|he|"
+                       rf"he's|she|she's|we|you|i|this|that|these|those|there)\b", re.I)
+
+
+def _asks(chunk: str) -> bool:
+    """Whether a piece of a message opens as a question or a request ("how much", "is agassi ok", "catch me up")."""
+    low = normalise(_LEADING_CONJ.sub("", chunk.strip())).lower()
+    return bool(_ASKS.match(low))
+
+
+def question_parts(message: str) -> list[str]:
+    """The questions one message asks, each whole enough to be answered on its own or as a follow-up of the one
+    before it: "who bought the commodore brand, and how much is the deal worth?" is two; "going by the reports on
+    X, who stands in his way?" is one (a frame, then the question; the frame is carried to the later parts);
+    "What's the bill? The figures differ." is one (a statement stays with the question it follows). A message
+    asking one thing comes back as it is."""
+    text = message.strip()
+    if len(text) > 2000 or not text:
+        return [text]
+    chunks: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        start = 0
+        for m in _CLAUSE.finditer(sentence):
+            if _EMBEDDED.match(sentence[m.end():]):
+                continue
+            chunks.append(sentence[start:m.start()])
+            start = m.end()
+        chunks.append(sentence[start:])
+    chunks = [c.strip(" ,;:-–—") for c in chunks if c.strip(" ,;:-–—?")]
+    parts: list[str] = []
+    asked: list[bool] = []
+    lead = ""  # pieces before anything is asked: a frame for what follows
+    for c in chunks:
+        if _asks(c):
+            if parts and not asked[-1]:
+                parts[-1] += " " + c
+                asked[-1] = True
+            else:
+                c = _LEADING_CONJ.sub("", c)
+                parts.append(_joined(lead, c) if not parts else c)
+                asked.append(True)
+        elif parts:
+            parts[-1] += (" " if parts[-1].endswith(("?", ".", "!")) else ", ") + c  # a statement after a question
+        else:
+            lead = (lead + ", " + c) if lead else c
+    # "more detail pls, who tabled it?", "why? what did they want instead", "what about websites, how many got shut?":
+    # a request that names nothing of its own, or a new subject alone, is how the next question begins
+    merged: list[str] = []
+    for p in parts:
+        if merged and _opens_next(merged[-1]):
+            merged[-1] = _joined(merged[-1], p)
+        else:
+            merged.append(p)
+    parts = merged
+    if len(parts) < 2:
+        return [text]
+    # a frame that says where to look ("across the stories on 50 Cent and The Game, …") holds for every part
+    frame = lead if lead and _FRAMING.match(normalise(lead).lower()) else ""
+    if len(parts) > MAX_PARTS:
+        parts = parts[:MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1:])]
+    return [parts[0]] + [_joined(frame, p) for p in parts[1:]]
+
+
+def _opens_next(part: str) -> bool:
+    low = normalise(part).lower()
+    return bool(re.match(r"^(?:what|how) about\b", low)) or not any(
+        w not in REQUEST_WORDS and w not in _FILLER_WORDS for w in content_terms(low))
+
+
+_FILLER_WORDS = frozenset(["pls", "plz", "please", "go", "thanks", "ok", "okay"])
+
+
+def _joined(lead: str, question: str) -> str:
+    if not lead:
+        return question
+    return lead + (" " if lead.endswith((".", "?", "!", ":")) else ", ") + question

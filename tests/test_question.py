@@ -109,6 +109,11 @@ def test_a_question_word_in_capitals_is_not_a_name() -> None:
     assert q.names == ("Riverside",)  # type: ignore[attr-defined]
 
 
+def test_a_count_opening_a_run_of_capitals_is_not_part_of_the_name() -> None:
+    q = read("Two BBC write-ups on the Riverside tram: what will it cost?")
+    assert q.names == ("BBC", "Riverside")  # type: ignore[attr-defined]
+
+
 def test_a_framing_clause_s_opening_word_is_not_a_name() -> None:
     ordinary = {"going", "judging", "brown"}.__contains__
     for question, names in [("Across the stories on Vale, why did the strike end?", ("Vale",)),
