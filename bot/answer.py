@@ -201,6 +201,17 @@ def _names_a_person(word: str) -> bool:
     return wn is not None and wn.names_a_person(word)
 
 
+# what a figure measures: "odds" is a ratio, "speed" a rate, "fee" a cost, "majority" a quantity, "margin" a magnitude
+MEASURES = ("quantity", "ratio", "magnitude", "cost", "rate", "amount")
+
+
+def _names_a_measure(word: str) -> bool:
+    """Whether WordNet (when installed) reads a noun, in its first sense, as a kind of measure ("odds", "prices"
+    and the like are among the question forms' own quantities)."""
+    wn = wordnet.shared()
+    return wn is not None and any(wn.is_kind_of(word, kind) for kind in MEASURES)
+
+
 class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
@@ -310,7 +321,7 @@ class Answerer:
         return analyse(reading.question, self.lexicon(n_docs), context=[t for t in reading.context if len(t) > 2],
                        is_word=lambda w: r.doc_freq(w) > 0,
                        is_common=lambda w: r.doc_freq(w) > max(30, r.passage_count // 200),
-                       is_person=_names_a_person, is_ordinary=_ordinary)
+                       is_person=_names_a_person, is_ordinary=_ordinary, is_measure=_names_a_measure)
 
     def lexicon(self, n_docs: int) -> NameLexicon:
         """The speaker names the store knows (rebuilt when the number of documents changes)."""

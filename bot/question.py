@@ -103,9 +103,9 @@ _HOW = re.compile(r"^how (?!many|much|long|far|big|large|often|old|tall|soon|fas
                   r"receive|received|greet|greeted|reply|replied|rate|rated|judge|judged|assess|assessed|describe|"
                   r"described|characteri[sz]e|characteri[sz]ed|answer|answered)\b)")
 _WHEN = re.compile(r"^(?:when|what (?:year|date|day|month|time)|since when|by when|how long ago)\b")
-_QUANTITY = (r"percentage|share|number|amount|price|cost|size|proportion|(?:pay |wage |price )?(?:raise|rise|increase|"
-             r"cut)|wage|salary|fee|fine|sum|figure|total|rate|score|margin|majority|budget|bill|tariff|turnout|"
-             r"death toll|toll|population|capacity|stake|valuation|fare")
+_QUANTITY = (r"percentage|share|number|amount|prices?|costs?|size|proportion|(?:pay |wage |price )?(?:raise|rise|"
+             r"increase|cut)|wages?|salary|fees?|fines?|sum|figures?|total|rates?|score|margin|majority|budget|bill|"
+             r"tariffs?|turnout|death toll|toll|population|capacity|stake|valuation|fares?|odds")
 _HOW_MANY = re.compile(rf"^(?:how (?:many|much|long|far|big|large|often|old|tall|fast|high|deep)|(?:what|which) (?:kind of )?"
                        rf"(?:{_QUANTITY})|what'?s the (?:{_QUANTITY})|what (?:is|was|are|were) the (?:{_QUANTITY}))\b")
 _WHERE = re.compile(r"^where\b")
@@ -203,6 +203,8 @@ _WHICH_NOUN = re.compile(r"^(?:which|what)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:
                          r"do|will|would|could|can|should|may|might|won|lost|scored|said|says)\b")
 # "which embassies …", "what countries …": several things, named
 _WHICH_PLURAL = re.compile(r"^(?:which|what)\s+(?:[\w'-]+\s+)?([a-z'-]{3,}[^s\W]s)\b(?!\s+of\b)")
+# "what odds …", "which speed …": the noun says what kind of answer is asked for
+_WHAT_NOUN = re.compile(r"^(?:what|which)\s+([a-z]+)\b")
 _NOT_LISTED = frozenset(["years", "days", "months", "weeks", "hours", "minutes", "times", "ways", "reasons", "means",
                          "news", "chances", "odds", "terms", "lengths", "lyrics", "consequences", "costs", "results"])
 _WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$|^who'?s\s+(?P<who2>.+?)\s*$")
@@ -457,8 +459,8 @@ _LATER_QUESTION = re.compile(r"[,;:–—]\s+(?:(?:so|and|but|like|ok)\s+)?(?P<q
 
 def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
             is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
-            is_person: Callable[[str], bool] | None = None, is_ordinary: Callable[[str], bool] | None = None
-            ) -> Query:
+            is_person: Callable[[str], bool] | None = None, is_ordinary: Callable[[str], bool] | None = None,
+            is_measure: Callable[[str], bool] | None = None) -> Query:
     """Read a question: its intent, speaker, topic, names, content words and key constraints.
 
     `lexicon` holds the names the articles know; `is_word(w)` says whether the articles use a word
@@ -497,6 +499,9 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         counted = _counted(low)
         money = _MONEY_WORDS.search(low) and (not counted or any(c in _CURRENCIES for c in counted)) and not (
             low.startswith("how much") and _CHANGE.search(low) and not counted)
+        if (noun := _WHAT_NOUN.match(low)) is not None and re.fullmatch(_QUANTITY, noun.group(1)):
+            # "what odds …? I've seen two different prices": the noun asked about says whether it is a sum of money
+            money = bool(_MONEY_WORDS.fullmatch(noun.group(1)))
         answer_type = "age" if low.startswith("how old") else "money" if money else "number"
     elif _WHAT_COST.match(low):
         answer_type = "money"  # "what's the tram going to cost?"
@@ -511,6 +516,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     elif is_person is not None and (m := _WHICH_NOUN.match(low)) \
             and is_person(m.group(1).split()[-1]):
         answer_type = "who"  # "which tory mp has defected?": a person, as "who" asks
+    elif is_measure is not None and (m := _WHAT_NOUN.match(low)) and is_measure(m.group(1)):
+        answer_type = "number"  # "what odds are the bookies giving?", "what speed did it post?": a figure
     elif (m := _WHICH_PLURAL.match(low)) and m.group(1) not in _NOT_LISTED:
         answer_type = "names"  # "which embassies is he shutting?": the places, firms, films it lists
     if _ORDINAL_Q.match(low):

@@ -616,6 +616,8 @@ class Selector:
                 # the gist of one article reads as the article does: its lead first (news says it there), then
                 # its salient points in their order, up to two from a long paragraph
                 firsts = [lead] if (lead := self._lead_of(sents)) is not None else firsts
+            if q.kind == "multi":
+                sents = _typed_first(q, sents)
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts,
                                  per_passage=2 if one_article else 1)
             if one_article:
@@ -753,6 +755,31 @@ class Selector:
             seen_passages[key] += 1
             words.append(w)
         return out
+
+TYPED_SHARE = 0.6  # of its article's best score: a sentence giving the figure asked for answers for that article
+
+
+def _typed_first(q: Query, sents: list[Span]) -> list[Span]:
+    """"How long have they been working on the chip? The stories don't agree": across outlets, each article's
+    point is its best sentence giving the kind of answer asked for (a length of time, a figure, a date), when
+    one close to its best does; the order of the articles is kept."""
+    if q.answer_type not in TYPED_FOLLOW_UP - {"outlets"} and not q.counted:
+        return sents
+    best: dict[int, float] = {}
+    typed: dict[int, Span] = {}
+    for s in sents:
+        best.setdefault(s.doc_id, s.score)
+        if s.doc_id not in typed and s.score >= TYPED_SHARE * best[s.doc_id] and answers_type(q, s.text):
+            typed[s.doc_id] = s
+    out: list[Span] = []
+    for s in sents:
+        t = typed.get(s.doc_id)
+        if t is not None and t not in out:
+            out.append(t)
+        if s not in out:
+            out.append(s)
+    return out
+
 
 def _figures_differ(a: str, b: str) -> bool:
     """Whether two sentences give different figures (amounts, ordinals)."""

@@ -1217,3 +1217,26 @@ def test_the_sentence_before_is_context_for_what_a_sentence_counts(tmp_path: Pat
     spans = r.sentences(q, r.passages(q, limit=5))
     ranked = [x.text for x in spans if x.text.startswith("Kelby sold")]
     assert "100" in ranked[0], ranked
+
+
+
+def test_across_outlets_each_article_gives_the_figure_asked_for() -> None:
+    # "how long …? the reports don't agree": each report's point is its sentence giving a length of time, when one
+    # scores close to its best match on words ("released limited data about the Cell chip")
+    from bot.question import analyse
+    from bot.selection import _typed_first
+
+    def span(doc: int, score: float, text: str) -> Span:
+        return Span(doc, 0, len(text), text, score, f"{doc}.txt", "", None, None)
+
+    q = analyse("how long have sony, ibm n toshiba been working on the cell chip? the stories dont seem to agree")
+    three = span(1, 2.3, "Sony, IBM and Toshiba, who have been working on the Cell chip for three years, unveiled it.")
+    data = span(2, 1.7, "Sony, IBM and Toshiba have released limited data about the so-called Cell chip.")
+    other = span(1, 1.5, "The Cell processor will run ten times faster than current chips.")
+    since = span(2, 1.4, "The three firms have been working on the chip since 2001.")
+    far = span(2, 0.5, "Staff have been on it for four years.")
+    assert _typed_first(q, [three, data, other, since, far]) == [three, since, data, other, far]
+    # a sentence giving the figure far below its article's best is no answer for that article
+    assert _typed_first(q, [three, data, far]) == [three, data, far]
+    assert _typed_first(analyse("why did they build the chip? the reports differ"), [three, data, since]) == [
+        three, data, since]

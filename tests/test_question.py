@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import wordnet
 from bot.question import NameLexicon, analyse, normalise
 
 LEXICON = NameLexicon(["Peter Navarro", "Henrik Vale", "Marta Quinlan", "Vladimir Putin", "Kim Jong Un",
@@ -340,6 +341,26 @@ def test_a_question_after_a_lead_in_clause_is_read_from_its_question_word() -> N
     assert "village" in q.terms and "channel" in q.terms  # the lead-in still says what about
     assert analyse("the fiat thing, who bought the stake?").answer_type == "who"
     assert analyse("Kim went to Beijing, right?").answer_type is None  # no question word after the comma
+
+
+@pytest.mark.parametrize("question, answer_type", [
+    ("what odds are the bookies giving her? i've seen two different prices", "number"),  # odds are no sum of money
+    ("what prices did the two shops quote", "money"),
+    ("what's the price of the house", "money"),
+    ("what fees do the lawyers charge", "money"),
+    ("what share of the vote did they get", "number"),
+])
+def test_the_quantity_a_what_question_names_says_what_kind_of_figure(question: str, answer_type: str) -> None:
+    assert analyse(question).answer_type == answer_type
+
+
+def test_a_noun_naming_a_measure_asks_for_a_figure() -> None:
+    from bot.answer import _names_a_measure
+
+    if wordnet.shared() is None:
+        pytest.skip("WordNet is not installed")
+    assert analyse("what speed did the computer post", is_measure=_names_a_measure).answer_type == "number"
+    assert analyse("what film won the prize", is_measure=_names_a_measure).answer_type is None
 
 
 def test_a_count_of_people_is_any_plural_that_names_people() -> None:
