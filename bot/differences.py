@@ -128,6 +128,7 @@ def framing(docs: list[Document], lead: Callable[[Document], tuple[int, int] | N
     saga leads each article with another turn of it, which is no framing of this one."""
     sides: list[KeyPoint] = []
     seen: set[str] = set()
+    shown: list[set[str]] = []
     first = central or (docs[0] if docs else None)
     span0 = lead(first) if first is not None else None
     anchor = lead_stems(first.text[span0[0]:span0[1]]) if first is not None and span0 else set()
@@ -139,6 +140,10 @@ def framing(docs: list[Document], lead: Callable[[Document], tuple[int, int] | N
         text = d.text[span[0]:span[1]]
         if d is not first and key.startswith("doc:") and not leads_alike(anchor, lead_stems(text)):
             continue  # a file of no known outlet may be the same outlet's report of another turn of the saga
+        stems = lead_stems(text)
+        if any(_same_lead(stems, other) for other in shown):
+            continue  # a later version of a report ("has said he wants" / "said he wanted") frames nothing anew
+        shown.append(stems)
         seen.add(key)
         sides.append(KeyPoint(text=f"{outlet_name(d, names)}: {text}", citations=[cite(d, span[0], span[1])]))
         if len(sides) >= limit:
@@ -160,6 +165,13 @@ def lead_stems(text: str) -> set[str]:
 def leads_alike(a: set[str], b: set[str]) -> bool:
     """Whether two leads (as content stems) report one event: enough of the shorter one is in the other."""
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= LEADS_ALIKE
+
+
+SAME_LEAD = 0.8  # share of the shorter lead's content words the other holds: the same lead, reworded at most
+
+
+def _same_lead(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_LEAD
 
 
 def headline_and_lead(d: Document) -> str:

@@ -134,6 +134,21 @@ def test_framing_shows_only_leads_that_report_the_same_event(tmp_path: Path) -> 
     assert framing([docs[0], docs[2]], lead_sentence, _cite, central=docs[0]) is None
 
 
+def test_a_later_version_of_a_report_frames_nothing_anew(tmp_path: Path) -> None:
+    # the same report filed twice, its lead reworded ("was closed" / "has been closed"): one framing, not two
+    from bot.brief import _cite
+    from bot.differences import framing, lead_sentence
+
+    again = GAZETTE.replace("The Kelby canal was closed to all traffic on Friday",
+                            "The Kelby canal has been closed to all traffic since Friday")
+    s = open_store(f"sqlite:///{tmp_path}/f.db")
+    ids = [put(s, f"/news/{n}.txt", text) for n, text in (("a", GAZETTE), ("b", COURIER), ("c", again))]
+    docs = list(s.documents_by_id(ids).values())
+    frame = framing(docs, lead_sentence, _cite, central=docs[0])
+    assert frame is not None
+    assert [side.citations[0].doc_id for side in frame.sides] == ids[:2]
+
+
 def test_one_citation_number_per_document_in_order_of_appearance(store: SQLiteStore) -> None:
     st = canal(store)
     cites = [c for k in st.key_points for c in k.citations] + [q.citation for q in st.quotes]
@@ -254,6 +269,7 @@ def test_sentences_that_lean_on_what_came_before() -> None:
               "Among other British talent, composer Andrew Lloyd Webber was nominated.",
               "In another change to the side, Ben Kay replaces Steve Borthwick.",
               "The IAAF issued an official warning to the trio last year.",
+              "Wednesday's statement said the Greek Federation (SEGAS) would convene a hearing for the trio.",
               "Mr Glazer hopes this will lead to a formal bid being accepted.",
               "President Putin also suggested that China could play a role.",
               "Prices rose in March too."]:
