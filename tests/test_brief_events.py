@@ -15,7 +15,7 @@ from bot.brief import BriefBuilder
 from bot.brief_llm import OpenAISummarizer
 from bot.brief_rules import leads_with_reference, named_speaker, names_someone, reported, speaker_name
 from bot.config import Settings
-from bot.domain import StoryBrief
+from bot.domain import Document, StoryBrief
 from bot.quotes import extract_quotes
 from bot.store import open_store
 from bot.store.sqlite import SQLiteStore
@@ -124,29 +124,29 @@ def test_framing_shows_only_leads_that_report_the_same_event(tmp_path: Path) -> 
     from bot.brief import _cite
     from bot.differences import framing, lead_sentence
 
-    s = open_store(f"sqlite:///{tmp_path}/f.db")
-    ids = [put(s, f"/news/{n}.txt", text) for n, text in (("a", GAZETTE), ("b", COURIER), ("c", CHAIR))]
-    docs = list(s.documents_by_id(ids).values())
-    frame = framing(docs, lead_sentence, _cite, central=docs[0])
-    assert frame is not None
-    assert [side.citations[0].doc_id for side in frame.sides] == ids[:2]
+    ids, docs = _framed_as_first_two(tmp_path, CHAIR)
     # the later report alone beside the failure is no framing at all
     assert framing([docs[0], docs[2]], lead_sentence, _cite, central=docs[0]) is None
 
 
-def test_a_later_version_of_a_report_frames_nothing_anew(tmp_path: Path) -> None:
-    # the same report filed twice, its lead reworded ("was closed" / "has been closed"): one framing, not two
+def _framed_as_first_two(tmp_path: Path, third: str) -> tuple[list[int], list[Document]]:
+    """Three reports (the Gazette's, the Courier's, `third`): the framing shows the first two leads only."""
     from bot.brief import _cite
     from bot.differences import framing, lead_sentence
 
-    again = GAZETTE.replace("The Kelby canal was closed to all traffic on Friday",
-                            "The Kelby canal has been closed to all traffic since Friday")
     s = open_store(f"sqlite:///{tmp_path}/f.db")
-    ids = [put(s, f"/news/{n}.txt", text) for n, text in (("a", GAZETTE), ("b", COURIER), ("c", again))]
+    ids = [put(s, f"/news/{n}.txt", text) for n, text in (("a", GAZETTE), ("b", COURIER), ("c", third))]
     docs = list(s.documents_by_id(ids).values())
     frame = framing(docs, lead_sentence, _cite, central=docs[0])
     assert frame is not None
     assert [side.citations[0].doc_id for side in frame.sides] == ids[:2]
+    return ids, docs
+
+
+def test_a_later_version_of_a_report_frames_nothing_anew(tmp_path: Path) -> None:
+    # the same report filed twice, its lead reworded ("was closed" / "has been closed"): one framing, not two
+    _framed_as_first_two(tmp_path, GAZETTE.replace("The Kelby canal was closed to all traffic on Friday",
+                                                   "The Kelby canal has been closed to all traffic since Friday"))
 
 
 def test_one_citation_number_per_document_in_order_of_appearance(store: SQLiteStore) -> None:
@@ -443,7 +443,6 @@ def test_ingest_embed_groups_stories_after_embedding(tmp_path: Path) -> None:
 
 
 def _story(*docs: tuple[str, str]) -> Any:
-    from bot.domain import Document
     from bot.stories import Story
 
     return Story(id=1, documents=[Document(id=i, location=f"/news/{i}.txt", title=t, text=t + "\n\n" + body,
