@@ -303,6 +303,14 @@ _AMOUNT_BEFORE = re.compile(r"(?:\d|\b(?:million|billion|bn|m|euros?|dollars?|po
                             r"percent|tonnes?|barrels?|people|workers|visitors|copies|units))\s*$", re.I)
 
 
+# a count of time that places an event rather than measuring one: "one day after", "three years earlier"
+_TIME_POINT = re.compile(r"\s*(?:seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|years?|decades?)\s+"
+                         r"(?:after|before|later|earlier|ago|into)\b", re.I)
+
+
+_UNIT_OF = re.compile(r"\s*(?:day|week|month|year|night|hour)\s+of\b", re.I)
+
+
 def counts(counted: tuple[str, ...], sent: str) -> bool:
     """Whether a sentence gives a count of what the question counts: a number with the counted word among the
     few words after it ("nine of the popular Carry On films", "in 24 hours", "12.4 million visitors a year");
@@ -316,6 +324,8 @@ def counts(counted: tuple[str, ...], sent: str) -> bool:
         if m.group(0).lower() in ("a", "an") and _AMOUNT_BEFORE.search(sent[:m.start()]):
             continue  # "40 million euros a day", "$5 an hour": a rate, not one day or hour
         window = sent[m.end(): m.end() + 50]
+        if _TIME_POINT.match(window) or m.group(0).lower() in ("a", "an") and _UNIT_OF.match(window):
+            continue  # "sentenced one day after a campaign", "two weeks ago", "a day of action": not how long
         after = content_terms(window)[:4]
         # "40 million euros a day" is a rate, not a length of days
         if any(stem(w) in counted and not re.search(rf"\b(?:a|an|per|each|every)\s+{re.escape(w)}\b", window, re.I)

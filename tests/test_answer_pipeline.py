@@ -1240,3 +1240,23 @@ def test_across_outlets_each_article_gives_the_figure_asked_for() -> None:
     assert _typed_first(q, [three, data, far]) == [three, data, far]
     assert _typed_first(analyse("why did they build the chip? the reports differ"), [three, data, since]) == [
         three, data, since]
+
+
+BLOGGER_CAMPAIGN = ("Bloggers rally for jailed writer\n\nTomas Vell and Ana Brek are both in prison in Kelbia.\n\n"
+                    "Bloggers around the world are asking readers to write to the Kelbian embassy.\n\n"
+                    "Kelbia jailed the blogger Tomas Vell after a closed trial, his family said.\n\n"
+                    "The campaign group said it would keep the pressure on the government.\n")
+BLOGGER_SENTENCE = ("Kelbian blogger jailed\n\nKelbia has jailed a blogger for 14 years on charges of spying.\n\n"
+                    "Kelbia arrested the blogger Tomas Vell last month after he used his blog to criticise the jailing "
+                    "of other writers.\n\n"
+                    "Mr Vell was sentenced one day after an online campaign highlighted his case in a day of action.\n")
+
+
+def test_a_length_of_time_in_another_shown_article_answers_how_long(tmp_path: Path) -> None:
+    # the best match says he is in prison; the other article the answer shows gives the sentence, in a sentence
+    # nearly as close to the question ("one day after" places the sentencing, it measures nothing)
+    s = articles_store(tmp_path, campaign=BLOGGER_CAMPAIGN, sentence=BLOGGER_SENTENCE)
+    ans = Answerer(s).ask("how long did kelbia jail the blogger tomas vell for")
+    # the figure right after the best match (the answer may be cut for length after that)
+    assert ans.found and any("14 years" in c.text for c in ans.citations[:2]), ans.text
+    verbatim(s, ans)

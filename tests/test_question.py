@@ -382,3 +382,18 @@ def test_a_count_of_people_is_any_plural_that_names_people() -> None:
 ])
 def test_which_paper_asks_an_outlet_only_about_reporting(question: str, outlets: bool) -> None:
     assert (analyse(question).answer_type == "outlets") is outlets
+
+
+@pytest.mark.parametrize("sentence, length", [
+    ("The strike lasted three days.", True),
+    ("Unions called a 48-hour strike.", True),
+    ("The talks ran for 36 hours on end.", True),
+    ("He was sentenced one day after an online campaign.", False),  # when it happened, not how long
+    ("It began two weeks ago.", False),
+    ("Two weeks into the strike, talks resumed.", False),
+    ("Bloggers held a day of action in his defence.", False),  # an event, not a length of time
+])
+def test_a_length_of_time_is_not_a_time_that_places_an_event(sentence: str, length: bool) -> None:
+    from bot.search import counts
+
+    assert counts(analyse("how long did the strike last").counted, sentence) is length
