@@ -212,6 +212,13 @@ def _names_a_measure(word: str) -> bool:
     return wn is not None and any(wn.is_kind_of(word, kind) for kind in MEASURES)
 
 
+def _names_a_material(word: str) -> bool:
+    """Whether WordNet (when installed) reads a noun, in its first sense, as a substance or a material."""
+    wn = wordnet.shared()
+    kinds = ("substance", "material")
+    return wn is not None and (word.lower() in kinds or any(wn.is_kind_of(word, kind) for kind in kinds))
+
+
 class Answerer:
     """Answers questions from a store with a primary backend and the extractive one as fallback."""
 
@@ -321,7 +328,8 @@ class Answerer:
         return analyse(reading.question, self.lexicon(n_docs), context=[t for t in reading.context if len(t) > 2],
                        is_word=lambda w: r.doc_freq(w) > 0,
                        is_common=lambda w: r.doc_freq(w) > max(30, r.passage_count // 200),
-                       is_person=_names_a_person, is_ordinary=_ordinary, is_measure=_names_a_measure)
+                       is_person=_names_a_person, is_ordinary=_ordinary, is_measure=_names_a_measure,
+                       is_material=_names_a_material)
 
     def lexicon(self, n_docs: int) -> NameLexicon:
         """The speaker names the store knows (rebuilt when the number of documents changes)."""

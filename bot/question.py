@@ -125,6 +125,8 @@ _CURRENCIES = frozenset(stem(w) for w in ("dollars", "pounds", "euros", "yen", "
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "fortnight", "month", "year", "decade", "century")
 
 
+# "what's the film he is making called?", "what is the name of the studio?"
+_CALLED = re.compile(r"^what(?:'s| is| was| are| were| will be)\s+(?:.+\s+called|the (?:name|title) of\b.*)$")
 # heads too general to say what kind of thing answers ("which way", "what part", "what kind")
 _GENERAL_KINDS = frozenset(["thing", "things", "kind", "kinds", "type", "types", "sort", "sorts", "way", "ways", "part",
                             "parts", "one", "ones", "time", "times", "year", "years", "day", "days", "number", "lot",
@@ -460,7 +462,8 @@ _LATER_QUESTION = re.compile(r"[,;:–—]\s+(?:(?:so|and|but|like|ok)\s+)?(?P<q
 def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable[str] = (),
             is_word: Callable[[str], bool] | None = None, is_common: Callable[[str], bool] | None = None,
             is_person: Callable[[str], bool] | None = None, is_ordinary: Callable[[str], bool] | None = None,
-            is_measure: Callable[[str], bool] | None = None) -> Query:
+            is_measure: Callable[[str], bool] | None = None, is_material: Callable[[str], bool] | None = None
+            ) -> Query:
     """Read a question: its intent, speaker, topic, names, content words and key constraints.
 
     `lexicon` holds the names the articles know; `is_word(w)` says whether the articles use a word
@@ -520,6 +523,12 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "number"  # "what odds are the bookies giving?", "what speed did it post?": a figure
     elif (m := _WHICH_PLURAL.match(low)) and m.group(1) not in _NOT_LISTED:
         answer_type = "names"  # "which embassies is he shutting?": the places, firms, films it lists
+    elif _CALLED.match(low) or ((kind := _kind_asked(low)) is not None and is_person is not None
+                                and not (is_material is not None and is_material(kind))):
+        # "what's apple's search tool called?", "which studio is closing?", "what book did he write?": a thing
+        # answered by its name (a person, a measure or a list were read above; "what substance …?" is answered by
+        # a word, not a name)
+        answer_type = "named"
     if _ORDINAL_Q.match(low):
         answer_type = "ordinal"  # "what number world record was that?": the 12th, not a height or a count
     if _ASKS_OUTLET.match(low) and _REPORTS.search(low):

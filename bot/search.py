@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from bot.question import Query
 from bot.store.base import PassageHit, QuoteRow, Store, in_scope
-from bot.text import YEAR, content_terms, sentences_in, spellings, stem, verb_forms
+from bot.text import STOPWORDS, YEAR, content_terms, sentences_in, spellings, stem, verb_forms
 from bot.text import stems as stems_of
 
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
@@ -178,7 +178,8 @@ class Retriever:
                 own = sum(w for s, w in weights.items() if s in stems) / total
                 # the headline is context for every sentence of its article ("the Riverside tram line")
                 cover = sum(w for s, w in weights.items() if s in stems or s in title_stems) / total
-                bonus = type_bonus(query.answer_type, sent)
+                bonus = type_bonus(query.answer_type, sent) if query.answer_type != "named" else \
+                    NAMED_BONUS * names_new(query, sent)
                 if query.counted:
                     # "how many films?" is answered by "nine of the popular Carry On films", not by "in 1963"
                     # (in proportion to how much of the question the sentence holds: "140,000 people" in an article
@@ -354,10 +355,28 @@ def figures(text: str) -> set[str]:
 
 
 def answers_type(query: Query, text: str) -> bool:
-    """Whether a text holds the kind of answer the question asks for (a count of what it counts, a date, …)."""
+    """Whether a text holds the kind of answer the question asks for (a count of what it counts, a date, a name
+    the question does not give, …)."""
     if query.counted:
         return counts(query.counted, text)
+    if query.answer_type == "named":
+        return names_new(query, text)
     return bool(type_bonus(query.answer_type, text))
+
+
+NAMED_BONUS = 0.1  # as much as a person's name for "who"
+
+
+def names_new(query: Query, text: str) -> bool:
+    """Whether a text gives a name (a run of capitalised words after its first word, or a quoted title) of which no
+    word is in the question: "which studio is closing?" -> "The Hit Factory, which opened …" does, "The New York
+    studio where John Lennon spent his final hours …" does not."""
+    asked = {w.casefold() for n in query.names for w in n.split()} | {t.casefold() for t in query.terms}
+    for m in _NAMED.finditer(text):
+        words = [re.sub(r"['’]s?$", "", w).casefold() for w in m.group(0).split()]
+        if not any(w in asked or stem(w) in asked for w in words) and not all(w in STOPWORDS for w in words):
+            return True
+    return False
 
 
 def type_bonus(answer_type: str | None, sent: str) -> float:

@@ -658,7 +658,7 @@ class Selector:
 
             # (a figure in another article's sentence, "a bill of more than $27bn" for Yukos, answers nothing about
             # the best one's "bill")
-            if keep and q.answer_type in {"when", "number", "money", "age", "ordinal"} and (
+            if keep and q.answer_type in {"when", "number", "money", "age", "ordinal", "named"} and (
                     later is not None or not any(answers_type(q, s.text) for s in keep if s.doc_id == keep[0].doc_id)):
                 # "when is it opening?": the date is often in another sentence of the same article
                 typed = [s for s in sents[:40] if s.doc_id == keep[0].doc_id and holds(s.text)
@@ -677,7 +677,7 @@ class Selector:
                     near = typed_near(self._text(keep[0]), keep[0], holds, prefer=later)
                     typed = [near] if near is not None else []
                 keep = dedupe(keep[:1] + typed[:1] + keep[1:])[:3]
-            if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names"} \
+            if keep and q.answer_type in {"who", "when", "number", "money", "age", "outlets", "names", "named"} \
                     and not self._carries(q, keep[0].text):
                 # "who will run the bank?" -> "Israel has asked a US banker ..." / "Stanley Fischer has agreed ...":
                 # news often gives the name (the date, the figure) in the next paragraph's first sentence

@@ -1260,3 +1260,17 @@ def test_a_length_of_time_in_another_shown_article_answers_how_long(tmp_path: Pa
     # the figure right after the best match (the answer may be cut for length after that)
     assert ans.found and any("14 years" in c.text for c in ans.citations[:2]), ans.text
     verbatim(s, ans)
+
+
+STUDIO = ("Famous studio to shut its doors\n\nThe Kelby music studio where the singer Ana Vell recorded her last album "
+          "is to close next month.\n\n"
+          "The Echo Room, which opened 37 years ago, has played host to some of the biggest stars in music.\n\n"
+          "Its owners said the site had been sold to a property developer.\n")
+
+
+def test_a_thing_asked_for_by_its_kind_is_answered_with_its_name(tmp_path: Path) -> None:
+    # the best match restates the question; the name is in the next sentence
+    s = article_store(tmp_path, STUDIO)
+    ans = Answerer(s).ask("which kelby studio is closing, the one where ana vell recorded her last album")
+    assert ans.found and "The Echo Room" in ans.text, ans.text
+    verbatim(s, ans)

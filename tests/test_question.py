@@ -275,12 +275,12 @@ def test_whats_someone_been_doing_asks_a_fact_not_who_they_are() -> None:
 
 @pytest.mark.parametrize("question, kind", [("which tory mp has defected to labour", "who"),
                                             ("what striker did arsenal sign", "who"),
-                                            ("which team won the cup", None),
+                                            ("which team won the cup", "named"),
                                             ("What lightweight substance were the engineers working with?", None)])
 def test_which_person_noun_asks_who(question: str, kind: str | None) -> None:
-    from bot.answer import _names_a_person
+    from bot.answer import _names_a_material, _names_a_person
 
-    assert analyse(question, is_person=_names_a_person).answer_type == kind
+    assert analyse(question, is_person=_names_a_person, is_material=_names_a_material).answer_type == kind
 
 
 @pytest.mark.parametrize("question, names", [("which embassies is jack straw shutting", True),
@@ -397,3 +397,26 @@ def test_a_length_of_time_is_not_a_time_that_places_an_event(sentence: str, leng
     from bot.search import counts
 
     assert counts(analyse("how long did the strike last").counted, sentence) is length
+
+
+@pytest.mark.parametrize("question, answer_type", [
+    ("what's apple's desktop search tool called", "named"),
+    ("what is the name of the studio", "named"),
+    ("which new york studio is closing", "named"),
+    ("what book did he write", "named"),
+    ("which striker has signed", "who"),  # a person: who
+    ("which way would it run", None),  # too general to be answered by a name
+    ("what happened to the bill", "event"),
+])
+def test_a_thing_asked_for_by_its_kind_is_answered_by_a_name(question: str, answer_type: str | None) -> None:
+    assert analyse(question, is_person=lambda w: w == "striker").answer_type == answer_type
+
+
+def test_a_name_the_question_does_not_give_answers_it() -> None:
+    from bot.search import names_new
+
+    q = analyse("which new york studio is closing, the one where lennon spent his last hours",
+                is_person=lambda w: False)
+    assert names_new(q, "The Hit Factory, which opened 37 years ago, has played host to the biggest stars.")
+    # every name here is one the question gives (New York; John Lennon is Lennon)
+    assert not names_new(q, "The New York music studio where John Lennon spent his final hours is to close.")
