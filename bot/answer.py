@@ -205,18 +205,20 @@ def _names_a_person(word: str) -> bool:
 MEASURES = ("quantity", "ratio", "magnitude", "cost", "rate", "amount")
 
 
-def _names_a_measure(word: str) -> bool:
-    """Whether WordNet (when installed) reads a noun, in its first sense, as a kind of measure ("odds", "prices"
-    and the like are among the question forms' own quantities)."""
+def _one_of(word: str, kinds: tuple[str, ...]) -> bool:
+    """Whether WordNet (when installed) reads a noun, in its first sense, as one of `kinds` or a kind of one."""
     wn = wordnet.shared()
-    return wn is not None and any(wn.is_kind_of(word, kind) for kind in MEASURES)
+    return wn is not None and (word.lower() in kinds or any(wn.is_kind_of(word, kind) for kind in kinds))
+
+
+def _names_a_measure(word: str) -> bool:
+    """A measure ("odds", "prices" and the like are among the question forms' own quantities)."""
+    return _one_of(word, MEASURES)
 
 
 def _names_a_material(word: str) -> bool:
-    """Whether WordNet (when installed) reads a noun, in its first sense, as a substance or a material."""
-    wn = wordnet.shared()
-    kinds = ("substance", "material")
-    return wn is not None and (word.lower() in kinds or any(wn.is_kind_of(word, kind) for kind in kinds))
+    """A substance or a material ("what substance …?" is answered by a word, not a name)."""
+    return _one_of(word, ("substance", "material"))
 
 
 class Answerer:
@@ -1050,23 +1052,25 @@ def _new_pieces(ans: Answer, cites: list[Citation]) -> list[str]:
     """A part's answer cut into cited pieces numbered after `cites` (which gets its citations), leaving out the
     pieces whose sentences an earlier part's answer shows already."""
     offset = len(cites)
-    shown = [(c.doc_id, c.start, c.end) for c in cites]
+    shown = list(cites)
     by_n = {c.n + offset: replace(c, n=c.n + offset) for c in ans.citations}
     cites.extend(by_n.values())
     out = []
     for piece in _pieces(_shifted(ans.text, offset)):
-        cited = [by_n[n] for n in markers(piece) if n in by_n]
-        if cited and all(any(d == c.doc_id and a < c.end and c.start < b for d, a, b in shown) for c in cited):
-            continue
-        out.append(piece)
+        if not _all_shown([by_n[n] for n in markers(piece) if n in by_n], shown):
+            out.append(piece)
     return out
+
+
+def _all_shown(cited: list[Citation], shown: list[Citation]) -> bool:
+    """Whether every cited span overlaps one already shown (in the same article)."""
+    return bool(cited) and all(any(o.doc_id == c.doc_id and o.start < c.end and c.start < o.end for o in shown)
+                               for c in cited)
 
 
 def _repeats(ans: Answer, earlier: list[Answer]) -> bool:
     """Whether every sentence an answer cites, an earlier answer cites already."""
-    shown = [(c.doc_id, c.start, c.end) for a in earlier for c in a.citations]
-    return bool(ans.citations) and all(any(d == c.doc_id and a < c.end and c.start < b for d, a, b in shown)
-                                       for c in ans.citations)
+    return _all_shown(ans.citations, [c for a in earlier for c in a.citations])
 
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")

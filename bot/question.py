@@ -661,17 +661,11 @@ def question_parts(message: str) -> list[str]:
         chunks.append(sentence[start:])
     chunks = [c.strip(" ,;:-–—") for c in chunks if c.strip(" ,;:-–—?")]
     parts: list[str] = []
-    asked: list[bool] = []
     lead = ""  # pieces before anything is asked: a frame for what follows
     for c in chunks:
         if _asks(c):
-            if parts and not asked[-1]:
-                parts[-1] += " " + c
-                asked[-1] = True
-            else:
-                c = _LEADING_CONJ.sub("", c)
-                parts.append(_joined(lead, c) if not parts else c)
-                asked.append(True)
+            c = _LEADING_CONJ.sub("", c)
+            parts.append(_joined(lead, c) if not parts else c)
         elif parts:
             parts[-1] += (" " if parts[-1].endswith(("?", ".", "!")) else ", ") + c  # a statement after a question
         else:
@@ -700,7 +694,7 @@ def _opens_next(part: str) -> bool:
         w not in REQUEST_WORDS and w not in _FILLER_WORDS for w in content_terms(low))
 
 
-_FILLER_WORDS = frozenset(["pls", "plz", "please", "go", "thanks", "ok", "okay"])
+_FILLER_WORDS = frozenset(["pls", "plz", "please", "go", "thanks", "ok", "okay"])  # "more detail pls", "go on"
 
 
 def _joined(lead: str, question: str) -> str:

@@ -368,8 +368,8 @@ NAMED_BONUS = 0.1  # as much as a person's name for "who"
 
 
 def names_new(query: Query, text: str) -> bool:
-    """Whether a text gives a name (a run of capitalised words after its first word, or a quoted title) of which no
-    word is in the question: "which studio is closing?" -> "The Hit Factory, which opened …" does, "The New York
+    """Whether a text gives a name (a run of capitalised words, not opening a sentence) of which no word is in the
+    question: "which studio is closing?" -> "The Hit Factory, which opened …" does, "The New York
     studio where John Lennon spent his final hours …" does not."""
     asked = {w.casefold() for n in query.names for w in n.split()} | {t.casefold() for t in query.terms}
     for m in _NAMED.finditer(text):

@@ -57,6 +57,8 @@ ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without
 # or without the nearness to the lead: 22 as before, each way one gained and one lost)
 ARTICLE_SHARE_WEIGHT = 1.0  # on a 0..1 scale: the sentence holding most of what the article repeats
 FIGURE_BONUS = 0.05
+TYPED_ELSEWHERE = 0.75  # of the best score: a figure in another shown article's sentence that close answers too
+TYPED_SHARE = 0.6  # of its article's best score: across outlets, a sentence giving the figure asked for answers
 LEAD_BONUS = 0.3  # for the lead, less for each sentence after it, none from the LEAD_SENTENCES-th on
 LEAD_SENTENCES = 6
 FIGURE_ANSWERS = {"money", "age", "number"}  # a question whose answer is a figure of this kind is not answered without one
@@ -761,9 +763,6 @@ class Selector:
             seen_passages[key] += 1
             words.append(w)
         return out
-
-TYPED_ELSEWHERE = 0.75  # of the best score: a figure in another shown article's sentence that close answers too
-TYPED_SHARE = 0.6  # of its article's best score: a sentence giving the figure asked for answers for that article
 
 
 def _typed_first(q: Query, sents: list[Span]) -> list[Span]:
