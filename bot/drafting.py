@@ -148,7 +148,7 @@ class ExtractiveBackend:
             if sum(len(p) + 1 for p in parts) + len(s.text) + 5 > MAX_CHARS and parts:
                 break
             n = len(cites) + 1
-            parts.append(f"{s.text} [{n}]")
+            parts.append(f"{_one_line(s.text)} [{n}]")
             cites.append(citation_for(n, s))
         # the person the answer is about, unless its first sentence names them ("Capriati is a two-time champion")
         named = bool(parts and ev.lead) and re.search(rf"\b{re.escape(ev.lead.split()[-1])}\b", parts[0]) is not None
@@ -167,7 +167,7 @@ class ExtractiveBackend:
         size = sum(len(x) + 1 for x in lines)
         for s in ev.sentences[:5]:
             n = len(cites) + 1
-            line = f"• {s.text} [{n}]" if headline else f"• {_outlet(s)}: {s.text} [{n}]"
+            line = f"• {_one_line(s.text)} [{n}]" if headline else f"• {_outlet(s)}: {_one_line(s.text)} [{n}]"
             if size + len(line) + 1 > MAX_CHARS_LONG:
                 continue  # a point is whole or absent: a cut sentence could cut a quotation
             lines.append(line)
@@ -176,6 +176,12 @@ class ExtractiveBackend:
         if not cites:
             return Draft(text="", found=False, citations=[], why="every point was too long for a chat reply")
         return Draft(text="\n".join(lines), found=True, citations=cites)
+
+
+def _one_line(text: str) -> str:
+    """A cited span as a reply shows it: a sentence and the next one across a paragraph break read as one point
+    (the citation keeps the article's words and breaks; checks compare them with spacing folded)."""
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _outlet(span: Span) -> str:

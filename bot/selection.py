@@ -57,6 +57,7 @@ ASKED_MISSING_PENALTY = 1.0  # "who did he thank?": a sentence about him without
 # or without the nearness to the lead: 22 as before, each way one gained and one lost)
 ARTICLE_SHARE_WEIGHT = 1.0  # on a 0..1 scale: the sentence holding most of what the article repeats
 FIGURE_BONUS = 0.05
+COVERED_WEIGHT = 0.5  # a repeated word's weight in a summary's next point once a point holds it
 TYPED_ELSEWHERE = 0.75  # of the best score: a figure in another shown article's sentence that close answers too
 TYPED_SHARE = 0.6  # of its article's best score: across outlets, a sentence giving the figure asked for answers
 LEAD_BONUS = 0.3  # for the lead, less for each sentence after it, none from the LEAD_SENTENCES-th on
@@ -80,6 +81,7 @@ CONTEXT_SHARE = 0.5
 SHORT_POINT = 80  # characters: a shorter summary point is widened by the sentence after it
 FOUND_LEXICAL = 0.45
 RESTATES = 0.6  # a sentence holding this share of the question's weighted words restates it (0.0-0.6 tied on our sets)
+COMPARED_SHARE = 0.8  # of the best score: the sentences whose articles a comparison is asked of
 STORY_VOTERS = 60  # a summary request's best sentences whose stories are weighed against each other
 FOUND_DENSE = 0.42  # 0.50 -> 0.42 on our 150 held-out questions: +5 paraphrases found, none of the 17 absent ones
 FOUND_DENSE_MIN_LEXICAL = 0.12
@@ -223,8 +225,11 @@ class Selector:
         sents = self._score(q, reading, sources, since, require, None, st)
         if q.kind in {"summary", "multi"} and sents and self._confident(q, sents[0]):
             # "the summit articles": the story of the best match; its articles are the ones to sum up or compare
-            lead = self._story_lead(q, sents) if q.kind == "summary" else self._compared_lead(sents)
-            story = self.story_docs(lead.doc_id)
+            if q.kind == "summary":
+                lead = self._story_lead(q, sents)
+                story = self.story_docs(lead.doc_id)
+            else:
+                story = self._compared(q, sents)
             if q.kind == "summary" and len(story) < 2:
                 # one article: its gist is what it says most (the product, the figures, who objected), not only
                 # the sentences that repeat the question's words
@@ -288,10 +293,26 @@ class Selector:
         first = next(iter(firsts))  # the story of the best sentence
         return firsts[best] if holding[best] > max(1, holding[first]) else sents[0]
 
-    def _compared_lead(self, sents: list[Span]) -> Span:
-        """"Do the reports agree on …?" asks of two articles or more: the best sentence that belongs to a story of
-        several articles (the best sentence when none of the best few does)."""
-        return next((s for s in sents[:STORY_VOTERS] if len(self.story_docs(s.doc_id)) >= 2), sents[0])
+    def _compared(self, q: Query, sents: list[Span]) -> set[int]:
+        """"Do the reports agree on …?" asks of two articles or more: the story of the best sentence that belongs to
+        a story of several articles, among those close to the best; when none does, the articles of the sentences
+        close to the best ("how many copies do the reports say Dan Brown's novel has sold?": four articles that
+        each give a figure, on a film, a bishop and a bestseller list, are no story, and the story of Band Aid's
+        sales further down is not what was asked); of those, the articles that name whom the question names."""
+        close = [s for s in sents[:STORY_VOTERS] if s.score >= COMPARED_SHARE * sents[0].score]
+        lead = next((s for s in close if len(self.story_docs(s.doc_id)) >= 2), None)
+        if lead is not None:
+            return self.story_docs(lead.doc_id)
+        docs = list(dict.fromkeys(s.doc_id for s in close))[:STORY_READ_WHOLE]
+        naming = [d for d in docs if self._names_asked(q, d)]
+        return set(naming if len(naming) >= 2 else docs)
+
+    def _names_asked(self, q: Query, doc_id: int) -> bool:
+        """Whether an article names everyone the question names (by a word of each name: "Quill's book", "Trump"
+        for "Trump's America")."""
+        text = self.store.document_text(doc_id)
+        return all(any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in re.sub(r"['’]s\b", "", n).split())
+                   for n in q.names)
 
     @staticmethod
     def _shows_figure(q: Query, keep: list[Span]) -> list[Span]:
@@ -314,19 +335,28 @@ class Selector:
         weight = {t: float(c - 1) for t, c in tf.items() if c >= 2}
         top = max((sum(weight.get(t, 0.0) for t in st) for st in per_sentence), default=0.0) or 1.0
         best = max((s.score for s in sents), default=1.0) or 1.0
-        out = []
+        cands = []
         for s in sents:
             if s.text.lstrip()[:1] in "\"“" and leads_with_reference(s.text.lstrip("\"“ ")):
                 continue  # "“This is the biggest investment …”": a quotation about what it does not say
-            sal = sum(weight.get(t, 0.0) for t in stems_of(s.text)) / top
             fig = FIGURE_BONUS if type_bonus("number", s.text) else 0.0  # an amount: a sum of money too
             idx = order.get(s.start, min((i for a, i in order.items() if a >= s.start), default=len(order)))
             lead = LEAD_BONUS * max(0.0, 1.0 - idx / LEAD_SENTENCES)
-            out.append((s.score / best + ARTICLE_SHARE_WEIGHT * sal + fig + lead, s))
-        out.sort(key=lambda x: -x[0])
-        for i, (_, s) in enumerate(out):
+            cands.append((s.score / best + fig + lead, set(stems_of(s.text)), s))
+        out: list[Span] = []
+        while cands:
+            # what a sentence says that the ones before it have not (SumBasic, Nenkova & Vanderwende 2005): the
+            # words of each one taken weigh less in the next, so the points cover the article, not its first theme
+            i = max(range(len(cands)), key=lambda j: cands[j][0] + ARTICLE_SHARE_WEIGHT
+                    * sum(weight.get(t, 0.0) for t in cands[j][1]) / top)
+            _, taken, s = cands.pop(i)
+            for t in taken:
+                if t in weight:
+                    weight[t] *= COVERED_WEIGHT
+            out.append(s)
+        for i, s in enumerate(out):
             s.score = 1.0 - 0.001 * i  # all of the article is on topic: the order is what counts
-        return [s for _, s in out]
+        return out
 
     def _each(self, q: Query, reading: Reading, sources: list[str] | None, since: str | None, story: set[int],
               st: Stages) -> list[Span]:
@@ -620,8 +650,12 @@ class Selector:
                 firsts = [lead] if (lead := self._lead_of(sents)) is not None else firsts
             if q.kind == "multi":
                 sents = _typed_first(q, sents)
+                # across outlets about someone: the articles that name them ("the reports on Mara Quill's novel"
+                # are not a choir's single that sold copies too)
+                naming = {d for d in {s.doc_id for s in sents} if self._names_asked(q, d)} if q.names else set()
+                sents = [s for s in sents if s.doc_id in naming] or sents
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts,
-                                 per_passage=2 if one_article else 1)
+                                 per_passage=2 if one_article else 1, in_order=one_article)
             if one_article:
                 keep.sort(key=lambda s: s.start)
         else:
@@ -687,14 +721,6 @@ class Selector:
                 joined = self.balanced(joined) if joined is not None else None
                 if joined is not None and self._carries(q, joined.text[len(keep[0].text):]):
                     keep = dedupe([joined] + keep[1:])  # the next sentence may be the one the answer had already
-        if q.kind in {"summary", "multi"}:
-            # a point too short to say anything ("For Xi Jinping, the gains were immense.") takes the next sentence;
-            # one that leans on the sentence before it ("Quinlan disputed that account.") takes that sentence, or
-            # is left out when it has none to take
-            keep = [w if len(s.text) < SHORT_POINT and (n := with_next(self._text(s), s)) is not None
-                    and (w := self.balanced(n)) is not None else s for s in keep]
-            keep = dedupe(w for s in keep if (w := s if not leads_with_reference(s.text) else
-                                              (p := with_previous(self._text(s), s)) and self.balanced(p)))
         if q.kind not in {"summary", "multi"}:
             # neighbours only while the reply stays short: every chosen sentence comes first
             room = ANSWER_BUDGET - sum(len(s.text) + 6 for s in keep)
@@ -730,10 +756,34 @@ class Selector:
         lead = lead_sentence(doc) if doc is not None else None
         return next((s for s in sents if lead is not None and s.start == lead[0]), None)
 
+    def _standalone(self, s: Span, chosen: list[Span], in_order: bool, chained: bool = True) -> Span | None:
+        """A point as a reader can take it alone: one too short to say anything ("For Xi Jinping, the gains were
+        immense.") with the sentence after it; one that leans on the sentence before it ("Quinlan disputed that
+        account.") with that sentence, unless the points are read in the article's order and that sentence is
+        one of them already; None when it has none to take, or when the sentence it would take cannot be taken
+        alone either (`chained`: that is checked, one sentence further back)."""
+        if len(s.text) < SHORT_POINT and (n := with_next(self._text(s), s)) is not None \
+                and (w := self.balanced(n)) is not None:
+            s = w
+        if not leads_with_reference(s.text):
+            return s
+        text = self._text(s)
+        before = [a for a, _ in sentences_in(text, max(0, s.start - 600), s.start) if text[a:s.start].strip()]
+        if in_order and before and any(o.doc_id == s.doc_id and o.start <= before[-1] < o.end for o in chosen):
+            return s  # "The prime minister was commenting on …" right after "Tony Blair has apologised …"
+        p = with_previous(text, s)
+        p = self.balanced(p) if p is not None else None
+        if p is None or chained and self._standalone(
+                replace(p, end=s.start, text=text[p.start:s.start].rstrip()), chosen, in_order, chained=False) is None:
+            return None  # (that sentence leans on another it cannot take: "Quinlan disputed that account.")
+        return p
+
     def _diverse(self, q: Query, sents: list[Span], per_doc: bool, firsts: list[Span] | None = None,
-                 per_passage: int = 1) -> list[Span]:
-        """Up to five points from different passages (different articles for 'across outlets'), on topic; the
-        `firsts` (one about each name the question lists) lead."""
+                 per_passage: int = 1, in_order: bool = False) -> list[Span]:
+        """Up to five points that each stand alone (`_standalone`), from different passages (different articles
+        for 'across outlets'), on topic; the `firsts` (one about each name the question lists) lead; `in_order`:
+        the points are shown in their article's order. A candidate that cannot stand alone, or that would say
+        what a point already says, gives its place to the next."""
         firsts = firsts or []
         best = sents[0].score
         out: list[Span] = []
@@ -752,13 +802,16 @@ class Selector:
                 continue  # (a short first point is widened by the sentence after it)
             if not s.text.lstrip("\"“‘' ")[:1].isupper() and not s.text.lstrip()[:1].isdigit():
                 continue  # ", who outlasted American Kevin Kim …": a piece of a sentence is no point
-            w = set(content_terms(s.text))
-            if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) and not (per_doc and _figures_differ(s.text, o.text))
+            whole = self._standalone(s, out, in_order)
+            if whole is None or any(overlaps(o, whole) or o.text.strip() == whole.text.strip() for o in out):
+                continue
+            w = set(content_terms(whole.text))
+            if any(len(w & x) > 0.6 * max(1, min(len(w), len(x))) and not (per_doc and _figures_differ(whole.text, o.text))
                    for x, o in zip(words, out, strict=True)):
                 # says what an earlier point said (across outlets, the same words with another figure are where
                 # they differ: "Mr Brown's ninth" / "Mr Brown's eighth")
                 continue
-            out.append(s)
+            out.append(whole)
             seen_docs.add(s.doc_id)
             seen_passages[key] += 1
             words.append(w)

@@ -293,6 +293,66 @@ def test_a_gist_shows_each_sentence_once_and_no_piece_of_one(tmp_path: Path) -> 
     verbatim(s, ans)
 
 
+def test_a_gist_reads_in_order_and_fills_the_places_of_points_it_cannot_take(tmp_path: Path) -> None:
+    # "The mayor was speaking about …" and "She said: …" lean on the sentence before them: right after it in the
+    # gist, they read as the article does; a candidate that cannot stand alone gives its place to the next one
+    from bot.brief_rules import leads_with_reference
+
+    s = article_store(tmp_path, (
+        "Mayor apologises over flood warnings\n\n"
+        "The mayor of Kelby has apologised to residents whose homes flooded after the town's sirens failed to sound.\n\n"
+        "The mayor was speaking about the night of 3 March, when the river rose two metres in four hours. "
+        "She said: \"We let people down and I am sorry.\" She met the families of the flooded streets at the town "
+        "hall on Friday.\n\n"
+        "Residents had wanted the apology to be made at a full council meeting. However, the leader of the "
+        "residents' group, Tom Reyes, said the families accepted it.\n\n"
+        "An inquiry found the sirens had not been tested since 2019. Engineers blamed a faulty timer in the control "
+        "room.\n\n"
+        "In April the council agreed to pay £2m towards repairs to flooded homes, and in May it installed new sirens.\n"))
+    ans = Answerer(s).ask("catch me up on the mayor's flood apology")
+    assert ans.found, ans.text
+    assert len(ans.citations) == 5, ans.text
+    assert "the night of 3 March" in ans.text, ans.text
+    starts = [c.start for c in ans.citations]
+    assert starts == sorted(starts), ans.text  # the article's order
+    for before, c in zip(ans.citations, ans.citations[1:], strict=False):
+        if leads_with_reference(c.text):  # only right after the sentence it leans on
+            assert s.document_text(c.doc_id)[before.end:c.start].strip() == "", (before.text, c.text)
+    assert "\n" not in "".join(c.text for c in ans.citations), ans.text  # no point glued across paragraphs
+    verbatim(s, ans)
+
+
+def test_across_outlets_compares_the_articles_on_what_was_asked_not_another_story(tmp_path: Path) -> None:
+    # the novel's two reports are no story (a film, a bishop); the choir's two reports on a single's sales are one,
+    # further down: "the reports" on Mara Quill's novel are the ones that name her, each with its own figure
+    from bot.brief import BriefBuilder
+
+    s = articles_store(
+        tmp_path,
+        film=("Studio signs director for lighthouse film\n\nDirector Tom Reyes will make a film of Mara Quill's "
+              "thriller for the Brightwater studio in Ostend. The novel has sold more than four million copies "
+              "worldwide since it came out in 2002.\n\nFilming starts in the spring on the Belgian coast.\n"),
+        bishop=("Bishop attacks bestseller's history\n\nThe Bishop of Kelby has said Quill's book gets the history "
+                "of the medieval church wrong. The book has sold more than six million copies around the world.\n\n"
+                "The bishop said readers should not take it as fact.\n"),
+        single_a=("Harbour Choir single tops the chart\n\nThe Kelby Harbour Choir's charity single for the lifeboat "
+                  "fund has gone straight to number one. It sold 90,000 copies in its first week, the Official "
+                  "Charts Company said.\n\nThe money will go to the lifeboat fund.\n"),
+        single_b=("Harbour Choir single sets chart record\n\nThe Kelby Harbour Choir's charity single for the "
+                  "lifeboat fund sold 90,000 copies in its first week, a record for a choir, the Official Charts "
+                  "Company said. Choir leader Nia Brandt said the single could sell 300,000 copies by Christmas."
+                  "\n\nThe money will go to the lifeboat fund.\n"))
+    BriefBuilder(s).catch_up()
+    stories = {m.doc_id: m.story_id for m in s.memberships()}
+    assert len(set(stories.values())) == 3, stories  # (the premise: the choir's reports are one story)
+    ans = Answerer(s).ask("how many copies do the reports say Mara Quill's novel has sold?")
+    assert ans.found, ans.text
+    assert {Path(c.source).stem for c in ans.citations} == {"film", "bishop"}, ans.text
+    assert "four million" in ans.text and "six million" in ans.text, ans.text
+    assert all(line.startswith("• ") for line in ans.text.splitlines()), ans.text  # one line a point
+    verbatim(s, ans)
+
+
 def test_summary_points_stand_alone(store: Store) -> None:
     from bot.brief_rules import leads_with_reference
 
