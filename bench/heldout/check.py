@@ -71,13 +71,18 @@ ABSENT_TERMS = {
     "h9-33": ["arctic monkeys", "whatever people say"],
     "h9-34": ["clegg"],
     "h9-35": ["facebook", "zuckerberg"],
+    "h10-31": ["anwar"],
+    "h10-32": ["shetty", "jade goody", "goody"],
+    "h10-33": ["dyson"],
+    "h10-34": ["wikipedia", "jimmy wales"],
+    "h10-35": ["la galaxy", "los angeles galaxy"],
 }
 _STYLES = ("a_paraphrase", "b_why_how", "c_summary", "d_reverse_quote", "e_cross_article", "f_bbc", "g_absent",
            "h_casual")
 QA_STYLES = {
     "ho": {"a_paraphrase": 7, "b_why_how": 7, "c_summary": 5, "d_reverse_quote": 6,
            "e_cross_article": 5, "f_bbc": 10, "g_absent": 5, "h_casual": 5},
-    **{name: dict.fromkeys(_STYLES, n) for name, n in (("h3", 6), ("h4", 6), ("h5", 6), ("h6", 5), ("h7", 5), ("h8", 5), ("h9", 5))},
+    **{name: dict.fromkeys(_STYLES, n) for name, n in (("h3", 6), ("h4", 6), ("h5", 6), ("h6", 5), ("h7", 5), ("h8", 5), ("h9", 5), ("h10", 5))},
 }
 CHAT_STYLES = {"pronoun", "ellipsis", "which_source", "more_detail", "switch_topic"}
 KINDS = {"fact", "quote", "summary", "multi", "absent"}

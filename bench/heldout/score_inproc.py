@@ -9,7 +9,7 @@ and judges each answer with the referee's `check_answer`, so the figures match i
 
 --db: a SQLite file holding seeds + BBC as `briefbot ingest ../shared/corpus` leaves it (it is read, and the answers
 and conversation turns it records are written to it: use a copy). Without --db, a temporary one is ingested first
-(about 3 s). Set names: dev, nat, chat (../shared/eval) and ho, h2 … h9, hc, hc3 … hc9 (this directory).
+(about 3 s). Set names: dev, nat, chat (../shared/eval) and ho, h2 … h10, hc, hc3 … hc10 (this directory).
 --show prints every answer, --failing the failing ones.
 """
 
@@ -33,8 +33,8 @@ SETS = {
     "chat": (SHARED / "eval" / "chat_dev.jsonl", "chat"),
     "ho": (HERE / "qa_heldout.jsonl", "qa"),
     "hc": (HERE / "chat_heldout.jsonl", "chat"),
-    **{f"h{n}": (HERE / f"qa_heldout{n}.jsonl", "qa") for n in range(2, 10)},
-    **{f"hc{n}": (HERE / f"chat_heldout{n}.jsonl", "chat") for n in range(3, 10)},
+    **{f"h{n}": (HERE / f"qa_heldout{n}.jsonl", "qa") for n in range(2, 11)},
+    **{f"hc{n}": (HERE / f"chat_heldout{n}.jsonl", "chat") for n in range(3, 11)},
 }
 
 
