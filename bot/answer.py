@@ -572,19 +572,31 @@ class Answerer:
         if q.answer_type != "who" and q.kind != "who_said" or _PLURAL_WHO.match(q.clean) or q.kind == "who_is":
             return None  # "who were her fellow regulars?" is answered with several; "who is Choe?" is about Choe
         asked = {w.casefold() for n in q.names for w in n.split()}
+        qualifiers = asked | {t.casefold() for t in q.terms}
         speakers = self._lexicon.full if self._lexicon is not None else {}  # "Anna Stamp", whose words are words
-        for run in ([lead] if lead else []) + NAME_IN_TEXT.findall(ans.citations[0].text if ans.citations else ""):
-            words = run.split()
+        text = ans.citations[0].text if ans.citations else ""
+        found: list[tuple[bool, str]] = []
+        for m in ([None] if lead else []) + list(NAME_IN_TEXT.finditer(text)):
+            words = (m.group(0) if m is not None else lead).split()
+            club = ""
+            if len(words) > 2 and re.search(r"['’]s$", words[0]):
+                club, words = re.sub(r"['’]s$", "", words[0]), words[1:]  # "Celtic's Henri Camara" is Henri Camara
             while len(words) > 2 and _ordinary(words[0]):
                 words = words[1:]  # "Actor Stephen Fry" is Stephen Fry
             # a person's name: "Robert Jackson", or a speaker the articles quote ("Robbie Stamp": a surname may be a
             # word), not "The Harbour Press", "Labour MPs" nor "Downing Street"
+            # "which rangers player got banned?" -> "Celtic's Henri Camara and Nacho Novo of Rangers …": the one
+            # whose side the question names (a first name may be a word: "Nacho")
+            after = re.match(r"\s+(?:of|from|at)\s+(?:the\s+)?([\w'’-]+)", text[m.end():]) if m is not None else None
+            side = bool(({club.casefold()} | ({after.group(1).casefold()} if after else set())) & qualifiers)
             if len(words) >= 2 and not {w.casefold() for w in words} & asked \
                     and words[0].casefold() not in _NOT_NAME_START \
                     and (" ".join(words).casefold() in speakers and words[-1].casefold() not in NON_PERSON
-                         or not any(_ordinary(w) for w in words)):
-                return " ".join(words)
-        return None
+                         or not any(_ordinary(w) for w in words) or side and not _ordinary(words[-1])):
+                if m is None:
+                    return " ".join(words)
+                found.append((side, " ".join(words)))
+        return next((n for side, n in found if side), found[0][1] if found else None)
 
     @staticmethod
     def _named_known(q: Query, reading: Reading, shown: list[Span]) -> str:

@@ -79,8 +79,12 @@ _MULTI = re.compile(r"\b(?:(?:which|what) (?:of the )?(?:\w+ )?(?:outlets|papers
                     r" (?:agree|differ|disagree|think|say|see)|how (?:do|does|did) (?:the )?" + _SOME + _COVERAGE +
                     r" (?:differ|compare|disagree|agree|vary|see|describe|cover|treat)|" + _COVERAGE +
                     # "the reports don't seem to agree", "the papers don't match", "conflicting reports"
-                    r" (?:(?:do|does|did)(?:n't|n’t| not) )?(?:seem to |appear to )?(?:differ|disagree|agree|match|"
-                    r"tally|conflict|contradict)|conflicting " + _COVERAGE + r"|across (?:the )?" + _SOME + _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
+                    r" (?:(?:do|does|did)(?:n't|n’t|nt| not) )?(?:seem to |appear to )?(?:differ|disagree|agree|match|"
+                    r"tally|conflict|contradict)|"
+                    # "the reports dont give the same number", "the papers don't say the same thing"
+                    + _COVERAGE + r" (?:(?:do|does|did)(?:n't|n’t|nt| not) )?(?:give|say|have|quote|report|use|put) "
+                    r"(?:the )?(?:same|different|other)|conflicting " + _COVERAGE + r"|across (?:the )?" + _SOME +
+                    _COVERAGE + r"|(?:going|judging) by (?:the )?" + _SOME +
                     _COVERAGE + r"|the (?:\w+ )?" + _COVERAGE + r" (?:quote|cite|mention|bring up|name|use|call)|"
                     r"(?:differ|difference|differences|"
                     r"disagree|contradict)\w*|"
@@ -210,8 +214,11 @@ _WHAT_NOUN = re.compile(r"^(?:what|which)\s+([a-z]+)\b")
 _NOT_LISTED = frozenset(["years", "days", "months", "weeks", "hours", "minutes", "times", "ways", "reasons", "means",
                          "news", "chances", "odds", "terms", "lengths", "lyrics", "consequences", "costs", "results"])
 _WHO_IS = re.compile(r"^(?:who|what)\s+(?:is|was|are|were|'s)\s+(?P<who>.+?)\s*$|^who'?s\s+(?P<who2>.+?)\s*$")
-_ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does|what did)\s+(?P<who>.+?)(?:'s)?\s+"
+# ("what did he actually do?" asks what he did, not his job: "what does he do?" does)
+_ROLE_OF = re.compile(r"^(?:what'?s|what is|what was|what does)\s+(?P<who>.+?)(?:'s)?\s+"
                       r"(?:job|role|title|position|post|do for a living|do|work as|background)\s*$|"
+                      r"^what did\s+(?P<who5>.+?)(?:'s)?\s+(?:job|role|title|position|post|do for a living|work as|"
+                      r"background)\s*$|"
                       r"^where\s+(?:does|did|do)\s+(?P<who2>.+?)\s+work\s*$|"
                       r"^(?:tell me|more)?\s*(?:more\s+)?about\s+(?P<who3>.+?)'s?\s+(?:background|job|career|role)\s*$|"
                       r"^(?P<who4>[^ ].+?)'s?\s+(?:background|career|biography|bio|job|role|past|history)\s*$")
@@ -538,7 +545,7 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
     q = dict(base, names=names, terms=terms, answer_type=answer_type, counted=_counted(low), kind_asked=_kind_asked(low))
     m = _ROLE_OF.match(low)
     if m:
-        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4"), original, lexicon, is_word)
+        who = _speaker_like(_orig(original, low, m, "who", "who2", "who3", "who4", "who5"), original, lexicon, is_word)
         if who:
             return Query(kind="who_is", speaker=who, **q)  # type: ignore[arg-type]
     m = _WHO_IS.match(low)
@@ -662,14 +669,23 @@ def question_parts(message: str) -> list[str]:
     chunks = [c.strip(" ,;:-–—") for c in chunks if c.strip(" ,;:-–—?")]
     parts: list[str] = []
     lead = ""  # pieces before anything is asked: a frame for what follows
+    closing: list[str] = []  # statements after the last question
     for c in chunks:
         if _asks(c):
             c = _LEADING_CONJ.sub("", c)
             parts.append(_joined(lead, c) if not parts else c)
+            closing = []
         elif parts:
             parts[-1] += (" " if parts[-1].endswith(("?", ".", "!")) else ", ") + c  # a statement after a question
+            closing.append(c)
         else:
             lead = (lead + ", " + c) if lead else c
+    # "…, and what had qwest offered? the reports dont give the same number": a closing remark that the coverage
+    # differs is said of the whole message, so every part compares the articles
+    remark = ", ".join(c for c in closing if _MULTI.search(normalise(c).lower()))
+    if remark:
+        parts = [p if remark in p else p.rstrip(" ,") + (" " if p.endswith(("?", ".", "!")) else ", ") + remark
+                 for p in parts]
     # "more detail pls, who tabled it?", "why? what did they want instead", "what about websites, how many got shut?":
     # a request that names nothing of its own, or a new subject alone, is how the next question begins
     merged: list[str] = []

@@ -59,6 +59,16 @@ def test_a_message_asking_one_thing_is_one_question(message: str) -> None:
     assert question_parts(message) == [message.strip()]
 
 
+def test_a_closing_remark_that_the_reports_differ_holds_for_every_part() -> None:
+    # said after the last question, it is said of the whole message; said after one part, it stays with it
+    assert question_parts("how much did verizon's bid come to, and what had qwest offered? the reports dont give "
+                          "the same number") == [
+        "how much did verizon's bid come to, the reports dont give the same number",
+        "what had qwest offered? the reports dont give the same number"]
+    assert question_parts("What's the bill? The figures differ. And how much will growth be cut?") == [
+        "What's the bill? The figures differ.", "how much will growth be cut?"]
+
+
 def test_a_message_asking_many_things_is_answered_in_at_most_four_parts() -> None:
     parts = question_parts("who won, and who lost, and when is the replay, and where, and who referees it?")
     assert len(parts) == MAX_PARTS and parts[-1].startswith("where") and "referees" in parts[-1]

@@ -50,6 +50,26 @@ def test_pronouns_stand_for_the_person_talked_about(message: str, expected: str)
     assert 1 in r.prefer_docs
 
 
+def test_he_is_the_one_of_the_side_the_question_named(tmp_path: Path) -> None:
+    # "who from rangers …?" is answered with a Celtic player and a Rangers one: "he" is the Rangers player, by his
+    # name without his club ("Celtic's Henri Camara" is Henri Camara)
+    from tests.conftest import article_store
+
+    s = article_store(tmp_path, (
+        "Old Firm pair banned\n\n"
+        "Celtic's Henri Camara and Nacho Novo of Rangers have both been suspended for offences the referee missed "
+        "in Sunday's derby.\n\n"
+        "Novo was found guilty of stamping on Celtic's Stephen Pearson and will miss a further two games. "
+        "Camara was punished for kicking Gregory Vignal and will miss one more game.\n"))
+    a = Answerer(s)
+    first = a.ask("who from rangers got banned after the derby?")
+    assert first.found and first.turn is not None, first.text
+    assert Turn.from_json(first.turn).answered == "Nacho Novo"
+    nxt = a.ask("how many more games will he miss?", turns=[Turn.from_json(first.turn)])
+    assert nxt.turn is not None and Turn.from_json(nxt.turn).resolved == "how many more games will Nacho Novo miss?"
+    assert "a further two games" in nxt.text, nxt.text
+
+
 def test_a_pronoun_looks_past_a_turn_about_something_else() -> None:
     r = read("And what did he want?", [VALE, TRAM])
     assert "Henrik Vale" in r.question

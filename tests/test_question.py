@@ -30,6 +30,10 @@ def read(q: str) -> object:
     ("whats his job", "fact"),
     ("What's Marta Quinlan's job?", "who_is"),
     ("where does Marta Quinlan work", "who_is"),
+    ("what does Marta Quinlan do", "who_is"),
+    ("what did Marta Quinlan do", "fact"),  # what she did, not her job
+    ("what did Marta Quinlan do for a living", "who_is"),
+    ("how much was the bid? the reports dont give the same number", "multi"),
     ("Who is the director of the port?", "fact"),
     ("Summarize the strike", "summary"),
     ("give me the gist of the tram plan", "summary"),
