@@ -97,6 +97,19 @@ def commentary_from(doc: Document, quoted: list[tuple[int, int]]) -> tuple[int, 
     return len(doc.text), skipped
 
 
+def closing_commentary(doc: Document, quoted: list[tuple[int, int]], least: int = 2) -> int:
+    """Where the run of passages that report nothing and close an article begins (readers' comments, a team
+    line-up), when it holds at least `least` passages and starts past the text's middle; else the text's length.
+    Stricter than `commentary_from`: a passage in the first person among reported ones ends no article."""
+    start = len(doc.text)
+    run = 0
+    for p in reversed(doc.passages or []):
+        if all(reported(_unquoted(doc.text, a, b, quoted)) for a, b in sentences_in(doc.text, p.start, p.end)):
+            break
+        start, run = p.start, run + 1
+    return start if run >= least and start > len(doc.text) // 2 else len(doc.text)
+
+
 def _unquoted(text: str, a: int, b: int, quoted: list[tuple[int, int]]) -> str:
     """text[a:b] without the parts inside the quotations `quoted` (start, end) that overlap it."""
     parts: list[str] = []

@@ -117,6 +117,11 @@ _ORDINAL_Q = re.compile(r"^(?:what|which) number\b(?! of\b)")
 # "what will the tram cost?", "what did the painting fetch?": a sum of money, asked without "how much"
 _WHAT_COST = re.compile(r"^what\b(?!.*\b(?:say|says|said|think|thinks|thought|about|of)\b).*\b(?:cost|costs|charge|charges|fetch|fetched|earn|earns|pay|pays)"
                         r"(?: (?:them|him|her|it|us|you|taxpayers|the \w+))?(?: in total| a year| a month| each)?$")
+# "what's the minimum wage going up to?", "what is the rate being cut to?": the level a quantity moves to, a figure
+_WHAT_LEVEL = re.compile(r"^what(?:'s| is| was| will| would)\s+(?P<what>.+?)\s+(?:be\s+)?(?:going (?:up|down) to|"
+                         r"(?:set|due|expected|going) to (?:rise|fall|go up|go down|increase|drop) to|"
+                         r"(?:being |be )?(?:raised|cut|increased|reduced|lowered|lifted) to|"
+                         r"(?:rising|falling|climbing|dropping|increasing) to)\b")
 _HOW_MANY_OF = re.compile(r"^how many (?:of (?:the |their |his |her |its |these |those )?)?(.+)")
 # where "how many carry on films was she in" stops naming what it counts
 _COUNT_END = frozenset(["is", "are", "was", "were", "be", "been", "do", "does", "did", "have", "has", "had", "will",
@@ -166,7 +171,7 @@ def _counted(low: str) -> tuple[str, ...]:
     return ()
 _EVENT = re.compile(r"^(?:so )?what(?:'s| has| had| is)? (?:happened|happening|happens|became|came) (?:to|with|of|at|in)\b")
 _WHO_FACT = re.compile(r"^(?:who|whom|whose)\b")
-_MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|sell|sold|"
+_MONEY_WORDS = re.compile(r"\b(?:cost|price|pay|paid|spen[dt]|worth|budget|fund|charg|fee|fine|bill|salar|wage|sell|sold|"
                           r"buy|bought|raise|invest|money|cash|earn|profit|revenue)\w*")
 # "how much did consumer spending go up?", "how much has the price risen?": a change, told as a share ("1.5%") as
 # often as an amount, whatever it is a change of
@@ -515,6 +520,8 @@ def analyse(question: str, lexicon: NameLexicon | None = None, context: Iterable
         answer_type = "age" if low.startswith("how old") else "money" if money else "number"
     elif _WHAT_COST.match(low):
         answer_type = "money"  # "what's the tram going to cost?"
+    elif (level := _WHAT_LEVEL.match(low)) is not None:
+        answer_type = "money" if _MONEY_WORDS.search(level.group("what")) else "number"
     elif _WHERE.match(low):
         answer_type = "where"
     elif _HOW.match(low):

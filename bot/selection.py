@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot import wordnet
+from bot.brief import closing_commentary
+from bot.brief import quotation_spans as brief_quotation_spans
 from bot.brief_rules import leads_with_reference
 from bot.citations import quotation_spans
 from bot.conversation import Reading
@@ -126,7 +128,8 @@ class Selector:
         self.dense = dense
         self._story_of: dict[int, int] = {}
         self._doc_stems: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()  # by (id, content hash)
-        self._stems_lock = threading.Lock()  # (also guards _named)
+        self._stems_lock = threading.Lock()  # (also guards _named and _tails)
+        self._tails: OrderedDict[tuple[int, str], int] = OrderedDict()  # where each article stops reporting
         self._named: dict[tuple[object, ...], set[int]] = {}  # _named_articles, by question names, scope and store size
         self._stories_n = -1
 
@@ -449,6 +452,9 @@ class Selector:
         fused = {(h.doc_id, h.ordinal): h.score / top for h in hits}
         cos = self._passage_cosines(q, hits, cos)
         docs = self.store.documents_by_id(sorted({s.doc_id for s in sents})) if sents else {}
+        # readers' comments (or a team line-up) closing an article report nothing: "As an employer of staff in
+        # several shops the last rise in the minimum wage cost my company …" answers no question about the rise
+        sents = [s for s in sents if s.doc_id not in docs or s.start < self._reporting_end(docs[s.doc_id])]
         doc_cover = self._doc_cover(weights, docs)
         asked = {w.casefold() for n in q.names for w in n.split()}
         namesakes = _namesakes(q)
@@ -581,6 +587,19 @@ class Selector:
             while len(self._doc_stems) > DOC_STEMS_KEPT:
                 self._doc_stems.popitem(last=False)
         return got
+
+    def _reporting_end(self, doc: Document) -> int:
+        """Where the readers' comments closing an article begin (bot.brief.closing_commentary), kept per article."""
+        key = (doc.id, doc.content_hash)
+        with self._stems_lock:
+            end = self._tails.get(key)
+        if end is None:
+            end = closing_commentary(doc, brief_quotation_spans(doc))
+            with self._stems_lock:
+                self._tails[key] = end
+                while len(self._tails) > DOC_STEMS_KEPT:
+                    self._tails.popitem(last=False)
+        return end
 
     def _passage_cosines(self, q: Query, hits: list[PassageHit], cos: dict[tuple[int, int], float]
                          ) -> dict[tuple[int, int], float]:

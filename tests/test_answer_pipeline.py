@@ -353,6 +353,27 @@ def test_across_outlets_compares_the_articles_on_what_was_asked_not_another_stor
     verbatim(s, ans)
 
 
+def test_readers_comments_closing_an_article_answer_nothing(tmp_path: Path) -> None:
+    # the readers' comments under a report share the question's words ("rise", "cost", "shops") but report nothing;
+    # a first-person sentence inside the report (a quotation without its marks) does not end it
+    s = article_store(tmp_path, (
+        "Kelby minimum wage to rise\n\n"
+        "The Kelby minimum wage will rise in October, the council has announced.\n\n"
+        "Adults must be paid at least 7.10 crowns an hour, up from 6.85 crowns, the council said.\n\n"
+        "Shop owners said the rise would cost them more than they could pass on to customers. We will have to cut "
+        "hours, one owner said.\n\n"
+        "The council said the rise would be reviewed next year.\n\n"
+        "As an employer of staff in several shops, the last rise cost my company an extra 5,000 crowns a year. I "
+        "will have to cut hours.\n\n"
+        "I think the rise is long overdue! My daughter works in a shop and can barely pay her rent.\n"))
+    ans = Answerer(s).ask("how much will the rise cost shops?")
+    assert ans.found, ans.text
+    assert not any("my company" in c.text or "My daughter" in c.text for c in ans.citations), ans.text
+    reported = Answerer(s).ask("what did shop owners say about the rise?")
+    assert any("Shop owners said" in c.text for c in reported.citations), reported.text
+    verbatim(s, ans)
+
+
 def test_summary_points_stand_alone(store: Store) -> None:
     from bot.brief_rules import leads_with_reference
 

@@ -84,6 +84,10 @@ def test_intents(question: str, kind: str) -> None:
     # "what number …" asks for a place in a series ("her 12th world record"), not an amount
     ("wat number world record was that", "ordinal"),
     ("which number is his star on the walk of fame", "ordinal"),
+    # the level a quantity moves to is a figure (a sum of money when the quantity is one)
+    ("what's the adult minimum wage going up to in october", "money"),
+    ("what is the base rate being cut to", "number"),
+    ("whats unemployment expected to rise to", "number"),
     ("where is the new depot", "where"),
     ("why did they strike", "why"),
     ("who plays the lead", "who"),
