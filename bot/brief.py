@@ -97,10 +97,11 @@ def commentary_from(doc: Document, quoted: list[tuple[int, int]]) -> tuple[int, 
     return len(doc.text), skipped
 
 
-def closing_commentary(doc: Document, quoted: list[tuple[int, int]], least: int = 2) -> int:
+def closing_commentary(doc: Document, least: int = 2) -> int:
     """Where the run of passages that report nothing and close an article begins (readers' comments, a team
     line-up), when it holds at least `least` passages and starts past the text's middle; else the text's length.
     Stricter than `commentary_from`: a passage in the first person among reported ones ends no article."""
+    quoted = quotation_spans(doc)
     start = len(doc.text)
     run = 0
     for p in reversed(doc.passages or []):

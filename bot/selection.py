@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from bot import wordnet
 from bot.brief import closing_commentary
-from bot.brief import quotation_spans as brief_quotation_spans
 from bot.brief_rules import leads_with_reference
 from bot.citations import quotation_spans
 from bot.conversation import Reading
@@ -306,16 +305,19 @@ class Selector:
         lead = next((s for s in close if len(self.story_docs(s.doc_id)) >= 2), None)
         if lead is not None:
             return self.story_docs(lead.doc_id)
-        docs = list(dict.fromkeys(s.doc_id for s in close))[:STORY_READ_WHOLE]
-        naming = [d for d in docs if self._names_asked(q, d)]
-        return set(naming if len(naming) >= 2 else docs)
+        docs = set(list(dict.fromkeys(s.doc_id for s in close))[:STORY_READ_WHOLE])
+        naming = self._naming(q, docs)
+        return naming if len(naming) >= 2 else docs
 
-    def _names_asked(self, q: Query, doc_id: int) -> bool:
-        """Whether an article names everyone the question names (by a word of each name: "Quill's book", "Trump"
-        for "Trump's America")."""
-        text = self.store.document_text(doc_id)
-        return all(any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in re.sub(r"['’]s\b", "", n).split())
-                   for n in q.names)
+    def _naming(self, q: Query, doc_ids: set[int]) -> set[int]:
+        """The articles that name everyone the question names (by a word of each name: "Quill's book", "Trump"
+        for "Trump's America"), read in one go; all of them when the question names no one."""
+        if not q.names:
+            return set(doc_ids)
+        words = [re.sub(r"['’]s\b", "", n).split() for n in q.names]
+        docs = self.store.documents_by_id(sorted(doc_ids))
+        return {d for d, doc in docs.items()
+                if all(any(re.search(rf"\b{re.escape(w)}\b", doc.text, re.I) for w in name) for name in words)}
 
     @staticmethod
     def _shows_figure(q: Query, keep: list[Span]) -> list[Span]:
@@ -594,7 +596,7 @@ class Selector:
         with self._stems_lock:
             end = self._tails.get(key)
         if end is None:
-            end = closing_commentary(doc, brief_quotation_spans(doc))
+            end = closing_commentary(doc)
             with self._stems_lock:
                 self._tails[key] = end
                 while len(self._tails) > DOC_STEMS_KEPT:
@@ -671,7 +673,7 @@ class Selector:
                 sents = _typed_first(q, sents)
                 # across outlets about someone: the articles that name them ("the reports on Mara Quill's novel"
                 # are not a choir's single that sold copies too)
-                naming = {d for d in {s.doc_id for s in sents} if self._names_asked(q, d)} if q.names else set()
+                naming = self._naming(q, {s.doc_id for s in sents}) if q.names else set()
                 sents = [s for s in sents if s.doc_id in naming] or sents
             keep = self._diverse(q, sents, per_doc=(q.kind == "multi"), firsts=firsts,
                                  per_passage=2 if one_article else 1, in_order=one_article)
